@@ -1,0 +1,55 @@
+"""Burgerservicenummer: the 11-proef, left-padding of spreadsheet-mangled values, masking."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+# 9*d1 + 8*d2 + ... + 2*d8 - 1*d9; on ASCII bytes each digit is (byte - 48).
+_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+_ASCII_OFFSET = 48 * sum(_WEIGHTS)
+
+
+class BsnCheck(Enum):
+    OK = "ok"
+    LEFT_PADDED = "left_padded"
+    FORMAT = "format"
+    CHECKSUM = "checksum"
+
+
+def is_valid_bsn(value: str) -> bool:
+    """True when ``value`` is exactly nine ASCII digits, not all zero, passing the 11-proef."""
+    if len(value) != 9 or not value.isascii() or not value.isdigit():
+        return False
+    b = value.encode("ascii")
+    total = (
+        9 * b[0] + 8 * b[1] + 7 * b[2] + 6 * b[3] + 5 * b[4] + 4 * b[5] + 3 * b[6] + 2 * b[7]
+        - b[8] - _ASCII_OFFSET
+    )
+    return total % 11 == 0 and value != "000000000"
+
+
+def check_bsn(value: str) -> tuple[BsnCheck, str]:
+    """Classify a stripped BSN cell; returns the verdict and the normalised nine-digit value.
+
+    An 8-digit value that passes after one leading zero is accepted as ``LEFT_PADDED`` so the
+    caller can warn: spreadsheets drop leading zeros, but the change must leave a trace.
+    """
+    n = len(value)
+    if n == 9:
+        if is_valid_bsn(value):
+            return BsnCheck.OK, value
+        if value.isascii() and value.isdigit():
+            return BsnCheck.CHECKSUM, value
+        return BsnCheck.FORMAT, value
+    if n == 8 and value.isascii() and value.isdigit():
+        padded = "0" + value
+        if is_valid_bsn(padded):
+            return BsnCheck.LEFT_PADDED, padded
+        return BsnCheck.CHECKSUM, value
+    return BsnCheck.FORMAT, value
+
+
+def mask_bsn(value: str) -> str:
+    """``*****6789``: enough for a person to recognise a client, useless to anyone else."""
+    digits = "".join(c for c in str(value) if c.isdigit())
+    return "*****" + digits[-4:] if len(digits) >= 4 else "*****"

@@ -1,0 +1,197 @@
+"""Configuration: one settings class (environment / app settings) and the organisations document.
+
+Every setting is documented in the README with its default. Organisations (the VISH
+registrations one deployment serves) come from one JSON document: the app setting
+``VISH_ORGANISATIONS_JSON``, or the file named by ``VISH_ORGANISATIONS_FILE``; without either,
+the local example organisation ``voorbeeld`` is used.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.columns import CANONICAL_FIELDS
+
+# Azurite's documented development account: a public, well-known key, only valid locally.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+def azurite_connection_string(host: str = "127.0.0.1", blob_port: int = 10000,
+                              queue_port: int = 10001, table_port: int = 10002) -> str:
+    return (
+        "DefaultEndpointsProtocol=http;"
+        f"AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint=http://{host}:{blob_port}/{AZURITE_ACCOUNT};"
+        f"QueueEndpoint=http://{host}:{queue_port}/{AZURITE_ACCOUNT};"
+        f"TableEndpoint=http://{host}:{table_port}/{AZURITE_ACCOUNT};"
+    )
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which setting and why."""
+
+
+class Settings(BaseSettings):
+    """All app settings. Names are the field names upper-cased with prefix ``VISH_``."""
+
+    model_config = SettingsConfigDict(env_prefix="VISH_", extra="ignore", populate_by_name=True)
+
+    storage_connection_string: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VISH_STORAGE_CONNECTION_STRING", "AzureWebJobsStorage"),
+        description="Connection string (local/Azurite). Empty in Azure: identity-based URIs are used.",
+    )
+    blob_service_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VISH_BLOB_SERVICE_URI", "AzureWebJobsStorage__blobServiceUri"),
+    )
+    table_service_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VISH_TABLE_SERVICE_URI", "AzureWebJobsStorage__tableServiceUri"),
+    )
+    organisations_json: str | None = None
+    organisations_file: Path | None = None
+
+    extracts_container: str = "extracts"
+    quarantine_container: str = "quarantine"
+    snapshots_container: str = "snapshots"
+    reports_container: str = "reports"
+    outbox_container: str = "outbox"
+    locks_container: str = "locks"
+    outcomes_table: str = "outcomes"
+
+    max_extract_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    max_report_issues: int = Field(default=10_000, gt=0)
+    work_dir: Path | None = None
+    log_level: str = "INFO"
+
+    def storage_is_local_default(self) -> bool:
+        return not (self.storage_connection_string or self.blob_service_uri)
+
+    def connection_string(self) -> str | None:
+        """The connection string to use, or None for identity-based access (Azure)."""
+        value = self.storage_connection_string
+        if value and value.strip().lower() == "usedevelopmentstorage=true":
+            return azurite_connection_string()
+        if value:
+            return value
+        if self.blob_service_uri:
+            return None
+        return azurite_connection_string()
+
+
+class Contact(BaseModel):
+    """Who a bailiff contacts at the organisation (shown to bailiffs on a VISH match)."""
+
+    model_config = ConfigDict(extra="forbid")
+    naam: str = Field(min_length=1, max_length=100)
+    telefoon: str = Field(min_length=6, max_length=20, pattern=r"^[0-9+()\- ]+$")
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Organisation(BaseModel):
+    """One VISH registration (a municipality's debt-help team, a wijkteam, a credit bank)."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$", description="folder name in storage")
+    name: str = Field(min_length=1, max_length=200)
+    aansluitcode: str = Field(pattern=r"^[A-Za-z0-9-]{1,40}$", description="SNG connection code")
+    gemeentecode: str | None = Field(default=None, pattern=r"^\d{4}$")
+    contact: Contact
+    send_time: time = Field(default=time(6, 0), description="local time (Europe/Amsterdam)")
+    eligibility_rule: Literal["toelating", "start"] = "toelating"
+    invalid_threshold: float = Field(default=0.05, ge=0, le=1)
+    mass_drop_threshold: float = Field(default=0.30, ge=0, le=1)
+    mass_drop_min_removed: int = Field(
+        default=1, ge=1, description="hold only when at least this many people would leave"
+    )
+    column_aliases: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("column_aliases")
+    @classmethod
+    def _aliases_name_canonical_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted({v for v in value.values() if v not in CANONICAL_FIELDS})
+        if unknown:
+            raise ValueError(
+                f"column_aliases maps to unknown fields {unknown}; known: {list(CANONICAL_FIELDS)}"
+            )
+        return value
+
+
+class OrganisationsDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    organisations: list[Organisation] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _codes_unique(self) -> OrganisationsDocument:
+        codes = [o.code for o in self.organisations]
+        doubles = sorted({c for c in codes if codes.count(c) > 1})
+        if doubles:
+            raise ValueError(f"organisation codes must be unique; repeated: {doubles}")
+        return self
+
+    def get(self, code: str) -> Organisation | None:
+        return next((o for o in self.organisations if o.code == code), None)
+
+
+EXAMPLE_ORGANISATIONS: dict = {
+    "organisations": [
+        {
+            "code": "voorbeeld",
+            "name": "Gemeente Voorbeeld - Schuldhulpverlening",
+            "aansluitcode": "VB-0001",
+            "gemeentecode": "9999",
+            "contact": {
+                "naam": "Team Schuldhulpverlening",
+                "telefoon": "14 0999",
+                "email": "schuldhulp@voorbeeld.nl",
+            },
+            "send_time": "06:00",
+            "eligibility_rule": "toelating",
+        }
+    ]
+}
+
+
+def parse_organisations(text: str, source: str) -> OrganisationsDocument:
+    """Parse and validate the organisations JSON; errors name the source and the field."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    try:
+        return OrganisationsDocument.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(document)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"{source}: invalid organisations document: {problems}") from None
+
+
+def load_organisations(settings: Settings) -> OrganisationsDocument:
+    if settings.organisations_json:
+        return parse_organisations(settings.organisations_json, "VISH_ORGANISATIONS_JSON")
+    if settings.organisations_file:
+        try:
+            text = settings.organisations_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"VISH_ORGANISATIONS_FILE: cannot read ({exc.strerror})") from None
+        return parse_organisations(text, str(settings.organisations_file))
+    return OrganisationsDocument.model_validate(EXAMPLE_ORGANISATIONS)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process (cached: app settings change only with a restart)."""
+    return Settings()

@@ -1,0 +1,65 @@
+"""Dutch dates: day before month, always. ``03-04-2025`` is 3 April 2025.
+
+Accepted: ``dd-mm-jjjj``, ``d-m-jjjj``, ``dd/mm/jjjj``, ``dd.mm.jjjj``, ISO ``jjjj-mm-dd``
+(optionally followed by a midnight time, as database exports add) and ``jjjjmmdd``.
+Two-digit years and month-first dates are never accepted: a value such as ``12/31/2024``
+is an error, not a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+MIN_YEAR = 1900
+MAX_YEAR = 2199
+
+_DMY = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MIDNIGHT = re.compile(r"[ T]0{1,2}:00(:00(\.0+)?)?Z?")
+
+_CACHE: dict[str, date | None] = {"": None}
+_CACHE_LIMIT = 50_000
+
+
+def _build(year: int, month: int, day: int) -> date | None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _parse(value: str) -> date | None:
+    if not value.isascii():
+        return None
+    n = len(value)
+    if n == 8 and value.isdigit():
+        return _build(int(value[:4]), int(value[4:6]), int(value[6:]))
+    m = _DMY.fullmatch(value)
+    if m:
+        return _build(int(m.group(4)), int(m.group(3)), int(m.group(1)))
+    if n >= 10:
+        m = _ISO.fullmatch(value[:10])
+        if m and (n == 10 or _MIDNIGHT.fullmatch(value[10:])):
+            return _build(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return None
+
+
+def parse_dutch_date(value: str) -> date | None:
+    """Parse a stripped cell; None when it is not an accepted Dutch date.
+
+    Extracts repeat the same few thousand dates many times, so results are memoised in a
+    bounded cache (cleared when full: memory stays flat on any input).
+    """
+    try:
+        return _CACHE[value]
+    except KeyError:
+        pass
+    result = _parse(value)
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+        _CACHE[""] = None  # always known: lets callers tell "empty" from "never seen"
+    _CACHE[value] = result
+    return result

@@ -1,0 +1,155 @@
+"""Stable issue codes, their severity and the Dutch text a debt counsellor reads.
+
+Codes are part of the public contract (`vish validate --json`, the reports and the outcome
+entities): never rename one, only add. Messages never contain personal data; where a person
+must be pointed at, the caller adds a masked BSN (``*****6789``) or the dossiernummer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Code(str, Enum):
+    # File-level problems (structural: the extract is rejected).
+    UNREADABLE = "unreadable"
+    EMPTY_FILE = "empty_file"
+    NO_DATA_ROWS = "no_data_rows"
+    MISSING_COLUMN = "missing_column"
+    DUPLICATE_COLUMN = "duplicate_column"
+    TOO_LARGE = "too_large"
+    UNKNOWN_ORGANISATION = "unknown_organisation"
+    # Decision reasons (the extract as a whole).
+    TOO_MANY_INVALID = "too_many_invalid"
+    MASS_DROP_HELD = "mass_drop_held"
+    # File-level notes that do not reject.
+    ENCODING_FALLBACK = "encoding_fallback"
+    TOELATINGSDATUM_COLUMN_MISSING = "toelatingsdatum_column_missing"
+    COLUMN_IGNORED = "column_ignored"
+    ISSUES_TRUNCATED = "issues_truncated"
+    # Row-level errors: the row is invalid.
+    REQUIRED = "required"
+    BSN_FORMAT = "bsn_format"
+    BSN_CHECKSUM = "bsn_checksum"
+    DATE_FORMAT = "date_format"
+    DATE_IN_FUTURE = "date_in_future"
+    END_BEFORE_START = "end_before_start"
+    COLUMN_COUNT = "column_count"
+    VALUE_TOO_LONG = "value_too_long"
+    # Row-level warnings: the row is valid, something was corrected, merged or left out.
+    BSN_LEFT_PADDED = "bsn_left_padded"
+    DUPLICATE_BSN = "duplicate_bsn"
+    CARRIED_OVER = "carried_over"
+    PARTNER_IS_CLIENT = "partner_is_client"
+    POSTCODE_FORMAT = "postcode_format"
+    HUISNUMMER_FORMAT = "huisnummer_format"
+    EMAIL_FORMAT = "email_format"
+    PHONE_FORMAT = "phone_format"
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    severity: Severity
+    message: str
+
+
+_E, _W = Severity.ERROR, Severity.WARNING
+
+CODES: dict[Code, CodeInfo] = {
+    Code.UNREADABLE: CodeInfo(_E, "Het bestand kan niet worden gelezen als CSV-bestand"),
+    Code.EMPTY_FILE: CodeInfo(_E, "Het bestand is leeg"),
+    Code.NO_DATA_ROWS: CodeInfo(_E, "Het bestand bevat alleen een kopregel en geen cliënten"),
+    Code.MISSING_COLUMN: CodeInfo(_E, "Een verplichte kolom ontbreekt"),
+    Code.DUPLICATE_COLUMN: CodeInfo(_E, "Twee kolommen hebben dezelfde betekenis"),
+    Code.TOO_LARGE: CodeInfo(_E, "Het bestand is groter dan toegestaan"),
+    Code.UNKNOWN_ORGANISATION: CodeInfo(
+        _E, "De map in de opslag hoort niet bij een ingestelde organisatie"
+    ),
+    Code.TOO_MANY_INVALID: CodeInfo(
+        _E, "Te veel regels zijn ongeldig; het hele bestand is daarom niet verwerkt"
+    ),
+    Code.MASS_DROP_HELD: CodeInfo(
+        _E,
+        "Dit bestand zou veel cliënten uit VISH halen; het is tegengehouden tot iemand het "
+        "bevestigt",
+    ),
+    Code.ENCODING_FALLBACK: CodeInfo(
+        _W, "Het bestand is niet in UTF-8 opgeslagen; gelezen als Windows-1252"
+    ),
+    Code.TOELATINGSDATUM_COLUMN_MISSING: CodeInfo(
+        _W,
+        "Er is geen kolom met de datum van de toelatingsbeschikking; de startdatum wordt "
+        "gebruikt als datum van aanmelding",
+    ),
+    Code.COLUMN_IGNORED: CodeInfo(_W, "Kolom niet herkend en niet gebruikt"),
+    Code.ISSUES_TRUNCATED: CodeInfo(
+        _W, "Er zijn meer meldingen dan in dit rapport passen; alleen de eerste staan erin"
+    ),
+    Code.REQUIRED: CodeInfo(_E, "Verplicht veld is leeg"),
+    Code.BSN_FORMAT: CodeInfo(_E, "Geen geldig BSN: een BSN bestaat uit 9 cijfers"),
+    Code.BSN_CHECKSUM: CodeInfo(_E, "Geen geldig BSN: het nummer voldoet niet aan de 11-proef"),
+    Code.DATE_FORMAT: CodeInfo(
+        _E, "Datum niet herkend; gebruik dag-maand-jaar, bijvoorbeeld 03-04-2025"
+    ),
+    Code.DATE_IN_FUTURE: CodeInfo(_E, "Datum ligt in de toekomst"),
+    Code.END_BEFORE_START: CodeInfo(_E, "Einddatum ligt voor de startdatum"),
+    Code.COLUMN_COUNT: CodeInfo(_E, "Regel heeft meer velden dan de kopregel"),
+    Code.VALUE_TOO_LONG: CodeInfo(_E, "Waarde is te lang"),
+    Code.BSN_LEFT_PADDED: CodeInfo(
+        _W, "BSN had 8 cijfers; aangevuld met een voorloopnul (controleer de export)"
+    ),
+    Code.DUPLICATE_BSN: CodeInfo(
+        _W, "BSN komt vaker voor; de regel met de laatste startdatum is gebruikt"
+    ),
+    Code.CARRIED_OVER: CodeInfo(
+        _W,
+        "Regel ongeldig, maar deze cliënt stond al in VISH; de eerdere gegevens blijven staan",
+    ),
+    Code.PARTNER_IS_CLIENT: CodeInfo(
+        _W, "BSN partner is gelijk aan het BSN van de cliënt; partner niet gebruikt"
+    ),
+    Code.POSTCODE_FORMAT: CodeInfo(
+        _W, "Postcode niet herkend (verwacht 1234 AB); postcode niet gebruikt"
+    ),
+    Code.HUISNUMMER_FORMAT: CodeInfo(
+        _W, "Huisnummer is geen getal; huisnummer niet gebruikt"
+    ),
+    Code.EMAIL_FORMAT: CodeInfo(_W, "E-mailadres niet herkend; niet gebruikt"),
+    Code.PHONE_FORMAT: CodeInfo(_W, "Telefoonnummer niet herkend; niet gebruikt"),
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding. ``row`` is the 1-based line number in the file (header = 1), or None."""
+
+    code: Code
+    row: int | None = None
+    field: str | None = None
+    detail: str | None = None
+    dossiernummer: str | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code].severity
+
+    @property
+    def message(self) -> str:
+        base = CODES[self.code].message
+        return f"{base}: {self.detail}" if self.detail else base
+
+    def to_dict(self) -> dict:
+        return {
+            "row": self.row,
+            "field": self.field,
+            "code": self.code.value,
+            "severity": self.severity.value,
+            "message": self.message,
+            "dossiernummer": self.dossiernummer,
+        }
