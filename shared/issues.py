@@ -8,15 +8,15 @@ must be pointed at, the caller adds a masked BSN (``*****6789``) or the dossiern
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
 
-class Code(str, Enum):
+class Code(StrEnum):
     # File-level problems (structural: the extract is rejected).
     UNREADABLE = "unreadable"
     EMPTY_FILE = "empty_file"

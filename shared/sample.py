@@ -23,7 +23,7 @@ _COUNSELLORS = ("A. de Wit", "M. El Amrani", "J. Kramer", "S. Verbeek")
 def bsn_from_prefix(prefix: int) -> str | None:
     """The BSN with these first eight digits, or None when no ninth digit passes the 11-proef."""
     head = f"{prefix:08d}"
-    last = sum(w * int(d) for w, d in zip((9, 8, 7, 6, 5, 4, 3, 2), head)) % 11
+    last = sum(w * int(d) for w, d in zip((9, 8, 7, 6, 5, 4, 3, 2), head, strict=False)) % 11
     return head + str(last) if last < 10 and prefix else None
 
 

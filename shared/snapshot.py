@@ -47,7 +47,7 @@ def iter_snapshot_rows(lines: Iterable[str]) -> Iterator[list[str]]:
 
 def iter_snapshot_bytes(chunks: Iterable[bytes]) -> Iterator[list[str]]:
     """Records of a snapshot given as byte chunks (a blob download), streamed."""
-    from shared.reader import _ChunkStream, ReadStats, MAX_LINE_BYTES
+    from shared.reader import MAX_LINE_BYTES, ReadStats, _ChunkStream
 
     raw = _ChunkStream(chunks, ReadStats(), MAX_LINE_BYTES, None)
     text = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", newline="")

@@ -211,7 +211,9 @@ def validate_extract(
     result = ValidationResult()
     issues = _Collector(result, max_issues)
     reader = ExtractReader(chunks, max_bytes=max_bytes)
-    spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="") if snapshot_out else None
+    # Valid records wait here until the decision; merged people are resolved when copying.
+    spool = (tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+             if snapshot_out else None)
     try:
         try:
             header = reader.open()
@@ -507,7 +509,7 @@ class _Engine:
                         and (toel <= today if toel is not None else not row[i_toel])
                         and (eind >= start if eind is not None else not row[i_eind])
                         and (geb <= today if geb is not None else not row[i_geb])
-                        and (not partner or partner != bsn and _bsn_fast_ok(partner))
+                        and (not partner or (partner != bsn and _bsn_fast_ok(partner)))
                         and postcode_ok(row[i_post]) is not None
                         and huisnummer_ok(row[i_huis]) is not None
                         and phone_known.get(row[i_tel]) is True
@@ -555,7 +557,7 @@ class _Engine:
 
 
 def _normal_postcode(value: str) -> str:
-    if not value or len(value) == 6 and value.isupper():
+    if not value or (len(value) == 6 and value.isupper()):
         return value
     m = _POSTCODE.fullmatch(value)
     return m.group(1) + m.group(2).upper() if m else ""

@@ -1,0 +1,227 @@
+"""``vish``: the operators' command-line tool. Drives the same code as the functions.
+
+Exit codes: 0 success (extract accepted), 1 the extract was rejected, 2 usage, configuration or
+I/O problem. Text for people is Dutch; ``--json`` output follows ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from shared.config import ConfigError, OrganisationsDocument, get_settings, load_organisations
+from shared.dates import parse_dutch_date
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Shown to the operator as is, exit code 2."""
+
+
+def _date_arg(value: str) -> date:
+    parsed = parse_dutch_date(value.strip())
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"geen geldige datum: {value!r} (gebruik JJJJ-MM-DD)")
+    return parsed
+
+
+def _organisation(orgs: OrganisationsDocument, code: str | None):
+    if code is None:
+        if len(orgs.organisations) == 1:
+            return orgs.organisations[0]
+        raise UsageError("meerdere organisaties ingesteld: kies er een met --org "
+                         f"({', '.join(o.code for o in orgs.organisations)})")
+    organisation = orgs.get(code)
+    if organisation is None:
+        raise UsageError(f"organisatie '{code}' is niet ingesteld "
+                         f"(bekend: {', '.join(o.code for o in orgs.organisations)})")
+    return organisation
+
+
+def _progress(enabled: bool):
+    if not enabled:
+        return None
+
+    def show(rows: int) -> None:
+        sys.stderr.write(f"\r  {rows:,} regels gecontroleerd ...".replace(",", "."))
+        sys.stderr.flush()
+
+    return show
+
+
+# -- validate --------------------------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    from shared.clock import local_today
+    from shared.reader import iter_file_chunks
+    from shared.report import DECISION_NL, reason_message, report_csv
+    from shared.snapshot import iter_snapshot_rows
+    from shared.validation import Rules, validate_extract
+
+    settings = get_settings()
+    organisation = _organisation(load_organisations(settings), args.org)
+    today = local_today()
+    progress = _progress(not args.json and sys.stderr.isatty())
+    try:
+        with open(args.file, "rb") as fh:
+            snapshot_file = (open(args.snapshot, encoding="utf-8", newline="")  # noqa: SIM115
+                             if args.snapshot else None)
+            try:
+                result = validate_extract(
+                    iter_file_chunks(fh), today=today,
+                    reference_date=args.date or today, rules=Rules.of(organisation),
+                    current_snapshot=iter_snapshot_rows(snapshot_file) if snapshot_file else None,
+                    max_bytes=settings.max_extract_bytes, max_issues=settings.max_report_issues,
+                    progress=progress,
+                )
+            finally:
+                if snapshot_file:
+                    snapshot_file.close()
+    except OSError as exc:
+        raise UsageError(f"kan bestand niet lezen: {exc.strerror} ({exc.filename})") from None
+    if progress:
+        sys.stderr.write("\r" + " " * 40 + "\r")
+    if args.report_csv:
+        Path(args.report_csv).write_bytes(report_csv(result))
+    if args.json:
+        print(json.dumps(result.to_contract(), ensure_ascii=False))
+    else:
+        reason = reason_message(result.reason)
+        print(f"Besluit: {DECISION_NL[result.decision]}" + (f" — {reason}" if reason else ""))
+        print(f"Regels: {result.total} gelezen, {result.valid} geldig, {result.invalid} ongeldig, "
+              f"{result.ineligible} (nog) niet aan te melden op {args.date or today:%d-%m-%Y}")
+        print(f"Bestand: {result.encoding}, scheidingsteken "
+              f"{'tab' if result.delimiter == chr(9) else repr(result.delimiter)}")
+        shown = result.issues[: args.limit]
+        for issue in shown:
+            where = f"regel {issue.row}" if issue.row else "bestand"
+            field = f" [{issue.field}]" if issue.field else ""
+            dossier = f" (dossier {issue.dossiernummer})" if issue.dossiernummer else ""
+            print(f"  {where}{field}{dossier}: {issue.code.value}: {issue.message}")
+        if len(result.issues) > len(shown):
+            print(f"  ... en nog {len(result.issues) - len(shown)} meldingen "
+                  "(zie --json of --report-csv)")
+    return EXIT_OK if result.accepted else EXIT_REJECTED
+
+
+# -- intake ----------------------------------------------------------------------------------------
+def cmd_intake(args: argparse.Namespace) -> int:
+    """Upload a file to ``extracts/{org}/`` and process it now, exactly as the function does."""
+    from shared.intake import EXTRACTS_CONTAINER
+    from shared.services import build_intake
+
+    settings = get_settings()
+    service = build_intake(settings)
+    organisation = _organisation(service.organisations, args.org)
+    name = f"{organisation.code}/{args.name or Path(args.file).name}"
+    service.ensure_storage()
+    try:
+        with open(args.file, "rb") as fh:
+            service.blobs.upload(EXTRACTS_CONTAINER, name, fh)
+    except OSError as exc:
+        raise UsageError(f"kan bestand niet lezen: {exc.strerror} ({exc.filename})") from None
+    outcome = service.process(name, reference_date=args.date)
+    _print_outcome(outcome, args.json)
+    return EXIT_OK if outcome.decision in ("accepted", "duplicate") else EXIT_REJECTED
+
+
+def _print_outcome(outcome, as_json: bool) -> None:
+    from shared.intake import reason_text
+    from shared.report import DECISION_NL
+
+    if as_json:
+        print(json.dumps(outcome.__dict__, ensure_ascii=False, default=str))
+        return
+    words = {**DECISION_NL, "duplicate": "al eerder verwerkt (zelfde inhoud)",
+             "missing": "niet (meer) aanwezig"}
+    print(f"Organisatie {outcome.org}: extract {words[outcome.decision]}"
+          + (f" — {reason_text(outcome.reason)}" if outcome.reason else ""))
+    if outcome.summary:
+        s = outcome.summary
+        print(f"  regels {s['rows_total']}, geldig {s['rows_valid']}, ongeldig "
+              f"{s['rows_invalid']}, niet aan te melden {s['rows_ineligible']}; personen in "
+              f"snapshot {s['people']}")
+    if outcome.report:
+        print(f"  rapport: {outcome.report} (en .csv)")
+    if outcome.quarantined:
+        print(f"  origineel in quarantaine: {outcome.quarantined}")
+
+
+# -- sample ----------------------------------------------------------------------------------------
+def cmd_sample(args: argparse.Namespace) -> int:
+    from shared.clock import local_today
+    from shared.sample import write_sample_extract
+
+    write_sample_extract(args.out, args.rows, today=local_today(), seed=args.seed,
+                         error_rate=args.error_rate)
+    print(f"{args.rows} regels geschreven naar {args.out} (fictieve gegevens)")
+    return EXIT_OK
+
+
+# -- demo ------------------------------------------------------------------------------------------
+def cmd_demo(args: argparse.Namespace) -> int:
+    from shared.demo import run_demo
+
+    return run_demo(Path(args.out), rows=args.rows)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vish", description="vish-bridge: VISH-aanlevering")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="controleer een extract voordat u het aanlevert")
+    p.add_argument("file", help="CSV-extract uit het schuldhulpsysteem")
+    p.add_argument("--org", help="organisatiecode (standaard: de enige ingestelde)")
+    p.add_argument("--date", type=_date_arg, help="peildatum voor aanmeldbaarheid (standaard vandaag)")
+    p.add_argument("--snapshot", help="huidige snapshot (CSV) voor de controle op massaal afmelden")
+    p.add_argument("--json", action="store_true", help="uitvoer als JSON (voor scripts)")
+    p.add_argument("--report-csv", help="schrijf ook het rapport voor de consulent (CSV)")
+    p.add_argument("--limit", type=int, default=25, help="aantal meldingen op het scherm")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("intake", help="lever een extract aan en verwerk het direct")
+    p.add_argument("file")
+    p.add_argument("--org")
+    p.add_argument("--name", help="naam van de blob (standaard de bestandsnaam)")
+    p.add_argument("--date", type=_date_arg, help="peildatum voor aanmeldbaarheid")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_intake)
+
+    p = sub.add_parser("sample", help="maak een fictief voorbeeldextract")
+    p.add_argument("out")
+    p.add_argument("--rows", type=int, default=100)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--error-rate", type=float, default=0.02)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("demo", help="de dagelijkse stroom lokaal (Azurite)")
+    p.add_argument("--out", default="demo-output", help="map voor de uitvoer van de demo")
+    p.add_argument("--rows", type=int, default=250)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from shared.log import configure_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        configure_logging(get_settings().log_level)
+        return args.func(args)
+    except (UsageError, ConfigError) as exc:
+        print(f"vish: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        print(f"vish: ongeldige instelling: {problems}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

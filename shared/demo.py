@@ -1,0 +1,82 @@
+"""The local demo: the daily flow so far, on Azurite, with the real function body.
+
+Starts Azurite, writes a fictitious extract, drops it in ``extracts/voorbeeld/``, invokes the
+registered ``validate_extract`` function with a real ``BlobClient`` (as the Functions host
+would), shows the outcome, drops the same file again to show that nothing happens twice, and
+stops Azurite. Output for people is Dutch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from shared.clock import local_today
+
+
+def _function(name: str):
+    import function_app
+
+    for fn in function_app.app.get_functions():
+        if fn.get_function_name() == name:
+            return fn.get_user_function()
+    raise LookupError(name)
+
+
+def run_demo(out: Path, rows: int = 250) -> int:
+    from azure.storage.blob import BlobClient
+
+    from shared import config, services
+    from shared.devservices import Azurite
+    from shared.intake import EXTRACTS_CONTAINER
+    from shared.sample import write_sample_extract
+
+    out.mkdir(parents=True, exist_ok=True)
+    with Azurite() as azurite:
+        print(f"Azurite draait (blob :{azurite.blob_port}, table :{azurite.table_port})")
+        os.environ["VISH_STORAGE_CONNECTION_STRING"] = azurite.connection_string
+        config.get_settings.cache_clear()
+        services.intake.cache_clear()
+        service = services.intake()
+        org = service.organisations.organisations[0].code
+
+        today = local_today()
+        extract = out / f"{org}-clienten-{today:%Y-%m-%d}.csv"
+        write_sample_extract(extract, rows, today=today, seed=7, error_rate=0.02)
+        print(f"Voorbeeldextract (fictief): {extract} ({rows} regels)")
+
+        validate_extract = _function("validate_extract")
+        for attempt in (1, 2):
+            blob_name = f"{org}/{extract.name}"
+            service.blobs.upload(EXTRACTS_CONTAINER, blob_name, extract.read_bytes())
+            print(f"\n[{attempt}] extracts/{blob_name} geplaatst; validate_extract draait ...")
+            validate_extract(client=BlobClient.from_connection_string(
+                azurite.connection_string, EXTRACTS_CONTAINER, blob_name))
+            latest = service.outcomes.latest(org, "extract")
+            history = service.outcomes.history(org, limit=10, kind="extract")
+            print(f"    uitkomsten in tabel: {len(history)}; laatste: {latest['decision']}"
+                  + (f" ({latest['reason']})" if latest.get("reason") else ""))
+
+        s = service.settings
+        print("\nResultaat:")
+        print(f"  regels {latest['rows_total']}, geldig {latest['rows_valid']}, ongeldig "
+              f"{latest['rows_invalid']}, nog niet aan te melden {latest['rows_ineligible']}")
+        print(f"  personen in snapshot: {latest['people']} (incl. partners)")
+        print(f"  snapshot: {s.snapshots_container}/{org}/current.csv")
+        report_path = latest["report"].split("/", 1)[1]
+        report = json.loads(service.blobs.read_bytes(s.reports_container, report_path))
+        csv_report = service.blobs.read_bytes(s.reports_container,
+                                              report_path[:-5] + ".csv").decode("utf-8-sig")
+        (out / "rapport.csv").write_text(csv_report, encoding="utf-8")
+        (out / "rapport.json").write_text(json.dumps(report, ensure_ascii=False, indent=1),
+                                          encoding="utf-8")
+        print(f"  rapport: {latest['report']} (kopie in {out / 'rapport.csv'})")
+        print("  eerste meldingen voor de consulent:")
+        for issue in report["issues"][:6]:
+            where = f"regel {issue['row']}" if issue["row"] else "bestand"
+            print(f"    {where}: {issue['message']}")
+        left = service.blobs.list_names(EXTRACTS_CONTAINER)
+        print(f"  extracts/ na verwerking: {len(left)} bestanden (origineel verwijderd)")
+    print("Azurite gestopt.")
+    return 0 if latest["decision"] == "accepted" else 1

@@ -1,0 +1,216 @@
+"""Intake of one extract blob: validate, then write snapshot, reports, quarantine and outcome.
+
+The shell around :func:`shared.validation.validate_extract`, shared by the blob-trigger function
+and ``vish intake``. Storage layout and retention: ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from shared.clock import local_today, utcnow
+from shared.config import OrganisationsDocument, Settings
+from shared.issues import CODES, Code, Issue
+from shared.log import get_logger, log_context
+from shared.privacy import safe_name
+from shared.report import report_csv, report_json
+from shared.snapshot import SNAPSHOT_FORMAT_VERSION, iter_snapshot_bytes
+from shared.storage.blobs import BlobStore, ConcurrentUpdate
+from shared.storage.outcomes import OutcomeStore
+from shared.validation import Rules, ValidationResult, validate_extract
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobClient
+
+EXTRACTS_CONTAINER = "extracts"  # fixed: the blob trigger's path names it
+SNAPSHOT_NAME = "current.csv"
+KIND_EXTRACT = "extract"
+_ATTEMPTS = 3
+
+log = get_logger("intake")
+
+
+@dataclass(frozen=True)
+class IntakeOutcome:
+    org: str
+    decision: str  # accepted | rejected | duplicate | missing
+    reason: str | None = None
+    sha256: str | None = None
+    report: str | None = None
+    quarantined: str | None = None
+    summary: dict | None = None
+
+
+class Intake:
+    def __init__(self, settings: Settings, organisations: OrganisationsDocument, blobs: BlobStore,
+                 outcomes: OutcomeStore, *, now: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.organisations = organisations
+        self.blobs = blobs
+        self.outcomes = outcomes
+        self.now = now
+
+    def ensure_storage(self) -> None:
+        s = self.settings
+        self.blobs.ensure_containers(EXTRACTS_CONTAINER, s.quarantine_container,
+                                     s.snapshots_container, s.reports_container,
+                                     s.outbox_container, s.locks_container)
+        self.outcomes.ensure_table()
+
+    # -- entry point ---------------------------------------------------------------------------
+    def process(self, blob_name: str, *, source: BlobClient | None = None,
+                reference_date: date | None = None, override_mass_drop: bool = False
+                ) -> IntakeOutcome:
+        """Process ``extracts/{blob_name}`` where blob_name is ``{org}/{file}``."""
+        org_code, _, file_name = blob_name.partition("/")
+        shown = safe_name(file_name or blob_name)
+        with log_context(org=safe_name(org_code, 40), extract=shown):
+            organisation = self.organisations.get(org_code)
+            if organisation is None or not file_name:
+                return self._reject_unknown(blob_name, org_code, shown)
+            info = self.blobs.info(EXTRACTS_CONTAINER, blob_name)
+            if info is None:
+                log.info("extract no longer present (processed earlier or removed); nothing to do")
+                return IntakeOutcome(org_code, "missing")
+            for attempt in range(1, _ATTEMPTS + 1):
+                try:
+                    return self._process_once(organisation, blob_name, shown, info, source,
+                                              reference_date, override_mass_drop)
+                except ConcurrentUpdate:
+                    if attempt == _ATTEMPTS:
+                        raise
+                    log.warning("snapshot changed by a concurrent intake; validating again "
+                                "(attempt %d)", attempt + 1)
+        raise AssertionError("unreachable")
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _process_once(self, organisation, blob_name: str, shown: str, info, source,
+                      reference_date: date | None, override_mass_drop: bool) -> IntakeOutcome:
+        s = self.settings
+        org = organisation.code
+        started = time.perf_counter()
+        received_at = self.now()
+        today = local_today(received_at)
+        snapshot_name = f"{org}/{SNAPSHOT_NAME}"
+        current = self.blobs.info(s.snapshots_container, snapshot_name)
+
+        with tempfile.TemporaryFile("w+b", dir=s.work_dir) as spooled:
+            out = io.TextIOWrapper(spooled, encoding="utf-8", newline="")
+            if info.size > s.max_extract_bytes:
+                result = _structural_rejection(Code.TOO_LARGE,
+                                               f"{info.size} bytes, grens {s.max_extract_bytes}")
+            else:
+                result = self._validate(blob_name, info, source, current, organisation, today,
+                                        reference_date, override_mass_drop, out)
+            latest = self.outcomes.latest(org, KIND_EXTRACT)
+            if (result.sha256 and latest and latest.get("sha256") == result.sha256
+                    and not override_mass_drop):
+                # Same content as the extract processed last: no second effect.
+                self.blobs.delete(EXTRACTS_CONTAINER, blob_name)
+                log.info("extract has the same content as the last one processed (%s); ignored",
+                         latest.get("decision"))
+                return IntakeOutcome(org, "duplicate", latest.get("reason"), result.sha256)
+
+            stamp = received_at.strftime("%Y%m%dT%H%M%SZ")
+            base = f"{org}/{stamp}-{(result.sha256 or 'leeg')[:12]}"
+            self.blobs.upload(s.reports_container, base + ".json",
+                              report_json(result, organisation=org, extract=shown,
+                                          received_at=received_at),
+                              content_type="application/json")
+            self.blobs.upload(s.reports_container, base + ".csv", report_csv(result),
+                              content_type="text/csv; charset=utf-8")
+            quarantined = None
+            if result.accepted:
+                out.flush()
+                spooled.seek(0)
+                self.blobs.upload(
+                    s.snapshots_container, snapshot_name, spooled,
+                    metadata={"source_sha256": result.sha256, "people": str(result.people),
+                              "accepted_at": received_at.isoformat(),
+                              "format_version": SNAPSHOT_FORMAT_VERSION,
+                              "eligibility_basis": result.eligibility_basis},
+                    content_type="text/csv; charset=utf-8",
+                    if_match=current.etag if current else None,
+                    if_none_exists=current is None,
+                )
+            else:
+                quarantined = f"{org}/{stamp}-{safe_name(blob_name.partition('/')[2])}"
+                self.blobs.copy((EXTRACTS_CONTAINER, blob_name),
+                                (s.quarantine_container, quarantined))
+            self.blobs.delete(EXTRACTS_CONTAINER, blob_name)
+
+        summary = result.summary()
+        self.outcomes.record(org, KIND_EXTRACT, {
+            **summary,
+            "extract": shown,
+            "report": f"{s.reports_container}/{base}.json",
+            "quarantined": f"{s.quarantine_container}/{quarantined}" if quarantined else None,
+            "override_mass_drop": override_mass_drop or None,
+            "duration_ms": int((time.perf_counter() - started) * 1000),
+        }, at=received_at)
+        log.info("extract %s%s: %d rows, %d valid, %d ineligible, %d people",
+                 result.decision, f" ({result.reason.value})" if result.reason else "",
+                 result.total, result.valid, result.ineligible, result.people)
+        return IntakeOutcome(org, result.decision, result.reason.value if result.reason else None,
+                             result.sha256, f"{s.reports_container}/{base}.json",
+                             quarantined, summary)
+
+    def _validate(self, blob_name, info, source, current, organisation, today, reference_date,
+                  override_mass_drop, out) -> ValidationResult:
+        s = self.settings
+        chunks = self.blobs.chunks(EXTRACTS_CONTAINER, blob_name, etag=info.etag, client=source)
+        snapshot = (iter_snapshot_bytes(self.blobs.chunks(s.snapshots_container, current.name,
+                                                          etag=current.etag))
+                    if current else None)
+        try:
+            return validate_extract(
+                chunks, today=today, reference_date=reference_date or today,
+                rules=Rules.of(organisation), current_snapshot=snapshot, snapshot_out=out,
+                max_bytes=s.max_extract_bytes, max_issues=s.max_report_issues,
+                override_mass_drop=override_mass_drop,
+            )
+        except ConcurrentUpdate:
+            raise
+        except Exception as exc:
+            from azure.core.exceptions import AzureError
+
+            if isinstance(exc, AzureError):
+                raise  # storage trouble: let the trigger retry
+            # A file that trips anything unforeseen ends as a rejection, never a retry loop.
+            log.error("extract could not be processed (%s); rejected", type(exc).__name__)
+            return _structural_rejection(Code.UNREADABLE, type(exc).__name__)
+
+    def _reject_unknown(self, blob_name: str, org_code: str, shown: str) -> IntakeOutcome:
+        s = self.settings
+        folder = safe_name(org_code, 40) if org_code else "_geen_map"
+        stamp = self.now().strftime("%Y%m%dT%H%M%SZ")
+        target = f"_onbekend/{folder}/{stamp}-{shown}"
+        if self.blobs.info(EXTRACTS_CONTAINER, blob_name) is None:
+            return IntakeOutcome(folder, "missing")
+        self.blobs.copy((EXTRACTS_CONTAINER, blob_name), (s.quarantine_container, target))
+        self.blobs.delete(EXTRACTS_CONTAINER, blob_name)
+        self.outcomes.record("_onbekend", KIND_EXTRACT, {
+            "decision": "rejected", "reason": Code.UNKNOWN_ORGANISATION.value,
+            "folder": folder, "extract": shown,
+            "quarantined": f"{s.quarantine_container}/{target}",
+        })
+        log.warning("extract in folder that is no configured organisation; quarantined")
+        return IntakeOutcome(folder, "rejected", Code.UNKNOWN_ORGANISATION.value,
+                             quarantined=target)
+
+
+def _structural_rejection(code: Code, detail: str) -> ValidationResult:
+    result = ValidationResult(reason=code)
+    result.issues.append(Issue(code, detail=detail))
+    result.issue_counts[code] += 1
+    return result
+
+
+def reason_text(code: str | None) -> str | None:
+    return CODES[Code(code)].message if code else None

@@ -1,0 +1,29 @@
+"""Wiring: the adapters and services of this process, built once from the settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from shared.config import Settings, get_settings, load_organisations
+from shared.intake import Intake
+
+
+def build_intake(settings: Settings) -> Intake:
+    from shared.storage.blobs import BlobStore
+    from shared.storage.clients import blob_service, table_service
+    from shared.storage.outcomes import OutcomeStore
+
+    return Intake(
+        settings,
+        load_organisations(settings),
+        BlobStore(blob_service(settings)),
+        OutcomeStore(table_service(settings).get_table_client(settings.outcomes_table)),
+    )
+
+
+@lru_cache(maxsize=1)
+def intake() -> Intake:
+    """The intake service of this worker process (storage created on first use)."""
+    service = build_intake(get_settings())
+    service.ensure_storage()
+    return service

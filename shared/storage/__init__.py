@@ -1,0 +1,1 @@
+"""Adapters over Azure Storage (blob and table). One small class per concern."""

@@ -1,0 +1,44 @@
+"""Service clients from settings: a connection string locally, managed identity in Azure."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from shared.config import Settings
+
+if TYPE_CHECKING:  # imported lazily: the status function must cold-start without them
+    from azure.data.tables import TableServiceClient
+    from azure.storage.blob import BlobServiceClient
+
+
+@lru_cache(maxsize=1)
+def _credential():
+    from azure.identity import DefaultAzureCredential
+
+    # AZURE_CLIENT_ID selects the user-assigned managed identity (set by the Bicep).
+    return DefaultAzureCredential(managed_identity_client_id=os.environ.get("AZURE_CLIENT_ID"))
+
+
+def blob_service(settings: Settings) -> BlobServiceClient:
+    from azure.storage.blob import BlobServiceClient
+
+    conn = settings.connection_string()
+    if conn:
+        return BlobServiceClient.from_connection_string(conn)
+    return BlobServiceClient(settings.blob_service_uri, credential=_credential())
+
+
+def table_service(settings: Settings) -> TableServiceClient:
+    from azure.data.tables import TableServiceClient
+
+    conn = settings.connection_string()
+    if conn:
+        return TableServiceClient.from_connection_string(conn)
+    if not settings.table_service_uri:
+        from shared.config import ConfigError
+
+        raise ConfigError("VISH_TABLE_SERVICE_URI (or AzureWebJobsStorage__tableServiceUri) "
+                          "is needed with identity-based storage")
+    return TableServiceClient(settings.table_service_uri, credential=_credential())

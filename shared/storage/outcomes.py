@@ -1,0 +1,77 @@
+"""Outcome store over the ``outcomes`` table: what happened, when, in numbers. No personal data.
+
+Layout (PartitionKey = organisation code):
+* history rows, RowKey ``{inverted ms timestamp:013d}-{kind}-{id}``: newest sort first, so the
+  latest N are one cheap range query;
+* one ``latest-{kind}`` row per organisation and kind, written in the same transaction as its
+  history row, so status look-ups never scan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from azure.data.tables import TableClient
+
+SCHEMA_VERSION = 1
+_MAX_MS = 10**13
+_ALLOWED = (str, int, float, bool, datetime, type(None))
+
+
+def history_key(at: datetime, kind: str) -> str:
+    inverted = _MAX_MS - int(at.timestamp() * 1000)
+    return f"{inverted:013d}-{kind}-{uuid.uuid4().hex[:8]}"
+
+
+class OutcomeStore:
+    def __init__(self, table: TableClient) -> None:
+        self.table = table
+
+    def ensure_table(self) -> None:
+        from azure.core.exceptions import ResourceExistsError
+
+        with contextlib.suppress(ResourceExistsError):
+            self.table.create_table()
+
+    def record(self, org: str, kind: str, fields: dict[str, Any],
+               at: datetime | None = None) -> dict[str, Any]:
+        """Append one history entity and replace the ``latest`` one, atomically."""
+        at = at or datetime.now(UTC)
+        for key, value in fields.items():
+            if not isinstance(value, _ALLOWED):
+                raise TypeError(f"outcome field {key!r} must be a plain value, not "
+                                f"{type(value).__name__}")
+        body = {k: v for k, v in fields.items() if v is not None}
+        body.update(kind=kind, recorded_at=at, schema_version=SCHEMA_VERSION)
+        history = {"PartitionKey": org, "RowKey": history_key(at, kind), **body}
+        latest = {"PartitionKey": org, "RowKey": f"latest-{kind}", **body,
+                  "history_row": history["RowKey"]}
+        self.table.submit_transaction([("create", history), ("upsert", latest, {"mode": "replace"})])
+        return history
+
+    def latest(self, org: str, kind: str) -> dict[str, Any] | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return dict(self.table.get_entity(org, f"latest-{kind}"))
+        except ResourceNotFoundError:
+            return None
+
+    def history(self, org: str, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
+        """Newest first. History keys start with digits, so ``lt 'a'`` excludes ``latest-*``."""
+        flt = "PartitionKey eq @org and RowKey lt 'a'"
+        params = {"org": org}
+        if kind:
+            flt += " and kind eq @kind"
+            params["kind"] = kind
+        rows = self.table.query_entities(flt, parameters=params, results_per_page=min(limit, 1000))
+        out = []
+        for entity in rows:
+            out.append(dict(entity))
+            if len(out) >= limit:
+                break
+        return out
