@@ -15,20 +15,11 @@ from pathlib import Path
 from shared.clock import local_today
 
 
-def _function(name: str):
-    import function_app
-
-    for fn in function_app.app.get_functions():
-        if fn.get_function_name() == name:
-            return fn.get_user_function()
-    raise LookupError(name)
-
-
 def run_demo(out: Path, rows: int = 250) -> int:
     from azure.storage.blob import BlobClient
 
     from shared import config, services
-    from shared.devservices import Azurite
+    from shared.devservices import Azurite, user_function
     from shared.intake import EXTRACTS_CONTAINER
     from shared.sample import write_sample_extract
 
@@ -46,7 +37,7 @@ def run_demo(out: Path, rows: int = 250) -> int:
         write_sample_extract(extract, rows, today=today, seed=7, error_rate=0.02)
         print(f"Voorbeeldextract (fictief): {extract} ({rows} regels)")
 
-        validate_extract = _function("validate_extract")
+        validate_extract = user_function("validate_extract")
         for attempt in (1, 2):
             blob_name = f"{org}/{extract.name}"
             service.blobs.upload(EXTRACTS_CONTAINER, blob_name, extract.read_bytes())

@@ -12,11 +12,28 @@ import socket
 import subprocess
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from shared.config import azurite_connection_string
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@lru_cache(maxsize=1)
+def registered_functions() -> dict:
+    """The functions of ``function_app`` by name, as the Functions host indexes them.
+
+    Cached: ``FunctionApp.get_functions()`` may be called only once per process (a second call
+    reports every function as a duplicate)."""
+    import function_app
+
+    return {f.get_function_name(): f for f in function_app.app.get_functions()}
+
+
+def user_function(name: str):
+    """The body of a registered function, to call as the host would."""
+    return registered_functions()[name].get_user_function()
 
 
 def free_port() -> int:

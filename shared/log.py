@@ -1,10 +1,11 @@
-"""One structured logger for the project, with a redaction filter no call site can forget.
+"""Logging that cannot leak a BSN: redaction happens where every log record is made.
 
-* ``get_logger(name)`` returns ``vish.<name>`` with the redaction filter attached; every module
-  logs through it. The filter also sits on the handlers ``configure_logging`` installs, so even
-  a record that bypasses ``get_logger`` is redacted on its way out.
-* Anything that looks like a BSN (8 or 9 digits standing alone) is masked to ``*****6789``.
-* ``log_context(org=..., extract=...)`` adds correlation fields to every record in its scope.
+* Importing this module installs a log-record factory (``logging.setLogRecordFactory``) that
+  renders each record's message, masks anything that looks like a BSN (8 or 9 digits standing
+  alone) to ``*****6789``, and pre-renders exception text through the same mask. It applies to
+  every logger, ours and the Azure SDK's alike, so no call site can forget it.
+* ``get_logger(name)`` returns ``vish.<name>``; ``log_context(org=..., extract=...)`` adds
+  correlation fields to every record made in its scope.
 """
 
 from __future__ import annotations
@@ -27,38 +28,42 @@ def redact(text: str) -> str:
     return BSN_LIKE.sub(lambda m: "*****" + m.group(0)[-4:], text)
 
 
-class RedactingFilter(logging.Filter):
-    """Renders the message, masks BSN-like numbers, appends the correlation context."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "_vish_redacted", False):
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string must not leak its arguments either
-            message = str(record.msg)
-        context = _context.get()
-        if context:  # None or empty: nothing to add
-            message += " [" + " ".join(f"{k}={v}" for k, v in context.items()) + "]"
-        record.msg = redact(message)
-        record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            # Exception texts can carry anything: render them through the same mask.
-            formatted = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = redact(formatted)
-            record.exc_info = None
-        record._vish_redacted = True
-        return True
+def _redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not leak its arguments either
+        message = str(record.msg)
+    context = _context.get()
+    if context:
+        message += " [" + " ".join(f"{k}={v}" for k, v in context.items()) + "]"
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[1] is not None:
+        # Exception texts can carry anything: render them once, through the same mask.
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None
 
 
-_FILTER = RedactingFilter()
+def install_redaction() -> None:
+    """Idempotent; done on import. Wraps whatever factory is in place."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "_vish_redacting", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    factory._vish_redacting = True
+    logging.setLogRecordFactory(factory)
+
+
+install_redaction()
 
 
 def get_logger(name: str) -> logging.Logger:
-    logger = logging.getLogger(f"vish.{name}")
-    if _FILTER not in logger.filters:
-        logger.addFilter(_FILTER)
-    return logger
+    return logging.getLogger(f"vish.{name}")
 
 
 @contextmanager
@@ -76,7 +81,6 @@ def configure_logging(level: str = "INFO") -> None:
     if not any(getattr(h, "_vish", False) for h in root.handlers):
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler.addFilter(_FILTER)
         handler._vish = True
         root.addHandler(handler)
     logging.getLogger("vish").setLevel(level)
@@ -84,6 +88,6 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 def quiet_sdk_loggers() -> None:
-    """The Azure SDK logs request URLs (blob names) at INFO: keep it to warnings."""
-    for name in ("azure", "azure.core.pipeline.policies.http_logging_policy", "urllib3"):
+    """The Azure SDK logs every request URL at INFO: keep it to warnings (noise and cost)."""
+    for name in ("azure", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -24,6 +24,9 @@ def build_intake(settings: Settings) -> Intake:
 @lru_cache(maxsize=1)
 def intake() -> Intake:
     """The intake service of this worker process (storage created on first use)."""
+    from shared.log import quiet_sdk_loggers
+
+    quiet_sdk_loggers()
     service = build_intake(get_settings())
     service.ensure_storage()
     return service

@@ -1,0 +1,77 @@
+"""Session fixtures: a real Azurite on free loopback ports, and an intake service per test.
+
+Each test gets its own organisation code, so blobs and table partitions never collide.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from shared import config, services
+from shared.config import OrganisationsDocument, Settings
+from shared.devservices import Azurite
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory) -> Iterator[Azurite]:
+    with Azurite(tmp_path_factory.mktemp("azurite")) as running:
+        yield running
+
+
+@pytest.fixture
+def org_code() -> str:
+    return "t" + uuid.uuid4().hex[:10]
+
+
+def organisations_for(code: str, **overrides) -> OrganisationsDocument:
+    org = {
+        "code": code, "name": "Testgemeente", "aansluitcode": "TST-1",
+        "contact": {"naam": "Team Test", "telefoon": "14 0999", "email": "test@voorbeeld.nl"},
+        **overrides,
+    }
+    return OrganisationsDocument.model_validate({"organisations": [org]})
+
+
+@pytest.fixture
+def settings(azurite, monkeypatch, tmp_path) -> Settings:
+    monkeypatch.setenv("VISH_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    monkeypatch.setenv("VISH_WORK_DIR", str(tmp_path))
+    config.get_settings.cache_clear()
+    services.intake.cache_clear()
+    yield config.get_settings()
+    config.get_settings.cache_clear()
+    services.intake.cache_clear()
+
+
+@pytest.fixture
+def intake(settings, org_code, monkeypatch):
+    """The real intake service on Azurite, configured with this test's organisation."""
+    monkeypatch.setenv("VISH_ORGANISATIONS_JSON", organisations_for(org_code).model_dump_json())
+    config.get_settings.cache_clear()
+    service = services.intake()
+    return service
+
+
+class FixedClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+def fixed_now():
+    return FixedClock(datetime(2026, 11, 28, 9, 30, tzinfo=UTC))
+
+
+@pytest.fixture
+def debug_logs(caplog):
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("azure").setLevel(logging.DEBUG)
+    yield caplog

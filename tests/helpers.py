@@ -1,0 +1,50 @@
+"""Small builders shared by the tests (fictitious data only)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from shared.sample import bsn_from_prefix, unique_bsns
+from shared.validation import Rules, ValidationResult, validate_extract
+
+TODAY = date(2026, 11, 28)
+HEADER = "BSN;Startdatum traject;Datum toelating;Einddatum;Dossiernummer"
+
+
+def bsns(count: int, seed: int = 3) -> list[str]:
+    gen = unique_bsns(seed)
+    return [next(gen) for _ in range(count)]
+
+
+def invalid_checksum(bsn: str) -> str:
+    """Same BSN with the last digit changed so the 11-proef fails."""
+    for digit in "0123456789":
+        candidate = bsn[:-1] + digit
+        if candidate != bsn and bsn_from_prefix(int(bsn[:8])) != candidate:
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def csv_bytes(*lines: str, header: str = HEADER, newline: str = "\r\n",
+              encoding: str = "utf-8") -> bytes:
+    return (newline.join((header, *lines)) + newline).encode(encoding)
+
+
+def run(data: bytes, *, today: date = TODAY, reference_date: date | None = None,
+        rules: Rules = Rules(), current: list[list[str]] | None = None,
+        snapshot: bool = False, **kwargs) -> tuple[ValidationResult, list[list[str]] | None]:
+    """Validate bytes; with ``snapshot`` also return the snapshot records (header excluded)."""
+    out = io.StringIO() if snapshot else None
+    result = validate_extract([data[i:i + 7] for i in range(0, len(data), 7)] if kwargs.pop(
+        "tiny_chunks", False) else [data], today=today, reference_date=reference_date, rules=rules,
+        current_snapshot=current, snapshot_out=out, **kwargs)
+    records = None
+    if out is not None:
+        records = list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter=";"))[1:]
+    return result, records
+
+
+def codes(result: ValidationResult) -> list[str]:
+    return [issue.code.value for issue in result.issues]

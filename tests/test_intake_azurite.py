@@ -1,0 +1,218 @@
+"""The blob-trigger function end to end on Azurite: snapshot, reports, quarantine, outcomes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+
+import pytest
+from azure.storage.blob import BlobClient
+
+from shared.devservices import user_function
+from shared.intake import EXTRACTS_CONTAINER
+from shared.sample import HEADER, sample_rows
+from shared.storage.blobs import ConcurrentUpdate
+from tests.helpers import TODAY, bsns
+
+pytestmark = pytest.mark.integration
+
+validate_extract = user_function("validate_extract")
+
+
+def extract(rows: int, *, seed: int = 5, error_rate: float = 0.0) -> bytes:
+    lines = sample_rows(rows, today=TODAY, seed=seed, error_rate=error_rate)
+    return ("\r\n".join([HEADER, *lines]) + "\r\n").encode("utf-8")
+
+
+def drop_and_trigger(intake, azurite, org: str, data: bytes, name: str = "export.csv") -> str:
+    """What happens in Azure: a file lands in extracts/{org}/, Event Grid fires the function."""
+    blob_name = f"{org}/{name}"
+    intake.blobs.upload(EXTRACTS_CONTAINER, blob_name, data)
+    validate_extract(client=BlobClient.from_connection_string(
+        azurite.connection_string, EXTRACTS_CONTAINER, blob_name))
+    return blob_name
+
+
+def entities(intake, org):
+    return list(intake.outcomes.table.query_entities("PartitionKey eq @o", parameters={"o": org}))
+
+
+def snapshot_rows(intake, org):
+    text = intake.blobs.read_bytes(intake.settings.snapshots_container, f"{org}/current.csv").decode()
+    return list(csv.DictReader(io.StringIO(text), delimiter=";"))
+
+
+def test_accepted_extract_replaces_the_snapshot_and_writes_reports_and_outcome(intake, azurite, org_code):
+    data = extract(60, error_rate=0.0)
+    blob_name = drop_and_trigger(intake, azurite, org_code, data)
+
+    people = snapshot_rows(intake, org_code)
+    assert len(people) >= 60 and {p["origin"] for p in people} <= {"row", "partner"}
+    latest = intake.outcomes.latest(org_code, "extract")
+    assert latest["decision"] == "accepted" and latest["rows_total"] == 60
+    assert latest["people"] == len(people) and len(latest["sha256"]) == 64
+    assert latest["duration_ms"] >= 0 and latest["schema_version"] == 1
+
+    s = intake.settings
+    report = json.loads(intake.blobs.read_bytes(s.reports_container, latest["report"].split("/", 1)[1]))
+    assert report["decision"] == "accepted" and report["rows"]["total"] == 60
+    csv_report = intake.blobs.read_bytes(s.reports_container,
+                                         latest["report"].split("/", 1)[1][:-5] + ".csv").decode("utf-8-sig")
+    assert csv_report.startswith("regel;veld;code;ernst;melding;dossiernummer")
+    assert "geaccepteerd" in csv_report
+    assert intake.blobs.info(EXTRACTS_CONTAINER, blob_name) is None  # personal data not left lying
+    meta = intake.blobs.info(s.snapshots_container, f"{org_code}/current.csv").metadata
+    assert meta["source_sha256"] == latest["sha256"] and meta["people"] == str(len(people))
+
+
+def test_rejected_extract_is_quarantined_and_the_snapshot_stays(intake, azurite, org_code):
+    drop_and_trigger(intake, azurite, org_code, extract(40))
+    before = intake.blobs.info(intake.settings.snapshots_container, f"{org_code}/current.csv")
+
+    broken = extract(40, seed=6, error_rate=0.5)
+    drop_and_trigger(intake, azurite, org_code, broken, name="export-2.csv")
+
+    after = intake.blobs.info(intake.settings.snapshots_container, f"{org_code}/current.csv")
+    assert after.etag == before.etag
+    latest = intake.outcomes.latest(org_code, "extract")
+    assert (latest["decision"], latest["reason"]) == ("rejected", "too_many_invalid")
+    quarantined = intake.blobs.list_names(intake.settings.quarantine_container, f"{org_code}/")
+    assert len(quarantined) == 1 and quarantined[0].endswith("export-2.csv")
+    assert intake.blobs.read_bytes(intake.settings.quarantine_container, quarantined[0]) == broken
+
+
+def test_the_same_content_processed_twice_has_no_second_effect(intake, azurite, org_code):
+    data = extract(30)
+    drop_and_trigger(intake, azurite, org_code, data)
+    snapshot = intake.blobs.info(intake.settings.snapshots_container, f"{org_code}/current.csv")
+    reports = intake.blobs.list_names(intake.settings.reports_container, f"{org_code}/")
+
+    blob_name = drop_and_trigger(intake, azurite, org_code, data, name="export-again.csv")
+
+    assert intake.blobs.info(intake.settings.snapshots_container, f"{org_code}/current.csv").etag == \
+        snapshot.etag
+    assert intake.blobs.list_names(intake.settings.reports_container, f"{org_code}/") == reports
+    assert len(intake.outcomes.history(org_code)) == 1
+    assert intake.blobs.info(EXTRACTS_CONTAINER, blob_name) is None
+
+
+def test_a_repeated_event_for_a_processed_blob_does_nothing(intake, azurite, org_code):
+    blob_name = drop_and_trigger(intake, azurite, org_code, extract(10))
+    validate_extract(client=BlobClient.from_connection_string(
+        azurite.connection_string, EXTRACTS_CONTAINER, blob_name))
+    assert len(intake.outcomes.history(org_code)) == 1
+
+
+def test_an_extract_that_would_deregister_many_people_is_held(intake, azurite, org_code):
+    full = extract(50)
+    drop_and_trigger(intake, azurite, org_code, full)
+    before = intake.blobs.info(intake.settings.snapshots_container, f"{org_code}/current.csv")
+    half = b"".join(full.splitlines(keepends=True)[:26])  # header + 25 of 50 rows
+    drop_and_trigger(intake, azurite, org_code, half, name="half.csv")
+
+    latest = intake.outcomes.latest(org_code, "extract")
+    assert (latest["decision"], latest["reason"]) == ("rejected", "mass_drop_held")
+    assert latest["people_removed"] > 0.3 * latest["current_people"]
+    assert intake.blobs.info(intake.settings.snapshots_container, f"{org_code}/current.csv").etag == \
+        before.etag
+    assert intake.blobs.list_names(intake.settings.quarantine_container, f"{org_code}/")
+
+
+def test_a_person_whose_row_breaks_today_stays_registered(intake, azurite, org_code):
+    people = bsns(30, seed=11)
+    good = [f"{b};01-02-2024;01-02-2024;;D{i}" for i, b in enumerate(people)]
+    header = "BSN;Startdatum;Datum toelating;Einddatum;Dossiernummer"
+    drop_and_trigger(intake, azurite, org_code, "\n".join([header, *good]).encode())
+    broken = [f"{people[0]};31-31-2024;;;D0", *good[1:]]
+    drop_and_trigger(intake, azurite, org_code, "\n".join([header, *broken]).encode(), name="2.csv")
+
+    rows = {r["bsn"]: r for r in snapshot_rows(intake, org_code)}
+    assert len(rows) == 30 and rows[people[0]]["origin"] == "carried_over"
+    assert intake.outcomes.latest(org_code, "extract")["carried_over"] == 1
+
+
+def test_unknown_organisation_folder_is_recorded_and_quarantined(intake, azurite):
+    blob_name = drop_and_trigger(intake, azurite, "onbekende-gemeente", extract(5))
+    assert intake.blobs.info(EXTRACTS_CONTAINER, blob_name) is None
+    outcome = intake.outcomes.latest("_onbekend", "extract")
+    assert outcome["reason"] == "unknown_organisation" and outcome["folder"] == "onbekende-gemeente"
+    assert intake.blobs.list_names(intake.settings.quarantine_container, "_onbekend/onbekende-gemeente/")
+
+
+@pytest.mark.parametrize("payload", [b"\x00\xff" * 5000, b"PK\x03\x04" + bytes(range(256)) * 50, b""])
+def test_unreadable_or_hostile_blobs_end_as_a_recorded_rejection(intake, azurite, org_code, payload):
+    drop_and_trigger(intake, azurite, org_code, payload, name="rommel.xlsx")
+    latest = intake.outcomes.latest(org_code, "extract")
+    assert latest["decision"] == "rejected"
+    assert latest["reason"] in {"unreadable", "missing_column", "empty_file"}
+
+
+def test_a_too_large_blob_is_rejected_without_reading_it(intake, azurite, org_code, monkeypatch):
+    monkeypatch.setattr(intake.settings, "max_extract_bytes", 100)
+    drop_and_trigger(intake, azurite, org_code, extract(10))
+    assert intake.outcomes.latest(org_code, "extract")["reason"] == "too_large"
+
+
+def test_a_conditional_snapshot_write_loses_against_a_concurrent_one(intake, org_code):
+    s = intake.settings
+    name = f"{org_code}/current.csv"
+    etag = intake.blobs.upload(s.snapshots_container, name, b"a", if_none_exists=True)
+    intake.blobs.upload(s.snapshots_container, name, b"b", if_match=etag)
+    with pytest.raises(ConcurrentUpdate):
+        intake.blobs.upload(s.snapshots_container, name, b"c", if_match=etag)
+    with pytest.raises(ConcurrentUpdate):
+        intake.blobs.upload(s.snapshots_container, name, b"d", if_none_exists=True)
+    assert intake.blobs.read_bytes(s.snapshots_container, name) == b"b"
+
+
+def test_no_bsn_name_or_birth_date_outside_the_snapshot(intake, azurite, org_code, debug_logs):
+    data = extract(80, seed=21, error_rate=0.03)
+    lines = data.decode().splitlines()
+    rows = [line.split(";") for line in lines[1:]]
+    secrets = {v for r in rows for v in (r[0], r[1]) if len(v) >= 8}
+    secrets |= {b[-8:] for b in secrets}  # a shortened form is still the number
+    birth_dates = {r[2] for r in rows if r[2]}
+    names = {r[3] for r in rows if r[3]}
+
+    # accepted (with some invalid rows), then a registered person's row breaks (carried over,
+    # masked BSN in the report), then a held extract: every write path runs
+    drop_and_trigger(intake, azurite, org_code, data, name=f"export-{rows[0][0]}.csv")
+    first = next(r for r in rows if r[0] and r[9] and r[9] != "2025-31-12")
+    broken = [";".join([first[0], *first[1:9], "31-31-2024", *first[10:]]) if r is first else ";".join(r)
+              for r in rows]
+    drop_and_trigger(intake, azurite, org_code, "\r\n".join([lines[0], *broken]).encode(), name="2.csv")
+    drop_and_trigger(intake, azurite, org_code, "\r\n".join(lines[:20]).encode(), name="klein.csv")
+    assert [e["decision"] for e in intake.outcomes.history(org_code)] == ["rejected", "accepted",
+                                                                           "accepted"]
+
+    s = intake.settings
+    written = [json.dumps(e, default=str) for e in entities(intake, org_code)]
+    for name in intake.blobs.list_names(s.reports_container, f"{org_code}/"):
+        written.append(intake.blobs.read_bytes(s.reports_container, name).decode("utf-8-sig"))
+    written.append(debug_logs.text)
+    written.extend(r.getMessage() for r in debug_logs.records)
+    corpus = "\n".join(written)
+    assert "carried_over" in corpus and "*****" + first[0][-4:] in corpus  # the scan sees real content
+    assert [b for b in secrets if b in corpus] == []
+    assert [d for d in birth_dates if d in corpus or _iso(d) in corpus] == []
+    assert [n for n in names if re.search(rf"\b{re.escape(n)}\b", corpus)] == []
+
+
+def _iso(dmy: str) -> str:
+    d, m, y = dmy.split("-")
+    return f"{y}-{m}-{d}"
+
+
+def test_log_output_masks_bsns_even_from_loggers_outside_the_project(capsys):
+    from shared.log import configure_logging
+
+    configure_logging("DEBUG")
+    logging.getLogger("someone.else").warning("client %s failed", "123456782")
+    logging.getLogger("vish.test").error("dossier 12345678 and hash a123456789b stay readable")
+    err = capsys.readouterr().err
+    assert "123456782" not in err and "*****6782" in err
+    assert "12345678 " not in err and "a123456789b" in err
+

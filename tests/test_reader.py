@@ -1,0 +1,125 @@
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.issues import Code
+from shared.reader import ExtractReader, UnreadableExtract, detect_delimiter
+from tests.helpers import TODAY, bsns, codes, csv_bytes, run
+
+VALID = bsns(3)
+
+
+def test_utf8_with_bom_is_read_and_reported():
+    data = b"\xef\xbb\xbf" + csv_bytes(f"{VALID[0]};01-02-2024;01-02-2024;;D1")
+    result, _ = run(data)
+    assert result.accepted and result.encoding == "utf-8-sig"
+    assert result.total == 1
+
+
+def test_windows_1252_falls_back_and_is_reported():
+    header = "BSN;Startdatum;Datum toelating;Achternaam;Tussenvoegsel"
+    data = csv_bytes(f"{VALID[0]};01-02-2024;01-02-2024;Müller;", f"{VALID[1]};01-02-2024;;Cöl;van",
+                     header=header, encoding="cp1252")
+    result, records = run(data, snapshot=True)
+    assert result.encoding == "windows-1252"
+    assert Code.ENCODING_FALLBACK.value in codes(result)
+    assert {r[3] for r in records} == {"Müller", "Cöl"}
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_delimiter_is_detected(delimiter):
+    header = delimiter.join(["BSN", "Startdatum", "Datum toelating"])
+    data = csv_bytes(delimiter.join([VALID[0], "01-02-2024", "02-02-2024"]), header=header)
+    result, records = run(data, snapshot=True)
+    assert result.delimiter == delimiter
+    assert result.valid == 1 and records[0][0] == VALID[0]
+
+
+def test_quoted_fields_crlf_blank_lines_and_whitespace():
+    data = (
+        "BSN;Startdatum;Datum toelating;Achternaam;Dossiernummer\r\n"
+        f'"{VALID[0]}";" 01-02-2024 ";01-02-2024;"Jansen; de ""oude""";D1\r\n'
+        f'{VALID[1]};01-02-2024;01-02-2024;"Regel\r\nover twee regels";D2\r\n'
+        f"  {VALID[2]} ;01-02-2024;01-02-2024;Bakker  ;  D3\r\n"
+        ";;;;\r\n\r\n\r\n"
+    ).encode()
+    result, records = run(data, snapshot=True)
+    assert (result.total, result.valid) == (3, 3), result.issues
+    by_bsn = {r[0]: r for r in records}
+    assert by_bsn[VALID[0]][3] == 'Jansen; de "oude"'
+    assert by_bsn[VALID[0]][9] == "2024-02-01"
+    assert by_bsn[VALID[1]][3] == "Regel\r\nover twee regels"
+    assert by_bsn[VALID[2]][3] == "Bakker" and by_bsn[VALID[2]][12] == "D3"
+    # line numbers: the quoted record spans lines 3-4, so the next record is line 5
+    assert by_bsn[VALID[2]][17] == "5"
+
+
+def test_line_numbers_count_the_header_as_line_one_even_across_a_multiline_field():
+    data = (
+        "BSN;Startdatum;Achternaam\n"
+        f'{VALID[0]};01-02-2024;"a\nb\nc"\n'
+        "123456789;01-02-2024;x\n"
+    ).encode()
+    result, _ = run(data)
+    assert [(i.code.value, i.row) for i in result.issues if i.row] == [("bsn_checksum", 5)]
+
+
+def test_unterminated_quote_rejects_the_file_with_a_clear_reason():
+    data = csv_bytes(f'{VALID[0]};"01-02-2024;01-02-2024;;D1', *[f"{b};01-02-2024;;;" for b in VALID])
+    result, _ = run(data)
+    assert result.decision == "rejected" and result.reason is Code.UNREADABLE
+    assert "aanhalingsteken" in result.issues[-1].message
+
+
+def test_empty_and_header_only_files_are_rejected():
+    assert run(b"")[0].reason is Code.EMPTY_FILE
+    assert run(b"\r\n\r\n  \r\n")[0].reason is Code.EMPTY_FILE
+    assert run(csv_bytes())[0].reason is Code.NO_DATA_ROWS
+
+
+def test_a_binary_file_without_newlines_is_rejected_without_reading_it_into_memory():
+    data = bytes(range(256)).replace(b"\n", b"") * 8000  # ~2 MB, no line break
+    result, _ = run(data)
+    assert result.reason is Code.UNREADABLE
+    assert result.bytes_read == len(data)  # hashed to the end all the same
+
+
+def test_the_hash_covers_every_byte_whatever_the_chunking():
+    data = csv_bytes(*(f"{b};01-02-2024;01-02-2024;;" for b in VALID))
+    one, _ = run(data)
+    tiny, _ = run(data, tiny_chunks=True)
+    assert one.sha256 == tiny.sha256 and len(one.sha256) == 64
+    assert (one.total, one.valid) == (tiny.total, tiny.valid) == (3, 3)
+
+
+def test_delimiter_detection_ignores_quoted_separators():
+    assert detect_delimiter('"a;b;c",d,e\n') == ","
+    assert detect_delimiter("bsn\n") == ";"
+
+
+def test_reader_raises_only_its_own_error_for_structural_problems():
+    reader = ExtractReader([b"BSN;Startdatum\n", b'1;"open\n'])
+    reader.open()
+    with pytest.raises(UnreadableExtract):
+        for line in reader.lines:
+            reader.split(line, None)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4000))
+def test_any_bytes_give_a_report_never_an_exception(data):
+    result, _ = run(data, today=TODAY)
+    assert result.decision in ("accepted", "rejected")
+    assert result.total == result.valid + result.invalid
+    contract = result.to_contract()
+    assert set(contract) == {"decision", "reason", "rows", "issues"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([';', ',', '"', '\t', '\r', '\n', ' ', 'ab', '1-', '/',
+                                           VALID[0], "01-02-2024"]), max_size=12).map("".join),
+                max_size=12))
+def test_any_csv_like_text_under_a_valid_header_gives_a_report(lines):
+    data = ("BSN;Startdatum;Datum toelating\n" + "\n".join(lines)).encode()
+    result, _ = run(data, snapshot=True)
+    assert result.decision in ("accepted", "rejected")
