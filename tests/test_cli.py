@@ -1,0 +1,118 @@
+"""``vish`` as an operator uses it: exit codes, the JSON contract, Dutch text, no BSN leaks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from shared import config
+from shared.cli import main
+from shared.sample import HEADER, sample_rows
+from tests.conftest import organisations_for
+from tests.helpers import TODAY, bsns
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings(monkeypatch):
+    for name in ("VISH_ORGANISATIONS_JSON", "VISH_ORGANISATIONS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    config.get_settings.cache_clear()
+    yield
+    config.get_settings.cache_clear()
+
+
+def write(tmp_path, name: str, rows: int, error_rate: float = 0.0, seed: int = 2) -> str:
+    path = tmp_path / name
+    lines = sample_rows(rows, today=TODAY, seed=seed, error_rate=error_rate)
+    path.write_text("\r\n".join([HEADER, *lines]) + "\r\n", encoding="utf-8")
+    return str(path)
+
+
+def test_validate_accepts_with_exit_0_and_prints_the_contract(tmp_path, capsys):
+    path = write(tmp_path, "ok.csv", 40)
+    assert main(["validate", path, "--json", "--date", "2026-11-28"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["decision"] == "accepted" and out["reason"] is None
+    assert out["rows"]["total"] == 40 and out["rows"]["invalid"] == 0
+    assert out["rows"]["valid"] == out["rows"]["total"] - out["rows"]["invalid"]
+
+
+def test_validate_rejects_with_exit_1_and_no_bsn_in_the_output(tmp_path, capsys):
+    path = write(tmp_path, "bad.csv", 60, error_rate=0.5)
+    assert main(["validate", path, "--json"]) == 1
+    raw = capsys.readouterr().out
+    out = json.loads(raw)
+    assert out["decision"] == "rejected" and out["reason"] == "too_many_invalid"
+    assert all({"row", "field", "code", "message"} <= set(i) for i in out["issues"])
+    text = open(path, encoding="utf-8").read()
+    numbers = {cell for line in text.splitlines()[1:] for cell in line.split(";")[:2] if len(cell) >= 8}
+    assert numbers and not [n for n in numbers if n in raw]
+
+
+def test_validate_human_output_is_dutch_and_names_rows(tmp_path, capsys):
+    b = bsns(2)
+    path = tmp_path / "x.csv"
+    path.write_text(f"BSN;Startdatum;Datum toelating\n{b[0]};01-02-2024;01-02-2024\n123;01-02-2024;\n")
+    assert main(["validate", str(path), "--report-csv", str(tmp_path / "r.csv")]) == 1
+    out = capsys.readouterr().out
+    assert "Besluit: afgewezen" in out and "regel 3 [bsn]" in out
+    report = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    assert report.startswith("regel;veld;code;ernst;melding;dossiernummer")
+
+
+def test_validate_with_the_current_snapshot_holds_a_mass_drop(tmp_path, capsys):
+    b = bsns(10)
+    snapshot = tmp_path / "current.csv"
+    from shared.snapshot import SNAPSHOT_FIELDS
+
+    snapshot.write_text(";".join(SNAPSHOT_FIELDS) + "\n" + "".join(
+        f"{x};;;;;;;;;2024-02-01;2024-02-01;;;;;;2024-02-01;2;row\n" for x in b))
+    extract = tmp_path / "e.csv"
+    extract.write_text("BSN;Startdatum;Datum toelating\n" + "".join(f"{x};01-02-2024;01-02-2024\n" for x in b[:5]))
+    assert main(["validate", str(extract), "--snapshot", str(snapshot), "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["reason"] == "mass_drop_held"
+
+
+def test_usage_and_io_problems_exit_2(tmp_path, capsys, monkeypatch):
+    assert main(["validate", str(tmp_path / "missing.csv")]) == 2
+    assert "kan bestand niet lezen" in capsys.readouterr().err
+    path = write(tmp_path, "ok.csv", 3)
+    assert main(["validate", path, "--org", "nergens"]) == 2
+    assert "niet ingesteld" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", path, "--date", "31/12/2024x"])
+    assert exc.value.code == 2
+    monkeypatch.setenv("VISH_ORGANISATIONS_JSON", '{"organisations": [{"code": "X"}]}')
+    config.get_settings.cache_clear()
+    assert main(["validate", path]) == 2
+    err = capsys.readouterr().err
+    assert "organisations.0.code" in err and "organisations.0.contact" in err
+
+
+def test_python_dash_m_shared_is_the_same_tool(tmp_path):
+    path = write(tmp_path, "ok.csv", 5)
+    done = subprocess.run([sys.executable, "-m", "shared", "validate", path, "--json"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"]["total"] == 5
+
+
+def test_intake_uploads_and_processes_through_the_function_code_path(tmp_path, capsys, settings,
+                                                                    org_code, monkeypatch):
+    monkeypatch.setenv("VISH_ORGANISATIONS_JSON", organisations_for(org_code).model_dump_json())
+    config.get_settings.cache_clear()
+    path = write(tmp_path, "export.csv", 25)
+    assert main(["intake", path, "--org", org_code]) == 0
+    out = capsys.readouterr().out
+    assert "geaccepteerd" in out and "regels 25" in out
+    assert main(["intake", path, "--org", org_code, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["decision"] == "duplicate"
+
+
+def test_sample_writes_a_fictitious_extract(tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["sample", str(out), "--rows", "12", "--error-rate", "0"]) == 0
+    assert len(out.read_text().splitlines()) == 13
