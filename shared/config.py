@@ -70,7 +70,6 @@ class Settings(BaseSettings):
     organisations_json: str | None = None
     organisations_file: Path | None = None
 
-    extracts_container: str = "extracts"
     quarantine_container: str = "quarantine"
     snapshots_container: str = "snapshots"
     reports_container: str = "reports"

@@ -33,12 +33,13 @@ def csv_bytes(*lines: str, header: str = HEADER, newline: str = "\r\n",
 
 
 def run(data: bytes, *, today: date = TODAY, reference_date: date | None = None,
-        rules: Rules = Rules(), current: list[list[str]] | None = None,
+        rules: Rules | None = None, current: list[list[str]] | None = None,
         snapshot: bool = False, **kwargs) -> tuple[ValidationResult, list[list[str]] | None]:
     """Validate bytes; with ``snapshot`` also return the snapshot records (header excluded)."""
     out = io.StringIO() if snapshot else None
     result = validate_extract([data[i:i + 7] for i in range(0, len(data), 7)] if kwargs.pop(
-        "tiny_chunks", False) else [data], today=today, reference_date=reference_date, rules=rules,
+        "tiny_chunks", False) else [data], today=today, reference_date=reference_date,
+        rules=rules or Rules(),
         current_snapshot=current, snapshot_out=out, **kwargs)
     records = None
     if out is not None:

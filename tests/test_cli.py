@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_validate_rejects_with_exit_1_and_no_bsn_in_the_output(tmp_path, capsys)
     out = json.loads(raw)
     assert out["decision"] == "rejected" and out["reason"] == "too_many_invalid"
     assert all({"row", "field", "code", "message"} <= set(i) for i in out["issues"])
-    text = open(path, encoding="utf-8").read()
+    text = Path(path).read_text(encoding="utf-8")
     numbers = {cell for line in text.splitlines()[1:] for cell in line.split(";")[:2] if len(cell) >= 8}
     assert numbers and not [n for n in numbers if n in raw]
 
@@ -71,7 +72,8 @@ def test_validate_with_the_current_snapshot_holds_a_mass_drop(tmp_path, capsys):
     snapshot.write_text(";".join(SNAPSHOT_FIELDS) + "\n" + "".join(
         f"{x};;;;;;;;;2024-02-01;2024-02-01;;;;;;2024-02-01;2;row\n" for x in b))
     extract = tmp_path / "e.csv"
-    extract.write_text("BSN;Startdatum;Datum toelating\n" + "".join(f"{x};01-02-2024;01-02-2024\n" for x in b[:5]))
+    extract.write_text("BSN;Startdatum;Datum toelating\n"
+                       + "".join(f"{x};01-02-2024;01-02-2024\n" for x in b[:5]))
     assert main(["validate", str(extract), "--snapshot", str(snapshot), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["reason"] == "mass_drop_held"
 

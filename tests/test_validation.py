@@ -123,7 +123,8 @@ def test_date_rules(start, toel, eind, expected):
 
 
 def test_a_birth_date_in_the_future_is_an_error_and_never_echoed():
-    result, _ = run(csv_bytes(full(B[0], geb="01-01-2030"), header=FULL_HEADER), rules=Rules(invalid_threshold=1))
+    result, _ = run(csv_bytes(full(B[0], geb="01-01-2030"), header=FULL_HEADER),
+                    rules=Rules(invalid_threshold=1))
     assert result.invalid == 1 and issue(result, Code.DATE_IN_FUTURE).field == "geboortedatum"
     assert "2030" not in " ".join(i.message for i in result.issues)
 
