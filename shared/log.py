@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -75,11 +76,23 @@ def log_context(**fields: object) -> Iterator[None]:
         _context.reset(token)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (not the one at set-up)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO") -> None:
     """For the CLI and local runs (the Functions host brings its own handlers)."""
     root = logging.getLogger()
     if not any(getattr(h, "_vish", False) for h in root.handlers):
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler._vish = True
         root.addHandler(handler)
