@@ -82,9 +82,6 @@ class Settings(BaseSettings):
     work_dir: Path | None = None
     log_level: str = "INFO"
 
-    def storage_is_local_default(self) -> bool:
-        return not (self.storage_connection_string or self.blob_service_uri)
-
     def connection_string(self) -> str | None:
         """The connection string to use, or None for identity-based access (Azure)."""
         value = self.storage_connection_string

@@ -20,7 +20,7 @@ from shared.bsn import BsnCheck, check_bsn, mask_bsn
 from shared.columns import CANONICAL_FIELDS, REQUIRED_FIELDS, map_headers
 from shared.dates import _CACHE as _DATE_CACHE
 from shared.dates import parse_dutch_date
-from shared.eligibility import Rule
+from shared.eligibility import Rule, is_eligible
 from shared.issues import Code, Issue, Severity
 from shared.reader import ExtractReader, UnreadableExtract
 from shared.snapshot import (
@@ -423,8 +423,8 @@ class _Engine:
             add(Issue(Code.EMAIL_FORMAT, ln, "contact_email", None, dref))
             email = ""
 
-        from_date = start if self.use_start else toel
-        if from_date is None or from_date > self.ref or (eind is not None and eind < self.ref):
+        from_date = start if self.use_start else toel  # see eligibility.eligible_from
+        if not is_eligible(from_date, eind, self.ref):
             self.ineligible += 1
 
         key = int(bsn)
@@ -537,6 +537,7 @@ class _Engine:
                 total += 1
                 valid += 1
                 explicit.add(key)
+                # eligibility.is_eligible, inline
                 from_date = start if use_start else toel
                 if from_date is None or from_date > ref or (eind is not None and eind < ref):
                     ineligible += 1
@@ -590,6 +591,7 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
     has_toelating = "toelatingsdatum" in mapping.index
     if not has_toelating:
         issues.add(Issue(Code.TOELATINGSDATUM_COLUMN_MISSING, field="toelatingsdatum"))
+    # As eligibility.eligible_from: the startdatum under rule "start" or without the column.
     use_start = rules.eligibility_rule == "start" or not has_toelating
     result.eligibility_basis = "startdatum" if use_start else "toelatingsdatum"
 
