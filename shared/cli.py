@@ -150,6 +150,68 @@ def _print_outcome(outcome, as_json: bool) -> None:
         print(f"  origineel in quarantaine: {outcome.quarantined}")
 
 
+# -- build -----------------------------------------------------------------------------------------
+def cmd_build(args: argparse.Namespace) -> int:
+    """Write the SNG file the delivery would send for that date, byte for byte."""
+    import tempfile
+
+    from shared.delivery_file import build_delivery_file
+    from shared.profile import profile_for
+    from shared.snapshot import SNAPSHOT_FIELDS, iter_snapshot_rows
+
+    settings = get_settings()
+    organisation = _organisation(load_organisations(settings), args.org)
+    profile = profile_for(organisation)
+    with tempfile.TemporaryDirectory(prefix="vish-build-") as scratch:
+        try:
+            with open(args.input, encoding="utf-8-sig", newline="") as fh:
+                first = fh.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"kan invoer niet lezen: {args.input} ({exc})") from None
+        snapshot_path = Path(args.input)
+        if first != ";".join(SNAPSHOT_FIELDS):
+            # An extract: validate it as the intake would, then build from its snapshot.
+            snapshot_path = Path(scratch) / "snapshot.csv"
+            decision = _snapshot_from_extract(Path(args.input), snapshot_path, organisation, args.date)
+            if decision is not None:
+                print(f"Extract afgewezen ({decision}); er is geen bestand gemaakt.", file=sys.stderr)
+                return EXIT_REJECTED
+        previous = None
+        if args.previous:
+            with open(args.previous, encoding="utf-8", newline="") as fh:
+                previous = list(iter_snapshot_rows(fh))
+        with open(snapshot_path, encoding="utf-8", newline="") as fh:
+            built = build_delivery_file(iter_snapshot_rows(fh), organisation, args.date, profile,
+                                        previous=previous, sequence=args.sequence)
+    out = Path(args.out)
+    target = out / built.name if out.is_dir() else out
+    target.write_bytes(built.content)
+    if args.manifest:
+        Path(args.manifest).write_bytes(built.manifest)
+    summary = {"file": str(target), "name": built.name, "records": built.records,
+               "people": built.people, "added": built.added, "removed": built.removed,
+               "sha256": built.sha256, "profile": f"{profile.name} v{profile.version}"}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"SNG-bestand {built.name} geschreven naar {target}")
+        print(f"  profiel {summary['profile']}, {built.records} regels, {built.people} personen "
+              f"aangemeld op {args.date:%d-%m-%Y}")
+        print(f"  SHA-256 {built.sha256}")
+    return EXIT_OK
+
+
+def _snapshot_from_extract(path: Path, snapshot_path: Path, organisation, on: date) -> str | None:
+    from shared.clock import local_today
+    from shared.reader import iter_file_chunks
+    from shared.validation import Rules, validate_extract
+
+    with open(path, "rb") as fh, open(snapshot_path, "w", encoding="utf-8", newline="") as out:
+        result = validate_extract(iter_file_chunks(fh), today=local_today(), reference_date=on,
+                                  rules=Rules.of(organisation), snapshot_out=out)
+    return None if result.accepted else (result.reason.value if result.reason else "rejected")
+
+
 # -- sample ----------------------------------------------------------------------------------------
 def cmd_sample(args: argparse.Namespace) -> int:
     from shared.clock import local_today
@@ -189,6 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date_arg, help="peildatum voor aanmeldbaarheid")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_intake)
+
+    p = sub.add_parser("build", help="maak het SNG-bestand voor een datum (zoals de verzending)")
+    p.add_argument("input", help="snapshot (snapshots/<org>/current.csv) of een extract")
+    p.add_argument("--org")
+    p.add_argument("--date", type=_date_arg, required=True, help="leverdatum")
+    p.add_argument("--out", required=True, help="bestand, of map (dan met de naam uit het profiel)")
+    p.add_argument("--previous", help="manifest van de vorige levering (profielen met mutaties)")
+    p.add_argument("--manifest", help="schrijf het manifest van deze levering hierheen")
+    p.add_argument("--sequence", type=int, default=1, help="volgnummer in de bestandsnaam")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("sample", help="maak een fictief voorbeeldextract")
     p.add_argument("out")

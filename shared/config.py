@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.columns import CANONICAL_FIELDS
+from shared.profile import DEFAULT_PROFILE, Profile, ProfileError, shipped_profile
 
 # Azurite's documented development account: a public, well-known key, only valid locally.
 AZURITE_ACCOUNT = "devstoreaccount1"
@@ -120,6 +121,18 @@ class Organisation(BaseModel):
         default=1, ge=1, description="hold only when at least this many people would leave"
     )
     column_aliases: dict[str, str] = Field(default_factory=dict)
+    profile: str | Profile = Field(default=DEFAULT_PROFILE,
+                                   description="name of a shipped SNG file profile, or one inline")
+
+    @field_validator("profile")
+    @classmethod
+    def _profile_exists(cls, value: str | Profile) -> str | Profile:
+        if isinstance(value, str):
+            try:
+                shipped_profile(value)
+            except ProfileError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("column_aliases")
     @classmethod

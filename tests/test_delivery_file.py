@@ -1,0 +1,132 @@
+"""The SNG file: profiles and build_delivery_file (pure), and `vish build`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+
+from shared.cli import main
+from shared.config import ConfigError, parse_organisations
+from shared.delivery_file import build_delivery_file
+from shared.profile import ProfileError, parse_profile, shipped_profile
+from shared.snapshot import SNAPSHOT_FIELDS
+from tests.conftest import organisations_for
+from tests.helpers import bsns
+
+B = sorted(bsns(8, seed=17))
+ON = date(2026, 11, 28)
+ORG = organisations_for("gemeente").organisations[0]
+
+
+def record(bsn, *, eligible="2026-01-01", end="", origin="row", partner="", naam="Jansen",
+           geb="1980-02-01", dossier="D1"):
+    values = dict.fromkeys(SNAPSHOT_FIELDS, "")
+    values.update(bsn=bsn, partner_bsn=partner, achternaam=naam, geboortedatum=geb, startdatum=eligible,
+                  toelatingsdatum=eligible, einddatum=end, dossiernummer=dossier, eligible_from=eligible,
+                  source_row="2", origin=origin)
+    return [values[f] for f in SNAPSHOT_FIELDS]
+
+
+def lines(built):
+    return built.content.decode(shipped_profile("vish-minimaal").encoding).split("\r\n")
+
+
+def test_default_profile_delivers_the_eligible_people_sorted_by_bsn():
+    snapshot = [record(B[3]), record(B[0], origin="partner"), record(B[5], eligible="2026-11-29"),
+                record(B[1], end="2026-11-27"), record(B[2], end="2026-11-28")]
+    built = build_delivery_file(snapshot, ORG, ON, shipped_profile("vish-minimaal"))
+    text = lines(built)
+    assert text[0] == "aansluitcode;bsn;datum_aanmelding;einddatum;dossiernummer"
+    assert [row.split(";")[1] for row in text[1:-1]] == [B[0], B[2], B[3]]
+    assert text[-1] == "" and built.records == built.people == 3
+    assert text[1] == f"TST-1;{B[0]};2026-01-01;;D1"
+    assert built.name == "VISH_TST-1_20261128_001.csv"
+
+
+def test_the_same_inputs_give_the_same_bytes_and_hash():
+    snapshot = [record(b) for b in B]
+    profile = shipped_profile("vish-minimaal")
+    one = build_delivery_file(snapshot, ORG, ON, profile)
+    two = build_delivery_file(list(reversed(snapshot)), ORG, ON, profile)
+    assert one.content == two.content and one.sha256 == two.sha256 and len(one.sha256) == 64
+    assert build_delivery_file(snapshot, ORG, ON, profile, sequence=2).name.endswith("_002.csv")
+
+
+def test_mutations_profile_registers_and_deregisters_against_the_previous_delivery():
+    profile = shipped_profile("voorbeeld-mutaties")
+    first = build_delivery_file([record(b) for b in B[:4]], ORG, ON, profile)
+    text = first.content.decode("windows-1252").split("\r\n")
+    assert [t.split("|")[0] for t in text[:4]] == ["A"] * 4 and text[4] == "EINDE|4"
+    assert first.name == "TST-1-MUT-20261128-01.txt"
+    previous = list(csv.reader(io.StringIO(first.manifest.decode()), delimiter=";"))[1:]
+    assert [r[0] for r in previous] == B[:4]
+
+    second = build_delivery_file([record(b) for b in B[1:5]], ORG, date(2026, 11, 29), profile,
+                                 previous=previous)
+    text = second.content.decode("windows-1252").split("\r\n")
+    assert text[:2] == [
+        f"V|TST-1|{B[0]}|01-02-1980|01-01-2026||D1|Team Test|14 0999|test@voorbeeld.nl",
+        f"A|TST-1|{B[4]}|01-02-1980|01-01-2026||D1|Team Test|14 0999|test@voorbeeld.nl",
+    ]
+    assert (second.added, second.removed, second.records, second.people) == (1, 1, 2, 4)
+    assert text[2] == "EINDE|2"
+
+
+def test_eight_bit_profiles_transliterate_and_unquoted_profiles_never_break_the_layout():
+    profile = shipped_profile("voorbeeld-mutaties").model_copy(update={"fields": [
+        *shipped_profile("voorbeeld-mutaties").fields[:3],
+        shipped_profile("vish-minimaal").fields[0].model_copy(update={"column": "naam",
+                                                                      "source": "achternaam"})]})
+    built = build_delivery_file([record(B[0], naam="Yılmaz|Şahin\r\nx")], ORG, ON, profile)
+    assert built.content.decode("windows-1252").split("\r\n")[0] == f"A|TST-1|{B[0]}|Y?lmaz Sahin  x"
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    ({"fields": [{"column": "x", "source": "achternaam"}]}, "must deliver the bsn"),
+    ({"fields": [{"column": "m", "source": "mutation"}, {"column": "b", "source": "bsn"}]}, "mutation"),
+    ({"fields": [{"column": "b", "source": "bsnn"}]}, "unknown source"),
+    ({"file_name": "{onbekend}.csv"}, "cannot be rendered"),
+    ({"file_name": "../{date:%Y}.csv"}, "path"),
+    ({"delimiter": ";;"}, "delimiter"),
+])
+def test_profile_mistakes_are_refused_with_a_clear_message(change, fragment):
+    document = json.loads(shipped_profile("vish-minimaal").model_dump_json()) | change
+    with pytest.raises(ProfileError) as exc:
+        parse_profile(json.dumps(document), "mijn-profiel.json")
+    assert fragment in str(exc.value) and "mijn-profiel.json" in str(exc.value)
+
+
+def test_an_organisation_names_a_shipped_profile_or_carries_its_own():
+    base = organisations_for("ab").organisations[0].model_dump(mode="json")
+    with pytest.raises(ConfigError, match="unknown profile"):
+        parse_organisations(json.dumps({"organisations": [base | {"profile": "bestaat-niet"}]}), "x")
+    inline = json.loads(shipped_profile("vish-minimaal").model_dump_json()) | {"name": "eigen"}
+    doc = parse_organisations(json.dumps({"organisations": [base | {"profile": inline}]}), "x")
+    assert doc.organisations[0].profile.name == "eigen"
+
+
+def test_vish_build_from_an_extract_equals_the_build_from_its_snapshot(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("VISH_ORGANISATIONS_JSON", raising=False)
+    from shared import config
+
+    config.get_settings.cache_clear()
+    extract = tmp_path / "e.csv"
+    assert main(["sample", str(extract), "--rows", "40", "--error-rate", "0"]) == 0
+    assert main(["build", str(extract), "--date", "2026-11-28", "--out", str(tmp_path / "a.csv"),
+                 "--json"]) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    from shared.reader import iter_file_chunks
+    from shared.validation import validate_extract
+
+    snapshot = tmp_path / "snapshot.csv"
+    with open(extract, "rb") as fh, open(snapshot, "w", encoding="utf-8", newline="") as out:
+        validate_extract(iter_file_chunks(fh), today=date(2026, 11, 28), snapshot_out=out)
+    assert main(["build", str(snapshot), "--date", "28-11-2026", "--out", str(tmp_path)]) == 0
+    built = tmp_path / first["name"]
+    assert built.read_bytes() == (tmp_path / "a.csv").read_bytes()
+    assert first["records"] > 30 and first["sha256"] in capsys.readouterr().out
+    config.get_settings.cache_clear()
