@@ -212,6 +212,62 @@ def _snapshot_from_extract(path: Path, snapshot_path: Path, organisation, on: da
     return None if result.accepted else (result.reason.value if result.reason else "rejected")
 
 
+# -- deliver and sftp-check ------------------------------------------------------------------------
+def cmd_deliver(args: argparse.Namespace) -> int:
+    """The real delivery path from the command line (lease, archive, upload, outcome)."""
+    from shared.clock import local_today
+    from shared.services import build_delivery
+
+    service = build_delivery(get_settings())
+    organisation = _organisation(service.organisations, args.org)
+    service.blobs.ensure_containers(service.settings.outbox_container, service.settings.locks_container)
+    service.outcomes.ensure_table()
+    if args.force and not args.reason:
+        raise UsageError("--force vraagt om een --reason (het opnieuw leveren wordt vastgelegd)")
+    day = args.date or local_today()
+    outcome = service.deliver(organisation.code, day, reason=args.reason or "vish deliver",
+                              manual=args.force, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(outcome.as_dict()))
+    else:
+        words = {"succeeded": "verzonden", "failed": "MISLUKT", "skipped": "al verzonden (niets gedaan)",
+                 "busy": "wordt al door een andere instantie verzonden", "dry_run": "proef (niet verzonden)"}
+        print(f"Levering {organisation.code} voor {day:%d-%m-%Y}: {words[outcome.status]}")
+        if outcome.file:
+            print(f"  bestand {outcome.file}" + (f", {outcome.records} regels, {outcome.size} bytes"
+                                                  if outcome.records is not None else ""))
+        if outcome.sha256:
+            print(f"  SHA-256 {outcome.sha256}")
+        if outcome.error_kind:
+            print(f"  fout: {outcome.error_kind} (zie de uitkomsten in de tabel voor details)")
+    return EXIT_OK if outcome.status in ("succeeded", "skipped", "dry_run") else EXIT_REJECTED
+
+
+def cmd_sftp_check(args: argparse.Namespace) -> int:
+    from shared.secrets import SecretError
+    from shared.services import build_delivery
+    from shared.sftp import CheckResult, SftpDelivery
+
+    service = build_delivery(get_settings())
+    organisation = _organisation(service.organisations, args.org)
+    if organisation.sftp is None:
+        raise UsageError(f"organisatie '{organisation.code}' heeft geen SFTP-bestemming ingesteld")
+    try:
+        credentials = service.credentials_for(organisation.sftp)
+    except SecretError as exc:
+        result = CheckResult(ok=False, steps=[("geheim ophalen", False, str(exc))])
+    else:
+        result = SftpDelivery(organisation.sftp, credentials).check(probe=args.probe)
+    if args.json:
+        print(json.dumps({"ok": result.ok, "steps": [
+            {"step": step, "ok": ok, "detail": detail} for step, ok, detail in result.steps]}))
+    else:
+        for step, ok, detail in result.steps:
+            print(f"  [{'ok' if ok else 'FOUT'}] {step}: {detail}")
+        print("Verbinding in orde." if result.ok else "Verbinding NIET in orde.")
+    return EXIT_OK if result.ok else EXIT_REJECTED
+
+
 # -- sample ----------------------------------------------------------------------------------------
 def cmd_sample(args: argparse.Namespace) -> int:
     from shared.clock import local_today
@@ -262,6 +318,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sequence", type=int, default=1, help="volgnummer in de bestandsnaam")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("deliver", help="lever het bestand van vandaag (of --date) aan SNG")
+    p.add_argument("--org")
+    p.add_argument("--date", type=_date_arg)
+    p.add_argument("--dry-run", action="store_true", help="alleen bouwen, niet verzenden")
+    p.add_argument("--force", action="store_true", help="opnieuw leveren, ook als vandaag al gelukt is")
+    p.add_argument("--reason", help="reden (verplicht bij --force)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_deliver)
+
+    p = sub.add_parser("sftp-check", help="test de SFTP-verbinding met SNG")
+    p.add_argument("--org")
+    p.add_argument("--probe", action="store_true", help="schrijf en verwijder ook een proefbestand")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sftp_check)
 
     p = sub.add_parser("sample", help="maak een fictief voorbeeldextract")
     p.add_argument("out")

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     locks_container: str = "locks"
     outcomes_table: str = "outcomes"
 
+    key_vault_url: str | None = None
+    secret_cache_seconds: float = Field(default=300.0, ge=0)
+    secrets_dir: Path | None = None
+    delivery_schedule: str = "0 */15 * * * *"
+
     max_extract_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_report_issues: int = Field(default=10_000, gt=0)
     work_dir: Path | None = None
@@ -104,6 +109,28 @@ class Contact(BaseModel):
     email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+class SftpTarget(BaseModel):
+    """Where and how an organisation's file goes to SNG. Secrets are named, never inlined."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str = Field(min_length=1, max_length=100)
+    directory: str = Field(default=".", max_length=200, description="remote folder for the file")
+    host_key: str = Field(
+        min_length=10,
+        description="pinned host key: 'ssh-ed25519 AAAA…' (known_hosts style, key part) or 'SHA256:…'",
+    )
+    auth: Literal["key", "password"] = "key"
+    secret_name: str = Field(pattern=r"^[A-Za-z0-9-]{1,127}$",
+                             description="Key Vault secret with the private key (PEM/OpenSSH) or password")
+    passphrase_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,127}$")
+    connect_timeout: float = Field(default=15.0, gt=0)
+    operation_timeout: float = Field(default=120.0, gt=0)
+    attempts: int = Field(default=3, ge=1, le=10)
+    backoff_seconds: float = Field(default=2.0, ge=0)
+
+
 class Organisation(BaseModel):
     """One VISH registration (a municipality's debt-help team, a wijkteam, a credit bank)."""
 
@@ -121,6 +148,7 @@ class Organisation(BaseModel):
         default=1, ge=1, description="hold only when at least this many people would leave"
     )
     column_aliases: dict[str, str] = Field(default_factory=dict)
+    sftp: SftpTarget | None = Field(default=None, description="SNG's SFTP server for this registration")
     profile: str | Profile = Field(default=DEFAULT_PROFILE,
                                    description="name of a shipped SNG file profile, or one inline")
 

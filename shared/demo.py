@@ -1,9 +1,11 @@
-"""The local demo: the daily flow so far, on Azurite, with the real function body.
+"""The local demo: the daily flow on Azurite and a local SFTP server, with the real functions.
 
-Starts Azurite, writes a fictitious extract, drops it in ``extracts/voorbeeld/``, invokes the
-registered ``validate_extract`` function with a real ``BlobClient`` (as the Functions host
-would), shows the outcome, drops the same file again to show that nothing happens twice, and
-stops Azurite. Output for people is Dutch.
+Starts Azurite and an SFTP server on loopback standing in for SNG, writes a fictitious extract,
+drops it in ``extracts/voorbeeld/``, invokes the registered ``validate_extract`` function with a
+real ``BlobClient`` (as the Functions host would), drops the same file again to show that nothing
+happens twice, then runs the ``deliver_daily`` timer body: the SNG file is built, archived in the
+outbox and uploaded over SFTP (pinned host key, key from the local secret store). A second tick
+shows that the day is not delivered twice. Stops what it started. Output for people is Dutch.
 """
 
 from __future__ import annotations
@@ -19,16 +21,28 @@ def run_demo(out: Path, rows: int = 250) -> int:
     from azure.storage.blob import BlobClient
 
     from shared import config, services
+    from shared.config import EXAMPLE_ORGANISATIONS
     from shared.devservices import Azurite, user_function
     from shared.intake import EXTRACTS_CONTAINER
     from shared.sample import write_sample_extract
+    from shared.secrets import env_name
+    from shared.sftp_testserver import SftpTestServer
 
     out.mkdir(parents=True, exist_ok=True)
-    with Azurite() as azurite:
-        print(f"Azurite draait (blob :{azurite.blob_port}, table :{azurite.table_port})")
+    with Azurite() as azurite, SftpTestServer(out / "sng-sftp") as sng:
+        print(f"Azurite draait (blob :{azurite.blob_port}, table :{azurite.table_port}); "
+              f"SFTP-server voor SNG op 127.0.0.1:{sng.port}")
         os.environ["VISH_STORAGE_CONNECTION_STRING"] = azurite.connection_string
+        example = json.loads(json.dumps(EXAMPLE_ORGANISATIONS))
+        example["organisations"][0].update(send_time="00:00", sftp={
+            "host": "127.0.0.1", "port": sng.port, "username": sng.username,
+            "host_key": sng.host_key_line, "secret_name": "sng-sftp-key"})
+        os.environ["VISH_ORGANISATIONS_JSON"] = json.dumps(example)
+        os.environ[env_name("sng-sftp-key")] = sng.client_private_key
+        os.environ.setdefault("VISH_DELIVERY_SCHEDULE", "0 */15 * * * *")
         config.get_settings.cache_clear()
         services.intake.cache_clear()
+        services.delivery.cache_clear()
         service = services.intake()
         org = service.organisations.organisations[0].code
 
@@ -69,5 +83,29 @@ def run_demo(out: Path, rows: int = 250) -> int:
             print(f"    {where}: {issue['message']}")
         left = service.blobs.list_names(EXTRACTS_CONTAINER)
         print(f"  extracts/ na verwerking: {len(left)} bestanden (origineel verwijderd)")
-    print("Azurite gestopt.")
-    return 0 if latest["decision"] == "accepted" else 1
+
+        delivered = _deliver(service, sng, org)
+    print("Azurite en SFTP-server gestopt.")
+    return 0 if latest["decision"] == "accepted" and delivered else 1
+
+
+def _deliver(service, sng, org: str) -> bool:
+    from azure.functions.timer import TimerRequest
+
+    from shared.devservices import user_function
+
+    deliver_daily = user_function("deliver_daily")
+    print("\nLevering (timer deliver_daily, verzendtijd voor de demo 00:00):")
+    for tick in (1, 2):
+        deliver_daily(timer=TimerRequest(past_due=False))
+        history = service.outcomes.history(org, limit=10, kind="delivery")
+        print(f"  [tick {tick}] leveringen in tabel: {len(history)}")
+    latest = service.outcomes.latest(org, "delivery")
+    if not latest or latest.get("status") != "succeeded":
+        print(f"  levering mislukt: {latest.get('error_kind') if latest else 'geen uitkomst'}")
+        return False
+    on_server = sng.files()
+    print(f"  bestand bij SNG: {latest['file']} ({latest['records']} regels, {latest['size']} bytes)")
+    print(f"  SHA-256: {latest['sha256']}")
+    print(f"  archief: {latest['archive']}; op de SFTP-server: {sorted(on_server)}")
+    return list(on_server) == [latest["file"]]

@@ -30,3 +30,23 @@ def intake() -> Intake:
     service = build_intake(get_settings())
     service.ensure_storage()
     return service
+
+
+def build_delivery(settings: Settings):
+    from shared.delivery import DeliveryService
+    from shared.secrets import secret_provider
+
+    intake_service = build_intake(settings)
+    return DeliveryService(settings, intake_service.organisations, intake_service.blobs,
+                           intake_service.outcomes, secret_provider(settings))
+
+
+@lru_cache(maxsize=1)
+def delivery():
+    """The delivery service of this worker process."""
+    from shared.log import quiet_sdk_loggers
+
+    quiet_sdk_loggers()
+    service = build_delivery(get_settings())
+    intake().ensure_storage()
+    return service

@@ -34,3 +34,10 @@ def test_importing_the_app_does_not_load_paramiko_or_key_vault():
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                        check=True).stdout)
     assert loaded == []
+
+
+def test_deliver_daily_is_a_setting_driven_timer():
+    [binding] = FUNCTIONS["deliver_daily"].get_bindings_dict()["bindings"]
+    assert binding["type"] == "timerTrigger"
+    assert binding["schedule"] == "%VISH_DELIVERY_SCHEDULE%"
+    assert binding["runOnStartup"] is False and binding["useMonitor"] is True

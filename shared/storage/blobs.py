@@ -107,6 +107,26 @@ class BlobStore:
         self.client(*target).upload_blob(_ChunkReader(downloader.chunks()), overwrite=True,
                                           length=downloader.size, max_concurrency=1)
 
+    def acquire_lease(self, container: str, name: str, seconds: int = 60):
+        """A lease on ``container/name`` (created empty if missing), or None when another holder
+        has it. The caller renews it (``lease.renew()``) and releases it (``lease.release()``)."""
+        from azure.core.exceptions import HttpResponseError, ResourceExistsError
+
+        blob = self.client(container, name)
+        try:
+            blob.upload_blob(b"", overwrite=False)
+        except ResourceExistsError:
+            pass
+        except HttpResponseError as exc:
+            if exc.status_code != 412:  # a leased blob refuses the write: it exists
+                raise
+        try:
+            return blob.acquire_lease(lease_duration=seconds)
+        except HttpResponseError as exc:
+            if exc.status_code == 409:
+                return None
+            raise
+
     def delete(self, container: str, name: str) -> bool:
         from azure.core.exceptions import ResourceNotFoundError
 

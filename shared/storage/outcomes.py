@@ -53,6 +53,15 @@ class OutcomeStore:
         self.table.submit_transaction([("create", history), ("upsert", latest, {"mode": "replace"})])
         return history
 
+    def put_latest(self, org: str, kind: str, fields: dict[str, Any],
+                   at: datetime | None = None) -> None:
+        """Replace the ``latest-{kind}`` entity only (a pointer, e.g. the last success)."""
+        at = at or datetime.now(UTC)
+        body = {k: v for k, v in fields.items() if v is not None}
+        body.update(kind=kind, recorded_at=at, schema_version=SCHEMA_VERSION)
+        self.table.upsert_entity({"PartitionKey": org, "RowKey": f"latest-{kind}", **body},
+                                 mode=_replace_mode())
+
     def latest(self, org: str, kind: str) -> dict[str, Any] | None:
         from azure.core.exceptions import ResourceNotFoundError
 
@@ -75,3 +84,9 @@ class OutcomeStore:
             if len(out) >= limit:
                 break
         return out
+
+
+def _replace_mode():
+    from azure.data.tables import UpdateMode
+
+    return UpdateMode.REPLACE

@@ -1,0 +1,120 @@
+"""Secrets (SFTP private keys, passphrases, passwords) behind one small interface.
+
+* ``KeyVaultSecrets``: Azure Key Vault through ``azure-keyvault-secrets`` with the managed
+  identity (``DefaultAzureCredential``; ``AZURE_CLIENT_ID`` picks a user-assigned identity), and a
+  time-to-live cache so that a rotated secret is used without a restart while the hot path does
+  not call the vault each time.
+* ``LocalSecrets``: environment variables (``VISH_SECRET_<NAME>``) or files in a folder, for the
+  demo and the tests.
+
+Errors name the secret, never its value.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+
+
+class SecretError(Exception):
+    """A secret could not be had. ``transient`` is True when trying again later may help."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class SecretProvider(ABC):
+    @abstractmethod
+    def get(self, name: str) -> str: ...
+
+
+def env_name(name: str) -> str:
+    return "VISH_SECRET_" + "".join(c if c.isalnum() else "_" for c in name).upper()
+
+
+class LocalSecrets(SecretProvider):
+    def __init__(self, directory: Path | None = None, environ: dict | None = None) -> None:
+        self.directory = directory
+        self.environ = os.environ if environ is None else environ
+
+    def get(self, name: str) -> str:
+        value = self.environ.get(env_name(name))
+        if value is not None:
+            return value
+        if self.directory is not None:
+            path = self.directory / name
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+        raise SecretError(f"secret '{name}' not found (set {env_name(name)} or put a file "
+                          f"named {name} in VISH_SECRETS_DIR)")
+
+
+class KeyVaultSecrets(SecretProvider):
+    def __init__(self, client, *, ttl_seconds: float = 300.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client  # azure.keyvault.secrets.SecretClient
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._cache: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, vault_url: str, *, ttl_seconds: float = 300.0, credential=None,
+                 **client_kwargs) -> KeyVaultSecrets:
+        from azure.keyvault.secrets import SecretClient
+
+        if credential is None:
+            from shared.storage.clients import _credential
+
+            credential = _credential()
+        return cls(SecretClient(vault_url, credential, **client_kwargs), ttl_seconds=ttl_seconds)
+
+    def get(self, name: str) -> str:
+        now = self.clock()
+        with self._lock:
+            hit = self._cache.get(name)
+            if hit and now - hit[0] < self.ttl:
+                return hit[1]
+        value = self._fetch(name)
+        with self._lock:
+            self._cache[name] = (now, value)
+        return value
+
+    def _fetch(self, name: str) -> str:
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            HttpResponseError,
+            ResourceNotFoundError,
+            ServiceRequestError,
+        )
+
+        try:
+            secret = self.client.get_secret(name)
+        except ResourceNotFoundError:
+            raise SecretError(f"secret '{name}' does not exist in the Key Vault") from None
+        except ClientAuthenticationError:
+            raise SecretError(f"cannot authenticate to the Key Vault for secret '{name}' "
+                              "(managed identity?)") from None
+        except HttpResponseError as exc:
+            if exc.status_code == 403:
+                raise SecretError(f"access to secret '{name}' denied (role 'Key Vault Secrets User' "
+                                  "on the vault?)") from None
+            raise SecretError(f"Key Vault answered {exc.status_code} for secret '{name}'",
+                              transient=(exc.status_code or 500) >= 500) from None
+        except ServiceRequestError:
+            raise SecretError(f"Key Vault unreachable while reading secret '{name}'",
+                              transient=True) from None
+        if secret.value is None:
+            raise SecretError(f"secret '{name}' has no value")
+        return secret.value
+
+
+def secret_provider(settings) -> SecretProvider:
+    if settings.key_vault_url:
+        return KeyVaultSecrets.from_url(settings.key_vault_url, ttl_seconds=settings.secret_cache_seconds)
+    return LocalSecrets(settings.secrets_dir)

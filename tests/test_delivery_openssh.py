@@ -1,0 +1,80 @@
+"""The SFTP client against OpenSSH's sshd: happy path, changed host key, refused key."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from shared.config import SftpTarget
+from shared.sftp import Credentials, SftpDelivery, SftpError
+from tests import sshd
+
+# In CI the set-up installs sshd, so there a missing server is a failure, not a skip.
+pytestmark = pytest.mark.skipif(not sshd.available() and not os.environ.get("CI"),
+                                reason="OpenSSH server not installed (./run setup)")
+
+
+@pytest.fixture(scope="module")
+def keys():
+    import asyncssh
+
+    client = asyncssh.generate_private_key("ssh-ed25519")
+    stranger = asyncssh.generate_private_key("ssh-ed25519")
+    return {
+        "private": client.export_private_key("openssh").decode(),
+        "public": client.export_public_key("openssh").decode().strip(),
+        "stranger": stranger.export_private_key("openssh").decode(),
+        "other_host": stranger.export_public_key("openssh").decode().strip(),
+    }
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, keys):
+    running = sshd.Sshd(tmp_path_factory.mktemp("sshd")).start(keys["public"])
+    yield running
+    running.stop()
+
+
+def delivery(server, keys, *, host_key=None, private=None) -> SftpDelivery:
+    target = SftpTarget(host="127.0.0.1", port=server.port, username=server.user,
+                        host_key=host_key or server.host_key_line, secret_name="k", backoff_seconds=0,
+                        connect_timeout=5)
+    return SftpDelivery(target, Credentials(private_key=private or keys["private"]))
+
+
+def test_upload_to_openssh_renames_into_place(server, keys):
+    data = b"aansluitcode;bsn\r\n" * 5000
+    result = delivery(server, keys).upload("VISH_OPENSSH.csv", data)
+    assert result.size == len(data) and result.attempts == 1
+    assert server.files()["VISH_OPENSSH.csv"] == data
+    assert not any(name.endswith(".part") for name in server.files())
+
+
+def test_connection_check_against_openssh(server, keys):
+    check = delivery(server, keys).check(probe=True)
+    assert check.ok and [s[0] for s in check.steps][-1] == "proefbestand"
+
+
+def test_openssh_with_a_changed_host_key_is_refused(server, keys):
+    with pytest.raises(SftpError) as exc:
+        delivery(server, keys, host_key=keys["other_host"]).upload("x.csv", b"x")
+    assert exc.value.kind == "host_key" and not exc.value.transient
+
+
+def test_openssh_pinned_by_fingerprint(server, keys):
+    import paramiko
+
+    from shared.sftp import fingerprint
+
+    key = paramiko.Ed25519Key(data=__import__("base64").b64decode(server.host_key_line.split()[1]))
+    assert delivery(server, keys, host_key=fingerprint(key)).upload("fp.csv", b"1").attempts == 1
+    with pytest.raises(SftpError) as exc:
+        delivery(server, keys, host_key="SHA256:" + "A" * 43).upload("fp2.csv", b"1")
+    assert exc.value.kind == "host_key"
+
+
+def test_openssh_refuses_an_unknown_client_key(server, keys):
+    with pytest.raises(SftpError) as exc:
+        delivery(server, keys, private=keys["stranger"]).upload("y.csv", b"y")
+    assert exc.value.kind == "auth" and not exc.value.transient
