@@ -6,12 +6,12 @@ import os
 
 import pytest
 
+from shared import devservices as sshd
 from shared.config import SftpTarget
 from shared.sftp import Credentials, SftpDelivery, SftpError
-from tests import sshd
 
 # In CI the set-up installs sshd, so there a missing server is a failure, not a skip.
-pytestmark = pytest.mark.skipif(not sshd.available() and not os.environ.get("CI"),
+pytestmark = pytest.mark.skipif(not sshd.sshd_available() and not os.environ.get("CI"),
                                 reason="OpenSSH server not installed (./run setup)")
 
 
