@@ -25,7 +25,8 @@ class Faults:
 
 
 class SftpTestServer:
-    def __init__(self, root: Path, *, username: str = "sng", password: str | None = None) -> None:
+    def __init__(self, root: Path, *, username: str = "sng", password: str | None = None,
+                 client_key_type: str = "ssh-ed25519") -> None:
         import asyncssh
 
         self.root = root
@@ -33,7 +34,7 @@ class SftpTestServer:
         self.username = username
         self.password = password
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
-        self.client_key = asyncssh.generate_private_key("ssh-ed25519")
+        self.client_key = asyncssh.generate_private_key(client_key_type)
         self.port = free_port()
         self.faults = Faults()
         self._loop = asyncio.new_event_loop()

@@ -249,3 +249,21 @@ def test_no_bsn_in_delivery_outcomes_or_logs(service, azurite, org_code, sng, de
     entities = list(service.outcomes.table.query_entities("PartitionKey eq @o", parameters={"o": org_code}))
     corpus = json.dumps(entities, default=str) + debug_logs.text
     assert "delivery" in corpus and not [n for n in numbers if n in corpus]
+
+
+def test_a_pem_rsa_key_with_a_passphrase_from_the_secret_store(settings, org_code, tmp_path, monkeypatch,
+                                                              azurite):
+    with SftpTestServer(tmp_path / "rsa", client_key_type="ssh-rsa") as server:
+        pem = server.client_key.export_private_key("pkcs1-pem", passphrase="zeer-geheim").decode()
+        assert pem.startswith("-----BEGIN RSA PRIVATE KEY-----")
+        secrets = LocalSecrets(environ={env_name("sng-key"): pem, env_name("sng-pass"): "zeer-geheim"})
+        service = make_service(settings, org_code, server, monkeypatch, secrets=secrets,
+                               passphrase_secret="sng-pass")
+        accept_extract(service, azurite, org_code)
+        assert service.deliver(org_code, DAY, reason="t").status == "succeeded"
+        service.secrets = LocalSecrets(environ={env_name("sng-key"): pem, env_name("sng-pass"): "fout"})
+        outcome = service.deliver(org_code, DAY, reason="verkeerde wachtwoordzin", manual=True)
+        assert (outcome.status, outcome.error_kind) == ("failed", "auth")
+        service.secrets = LocalSecrets(environ={env_name("sng-key"): pem})
+        outcome = service.deliver(org_code, DAY, reason="geen wachtwoordzin", manual=True)
+        assert (outcome.status, outcome.error_kind) == ("failed", "secret")
