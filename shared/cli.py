@@ -268,6 +268,36 @@ def cmd_sftp_check(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_REJECTED
 
 
+# -- status ----------------------------------------------------------------------------------------
+def cmd_status(args: argparse.Namespace) -> int:
+    from shared.services import status_service
+    from shared.status_page import WORDS, render
+
+    service = status_service()
+    if args.org:
+        detail = service.organisation(args.org)
+        if detail is None:
+            raise UsageError(f"organisatie '{args.org}' is niet ingesteld")
+        overview = {"generated_at": service.now().isoformat(), "healthy": detail["healthy"],
+                    "organisations": [detail]}
+        details = {args.org: detail}
+    else:
+        overview = service.overview()
+        details = {o["code"]: service.organisation(o["code"]) for o in overview["organisations"]}
+    if args.html:
+        Path(args.html).write_text(render(overview, details), encoding="utf-8")
+    if args.json:
+        print(json.dumps(details[args.org] if args.org else overview, ensure_ascii=False, default=str))
+    else:
+        print("Status VISH-levering: " + ("alles in orde" if overview["healthy"] else "ACTIE NODIG"))
+        for org in overview["organisations"]:
+            print(f"  {org['code']}: {WORDS[org['health']]} — {org['reason']}; volgende levering "
+                  f"{org['next_due']['local']}")
+        if args.html:
+            print(f"  statuspagina geschreven naar {args.html}")
+    return EXIT_OK if overview["healthy"] else EXIT_REJECTED
+
+
 # -- sample ----------------------------------------------------------------------------------------
 def cmd_sample(args: argparse.Namespace) -> int:
     from shared.clock import local_today
@@ -333,6 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--probe", action="store_true", help="schrijf en verwijder ook een proefbestand")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sftp_check)
+
+    p = sub.add_parser("status", help="status van de aanlevering per organisatie")
+    p.add_argument("--org")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--html", help="schrijf ook de statuspagina (HTML) naar dit bestand")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("sample", help="maak een fictief voorbeeldextract")
     p.add_argument("out")

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     secret_cache_seconds: float = Field(default=300.0, ge=0)
     secrets_dir: Path | None = None
     delivery_schedule: str = "0 */15 * * * *"
+    delivery_grace_minutes: int = Field(default=60, ge=0)
+    stale_extract_days: int = Field(default=3, ge=1)
+    outcome_retention_days: int = Field(default=400, ge=30)
 
     max_extract_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_report_issues: int = Field(default=10_000, gt=0)

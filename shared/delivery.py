@@ -13,7 +13,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
@@ -78,7 +78,16 @@ class DeliveryService:
                 continue
             if is_due(now, organisation.send_time, self.last_success_day(organisation.code)):
                 results.append(self.deliver(organisation.code, local_today(now), reason="schedule"))
+        self.apply_retention(now)
         return results
+
+    def apply_retention(self, now: datetime) -> None:
+        """Outcome history older than VISH_OUTCOME_RETENTION_DAYS goes (latest-* rows stay)."""
+        before = now - timedelta(days=self.settings.outcome_retention_days)
+        for organisation in self.organisations.organisations:
+            removed = self.outcomes.purge(organisation.code, before)
+            if removed:
+                log.info("removed %d outcome rows past retention for %s", removed, organisation.code)
 
     def last_success_day(self, org: str) -> date | None:
         latest = self.outcomes.latest(org, KIND_SUCCESS)
@@ -179,6 +188,24 @@ class DeliveryService:
         log.error("delivery failed (%s): %s", kind, message)
         return DeliveryOutcome(org, day.isoformat(), "failed", reason,
                                built.name if built else None, error_kind=kind, manual=manual)
+
+    def connection_test(self, org: str, *, probe: bool = True):
+        """The same check as ``vish sftp-check``, recorded as an outcome (kind connection_test)."""
+        from shared.sftp import CheckResult
+
+        organisation = self.organisations.get(org)
+        if organisation is None or organisation.sftp is None:
+            result = CheckResult(ok=False, steps=[("instellingen", False, "geen SFTP-bestemming")])
+        else:
+            try:
+                credentials = self.credentials_for(organisation.sftp)
+            except SecretError as exc:
+                result = CheckResult(ok=False, steps=[("geheim ophalen", False, str(exc))])
+            else:
+                result = SftpDelivery(organisation.sftp, credentials, sleep=self.sleep).check(probe=probe)
+        failed = next((step for step, ok, _ in result.steps if not ok), None)
+        self.outcomes.record(org, "connection_test", {"ok": result.ok, "failed_step": failed})
+        return result
 
     # -- helpers -------------------------------------------------------------------------------
     def _build(self, organisation, day: date, *, sequence: int) -> DeliveryFile:

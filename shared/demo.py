@@ -85,6 +85,7 @@ def run_demo(out: Path, rows: int = 250) -> int:
         print(f"  extracts/ na verwerking: {len(left)} bestanden (origineel verwijderd)")
 
         delivered = _deliver(service, sng, org)
+        _status(out)
     print("Azurite en SFTP-server gestopt.")
     return 0 if latest["decision"] == "accepted" and delivered else 1
 
@@ -109,3 +110,12 @@ def _deliver(service, sng, org: str) -> bool:
     print(f"  SHA-256: {latest['sha256']}")
     print(f"  archief: {latest['archive']}; op de SFTP-server: {sorted(on_server)}")
     return list(on_server) == [latest["file"]]
+
+
+def _status(out: Path) -> None:
+    from shared import services
+    from shared.cli import main as vish
+
+    services.status_service.cache_clear()
+    print()
+    vish(["status", "--html", str(out / "status.html")])

@@ -65,23 +65,24 @@ class Intake:
 
     # -- entry point ---------------------------------------------------------------------------
     def process(self, blob_name: str, *, source: BlobClient | None = None,
-                reference_date: date | None = None, override_mass_drop: bool = False
-                ) -> IntakeOutcome:
-        """Process ``extracts/{blob_name}`` where blob_name is ``{org}/{file}``."""
+                reference_date: date | None = None, override_mass_drop: bool = False,
+                container: str = EXTRACTS_CONTAINER) -> IntakeOutcome:
+        """Process ``{container}/{blob_name}`` where blob_name is ``{org}/{file}``: normally an
+        incoming extract; a held extract is released from the quarantine container."""
         org_code, _, file_name = blob_name.partition("/")
         shown = safe_name(file_name or blob_name)
         with log_context(org=safe_name(org_code, 40), extract=shown):
             organisation = self.organisations.get(org_code)
             if organisation is None or not file_name:
                 return self._reject_unknown(blob_name, org_code, shown)
-            info = self.blobs.info(EXTRACTS_CONTAINER, blob_name)
+            info = self.blobs.info(container, blob_name)
             if info is None:
                 log.info("extract no longer present (processed earlier or removed); nothing to do")
                 return IntakeOutcome(org_code, "missing")
             for attempt in range(1, _ATTEMPTS + 1):
                 try:
-                    return self._process_once(organisation, blob_name, shown, info, source,
-                                              reference_date, override_mass_drop)
+                    return self._process_once(organisation, container, blob_name, shown, info,
+                                              source, reference_date, override_mass_drop)
                 except ConcurrentUpdate:
                     if attempt == _ATTEMPTS:
                         raise
@@ -90,7 +91,7 @@ class Intake:
         raise AssertionError("unreachable")
 
     # -- steps ---------------------------------------------------------------------------------
-    def _process_once(self, organisation, blob_name: str, shown: str, info, source,
+    def _process_once(self, organisation, container: str, blob_name: str, shown: str, info, source,
                       reference_date: date | None, override_mass_drop: bool) -> IntakeOutcome:
         s = self.settings
         org = organisation.code
@@ -106,13 +107,13 @@ class Intake:
                 result = _structural_rejection(Code.TOO_LARGE,
                                                f"{info.size} bytes, grens {s.max_extract_bytes}")
             else:
-                result = self._validate(blob_name, info, source, current, organisation, today,
-                                        reference_date, override_mass_drop, out)
+                result = self._validate(container, blob_name, info, source, current, organisation,
+                                        today, reference_date, override_mass_drop, out)
             latest = self.outcomes.latest(org, KIND_EXTRACT)
             if (result.sha256 and latest and latest.get("sha256") == result.sha256
                     and not override_mass_drop):
                 # Same content as the extract processed last: no second effect.
-                self.blobs.delete(EXTRACTS_CONTAINER, blob_name)
+                self.blobs.delete(container, blob_name)
                 log.info("extract has the same content as the last one processed (%s); ignored",
                          latest.get("decision"))
                 return IntakeOutcome(org, "duplicate", latest.get("reason"), result.sha256)
@@ -139,14 +140,17 @@ class Intake:
                     if_match=current.etag if current else None,
                     if_none_exists=current is None,
                 )
-            else:
+            elif container == EXTRACTS_CONTAINER:
                 quarantined = f"{org}/{stamp}-{safe_name(blob_name.partition('/')[2])}"
                 self.blobs.copy((EXTRACTS_CONTAINER, blob_name),
                                 (s.quarantine_container, quarantined))
-            self.blobs.delete(EXTRACTS_CONTAINER, blob_name)
+            else:
+                quarantined = blob_name  # released again but still rejected: it stays
+            if result.accepted or container == EXTRACTS_CONTAINER:
+                self.blobs.delete(container, blob_name)
 
         summary = result.summary()
-        self.outcomes.record(org, KIND_EXTRACT, {
+        entity = self.outcomes.record(org, KIND_EXTRACT, {
             **summary,
             "extract": shown,
             "report": f"{s.reports_container}/{base}.json",
@@ -154,6 +158,12 @@ class Intake:
             "override_mass_drop": override_mass_drop or None,
             "duration_ms": int((time.perf_counter() - started) * 1000),
         }, at=received_at)
+        if result.accepted:
+            # Pointer to the extract the snapshot in force came from (status: snapshot age).
+            self.outcomes.put_latest(org, "extract_accepted", {
+                k: v for k, v in entity.items() if k not in ("PartitionKey", "RowKey", "kind",
+                                                              "recorded_at", "schema_version")},
+                at=received_at)
         log.info("extract %s%s: %d rows, %d valid, %d ineligible, %d people",
                  result.decision, f" ({result.reason.value})" if result.reason else "",
                  result.total, result.valid, result.ineligible, result.people)
@@ -161,10 +171,10 @@ class Intake:
                              result.sha256, f"{s.reports_container}/{base}.json",
                              quarantined, summary)
 
-    def _validate(self, blob_name, info, source, current, organisation, today, reference_date,
-                  override_mass_drop, out) -> ValidationResult:
+    def _validate(self, container, blob_name, info, source, current, organisation, today,
+                  reference_date, override_mass_drop, out) -> ValidationResult:
         s = self.settings
-        chunks = self.blobs.chunks(EXTRACTS_CONTAINER, blob_name, etag=info.etag, client=source)
+        chunks = self.blobs.chunks(container, blob_name, etag=info.etag, client=source)
         snapshot = (iter_snapshot_bytes(self.blobs.chunks(s.snapshots_container, current.name,
                                                           etag=current.etag))
                     if current else None)
@@ -186,6 +196,17 @@ class Intake:
             log.error("extract could not be processed (%s); rejected", type(exc).__name__)
             return _structural_rejection(Code.UNREADABLE, type(exc).__name__)
 
+    def release_held(self, org: str, reason: str) -> IntakeOutcome:
+        """Accept the extract the mass-drop guard held, after a person confirmed it (recorded)."""
+        latest = self.outcomes.latest(org, KIND_EXTRACT)
+        if not latest or latest.get("reason") != Code.MASS_DROP_HELD.value or not latest.get("quarantined"):
+            raise NothingToRelease("the last extract of this organisation is not held")
+        container, _, name = latest["quarantined"].partition("/")
+        outcome = self.process(name, container=container, override_mass_drop=True)
+        self.outcomes.record(org, "manual", {"action": "release", "reason": reason[:500],
+                                              "decision": outcome.decision, "sha256": outcome.sha256})
+        return outcome
+
     def _reject_unknown(self, blob_name: str, org_code: str, shown: str) -> IntakeOutcome:
         s = self.settings
         folder = safe_name(org_code, 40) if org_code else "_geen_map"
@@ -203,6 +224,10 @@ class Intake:
         log.warning("extract in folder that is no configured organisation; quarantined")
         return IntakeOutcome(folder, "rejected", Code.UNKNOWN_ORGANISATION.value,
                              quarantined=target)
+
+
+class NothingToRelease(Exception):
+    """There is no held extract to release."""
 
 
 def _structural_rejection(code: Code, detail: str) -> ValidationResult:

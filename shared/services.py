@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from shared.config import Settings, get_settings, load_organisations
-from shared.intake import Intake
+
+if TYPE_CHECKING:
+    from shared.intake import Intake
 
 
 def build_intake(settings: Settings) -> Intake:
+    from shared.intake import Intake
     from shared.storage.blobs import BlobStore
     from shared.storage.clients import blob_service, table_service
     from shared.storage.outcomes import OutcomeStore
@@ -50,3 +54,15 @@ def delivery():
     service = build_delivery(get_settings())
     intake().ensure_storage()
     return service
+
+
+@lru_cache(maxsize=1)
+def status_service():
+    """Status reads only the outcomes table: no blob, SFTP or Key Vault SDK is imported."""
+    from shared.status import StatusService
+    from shared.storage.clients import table_service
+    from shared.storage.outcomes import OutcomeStore
+
+    settings = get_settings()
+    return StatusService(settings, load_organisations(settings),
+                         OutcomeStore(table_service(settings).get_table_client(settings.outcomes_table)))

@@ -22,9 +22,13 @@ _MAX_MS = 10**13
 _ALLOWED = (str, int, float, bool, datetime, type(None))
 
 
+def _time_prefix(at: datetime) -> str:
+    """13 digits that sort newest first; history RowKeys start with it."""
+    return f"{_MAX_MS - int(at.timestamp() * 1000):013d}"
+
+
 def history_key(at: datetime, kind: str) -> str:
-    inverted = _MAX_MS - int(at.timestamp() * 1000)
-    return f"{inverted:013d}-{kind}-{uuid.uuid4().hex[:8]}"
+    return f"{_time_prefix(at)}-{kind}-{uuid.uuid4().hex[:8]}"
 
 
 class OutcomeStore:
@@ -69,6 +73,29 @@ class OutcomeStore:
             return dict(self.table.get_entity(org, f"latest-{kind}"))
         except ResourceNotFoundError:
             return None
+
+    def history_page(self, org: str, *, page_size: int = 50, since: datetime | None = None,
+                     continuation: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of history, newest first, optionally only entries since ``since``.
+        Returns the entities and the token for the next page (None at the end)."""
+        flt = "PartitionKey eq @org and RowKey lt @upper"
+        upper = "a" if since is None else _time_prefix(since) + "-~"  # newer sorts lower
+        pages = self.table.query_entities(flt, parameters={"org": org, "upper": upper},
+                                          results_per_page=page_size).by_page(
+            continuation_token=continuation)
+        page = next(pages, [])
+        return [dict(e) for e in page], pages.continuation_token
+
+    def purge(self, org: str, before: datetime) -> int:
+        """Delete history older than ``before`` (retention). ``latest-*`` rows stay."""
+        lower = _time_prefix(before) + "-~"  # older sorts higher
+        old = self.table.query_entities("PartitionKey eq @org and RowKey gt @lower and RowKey lt 'a'",
+                                        parameters={"org": org, "lower": lower}, select=["RowKey"])
+        keys = [e["RowKey"] for e in old]
+        for start in range(0, len(keys), 100):
+            self.table.submit_transaction([("delete", {"PartitionKey": org, "RowKey": k})
+                                           for k in keys[start:start + 100]])
+        return len(keys)
 
     def history(self, org: str, limit: int = 50, kind: str | None = None) -> list[dict[str, Any]]:
         """Newest first. History keys start with digits, so ``lt 'a'`` excludes ``latest-*``."""

@@ -1,0 +1,84 @@
+"""Admin actions over HTTP (admin-level key): re-deliver, test the connection, release a held
+extract. Each goes through the same code as the timer, ``vish sftp-check`` and the intake, and is
+recorded. Errors are JSON with a code and a Dutch message."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+
+bp = func.Blueprint()
+
+
+def _json(body: dict, status: int) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(body, ensure_ascii=False, default=str), status_code=status,
+                             mimetype="application/json", charset="utf-8")
+
+
+def _error(code: str, message: str, status: int) -> func.HttpResponse:
+    return _json({"code": code, "message": message}, status)
+
+
+def _reason(req: func.HttpRequest) -> str | None:
+    try:
+        body = req.get_json()
+    except ValueError:
+        return None
+    reason = body.get("reason") if isinstance(body, dict) else None
+    return reason.strip() if isinstance(reason, str) and reason.strip() else None
+
+
+def _known(org: str) -> bool:
+    from shared.config import get_settings, load_organisations
+
+    return load_organisations(get_settings()).get(org) is not None
+
+
+@bp.function_name("redeliver")
+@bp.route(route="deliveries/{org}", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
+def redeliver(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.clock import local_today
+    from shared.services import delivery
+
+    org = req.route_params.get("org", "")
+    if not _known(org):
+        return _error("unknown_organisation", "Organisatie is niet ingesteld", 404)
+    reason = _reason(req)
+    if reason is None:
+        return _error("reason_required", "Geef een reden op: {\"reason\": \"...\"}", 400)
+    outcome = delivery().deliver(org, local_today(), reason=reason, manual=True)
+    return _json(outcome.as_dict(), 200 if outcome.status == "succeeded" else 502)
+
+
+@bp.function_name("connection_test")
+@bp.route(route="connection-test/{org}", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
+def connection_test(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.services import delivery
+
+    org = req.route_params.get("org", "")
+    if not _known(org):
+        return _error("unknown_organisation", "Organisatie is niet ingesteld", 404)
+    result = delivery().connection_test(org, probe=req.params.get("probe", "1") != "0")
+    return _json({"ok": result.ok, "steps": [{"step": s, "ok": ok, "detail": d}
+                                             for s, ok, d in result.steps]}, 200 if result.ok else 502)
+
+
+@bp.function_name("release_extract")
+@bp.route(route="extracts/{org}/release", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
+def release_extract(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.intake import NothingToRelease
+    from shared.services import intake
+
+    org = req.route_params.get("org", "")
+    if not _known(org):
+        return _error("unknown_organisation", "Organisatie is niet ingesteld", 404)
+    reason = _reason(req)
+    if reason is None:
+        return _error("reason_required", "Geef een reden op: {\"reason\": \"...\"}", 400)
+    try:
+        outcome = intake().release_held(org, reason)
+    except NothingToRelease:
+        return _error("nothing_held", "Er is geen tegengehouden bestand om vrij te geven", 409)
+    return _json({"decision": outcome.decision, "reason": outcome.reason, "summary": outcome.summary},
+                 200 if outcome.decision == "accepted" else 409)

@@ -1,0 +1,60 @@
+"""HTTP status for monitors (JSON; 503 when any organisation is late or failing) and people (HTML).
+
+Function-key protected. ``GET /api/status`` and ``GET /api/status/{org}`` (the latter with 30
+days of history). ``?format=html`` or ``Accept: text/html`` gives the page. Imports only the
+table SDK (through ``shared.services.status``), so the first request stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+
+bp = func.Blueprint()
+
+
+def _json(body: dict, status: int) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(body, ensure_ascii=False, default=str), status_code=status,
+                             mimetype="application/json", charset="utf-8")
+
+
+def wants_html(req: func.HttpRequest) -> bool:
+    return (req.params.get("format") == "html"
+            or "text/html" in (req.headers.get("Accept") or "").split(",")[0])
+
+
+@bp.function_name("status")
+@bp.route(route="status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def status(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.services import status_service
+    from shared.status_page import render
+
+    service = status_service()
+    overview = service.overview()
+    code = 200 if overview["healthy"] else 503
+    if wants_html(req):
+        details = {o["code"]: service.organisation(o["code"]) for o in overview["organisations"]}
+        return func.HttpResponse(render(overview, details), status_code=code, mimetype="text/html",
+                                 charset="utf-8")
+    return _json(overview, code)
+
+
+@bp.function_name("status_org")
+@bp.route(route="status/{org}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def status_org(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.services import status_service
+    from shared.status_page import render
+
+    service = status_service()
+    org = req.route_params.get("org", "")
+    detail = service.organisation(org)
+    if detail is None:
+        return _json({"code": "unknown_organisation", "message": "Organisatie is niet ingesteld"}, 404)
+    code = 200 if detail["healthy"] else 503
+    if wants_html(req):
+        overview = {"generated_at": service.now().isoformat(), "healthy": detail["healthy"],
+                    "organisations": [detail]}
+        return func.HttpResponse(render(overview, {org: detail}), status_code=code, mimetype="text/html",
+                                 charset="utf-8")
+    return _json(detail, code)

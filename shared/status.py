@@ -1,0 +1,106 @@
+"""The status of every organisation, for monitors (JSON, 503) and people (HTML). No personal data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from shared.clock import AMSTERDAM, local_today, utcnow
+from shared.config import OrganisationsDocument, Settings
+from shared.health import assess
+from shared.schedule import next_due
+
+KIND_EXTRACT, KIND_ACCEPTED = "extract", "extract_accepted"
+KIND_DELIVERY, KIND_SUCCESS = "delivery", "delivery_success"
+_PUBLIC_FIELDS = ("decision", "reason", "status", "rows_total", "rows_valid", "rows_invalid",
+                  "rows_ineligible", "people", "file", "records", "size", "sha256", "day", "attempts",
+                  "error_kind", "duration_ms", "extract", "report", "quarantined", "sequence", "manual",
+                  "action", "kind")
+
+
+def _public(entity: dict | None) -> dict | None:
+    """Only the fields meant for the status; times as ISO text."""
+    if entity is None:
+        return None
+    out = {k: entity[k] for k in _PUBLIC_FIELDS if entity.get(k) is not None}
+    if "recorded_at" in entity:
+        out["at"] = entity["recorded_at"].isoformat()
+        out["at_local"] = entity["recorded_at"].astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
+    return out
+
+
+class StatusService:
+    def __init__(self, settings: Settings, organisations: OrganisationsDocument, outcomes, *,
+                 now=utcnow) -> None:
+        self.settings = settings
+        self.organisations = organisations
+        self.outcomes = outcomes
+        self.now = now
+
+    def overview(self) -> dict:
+        now = self.now()
+        items = [self._organisation(o, now) for o in self.organisations.organisations]
+        return {"generated_at": now.isoformat(), "healthy": all(i["healthy"] for i in items),
+                "organisations": items}
+
+    def organisation(self, code: str, days: int = 30) -> dict | None:
+        organisation = self.organisations.get(code)
+        if organisation is None:
+            return None
+        now = self.now()
+        item = self._organisation(organisation, now)
+        item["history"] = self._history(code, now - timedelta(days=days))
+        item["days"] = self._days(item["history"], local_today(now), days)
+        return item
+
+    def _organisation(self, organisation, now: datetime) -> dict:
+        code = organisation.code
+        latest = {kind: self.outcomes.latest(code, kind)
+                  for kind in (KIND_EXTRACT, KIND_ACCEPTED, KIND_DELIVERY, KIND_SUCCESS)}
+        health = assess(now, organisation, last_accepted=latest[KIND_ACCEPTED],
+                        last_attempt=latest[KIND_DELIVERY], last_success=latest[KIND_SUCCESS],
+                        grace_minutes=self.settings.delivery_grace_minutes,
+                        stale_days=self.settings.stale_extract_days)
+        success = latest[KIND_SUCCESS]
+        done_day = date.fromisoformat(success["day"]) if success else None
+        due = next_due(now, organisation.send_time, done_day)
+        accepted = latest[KIND_ACCEPTED]
+        return {
+            "code": code, "name": organisation.name, "health": health.word, "reason": health.reason,
+            "healthy": health.healthy,
+            "last_extract": _public(latest[KIND_EXTRACT]),
+            "last_accepted_extract": _public(accepted),
+            "last_delivery": _public(latest[KIND_DELIVERY]),
+            "last_successful_delivery": _public(success),
+            "next_due": {"utc": due.isoformat(),
+                         "local": due.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")},
+            "snapshot_age_hours": round((now - accepted["recorded_at"]).total_seconds() / 3600, 1)
+            if accepted else None,
+            "people": accepted.get("people") if accepted else None,
+        }
+
+    def _history(self, code: str, since: datetime) -> list[dict]:
+        items, token = [], None
+        while True:
+            page, token = self.outcomes.history_page(code, page_size=200, since=since,
+                                                     continuation=token)
+            items.extend(_public(e) for e in page)
+            if not token:
+                return items
+
+    @staticmethod
+    def _days(history: list[dict], today: date, days: int) -> list[dict]:
+        """Per local day (oldest first): records delivered and the outcome, for the chart."""
+        by_day: dict[str, dict] = {}
+        for entry in history:
+            if entry.get("kind") != KIND_DELIVERY or "day" not in entry:
+                continue
+            slot = by_day.setdefault(entry["day"], {"records": 0, "status": "failed"})
+            if entry.get("status") == "succeeded":
+                slot["status"] = "succeeded"
+                slot["records"] = max(slot["records"], entry.get("records", 0))
+        out = []
+        for i in range(days - 1, -1, -1):
+            day = (today - timedelta(days=i)).isoformat()
+            slot = by_day.get(day, {"records": 0, "status": "none"})
+            out.append({"day": day, **slot})
+        return out

@@ -1,0 +1,72 @@
+"""The status as a small HTML page for people: Dutch, offline, readable on a phone.
+
+One row per organisation with a coloured health badge and a 30-day chart (inline SVG) of the
+records delivered per day, coloured by outcome. No scripts, no external fonts or styles.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+WORDS = {"ok": "in orde", "pending": "wacht op verzending", "late": "te laat", "failing": "mislukt",
+         "stale_extract": "bestand verouderd"}
+COLOURS = {"ok": "#1a7f37", "pending": "#57606a", "late": "#bc4c00", "failing": "#cf222e",
+           "stale_extract": "#9a6700"}
+BAR = {"succeeded": "#1a7f37", "failed": "#cf222e", "none": "#d0d7de"}
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem;color:#1f2328}
+h1{font-size:1.3rem}table{border-collapse:collapse;width:100%}
+td,th{padding:.5rem;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}
+.badge{display:inline-block;padding:.15rem .5rem;border-radius:1rem;color:#fff;font-weight:600}
+small{color:#57606a}svg{max-width:100%;height:auto}
+@media(max-width:600px){th.hide,td.hide{display:none}}
+"""
+
+
+def chart(days: list[dict], width: int = 300, height: int = 60) -> str:
+    """Bars per day: height = records delivered, colour = outcome (grey: nothing sent)."""
+    peak = max([d["records"] for d in days] + [1])
+    step = width / max(len(days), 1)
+    bars = []
+    for i, d in enumerate(days):
+        h = max(3.0, (height - 4) * d["records"] / peak) if d["status"] != "none" else 3.0
+        label = f"{d['day']}: {d['records']} regels, " + {"succeeded": "geleverd", "failed": "mislukt",
+                                                          "none": "geen levering"}[d["status"]]
+        bars.append(f'<rect x="{i * step + 1:.1f}" y="{height - h:.1f}" width="{step - 2:.1f}" '
+                    f'height="{h:.1f}" fill="{BAR[d["status"]]}"><title>{escape(label)}</title></rect>')
+    return (f'<svg class="chart" role="img" aria-label="leveringen laatste {len(days)} dagen" '
+            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">{"".join(bars)}</svg>')
+
+
+def render(overview: dict, details: dict[str, dict]) -> str:
+    rows = []
+    for org in overview["organisations"]:
+        word = org["health"]
+        extract = org.get("last_extract") or {}
+        delivery = org.get("last_delivery") or {}
+        days = details.get(org["code"], {}).get("days", [])
+        rows.append(
+            f'<tr class="org" data-org="{escape(org["code"])}" data-health="{escape(word)}">'
+            f'<td><strong>{escape(org["name"])}</strong><br><small>{escape(org["code"])}</small></td>'
+            f'<td><span class="badge" style="background:{COLOURS[word]}">{escape(WORDS[word])}</span>'
+            f'<br><small>{escape(org["reason"])}</small></td>'
+            f'<td class="hide">{escape(extract.get("at_local", "–"))}<br>'
+            f'<small>{escape(str(extract.get("decision", "")))} {escape(str(extract.get("reason") or ""))}'
+            f'</small></td>'
+            f'<td class="hide">{escape(delivery.get("at_local", "–"))}<br>'
+            f'<small>{escape(str(delivery.get("status", "")))} {escape(str(delivery.get("records", "")))}'
+            f'</small></td>'
+            f'<td>{escape(org["next_due"]["local"])}</td>'
+            f"<td>{chart(days) if days else ''}</td></tr>")
+    state = "Alles in orde" if overview["healthy"] else "Actie nodig"
+    return (
+        '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>VISH-levering: {state}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>VISH-levering aan SNG — {state}</h1>"
+        f"<p><small>Bijgewerkt {escape(overview['generated_at'][:16].replace('T', ' '))} UTC</small></p>"
+        "<table><thead><tr><th>Organisatie</th><th>Status</th><th class=\"hide\">Laatste bestand</th>"
+        "<th class=\"hide\">Laatste levering</th><th>Volgende levering</th>"
+        "<th>Laatste 30 dagen</th></tr></thead><tbody>"
+        + "".join(rows) + "</tbody></table></body></html>")

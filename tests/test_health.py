@@ -1,0 +1,49 @@
+"""Every health word from a scripted set of outcomes and a fixed clock (pure)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.health import assess
+from tests.conftest import organisations_for
+
+SFTP = {"host": "h", "username": "u", "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA", "secret_name": "k"}
+ORG = organisations_for("gem", sftp=SFTP, send_time="06:00").organisations[0]
+NO_SFTP = organisations_for("gem").organisations[0]
+MORNING = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)  # 05:00 local, before the 06:00 send time
+NOON = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # 12:00 local
+ACCEPTED = {"recorded_at": datetime(2026, 11, 28, 1, 0, tzinfo=UTC)}
+
+
+def success(at, day="2026-11-28"):
+    return {"recorded_at": at, "day": day, "status": "succeeded"}
+
+
+def failure(at, day="2026-11-28"):
+    return {"recorded_at": at, "day": day, "status": "failed", "error_kind": "auth"}
+
+
+@pytest.mark.parametrize(("now", "accepted", "attempt", "ok", "word"), [
+    (MORNING, ACCEPTED, None, None, "pending"),
+    (datetime(2026, 11, 28, 5, 30, tzinfo=UTC), ACCEPTED, None, None, "pending"),  # due, in grace
+    (NOON, ACCEPTED, None, None, "late"),
+    (NOON, ACCEPTED, success(NOON - timedelta(hours=5)), success(NOON - timedelta(hours=5)), "ok"),
+    (NOON, ACCEPTED, failure(NOON - timedelta(hours=1)), None, "failing"),
+    (NOON, ACCEPTED, failure(NOON - timedelta(hours=3)), success(NOON - timedelta(hours=2)), "ok"),
+    (NOON, {"recorded_at": NOON - timedelta(days=4)}, success(NOON), success(NOON), "stale_extract"),
+    (MORNING, None, None, None, "stale_extract"),
+    (MORNING, ACCEPTED, success(MORNING - timedelta(days=1), "2026-11-27"),
+     success(MORNING - timedelta(days=1), "2026-11-27"), "pending"),
+])
+def test_health_words(now, accepted, attempt, ok, word):
+    health = assess(now, ORG, last_accepted=accepted, last_attempt=attempt, last_success=ok,
+                    grace_minutes=60, stale_days=3)
+    assert health.word == word
+    assert health.healthy is (word in ("ok", "pending"))
+    assert health.reason  # always a Dutch explanation
+
+
+def test_an_organisation_without_delivery_target_is_failing():
+    health = assess(NOON, NO_SFTP, last_accepted=ACCEPTED, last_attempt=None, last_success=None,
+                    grace_minutes=60, stale_days=3)
+    assert health.word == "failing" and "SFTP" in health.reason

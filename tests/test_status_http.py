@@ -1,0 +1,237 @@
+"""Status and admin endpoints on Azurite: health words, 503, history paging, the HTML page,
+admin actions, and no personal data in any response."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+
+import azure.functions as func
+import pytest
+
+from shared import config, services
+from shared.devservices import registered_functions, user_function
+from shared.status import StatusService
+from tests.conftest import organisations_for
+from tests.test_delivery_sftp import accept_extract, make_service
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # 12:00 local
+SFTP = {"host": "127.0.0.1", "username": "u", "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA",
+        "secret_name": "k"}
+
+
+def get(function: str, route: str = "", params=None, headers=None, route_params=None):
+    req = func.HttpRequest("GET", f"http://localhost/api/{route}", params=params or {},
+                           headers=headers or {}, route_params=route_params or {}, body=b"")
+    return user_function(function)(req)
+
+
+def post(function: str, body: dict | None, route_params: dict):
+    req = func.HttpRequest("POST", "http://localhost/api/x", route_params=route_params,
+                           body=json.dumps(body).encode() if body is not None else b"",
+                           headers={"Content-Type": "application/json"})
+    return user_function(function)(req)
+
+
+@pytest.fixture
+def orgs(settings, monkeypatch, org_code):
+    # unique per test: Azurite's table lives for the whole session
+    codes = {word: f"{org_code}-{word[:4]}" for word in ["ok", "pending", "late", "failing", "stale"]}
+    document = {"organisations": [
+        organisations_for(code, sftp=SFTP, send_time="13:00" if word == "pending" else "06:00")
+        .organisations[0].model_dump(mode="json") for word, code in codes.items()]}
+    monkeypatch.setenv("VISH_ORGANISATIONS_JSON", json.dumps(document))
+    config.get_settings.cache_clear()
+    services.status_service.cache_clear()
+    service = services.status_service()
+    service.now = lambda: NOW
+    store = service.outcomes
+    store.ensure_table()
+    for word, code in codes.items():
+        accepted_at = NOW - timedelta(days=5 if word == "stale" else 0, hours=8)
+        store.record(code, "extract", {"decision": "accepted", "rows_total": 10, "people": 12},
+                     at=accepted_at)
+        store.put_latest(code, "extract_accepted", {"decision": "accepted", "people": 12}, at=accepted_at)
+    ok_fields = {"status": "succeeded", "day": "2026-11-28", "records": 12, "file": "VISH_X.csv"}
+    for code in (codes["ok"], codes["stale"]):
+        store.record(code, "delivery", ok_fields, at=NOW - timedelta(hours=5))
+        store.put_latest(code, "delivery_success", ok_fields, at=NOW - timedelta(hours=5))
+    store.record(codes["failing"], "delivery", {"status": "failed", "day": "2026-11-28",
+                                                "error_kind": "host_key"}, at=NOW - timedelta(hours=1))
+    yield codes
+    services.status_service.cache_clear()
+
+
+def test_every_health_word_and_503_when_any_is_late_failing_or_stale(orgs):
+    response = get("status")
+    assert response.status_code == 503 and response.mimetype == "application/json"
+    body = json.loads(response.get_body())
+    health = {o["code"]: o["health"] for o in body["organisations"]}
+    assert health == {orgs["ok"]: "ok", orgs["pending"]: "pending", orgs["late"]: "late",
+                      orgs["failing"]: "failing", orgs["stale"]: "stale_extract"}
+    ok = next(o for o in body["organisations"] if o["code"] == orgs["ok"])
+    assert ok["last_delivery"]["records"] == 12 and ok["next_due"]["utc"].startswith("2026-11-29T05:00")
+    assert ok["snapshot_age_hours"] == 8.0
+
+
+def test_200_exactly_when_every_organisation_is_ok_or_pending(orgs, monkeypatch):
+    assert get("status_org", route_params={"org": orgs["late"]}).status_code == 503
+    assert get("status_org", route_params={"org": orgs["ok"]}).status_code == 200
+    service = services.status_service()
+    keep = [o for o in service.organisations.organisations if o.code in (orgs["ok"], orgs["pending"])]
+    monkeypatch.setattr(service, "organisations",
+                        service.organisations.model_copy(update={"organisations": keep}))
+    assert get("status").status_code == 200
+
+
+class Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows, self.badges, self.charts, self.external = [], [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "tr" and a.get("class") == "org":
+            self.rows.append((a["data-org"], a["data-health"]))
+        if tag == "span" and a.get("class") == "badge":
+            self.badges.append(a["style"])
+        if tag == "svg":
+            self.charts += 1
+        if tag in ("script", "link") or any(v and "http" in v for k, v in attrs if k in ("src", "href")):
+            self.external.append(tag)
+
+
+def test_html_page_has_a_badge_and_a_chart_per_organisation(orgs):
+    response = get("status", params={"format": "html"})
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    page = Page()
+    page.feed(response.get_body().decode())
+    assert sorted(page.rows) == sorted((code, word if word != "stale" else "stale_extract")
+                                       for word, code in orgs.items())
+    assert len(page.badges) == 5 and page.charts == 5 and page.external == []
+    same = get("status", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert same.mimetype == "text/html" and "Actie nodig" in same.get_body().decode()
+
+
+def test_organisation_detail_has_thirty_days_of_history(orgs):
+    body = json.loads(get("status_org", route_params={"org": orgs["ok"]}).get_body())
+    assert len(body["days"]) == 30 and body["days"][-1] == {"day": "2026-11-28", "records": 12,
+                                                            "status": "succeeded"}
+    assert {h["kind"] for h in body["history"]} == {"extract", "delivery"}
+    missing = get("status_org", route_params={"org": "bestaat-niet"})
+    assert missing.status_code == 404 and json.loads(missing.get_body())["code"] == "unknown_organisation"
+
+
+def test_history_is_paged_newest_first(orgs):
+    store = services.status_service().outcomes
+    code = orgs["late"]
+    for i in range(7):
+        store.record(code, "delivery", {"status": "failed", "day": "2026-11-2" + str(i)},
+                     at=NOW - timedelta(days=10 - i))
+    first, token = store.history_page(code, page_size=3)
+    second, token2 = store.history_page(code, page_size=3, continuation=token)
+    third, end = store.history_page(code, page_size=3, continuation=token2)
+    times = [e["recorded_at"] for e in first + second + third]
+    assert [len(first), len(second), len(third)] == [3, 3, 2] and token and token2 and end is None
+    assert times == sorted(times, reverse=True)
+    recent, _ = store.history_page(code, page_size=50, since=NOW - timedelta(days=5))
+    assert all(e["recorded_at"] >= NOW - timedelta(days=5) for e in recent) and len(recent) == 3
+
+
+def test_retention_removes_old_history_but_keeps_latest(orgs):
+    store = services.status_service().outcomes
+    code = orgs["ok"]
+    store.record(code, "delivery", {"status": "succeeded", "day": "2025-01-01"}, at=NOW - timedelta(days=500))
+    assert store.purge(code, NOW - timedelta(days=400)) == 1
+    assert all(e["recorded_at"] > NOW - timedelta(days=400) for e in store.history(code))
+    assert store.latest(code, "delivery_success") is not None
+
+
+def test_status_uses_the_status_service_without_delivery_sdks():
+    import subprocess
+    import sys
+
+    code = ("import sys, function_app; from shared.devservices import registered_functions; "
+            "registered_functions(); print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'paramiko', 'asyncssh'}), 'azure.keyvault.secrets' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] False"
+    assert isinstance(StatusService, type)
+
+
+def test_admin_routes_need_the_admin_key_and_status_the_function_key():
+    levels = {name: {b.get("authLevel") for b in f.get_bindings_dict()["bindings"] if b.get("authLevel")}
+              for name, f in registered_functions().items()}
+    assert levels["status"] == {func.AuthLevel.FUNCTION} == levels["status_org"]
+    for name in ("redeliver", "connection_test", "release_extract"):
+        assert levels[name] == {func.AuthLevel.ADMIN}
+
+
+@pytest.fixture
+def live(settings, org_code, tmp_path, monkeypatch, azurite):
+    from shared.sftp_testserver import SftpTestServer
+
+    with SftpTestServer(tmp_path / "sng") as sng:
+        service = make_service(settings, org_code, sng, monkeypatch)
+        monkeypatch.setattr(services, "delivery", lambda: service)
+        monkeypatch.setenv("VISH_SECRET_SNG_KEY", sng.client_private_key)
+        yield service, sng
+
+
+def test_admin_redelivery_connection_test_and_errors(live, org_code, azurite):
+    service, sng = live
+    accept_extract(service, azurite, org_code)
+    assert post("redeliver", {}, {"org": org_code}).status_code == 400
+    assert post("redeliver", None, {"org": org_code}).status_code == 400
+    assert post("redeliver", {"reason": "x"}, {"org": "onbekend"}).status_code == 404
+    response = post("redeliver", {"reason": "SNG miste het bestand"}, {"org": org_code})
+    assert response.status_code == 200 and json.loads(response.get_body())["status"] == "succeeded"
+    assert service.outcomes.latest(org_code, "manual")["reason"] == "SNG miste het bestand"
+    check = post("connection_test", None, {"org": org_code})
+    assert check.status_code == 200 and json.loads(check.get_body())["ok"] is True
+    assert service.outcomes.latest(org_code, "connection_test")["ok"] is True
+    sng.faults.deny_write = True
+    failing = post("connection_test", None, {"org": org_code})
+    assert failing.status_code == 502
+    assert service.outcomes.latest(org_code, "connection_test")["failed_step"] == "proefbestand"
+
+
+def test_release_of_a_held_extract(live, org_code, azurite):
+    from shared.intake import EXTRACTS_CONTAINER
+    from shared.sample import HEADER, sample_rows
+    from tests.helpers import TODAY
+
+    service, _ = live
+    data = accept_extract(service, azurite, org_code, rows=40)
+    assert post("release_extract", {"reason": "x"}, {"org": org_code}).status_code == 409
+    half = b"".join(data.splitlines(keepends=True)[:15])
+    from azure.storage.blob import BlobClient
+
+    service.blobs.upload(EXTRACTS_CONTAINER, f"{org_code}/half.csv", half)
+    services.intake.cache_clear()
+    user_function("validate_extract")(client=BlobClient.from_connection_string(
+        azurite.connection_string, EXTRACTS_CONTAINER, f"{org_code}/half.csv"))
+    assert service.outcomes.latest(org_code, "extract")["reason"] == "mass_drop_held"
+    assert post("release_extract", {}, {"org": org_code}).status_code == 400
+    response = post("release_extract", {"reason": "Na uitstroom klopt dit: bevestigd"}, {"org": org_code})
+    assert response.status_code == 200 and json.loads(response.get_body())["decision"] == "accepted"
+    manual = service.outcomes.latest(org_code, "manual")
+    assert manual["action"] == "release" and manual["decision"] == "accepted"
+    assert service.outcomes.latest(org_code, "extract_accepted")["people"] < 40
+    assert HEADER and sample_rows and TODAY  # same fixtures as the intake tests
+
+
+def test_no_bsn_in_any_response(live, org_code, azurite):
+    service, _ = live
+    data = accept_extract(service, azurite, org_code)
+    service.deliver(org_code, service.now().date(), reason="t")
+    services.status_service.cache_clear()
+    bodies = [get("status").get_body(), get("status", params={"format": "html"}).get_body(),
+              get("status_org", route_params={"org": org_code}).get_body(),
+              post("connection_test", None, {"org": org_code}).get_body(),
+              post("redeliver", {"reason": "r"}, {"org": org_code}).get_body()]
+    corpus = b"\n".join(bodies).decode()
+    numbers = {c for line in data.decode().splitlines()[1:] for c in line.split(";")[:2] if c}
+    assert org_code in corpus and not [n for n in numbers if n in corpus]
