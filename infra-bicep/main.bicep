@@ -1,0 +1,157 @@
+// vish-bridge: everything the functions need in a municipality's subscription.
+// Composes small modules; role assignments live next to the resources they grant.
+targetScope = 'resourceGroup'
+
+@description('Short environment name (azd environment), used in resource names.')
+@minLength(2)
+@maxLength(12)
+param environmentName string
+
+param location string = resourceGroup().location
+
+@description('E-mail address that receives the alerts (late or failed delivery, status 503).')
+param alertEmail string
+
+@description('The organisations document (JSON, see README): codes, SFTP targets, secret names.')
+param organisationsJson string
+
+@description('Instance memory of the Flex Consumption app; 512 MB covers a 1M-row extract (peak ~110 MB).')
+@allowed([ 512, 2048, 4096 ])
+param instanceMemoryMB int = 512
+
+@description('At most this many instances (the work is small; the lease serialises deliveries).')
+@minValue(1)
+@maxValue(10)
+param maximumInstanceCount int = 2
+
+@description('Timer NCRONTAB (UTC). The schedule decides per organisation in Europe/Amsterdam.')
+param deliverySchedule string = '0 */15 * * * *'
+param deliveryGraceMinutes int = 60
+param staleExtractDays int = 3
+param outcomeRetentionDays int = 400
+
+@description('Days before incoming extracts, quarantine, reports and the outbox are deleted.')
+param extractsRetentionDays int = 7
+param quarantineRetentionDays int = 14
+param reportsRetentionDays int = 90
+param outboxRetentionDays int = 90
+param softDeleteDays int = 7
+param logRetentionDays int = 90
+
+@allowed([ 'Enabled', 'Disabled' ])
+param keyVaultPublicNetworkAccess string = 'Enabled'
+
+@description('VNet integration with a NAT gateway and static public IP for SFTP allow-listing at SNG.')
+param enableStaticOutboundIp bool = false
+
+var suffix = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
+var prefix = 'vish-${environmentName}'
+var tags = {
+  'azd-env-name': environmentName
+  application: 'vish-bridge'
+}
+var deploymentContainerName = 'app-package'
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  params: {
+    name: '${prefix}-id'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: 'stvish${take(suffix, 15)}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    deploymentContainerName: deploymentContainerName
+    extractsDays: extractsRetentionDays
+    quarantineDays: quarantineRetentionDays
+    reportsDays: reportsRetentionDays
+    outboxDays: outboxRetentionDays
+    softDeleteDays: softDeleteDays
+  }
+}
+
+module vault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    name: 'kv-vish-${take(suffix, 13)}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    publicNetworkAccess: keyVaultPublicNetworkAccess
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    namePrefix: prefix
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    alertEmail: alertEmail
+    logRetentionDays: logRetentionDays
+  }
+}
+
+module network 'modules/network.bicep' = if (enableStaticOutboundIp) {
+  name: 'network'
+  params: {
+    namePrefix: prefix
+    location: location
+    tags: tags
+  }
+}
+
+module functionApp 'modules/function.bicep' = {
+  name: 'function'
+  params: {
+    name: 'func-vish-${take(suffix, 13)}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerName: deploymentContainerName
+    insightsConnectionString: monitoring.outputs.connectionString
+    keyVaultUri: vault.outputs.uri
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    organisationsJson: organisationsJson
+    deliverySchedule: deliverySchedule
+    deliveryGraceMinutes: deliveryGraceMinutes
+    staleExtractDays: staleExtractDays
+    outcomeRetentionDays: outcomeRetentionDays
+    subnetId: enableStaticOutboundIp ? network.outputs.subnetId : ''
+  }
+}
+
+module events 'modules/eventgrid.bicep' = {
+  name: 'eventgrid'
+  params: {
+    name: '${prefix}-storage-events'
+    location: location
+    tags: tags
+    storageId: storage.outputs.id
+  }
+}
+
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_HOST string = functionApp.outputs.hostName
+output AZURE_STORAGE_ACCOUNT string = storage.outputs.name
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
+output AZURE_KEY_VAULT_URI string = vault.outputs.uri
+output AZURE_EVENTGRID_TOPIC string = events.outputs.name
+output AZURE_APP_INSIGHTS_NAME string = monitoring.outputs.insightsName
+output AZURE_ACTION_GROUP_ID string = monitoring.outputs.actionGroupId
+output AZURE_CLIENT_ID string = identity.outputs.clientId
+output STATIC_OUTBOUND_IP string = enableStaticOutboundIp ? network.outputs.egressIp : ''

@@ -1,0 +1,136 @@
+// The function app on the Flex Consumption plan (FC1, Linux, Python 3.12): HTTPS only, TLS 1.2,
+// no FTP or basic publishing credentials, the user-assigned identity for everything.
+param name string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param storageName string
+param blobEndpoint string
+param queueEndpoint string
+param tableEndpoint string
+param deploymentContainerName string
+param insightsConnectionString string
+param keyVaultUri string
+@minValue(512)
+param instanceMemoryMB int
+@minValue(1)
+param maximumInstanceCount int
+param organisationsJson string
+param deliverySchedule string
+param deliveryGraceMinutes int
+param staleExtractDays int
+param outcomeRetentionDays int
+param subnetId string = ''
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_225: Flex Consumption zone redundancy is region-dependent; a missed tick during a zone outage is caught up by the next one (same day, once).
+  name: '${name}-plan'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource app 'Microsoft.Web/sites@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_222: Event Grid must reach the blob extension webhook and the uptime monitor /api/status; every route needs a function or admin key over HTTPS.
+  // checkov:skip=CKV_AZURE_17: Event Grid webhooks and availability tests cannot present client certificates; access is by function/admin keys.
+  // checkov:skip=CKV_AZURE_212: Flex Consumption scales from zero by design; the timer and Event Grid wake the app, a daily batch needs no warm standby.
+  // checkov:skip=CKV_AZURE_213: The only health endpoint (/api/status) needs a function key and answers 503 on business state; availability is alerted on in monitoring.bicep.
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${blobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'python'
+        version: '3.12'
+      }
+    }
+  }
+
+  resource settings 'config' = {
+    // checkov:skip=CKV_AZURE_222: See the site: public endpoint needed for Event Grid and monitoring, protected by keys.
+    // checkov:skip=CKV_AZURE_66: Request tracing is App Service (Windows) diagnostics; on Flex Consumption requests and failures go to Application Insights.
+    // checkov:skip=CKV_AZURE_63: HTTP logs go to Application Insights (requests table); App Service HTTP logging does not apply to Flex Consumption.
+    // checkov:skip=CKV_AZURE_65: Detailed error pages are an App Service (IIS) feature; errors are in Application Insights, responses stay terse JSON.
+    // checkov:skip=CKV_AZURE_80: Not a .NET app (Python 3.12).
+    // checkov:skip=CKV_AZURE_13: App Service Authentication would block the Event Grid webhook; routes use function keys (status) and the admin key (actions).
+    // checkov:skip=CKV_AZURE_88: Flex Consumption has no Azure Files content share; the package lives in a blob container reached by managed identity.
+    name: 'appsettings'
+    properties: {
+      // Identity-based runtime storage: no account key, no connection string.
+      AzureWebJobsStorage__accountName: storageName
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identityClientId
+      AzureWebJobsStorage__blobServiceUri: blobEndpoint
+      AzureWebJobsStorage__queueServiceUri: queueEndpoint
+      AzureWebJobsStorage__tableServiceUri: tableEndpoint
+      APPLICATIONINSIGHTS_CONNECTION_STRING: insightsConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+      AZURE_CLIENT_ID: identityClientId
+      VISH_KEY_VAULT_URL: keyVaultUri
+      VISH_ORGANISATIONS_JSON: organisationsJson
+      VISH_DELIVERY_SCHEDULE: deliverySchedule
+      VISH_DELIVERY_GRACE_MINUTES: string(deliveryGraceMinutes)
+      VISH_STALE_EXTRACT_DAYS: string(staleExtractDays)
+      VISH_OUTCOME_RETENTION_DAYS: string(outcomeRetentionDays)
+      VISH_LOG_LEVEL: 'INFO'
+    }
+  }
+}
+
+resource ftp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+  parent: app
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
+  parent: app
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = app.name
+output hostName string = app.properties.defaultHostName

@@ -1,0 +1,187 @@
+"""The Bicep templates, parsed (pycep), against what the product needs and the security baseline.
+
+No Azure and no Bicep CLI here: these tests read the templates as data."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from shared.config import Settings
+
+INFRA = Path(__file__).resolve().parent.parent / "infra-bicep"
+
+
+@cache
+def parsed(name: str) -> dict:
+    from pycep import BicepParser
+
+    return BicepParser().parse(file_path=INFRA / name)
+
+
+def resource(file: str, symbol: str) -> dict:
+    return parsed(file)["resources"][symbol]
+
+
+def test_every_template_parses():
+    files = sorted(INFRA.rglob("*.bicep"))
+    assert len(files) >= 8
+    for path in files:
+        document = parsed(str(path.relative_to(INFRA)))
+        assert document.get("resources") or document.get("modules")
+    modules = parsed("main.bicep")["modules"]
+    assert {m["detail"]["path"] for m in modules.values()} == {
+        f"modules/{n}.bicep" for n in ("identity", "storage", "keyvault", "monitoring", "network",
+                                       "function", "eventgrid")}
+
+
+def test_function_app_is_flex_consumption_python_312_hardened():
+    plan = resource("modules/function.bicep", "plan")["config"]
+    assert plan["sku"] == {"tier": "FlexConsumption", "name": "FC1"}
+    assert plan["properties"]["reserved"] is True
+    app = resource("modules/function.bicep", "app")["config"]
+    assert app["kind"] == "functionapp,linux"
+    props = app["properties"]
+    assert props["httpsOnly"] is True and props["siteConfig"]["minTlsVersion"] == "1.2"
+    assert props["siteConfig"]["ftpsState"] == "Disabled"
+    config = props["functionAppConfig"]
+    assert config["runtime"] == {"name": "python", "version": "3.12"}
+    assert config["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
+    assert config["scaleAndConcurrency"]["instanceMemoryMB"] == "instanceMemoryMB"
+    assert app["identity"]["type"] == "UserAssigned"
+    for policy in ("ftp", "scm"):
+        assert resource("modules/function.bicep", policy)["config"]["properties"]["allow"] is False
+    main = parsed("main.bicep")["parameters"]
+    assert main["instanceMemoryMB"]["default"] == 512
+    assert main["maximumInstanceCount"]["default"] <= 4
+
+
+def app_settings() -> dict:
+    text = (INFRA / "modules/function.bicep").read_text()
+    block = text[text.index("resource settings 'config'"):text.index("resource ftp")]
+    return dict(re.findall(r"^\s{6}(\w+): (.+)$", block, flags=re.M))
+
+
+def test_storage_access_is_identity_based_without_keys_or_connection_strings():
+    settings = app_settings()
+    assert settings["AzureWebJobsStorage__credential"] == "'managedidentity'"
+    for name in ("AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID"):
+        assert settings[name] == "identityClientId"
+    for service in ("blob", "queue", "table"):
+        assert f"AzureWebJobsStorage__{service}ServiceUri" in settings
+    assert "AzureWebJobsStorage" not in settings and "VISH_STORAGE_CONNECTION_STRING" not in settings
+    assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"].endswith("Authorization=AAD'")
+    text = "".join(p.read_text() for p in INFRA.rglob("*.bicep"))
+    assert "listKeys" not in text and "AccountKey=" not in text and "connectionString:" not in text.lower()
+
+
+def test_storage_account_baseline_containers_table_and_lifecycle():
+    props = resource("modules/storage.bicep", "storage")["config"]["properties"]
+    assert props["allowSharedKeyAccess"] is False and props["allowBlobPublicAccess"] is False
+    assert props["minimumTlsVersion"] == "TLS1_2" and props["supportsHttpsTrafficOnly"] is True
+    blob = resource("modules/storage.bicep", "blobService")["config"]["properties"]
+    assert blob["isVersioningEnabled"] is True and blob["deleteRetentionPolicy"]["enabled"] is True
+    containers = parsed("modules/storage.bicep")["variables"]["containerNames"]["value"]
+    code_containers = {info.default for name, info in Settings.model_fields.items()
+                       if name.endswith("_container")}
+    assert code_containers | {"extracts"} <= set(containers)
+    assert resource("modules/storage.bicep", "outcomesTable")["config"]["name"] == \
+        Settings.model_fields["outcomes_table"].default
+    rules = resource("modules/storage.bicep", "lifecycle")["config"]["properties"]["policy"]["rules"]
+    expiring = {prefix for r in rules for prefix in r["definition"]["filters"]["prefixMatch"]
+                if "baseBlob" in r["definition"]["actions"]}
+    assert expiring == {"extracts/", "quarantine/", "reports/", "outbox/"}
+
+
+ROLE_GUIDS = {
+    "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+    "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+}
+
+
+@pytest.mark.parametrize(("file", "symbol", "scope", "roles"), [
+    ("modules/storage.bicep", "roleAssignments", "storage",
+     ["Storage Blob Data Owner", "Storage Queue Data Contributor", "Storage Table Data Contributor"]),
+    ("modules/keyvault.bicep", "secretsUserAssignment", "vault", ["Key Vault Secrets User"]),
+    ("modules/monitoring.bicep", "publisherAssignment", "insights", ["Monitoring Metrics Publisher"]),
+])
+def test_role_assignments_are_least_privilege_with_the_right_guids_and_scope(file, symbol, scope, roles):
+    text = (INFRA / file).read_text()
+    assignment = resource(file, symbol)
+    assert assignment["type"] == "Microsoft.Authorization/roleAssignments"
+    config = assignment["config"]
+    config = config.get("config", config)  # a loop nests the body one level down
+    assert config["scope"] == scope
+    assert config["properties"]["principalType"] == "ServicePrincipal"
+    for role in roles:
+        assert ROLE_GUIDS[role] in text, role
+    assert text.count("roleDefinitions") == 1  # one assignment construct per module
+    others = set(ROLE_GUIDS.values()) - {ROLE_GUIDS[r] for r in roles}
+    assert not any(guid in text for guid in others)
+
+
+def test_key_vault_is_rbac_with_purge_protection():
+    props = resource("modules/keyvault.bicep", "vault")["config"]["properties"]
+    assert props["enableRbacAuthorization"] is True and props["enablePurgeProtection"] is True
+    assert props["enableSoftDelete"] is True and props["publicNetworkAccess"] == "publicNetworkAccess"
+    text = "".join(p.read_text() for p in INFRA.rglob("*.bicep"))
+    assert "Microsoft.KeyVault/vaults/secrets" not in text  # no secret values in templates
+
+
+def test_monitoring_has_local_auth_off_and_alerts_on_503_and_failed_delivery():
+    insights = resource("modules/monitoring.bicep", "insights")["config"]["properties"]
+    assert insights["DisableLocalAuth"] is True
+    queries = [resource("modules/monitoring.bicep", symbol)["config"]["properties"]["criteria"]["allOf"][0]
+               ["query"] for symbol in ("statusUnhealthy", "deliveryFailed")]
+    assert 'resultCode == "503"' in queries[0] and "status" in queries[0]
+    assert "delivery failed" in queries[1]
+    from shared import delivery
+
+    assert "delivery failed" in Path(delivery.__file__).read_text()  # the alert matches the log line
+
+
+def test_optional_static_outbound_ip_through_a_nat_gateway():
+    subnet = resource("modules/network.bicep", "vnet")["config"]["properties"]["subnets"][0]["properties"]
+    assert subnet["delegations"][0]["properties"]["serviceName"] == "Microsoft.App/environments"
+    ip = resource("modules/network.bicep", "ip")["config"]["properties"]
+    assert ip["publicIPAllocationMethod"] == "Static"
+    assert parsed("main.bicep")["parameters"]["enableStaticOutboundIp"]["default"] is False
+    assert "STATIC_OUTBOUND_IP" in parsed("main.bicep")["outputs"]
+
+
+OPTIONAL_SETTINGS = {  # read by the code, not set by the Bicep, with the reason
+    "storage_connection_string": "local only: Azure uses identity-based URIs",
+    "table_service_uri": "read from AzureWebJobsStorage__tableServiceUri",
+    "blob_service_uri": "read from AzureWebJobsStorage__blobServiceUri",
+    "organisations_file": "alternative to VISH_ORGANISATIONS_JSON",
+    "secrets_dir": "local secrets only",
+    "secret_cache_seconds": "default 300 s fits Azure",
+    "work_dir": "system temp is right on Flex Consumption",
+    "max_extract_bytes": "default 512 MiB",
+    "max_report_issues": "default 10 000",
+    "quarantine_container": "default name, created by storage.bicep",
+    "snapshots_container": "default name, created by storage.bicep",
+    "reports_container": "default name, created by storage.bicep",
+    "outbox_container": "default name, created by storage.bicep",
+    "locks_container": "default name, created by storage.bicep",
+    "outcomes_table": "default name, created by storage.bicep",
+}
+
+
+def test_every_setting_the_code_reads_is_set_by_the_bicep_or_documented_optional():
+    settings = app_settings()
+    readme = (INFRA.parent / "README.md").read_text()
+    for field, info in Settings.model_fields.items():
+        names = {f"VISH_{field.upper()}"}
+        if info.validation_alias is not None:
+            names |= set(info.validation_alias.choices)
+        if names & set(settings):
+            continue
+        assert field in OPTIONAL_SETTINGS, f"{field} is neither set by the Bicep nor documented optional"
+        assert f"VISH_{field.upper()}" in readme
