@@ -19,10 +19,10 @@ param organisationsJson string
 @allowed([ 512, 2048, 4096 ])
 param instanceMemoryMB int = 512
 
-@description('At most this many instances (the work is small; the lease serialises deliveries).')
+@description('Scale-out ceiling. 40 is the lowest value Flex Consumption has accepted; actual scale follows demand, which is tiny here (and the lease serialises deliveries).')
 @minValue(1)
-@maxValue(10)
-param maximumInstanceCount int = 2
+@maxValue(1000)
+param maximumInstanceCount int = 40
 
 @description('Timer NCRONTAB (UTC). The schedule decides per organisation in Europe/Amsterdam.')
 param deliverySchedule string = '0 */15 * * * *'
