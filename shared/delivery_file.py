@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared.eligibility import is_eligible
-from shared.profile import Profile
+from shared.profile import DATE_SOURCES, Profile
 from shared.snapshot import SNAPSHOT_FIELDS, new_writer
 
 _INDEX = {name: i for i, name in enumerate(SNAPSHOT_FIELDS)}
-_DATE_FIELDS = {"geboortedatum", "startdatum", "toelatingsdatum", "einddatum", "eligible_from"}
 
 
 def _transliterate(exc: UnicodeError) -> tuple[str, int]:
@@ -98,7 +97,7 @@ class _Renderer:
                 value = source[6:]
             elif source in self.constants:
                 value = self.constants[source]
-            elif source in _DATE_FIELDS:
+            elif source in DATE_SOURCES:
                 value = _iso_to_text(record[_INDEX[source]], self.profile.date_format, self.dates)
             else:
                 value = record[_INDEX[source]]

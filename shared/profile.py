@@ -26,7 +26,7 @@ DEFAULT_PROFILE = "vish-minimaal"
 ORGANISATION_SOURCES = ("organisation.code", "organisation.name", "organisation.aansluitcode",
                         "organisation.gemeentecode", "organisation.contact.naam",
                         "organisation.contact.telefoon", "organisation.contact.email")
-DATE_SOURCES = ("geboortedatum", "startdatum", "toelatingsdatum", "einddatum", "eligible_from")
+DATE_SOURCES = frozenset({"geboortedatum", "startdatum", "toelatingsdatum", "einddatum", "eligible_from"})
 
 
 class ProfileError(Exception):

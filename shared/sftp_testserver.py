@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from shared.devservices import free_port
@@ -21,7 +21,6 @@ class Faults:
     deny_rename: bool = False
     cut_after_bytes: int | None = None  # drop the connection once this many bytes were written
     cuts_left: int = 0  # how many uploads to cut (then behave)
-    writes_seen: int = field(default=0)
 
 
 class SftpTestServer:
@@ -83,7 +82,6 @@ class SftpTestServer:
                 return super().open(path, pflags, attrs)
 
             def write(self, file_obj, offset, data):
-                faults.writes_seen += len(data)
                 if (faults.cut_after_bytes is not None and faults.cuts_left > 0
                         and offset + len(data) > faults.cut_after_bytes):
                     faults.cuts_left -= 1

@@ -20,7 +20,7 @@ from shared.bsn import BsnCheck, check_bsn, mask_bsn
 from shared.columns import CANONICAL_FIELDS, REQUIRED_FIELDS, map_headers
 from shared.dates import _CACHE as _DATE_CACHE
 from shared.dates import parse_dutch_date
-from shared.eligibility import Rule, is_eligible
+from shared.eligibility import Rule, eligible_from, is_eligible
 from shared.issues import Code, Issue, Severity
 from shared.reader import ExtractReader, UnreadableExtract
 from shared.snapshot import (
@@ -297,9 +297,12 @@ class _Engine:
     goes to :meth:`row` whole. A test checks that both paths give the same results.
     """
 
-    def __init__(self, reader: ExtractReader, mapping, today: date, ref: date, use_start: bool,
+    def __init__(self, reader: ExtractReader, mapping, today: date, ref: date, rule: Rule,
                  result: ValidationResult, issues: _Collector, spool: IO[str] | None) -> None:
-        self.reader, self.today, self.ref, self.use_start = reader, today, ref, use_start
+        self.reader, self.today, self.ref, self.rule = reader, today, ref, rule
+        self.has_toelating = "toelatingsdatum" in mapping.index
+        # The same choice eligibility.eligible_from makes, once, for the inline shortcut.
+        self.use_start = rule == "start" or not self.has_toelating
         self.result, self.add = result, issues.add
         self.width = len(reader.header or ())
         self.idx = {f: mapping.index.get(f, _MISSING) for f in CANONICAL_FIELDS}
@@ -423,7 +426,7 @@ class _Engine:
             add(Issue(Code.EMAIL_FORMAT, ln, "contact_email", None, dref))
             email = ""
 
-        from_date = start if self.use_start else toel  # see eligibility.eligible_from
+        from_date = eligible_from(self.rule, start, toel, self.has_toelating)
         if not is_eligible(from_date, eind, self.ref):
             self.ineligible += 1
 
@@ -591,11 +594,8 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
     has_toelating = "toelatingsdatum" in mapping.index
     if not has_toelating:
         issues.add(Issue(Code.TOELATINGSDATUM_COLUMN_MISSING, field="toelatingsdatum"))
-    # As eligibility.eligible_from: the startdatum under rule "start" or without the column.
-    use_start = rules.eligibility_rule == "start" or not has_toelating
-    result.eligibility_basis = "startdatum" if use_start else "toelatingsdatum"
-
-    engine = _Engine(reader, mapping, today, ref, use_start, result, issues, spool)
+    engine = _Engine(reader, mapping, today, ref, rules.eligibility_rule, result, issues, spool)
+    result.eligibility_basis = "startdatum" if engine.use_start else "toelatingsdatum"
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the pass allocates many short-lived lists and no cycles
     try:
