@@ -20,8 +20,12 @@ h1{font-size:1.3rem}table{border-collapse:collapse;width:100%}
 td,th{padding:.5rem;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}
 .badge{display:inline-block;padding:.15rem .5rem;border-radius:1rem;color:#fff;font-weight:600}
 small{color:#57606a}svg{max-width:100%;height:auto}
-@media(max-width:600px){th.hide,td.hide{display:none}}
+@media(max-width:700px){thead{display:none}table,tbody,tr,td{display:block}
+tr.org{border-bottom:2px solid #d0d7de;padding:.5rem 0}td{border:none;padding:.25rem 0}
+td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
 """
+DECISION = {"accepted": "geaccepteerd", "rejected": "afgewezen"}
+DELIVERY = {"succeeded": "geleverd", "failed": "mislukt"}
 
 
 def chart(days: list[dict], width: int = 300, height: int = 60) -> str:
@@ -51,13 +55,11 @@ def render(overview: dict, details: dict[str, dict]) -> str:
             f'<td><strong>{escape(org["name"])}</strong><br><small>{escape(org["code"])}</small></td>'
             f'<td><span class="badge" style="background:{COLOURS[word]}">{escape(WORDS[word])}</span>'
             f'<br><small>{escape(org["reason"])}</small></td>'
-            f'<td class="hide">{escape(extract.get("at_local", "–"))}<br>'
-            f'<small>{escape(str(extract.get("decision", "")))} {escape(str(extract.get("reason") or ""))}'
-            f'</small></td>'
-            f'<td class="hide">{escape(delivery.get("at_local", "–"))}<br>'
-            f'<small>{escape(str(delivery.get("status", "")))} {escape(str(delivery.get("records", "")))}'
-            f'</small></td>'
-            f'<td>{escape(org["next_due"]["local"])}</td>'
+            f'<td data-label="Laatste bestand">{escape(extract.get("at_local", "–"))}<br>'
+            f'<small>{escape(_extract_text(extract))}</small></td>'
+            f'<td data-label="Laatste levering">{escape(delivery.get("at_local", "–"))}<br>'
+            f'<small>{escape(_delivery_text(delivery))}</small></td>'
+            f'<td data-label="Volgende levering">{escape(org["next_due"]["local"])}</td>'
             f"<td>{chart(days) if days else ''}</td></tr>")
     state = "Alles in orde" if overview["healthy"] else "Actie nodig"
     return (
@@ -66,7 +68,25 @@ def render(overview: dict, details: dict[str, dict]) -> str:
         f"<title>VISH-levering: {state}</title><style>{_STYLE}</style></head><body>"
         f"<h1>VISH-levering aan SNG — {state}</h1>"
         f"<p><small>Bijgewerkt {escape(overview['generated_at'][:16].replace('T', ' '))} UTC</small></p>"
-        "<table><thead><tr><th>Organisatie</th><th>Status</th><th class=\"hide\">Laatste bestand</th>"
-        "<th class=\"hide\">Laatste levering</th><th>Volgende levering</th>"
+        "<table><thead><tr><th>Organisatie</th><th>Status</th><th>Laatste bestand</th>"
+        "<th>Laatste levering</th><th>Volgende levering</th>"
         "<th>Laatste 30 dagen</th></tr></thead><tbody>"
         + "".join(rows) + "</tbody></table></body></html>")
+
+
+def _extract_text(extract: dict) -> str:
+    if not extract:
+        return ""
+    text = DECISION.get(extract.get("decision", ""), extract.get("decision", ""))
+    if extract.get("rows_total") is not None:
+        text += f", {extract['rows_total']} regels"
+    return text + (f" ({extract['reason']})" if extract.get("reason") else "")
+
+
+def _delivery_text(delivery: dict) -> str:
+    if not delivery:
+        return ""
+    text = DELIVERY.get(delivery.get("status", ""), delivery.get("status", ""))
+    if delivery.get("records") is not None:
+        text += f", {delivery['records']} regels"
+    return text + (f" ({delivery['error_kind']})" if delivery.get("error_kind") else "")
