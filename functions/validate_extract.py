@@ -1,14 +1,16 @@
 """Blob trigger (Event Grid source): validate each extract dropped in ``extracts/{org}/{name}``.
 
-The body only hands the blob to ``shared.intake``. The parameter is the SDK-type binding
-(``azurefunctions-extensions-bindings-blob``): the function gets a ``BlobClient`` and streams the
-blob, instead of ``func.InputStream``, which would load the whole blob into memory.
+The body only hands the blob to ``shared.intake``. The parameter is an SDK-type binding
+(``shared.blob_binding.StreamingBlob``): the function gets a ``BlobClient`` and streams the blob,
+instead of ``func.InputStream``, which would load the whole blob into memory; and the Storage
+SDK is imported on the first blob, not when the function app starts.
 """
 
 from __future__ import annotations
 
 import azure.functions as func
-import azurefunctions.extensions.bindings.blob as blob
+
+from shared.blob_binding import StreamingBlob
 
 bp = func.Blueprint()
 
@@ -20,10 +22,11 @@ bp = func.Blueprint()
     connection="AzureWebJobsStorage",
     source=func.BlobSource.EVENT_GRID,
 )
-def validate_extract(client: blob.BlobClient) -> None:
+def validate_extract(client: StreamingBlob) -> None:
     from shared.intake import EXTRACTS_CONTAINER
     from shared.services import intake
 
+    # At run time ``client`` is the azure.storage.blob.BlobClient the converter made.
     if client.container_name != EXTRACTS_CONTAINER:  # pragma: no cover - path fixes it
         raise ValueError("validate_extract is bound to the extracts container only")
     intake().process(client.blob_name, source=client)

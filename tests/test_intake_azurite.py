@@ -216,3 +216,26 @@ def test_log_output_masks_bsns_even_from_loggers_outside_the_project(capsys):
     assert "123456782" not in err and "*****6782" in err
     assert "12345678 " not in err and "a123456789b" in err
 
+
+
+def test_the_binding_turns_model_binding_data_into_a_streaming_blob_client(intake, azurite, org_code,
+                                                                           monkeypatch):
+    """What the worker does with the host's reference to the blob, against Azurite."""
+    from types import SimpleNamespace
+
+    from azurefunctions.extensions.base import Datum
+
+    from shared.blob_binding import StreamingBlob, StreamingBlobConverter
+
+    monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
+    intake.blobs.upload(EXTRACTS_CONTAINER, f"{org_code}/x.csv", b"BSN;Startdatum\n")
+    mbd = SimpleNamespace(version="1.0", source="AzureStorageBlobs", content_type="application/json",
+                          content=json.dumps({"Connection": "AzureWebJobsStorage",
+                                              "ContainerName": EXTRACTS_CONTAINER,
+                                              "BlobName": f"{org_code}/x.csv"}))
+    client = StreamingBlobConverter.decode(Datum(mbd, "model_binding_data"), trigger_metadata={},
+                                           pytype=StreamingBlob)
+    assert client.blob_name == f"{org_code}/x.csv"
+    assert b"".join(client.download_blob().chunks()) == b"BSN;Startdatum\n"
+    with pytest.raises(ValueError, match="model_binding_data"):
+        StreamingBlobConverter.decode(Datum(b"bytes", "bytes"), trigger_metadata={}, pytype=StreamingBlob)
