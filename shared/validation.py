@@ -38,7 +38,6 @@ MAX_VALUE_LENGTH = 255
 _POSTCODE = re.compile(r"([1-9][0-9]{3}) ?([A-Za-z]{2})")
 _HUISNUMMER = re.compile(r"[1-9][0-9]{0,4}")
 _POSTCODE_OR_EMPTY = re.compile(r"(?:[1-9][0-9]{3} ?[A-Za-z]{2})?")
-_HUISNUMMER_OR_EMPTY = re.compile(r"(?:[1-9][0-9]{0,4})?")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
 # Dutch numbers incl. the municipal "14 0xx" short numbers and international ones.
 _PHONE = re.compile(r"(?:\+|00)?[0-9][0-9 ()\-]{3,18}[0-9]")
@@ -469,7 +468,7 @@ class _Engine:
         i_tel, i_mail = idx["contact_telefoon"], idx["contact_email"]
         today, ref, use_start = self.today, self.ref, self.use_start
         dget, miss = _DATE_CACHE.get, _MISS
-        postcode_ok, huisnummer_ok = _POSTCODE_OR_EMPTY.fullmatch, _HUISNUMMER_OR_EMPTY.fullmatch
+        postcode_ok = _POSTCODE_OR_EMPTY.fullmatch
         phone_known, email_known = self.phone_ok.cache, self.email_ok.cache
         explicit, partners, merged = state.explicit, state.partners, state.merged
         # White space at either end of a field: let row() strip and judge it.
@@ -518,13 +517,17 @@ class _Engine:
                         and (geb <= today if geb is not None else not row[i_geb])
                         and (not partner or (partner != bsn and _bsn_fast_ok(partner)))
                         and postcode_ok(row[i_post]) is not None
-                        and huisnummer_ok(row[i_huis]) is not None
+                        # huisnummer: empty, or 1-5 ASCII digits without a leading zero
+                        and (not (h := row[i_huis])
+                             or (h.isascii() and h.isdigit() and h[0] != "0" and len(h) < 6))
                         and phone_known.get(row[i_tel]) is True
                         and email_known.get(row[i_mail]) is True
                     )
                 if clean:
                     key = int(bsn)
-                    clean = key not in explicit
+                    before = len(explicit)
+                    explicit.add(key)  # one hash look-up; a duplicate leaves the size unchanged
+                    clean = len(explicit) != before
                 if not clean:
                     # Keep counts in one place: hand over, let row() count, take them back.
                     self.total, self.valid, self.ineligible = total, valid, ineligible
@@ -539,7 +542,6 @@ class _Engine:
                     continue
                 total += 1
                 valid += 1
-                explicit.add(key)
                 # eligibility.is_eligible, inline
                 from_date = start if use_start else toel
                 if from_date is None or from_date > ref or (eind is not None and eind < ref):
