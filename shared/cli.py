@@ -401,6 +401,14 @@ def main(argv: list[str] | None = None) -> int:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         print(f"vish: ongeldige instelling: {problems}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:
+        from azure.core.exceptions import AzureError
+
+        if not isinstance(exc, AzureError):
+            raise
+        print(f"vish: opslag of Key Vault niet bereikbaar of geweigerd ({type(exc).__name__}); "
+              "controleer VISH_STORAGE_CONNECTION_STRING of de service-URI's", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -118,3 +118,15 @@ def test_sample_writes_a_fictitious_extract(tmp_path, capsys):
     out = tmp_path / "s.csv"
     assert main(["sample", str(out), "--rows", "12", "--error-rate", "0"]) == 0
     assert len(out.read_text().splitlines()) == 13
+
+
+def test_unreachable_storage_is_a_clear_exit_2(monkeypatch, capsys):
+    from shared import services
+    from shared.config import azurite_connection_string
+
+    monkeypatch.setenv("VISH_STORAGE_CONNECTION_STRING", azurite_connection_string("127.0.0.1", 1, 1, 1))
+    config.get_settings.cache_clear()
+    services.status_service.cache_clear()
+    assert main(["status"]) == 2
+    assert "niet bereikbaar" in capsys.readouterr().err
+    services.status_service.cache_clear()
