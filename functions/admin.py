@@ -35,18 +35,27 @@ def _known(org: str) -> bool:
     return load_organisations(get_settings()).get(org) is not None
 
 
+def _checked(req: func.HttpRequest, *, needs_reason: bool) -> tuple[str, str | None] | func.HttpResponse:
+    """The organisation (and the reason) of an admin request, or the error response."""
+    org = req.route_params.get("org", "")
+    if not _known(org):
+        return _error("unknown_organisation", "Organisatie is niet ingesteld", 404)
+    reason = _reason(req) if needs_reason else None
+    if needs_reason and reason is None:
+        return _error("reason_required", "Geef een reden op: {\"reason\": \"...\"}", 400)
+    return org, reason
+
+
 @bp.function_name("redeliver")
 @bp.route(route="deliveries/{org}", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def redeliver(req: func.HttpRequest) -> func.HttpResponse:
     from shared.clock import local_today
     from shared.services import delivery
 
-    org = req.route_params.get("org", "")
-    if not _known(org):
-        return _error("unknown_organisation", "Organisatie is niet ingesteld", 404)
-    reason = _reason(req)
-    if reason is None:
-        return _error("reason_required", "Geef een reden op: {\"reason\": \"...\"}", 400)
+    checked = _checked(req, needs_reason=True)
+    if isinstance(checked, func.HttpResponse):
+        return checked
+    org, reason = checked
     outcome = delivery().deliver(org, local_today(), reason=reason, manual=True)
     return _json(outcome.as_dict(), 200 if outcome.status == "succeeded" else 502)
 
@@ -56,9 +65,10 @@ def redeliver(req: func.HttpRequest) -> func.HttpResponse:
 def connection_test(req: func.HttpRequest) -> func.HttpResponse:
     from shared.services import delivery
 
-    org = req.route_params.get("org", "")
-    if not _known(org):
-        return _error("unknown_organisation", "Organisatie is niet ingesteld", 404)
+    checked = _checked(req, needs_reason=False)
+    if isinstance(checked, func.HttpResponse):
+        return checked
+    org, _ = checked
     result = delivery().connection_test(org, probe=req.params.get("probe", "1") != "0")
     return _json({"ok": result.ok, "steps": [{"step": s, "ok": ok, "detail": d}
                                              for s, ok, d in result.steps]}, 200 if result.ok else 502)
@@ -70,12 +80,10 @@ def release_extract(req: func.HttpRequest) -> func.HttpResponse:
     from shared.intake import NothingToRelease
     from shared.services import intake
 
-    org = req.route_params.get("org", "")
-    if not _known(org):
-        return _error("unknown_organisation", "Organisatie is niet ingesteld", 404)
-    reason = _reason(req)
-    if reason is None:
-        return _error("reason_required", "Geef een reden op: {\"reason\": \"...\"}", 400)
+    checked = _checked(req, needs_reason=True)
+    if isinstance(checked, func.HttpResponse):
+        return checked
+    org, reason = checked
     try:
         outcome = intake().release_held(org, reason)
     except NothingToRelease:
