@@ -93,7 +93,7 @@ def test_storage_account_baseline_containers_table_and_lifecycle():
     rules = resource("modules/storage.bicep", "lifecycle")["config"]["properties"]["policy"]["rules"]
     expiring = {prefix for r in rules for prefix in r["definition"]["filters"]["prefixMatch"]
                 if "baseBlob" in r["definition"]["actions"]}
-    assert expiring == {"extracts/", "quarantine/", "reports/", "outbox/"}
+    assert expiring == {"extracts/", "quarantine/", "reports/", "outbox/", "locks/"}
 
 
 ROLE_GUIDS = {

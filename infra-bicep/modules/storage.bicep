@@ -156,6 +156,17 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
           }
         }
         {
+          name: 'expire-locks'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: [ 'blockBlob' ], prefixMatch: [ 'locks/' ] }
+            actions: {
+              baseBlob: { delete: { daysAfterModificationGreaterThan: 7 } }
+            }
+          }
+        }
+        {
           name: 'expire-old-snapshot-versions'
           enabled: true
           type: 'Lifecycle'
