@@ -78,3 +78,15 @@ def test_openssh_refuses_an_unknown_client_key(server, keys):
     with pytest.raises(SftpError) as exc:
         delivery(server, keys, private=keys["stranger"]).upload("y.csv", b"y")
     assert exc.value.kind == "auth" and not exc.value.transient
+
+
+def test_the_session_uses_aes_gcm_and_offers_no_legacy_algorithms(server, keys):
+    d = delivery(server, keys)
+    client, _ = d._connect()
+    try:
+        transport = client.get_transport()
+        assert transport.local_cipher == "aes128-gcm@openssh.com"
+        offered = transport._preferred_ciphers + transport._preferred_macs
+        assert not [a for a in offered if "cbc" in a or "3des" in a or "sha1" in a or "md5" in a]
+    finally:
+        client.close()
