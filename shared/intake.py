@@ -146,8 +146,6 @@ class Intake:
                                 (s.quarantine_container, quarantined))
             else:
                 quarantined = blob_name  # released again but still rejected: it stays
-            if result.accepted or container == EXTRACTS_CONTAINER:
-                self.blobs.delete(container, blob_name)
 
         summary = result.summary()
         entity = self.outcomes.record(org, KIND_EXTRACT, {
@@ -164,6 +162,10 @@ class Intake:
                 k: v for k, v in entity.items() if k not in ("PartitionKey", "RowKey", "kind",
                                                               "recorded_at", "schema_version")},
                 at=received_at)
+        # Only now the original goes: should anything above fail, a retried event finds the blob
+        # again; should this delete fail, the retry finds the recorded hash and only deletes.
+        if result.accepted or container == EXTRACTS_CONTAINER:
+            self.blobs.delete(container, blob_name)
         log.info("extract %s%s: %d rows, %d valid, %d ineligible, %d people",
                  result.decision, f" ({result.reason.value})" if result.reason else "",
                  result.total, result.valid, result.ineligible, result.people)
