@@ -235,3 +235,19 @@ def test_no_bsn_in_any_response(live, org_code, azurite):
     corpus = b"\n".join(bodies).decode()
     numbers = {c for line in data.decode().splitlines()[1:] for c in line.split(";")[:2] if c}
     assert org_code in corpus and not [n for n in numbers if n in corpus]
+
+
+def test_outcome_kinds_are_typed_whitelists(orgs):
+    from pydantic import ValidationError
+
+    store = services.status_service().outcomes
+    code = orgs["ok"]
+    with pytest.raises(ValidationError):
+        store.record(code, "extract", {"decision": "accepted", "achternaam": "Jansen"})
+    with pytest.raises(ValidationError):
+        store.record(code, "delivery", {"status": "maybe", "day": "2026-11-28"})
+    with pytest.raises(ValueError, match="unknown outcome kind"):
+        store.record(code, "whatever", {})
+    store.record(code, "manual", {"action": "release", "reason": "klant 111222333 belde"})
+    latest = store.latest(code, "manual")
+    assert latest["reason"] == "klant *****2333 belde" and latest["schema_version"] == 1

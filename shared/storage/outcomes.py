@@ -1,5 +1,8 @@
 """Outcome store over the ``outcomes`` table: what happened, when, in numbers. No personal data.
 
+Each kind is a pydantic model that lists the fields it may hold (``extra="forbid"``): a field
+that is not on the list cannot reach the table. ``schema_version`` travels with every entity.
+
 Layout (PartitionKey = organisation code):
 * history rows, RowKey ``{inverted ms timestamp:013d}-{kind}-{id}``: newest sort first, so the
   latest N are one cheap range query;
@@ -12,14 +15,105 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient
 
 SCHEMA_VERSION = 1
 _MAX_MS = 10**13
-_ALLOWED = (str, int, float, bool, datetime, type(None))
+
+
+class _Outcome(BaseModel):
+    """Base of the typed outcome kinds: only the fields listed may be stored (a whitelist, so no
+    personal data slips into the table), plain values only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExtractOutcome(_Outcome):
+    decision: Literal["accepted", "rejected"]
+    reason: str | None = None
+    rows_total: int | None = None
+    rows_valid: int | None = None
+    rows_invalid: int | None = None
+    rows_ineligible: int | None = None
+    people: int | None = None
+    current_people: int | None = None
+    people_removed: int | None = None
+    carried_over: int | None = None
+    errors: int | None = None
+    warnings: int | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$|^$")
+    bytes: int | None = None
+    eligibility_basis: str | None = None
+    extract: str | None = None  # redacted file name
+    folder: str | None = None  # unknown organisation folder (sanitised)
+    report: str | None = None
+    quarantined: str | None = None
+    override_mass_drop: bool | None = None
+    duration_ms: int | None = None
+
+
+class DeliveryRecord(_Outcome):
+    status: Literal["succeeded", "failed"]
+    day: str
+    reason: str | None = None
+    manual: bool | None = None
+    file: str | None = None
+    archive: str | None = None
+    manifest: str | None = None
+    records: int | None = None
+    people: int | None = None
+    added: int | None = None
+    removed: int | None = None
+    size: int | None = None
+    sha256: str | None = None
+    attempts: int | None = None
+    sequence: int | None = None
+    duration_ms: int | None = None
+    profile: str | None = None
+    error_kind: str | None = None
+    error: str | None = None
+
+
+class ManualAction(_Outcome):
+    action: Literal["redeliver", "release"]
+    reason: str  # typed by an operator: BSN-like numbers are masked on the way in
+    day: str | None = None
+    file: str | None = None
+    decision: str | None = None
+    sha256: str | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _masked(cls, value: str) -> str:
+        from shared.log import redact
+
+        return redact(value)[:500]
+
+
+class ConnectionTest(_Outcome):
+    ok: bool
+    failed_step: str | None = None
+
+
+KINDS: dict[str, type[_Outcome]] = {
+    "extract": ExtractOutcome, "extract_accepted": ExtractOutcome,
+    "delivery": DeliveryRecord, "delivery_success": DeliveryRecord,
+    "manual": ManualAction, "connection_test": ConnectionTest,
+}
+
+
+def _typed(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    model = KINDS.get(kind)
+    if model is None:
+        raise ValueError(f"unknown outcome kind {kind!r}")
+    return model.model_validate(fields).model_dump(exclude_none=True)
 
 
 def _time_prefix(at: datetime) -> str:
@@ -45,11 +139,7 @@ class OutcomeStore:
                at: datetime | None = None) -> dict[str, Any]:
         """Append one history entity and replace the ``latest`` one, atomically."""
         at = at or datetime.now(UTC)
-        for key, value in fields.items():
-            if not isinstance(value, _ALLOWED):
-                raise TypeError(f"outcome field {key!r} must be a plain value, not "
-                                f"{type(value).__name__}")
-        body = {k: v for k, v in fields.items() if v is not None}
+        body = _typed(kind, fields)
         body.update(kind=kind, recorded_at=at, schema_version=SCHEMA_VERSION)
         history = {"PartitionKey": org, "RowKey": history_key(at, kind), **body}
         latest = {"PartitionKey": org, "RowKey": f"latest-{kind}", **body,
@@ -61,7 +151,7 @@ class OutcomeStore:
                    at: datetime | None = None) -> None:
         """Replace the ``latest-{kind}`` entity only (a pointer, e.g. the last success)."""
         at = at or datetime.now(UTC)
-        body = {k: v for k, v in fields.items() if v is not None}
+        body = _typed(kind, fields)
         body.update(kind=kind, recorded_at=at, schema_version=SCHEMA_VERSION)
         self.table.upsert_entity({"PartitionKey": org, "RowKey": f"latest-{kind}", **body},
                                  mode=_replace_mode())
