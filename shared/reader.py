@@ -57,7 +57,8 @@ class _ChunkStream(io.RawIOBase):
                  max_bytes: int | None) -> None:
         self._chunks = iter(chunks)
         self._stats = stats
-        self._pending = b""
+        self._pending = memoryview(b"")
+        self._offset = 0
         self._since_newline = 0
         self._max_line = max_line_bytes
         self._max_bytes = max_bytes
@@ -93,13 +94,15 @@ class _ChunkStream(io.RawIOBase):
             self._stats._hash.update(chunk)
 
     def readinto(self, buffer) -> int:
-        if not self._pending:
-            self._pending = self._next_chunk()
+        # A view and an offset: handing out a chunk piece by piece copies each byte once.
+        if self._offset >= len(self._pending):
+            self._pending = memoryview(self._next_chunk())
+            self._offset = 0
             if not self._pending:
                 return 0
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
+        n = min(len(buffer), len(self._pending) - self._offset)
+        buffer[:n] = self._pending[self._offset:self._offset + n]
+        self._offset += n
         return n
 
 

@@ -274,12 +274,11 @@ class _State:
 # Carry-over needs the BSNs of invalid rows; beyond this many the extract is rejected for
 # too many invalid rows anyway (unless it has millions of rows), so memory stays bounded.
 _MAX_TRACKED_INVALID = 200_000
-_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2)
 
 
 def _bsn_fast_ok(value: str) -> bool:
-    """Nine ASCII digits passing the 11-proef (``is_valid_bsn`` without the all-zero case,
-    which the fast path never sees as valid: its sum is 0 but it is rejected below)."""
+    """Nine ASCII digits, not all zero, passing the 11-proef: ``is_valid_bsn`` in one
+    expression, for the hot path."""
     b = value.encode()
     return (len(b) == 9 and b.isdigit() and b != b"000000000" and
             (9 * b[0] + 8 * b[1] + 7 * b[2] + 6 * b[3] + 5 * b[4] + 4 * b[5] + 3 * b[6]
