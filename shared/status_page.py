@@ -74,19 +74,19 @@ def render(overview: dict, details: dict[str, dict]) -> str:
         + "".join(rows) + "</tbody></table></body></html>")
 
 
-def _extract_text(extract: dict) -> str:
-    if not extract:
+def _outcome_text(entity: dict, *, word: str, words: dict, count: str, detail: str) -> str:
+    """'geaccepteerd, 250 regels (reden)': the outcome in Dutch for the table cell."""
+    if not entity:
         return ""
-    text = DECISION.get(extract.get("decision", ""), extract.get("decision", ""))
-    if extract.get("rows_total") is not None:
-        text += f", {extract['rows_total']} regels"
-    return text + (f" ({extract['reason']})" if extract.get("reason") else "")
+    text = words.get(entity.get(word, ""), entity.get(word, ""))
+    if entity.get(count) is not None:
+        text += f", {entity[count]} regels"
+    return text + (f" ({entity[detail]})" if entity.get(detail) else "")
+
+
+def _extract_text(extract: dict) -> str:
+    return _outcome_text(extract, word="decision", words=DECISION, count="rows_total", detail="reason")
 
 
 def _delivery_text(delivery: dict) -> str:
-    if not delivery:
-        return ""
-    text = DELIVERY.get(delivery.get("status", ""), delivery.get("status", ""))
-    if delivery.get("records") is not None:
-        text += f", {delivery['records']} regels"
-    return text + (f" ({delivery['error_kind']})" if delivery.get("error_kind") else "")
+    return _outcome_text(delivery, word="status", words=DELIVERY, count="records", detail="error_kind")
