@@ -23,3 +23,13 @@ def test_the_two_commands_lead_the_readme_and_ci_runs_the_test_command():
     head = README[:1200]
     assert "./run demo" in head and "./run test" in head
     assert "./run test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_organisations_example_in_the_readme_is_valid():
+    import re
+
+    from shared.config import parse_organisations
+
+    block = re.search(r'```json\n(\{"organisations".*?)\n```', README, re.S).group(1)
+    [org] = parse_organisations(block, "README").organisations
+    assert org.sftp is not None and org.sftp.secret_name and "AAAA" in org.sftp.host_key
