@@ -143,16 +143,22 @@ class DeliveryService:
         if built.manifest:
             manifest = archive + ".manifest.csv"
             self.blobs.upload(self.settings.outbox_container, manifest, built.manifest)
+        lease.renew()  # building took time: start the upload with a full lease
         last_renewal = [time.monotonic()]
 
-        def keep_lease(done: int, total: int) -> None:
+        def keep_lease(done: int = 0, total: int = 0) -> None:
             if time.monotonic() - last_renewal[0] > LEASE_SECONDS / 3:
                 lease.renew()
                 last_renewal[0] = time.monotonic()
 
+        def pause(seconds: float) -> None:
+            # Backoff between upload attempts: the lease must outlive it.
+            self.sleep(seconds)
+            keep_lease()
+
         try:
             credentials = self.credentials_for(organisation.sftp)
-            uploaded = SftpDelivery(organisation.sftp, credentials, sleep=self.sleep).upload(
+            uploaded = SftpDelivery(organisation.sftp, credentials, sleep=pause).upload(
                 built.name, built.content, progress=keep_lease)
         except (SftpError, SecretError) as exc:
             kind = getattr(exc, "kind", "secret")
