@@ -4,25 +4,18 @@ recorded. Errors are JSON with a code and a Dutch message."""
 
 from __future__ import annotations
 
-import json
-
 import azure.functions as func
+
+from functions.http import error_response, json_response
 
 bp = func.Blueprint()
 
 
-def _json(body: dict, status: int) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(body, ensure_ascii=False, default=str), status_code=status,
-                             mimetype="application/json", charset="utf-8")
-
-
-def _error(code: str, message: str, status: int) -> func.HttpResponse:
-    return _json({"code": code, "message": message}, status)
 
 
 def _reason(req: func.HttpRequest) -> str | None:
     try:
-        body = req.get_json()
+        body = req.getjson_response()
     except ValueError:
         return None
     reason = body.get("reason") if isinstance(body, dict) else None
@@ -39,10 +32,10 @@ def _checked(req: func.HttpRequest, *, needs_reason: bool) -> tuple[str, str | N
     """The organisation (and the reason) of an admin request, or the error response."""
     org = req.route_params.get("org", "")
     if not _known(org):
-        return _error("unknown_organisation", "Organisatie is niet ingesteld", 404)
+        return error_response("unknown_organisation", "Organisatie is niet ingesteld", 404)
     reason = _reason(req) if needs_reason else None
     if needs_reason and reason is None:
-        return _error("reason_required", "Geef een reden op: {\"reason\": \"...\"}", 400)
+        return error_response("reason_required", "Geef een reden op: {\"reason\": \"...\"}", 400)
     return org, reason
 
 
@@ -57,7 +50,7 @@ def redeliver(req: func.HttpRequest) -> func.HttpResponse:
         return checked
     org, reason = checked
     outcome = delivery().deliver(org, local_today(), reason=reason, manual=True)
-    return _json(outcome.as_dict(), 200 if outcome.status == "succeeded" else 502)
+    return json_response(outcome.as_dict(), 200 if outcome.status == "succeeded" else 502)
 
 
 @bp.function_name("connection_test")
@@ -70,7 +63,7 @@ def connection_test(req: func.HttpRequest) -> func.HttpResponse:
         return checked
     org, _ = checked
     result = delivery().connection_test(org, probe=req.params.get("probe", "1") != "0")
-    return _json({"ok": result.ok, "steps": [{"step": s, "ok": ok, "detail": d}
+    return json_response({"ok": result.ok, "steps": [{"step": s, "ok": ok, "detail": d}
                                              for s, ok, d in result.steps]}, 200 if result.ok else 502)
 
 
@@ -87,6 +80,6 @@ def release_extract(req: func.HttpRequest) -> func.HttpResponse:
     try:
         outcome = intake().release_held(org, reason)
     except NothingToRelease:
-        return _error("nothing_held", "Er is geen tegengehouden bestand om vrij te geven", 409)
-    return _json({"decision": outcome.decision, "reason": outcome.reason, "summary": outcome.summary},
+        return error_response("nothing_held", "Er is geen tegengehouden bestand om vrij te geven", 409)
+    return json_response({"decision": outcome.decision, "reason": outcome.reason, "summary": outcome.summary},
                  200 if outcome.decision == "accepted" else 409)

@@ -7,16 +7,12 @@ table SDK (through ``shared.services.status``), so the first request stays fast.
 
 from __future__ import annotations
 
-import json
-
 import azure.functions as func
+
+from functions.http import error_response, json_response
 
 bp = func.Blueprint()
 
-
-def _json(body: dict, status: int) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(body, ensure_ascii=False, default=str), status_code=status,
-                             mimetype="application/json", charset="utf-8")
 
 
 def wants_html(req: func.HttpRequest) -> bool:
@@ -37,7 +33,7 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
         details = {o["code"]: service.organisation(o["code"]) for o in overview["organisations"]}
         return func.HttpResponse(render(overview, details), status_code=code, mimetype="text/html",
                                  charset="utf-8")
-    return _json(overview, code)
+    return json_response(overview, code)
 
 
 @bp.function_name("status_org")
@@ -50,11 +46,11 @@ def status_org(req: func.HttpRequest) -> func.HttpResponse:
     org = req.route_params.get("org", "")
     detail = service.organisation(org)
     if detail is None:
-        return _json({"code": "unknown_organisation", "message": "Organisatie is niet ingesteld"}, 404)
+        return error_response("unknown_organisation", "Organisatie is niet ingesteld", 404)
     code = 200 if detail["healthy"] else 503
     if wants_html(req):
         overview = {"generated_at": service.now().isoformat(), "healthy": detail["healthy"],
                     "organisations": [detail]}
         return func.HttpResponse(render(overview, {org: detail}), status_code=code, mimetype="text/html",
                                  charset="utf-8")
-    return _json(detail, code)
+    return json_response(detail, code)

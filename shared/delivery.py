@@ -133,7 +133,7 @@ class DeliveryService:
         sequence = success["sequence"] + 1 if success and success.get("day") == day.isoformat() else 1
         started = time.monotonic()
         try:
-            built = self._build(organisation, day, sequence=sequence)
+            built = self._build(organisation, day, sequence=sequence, success=success)
         except FileNotFoundError:
             return self._failed(org, day, reason, manual, "no_snapshot",
                                 "no accepted extract yet: nothing to deliver")
@@ -214,14 +214,17 @@ class DeliveryService:
         return result
 
     # -- helpers -------------------------------------------------------------------------------
-    def _build(self, organisation, day: date, *, sequence: int) -> DeliveryFile:
+    def _build(self, organisation, day: date, *, sequence: int,
+               success: dict | None = None) -> DeliveryFile:
+        """``success``: the last successful delivery, when the caller already read it."""
         s = self.settings
         current = self.blobs.info(s.snapshots_container, f"{organisation.code}/{SNAPSHOT_NAME}")
         if current is None:
             raise FileNotFoundError("snapshot")
         profile = profile_for(organisation)
         previous = None
-        success = self.outcomes.latest(organisation.code, KIND_SUCCESS)
+        if success is None:
+            success = self.outcomes.latest(organisation.code, KIND_SUCCESS)
         if success and success.get("manifest") and profile.mode == "mutations":
             name = success["manifest"].split("/", 1)[1]
             text = self.blobs.read_bytes(s.outbox_container, name).decode("utf-8")
