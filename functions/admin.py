@@ -15,7 +15,7 @@ bp = func.Blueprint()
 
 def _reason(req: func.HttpRequest) -> str | None:
     try:
-        body = req.getjson_response()
+        body = req.get_json()
     except ValueError:
         return None
     reason = body.get("reason") if isinstance(body, dict) else None
