@@ -28,7 +28,7 @@ import time, json
 t = time.perf_counter()
 import function_app
 import azure.functions as func
-from shared.devservices import user_function
+from devtools.devservices import user_function
 imported = time.perf_counter()
 req = func.HttpRequest("GET", "http://localhost/api/status", params={}, headers={}, body=b"")
 response = user_function("status")(req)
@@ -71,7 +71,7 @@ def loaded_sdks() -> dict:
 
 
 def first_request(runs: int) -> dict:
-    from shared.devservices import Azurite
+    from devtools.devservices import Azurite
 
     with Azurite() as azurite:
         env = {**os.environ, "VISH_STORAGE_CONNECTION_STRING": azurite.connection_string}

@@ -35,8 +35,8 @@ GOAL_RATIO = 0.8
 
 
 def product_upload(server, key_text: str, data: bytes, name: str) -> float:
+    from shared.adapters.sftp import Credentials, SftpDelivery
     from shared.config import SftpTarget
-    from shared.sftp import Credentials, SftpDelivery
 
     target = SftpTarget(host="127.0.0.1", port=server.port, username=server.user,
                         host_key=server.host_key_line, secret_name="bench", operation_timeout=600)
@@ -59,7 +59,7 @@ def openssh_upload(server, key_file: Path, known_hosts: Path, source: Path, name
 def measure_sftp(mb: int, rounds: int, scratch: Path) -> dict:
     import asyncssh
 
-    from shared.devservices import Sshd, sshd_available
+    from devtools.devservices import Sshd, sshd_available
 
     if not sshd_available():
         return {"skipped": "OpenSSH sshd not installed (./run setup installs it as root)"}
@@ -101,8 +101,8 @@ def measure_sftp(mb: int, rounds: int, scratch: Path) -> dict:
 
 
 def synthetic_snapshot(records: int) -> str:
-    from shared.sample import unique_bsns
-    from shared.snapshot import SNAPSHOT_FIELDS, new_writer
+    from devtools.sample import unique_bsns
+    from shared.domain.snapshot import SNAPSHOT_FIELDS, new_writer
 
     out = io.StringIO()
     writer = new_writer(out)
@@ -119,9 +119,9 @@ def synthetic_snapshot(records: int) -> str:
 
 def measure_build(records: int) -> dict:
     from shared.config import Settings, load_organisations
-    from shared.delivery_file import build_delivery_file
-    from shared.profile import shipped_profile
-    from shared.snapshot import iter_snapshot_rows
+    from shared.domain.delivery_file import build_delivery_file
+    from shared.domain.profile import shipped_profile
+    from shared.domain.snapshot import iter_snapshot_rows
 
     text = synthetic_snapshot(records)
     organisation = load_organisations(Settings()).organisations[0]

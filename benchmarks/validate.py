@@ -4,9 +4,9 @@ What is measured, each in a fresh child process so that peak RSS belongs to one 
 
 * ``floor``: read the extract as text and ``line.split(";")`` every line: the least any CSV
   validation in Python must do. Its rows/s is the baseline.
-* ``validate``: ``shared.validation.validate_extract`` on the same file, streamed in 1 MiB
+* ``validate``: ``shared.domain.validation.validate_extract`` on the same file, streamed in 1 MiB
   chunks, all rules on (without writing a snapshot, as ``vish validate`` does).
-* ``baseline``: a child that only imports ``shared.validation`` (the RSS the interpreter and
+* ``baseline``: a child that only imports ``shared.domain.validation`` (the RSS the interpreter and
   the imports cost before any row is read).
 
 Rounds alternate floor and validate so that noise from the shared machine hits both; the report
@@ -51,8 +51,8 @@ def work_floor(path: Path) -> int:
 
 
 def work_validate(path: Path) -> int:
-    from shared.reader import iter_file_chunks
-    from shared.validation import validate_extract
+    from shared.domain.reader import iter_file_chunks
+    from shared.domain.validation import validate_extract
 
     with open(path, "rb") as fh:
         result = validate_extract(iter_file_chunks(fh), today=TODAY)
@@ -64,13 +64,13 @@ def work_validate(path: Path) -> int:
 def worker(kind: str, path: Path) -> None:
     """Child process: do one job, print one JSON line."""
     if kind == "baseline":
-        import shared.validation
+        import shared.domain.validation
 
         print(json.dumps({"kind": kind, "rss_mb": peak_rss_mb()}))
         return
     job = work_floor if kind == "floor" else work_validate
     if kind == "validate":
-        import shared.validation  # noqa: F401 - imported before the clock starts
+        import shared.domain.validation  # noqa: F401 - imported before the clock starts
     started = time.perf_counter()
     rows = job(path)
     elapsed = time.perf_counter() - started
@@ -89,8 +89,8 @@ def ensure_extract(directory: Path, rows: int, seed: int) -> tuple[Path, float]:
     # The name carries a fingerprint of the generator, so a changed sample.py is not reused.
     import hashlib
 
-    import shared.sample as sample
-    from shared.sample import write_sample_extract
+    import devtools.sample as sample
+    from devtools.sample import write_sample_extract
 
     version = hashlib.sha256(Path(sample.__file__).read_bytes()).hexdigest()[:8]
     path = directory / f"extract-{rows}-{seed}-{version}.csv"

@@ -43,7 +43,7 @@ def _checked(req: func.HttpRequest, *, needs_reason: bool) -> tuple[str, str | N
 @bp.route(route="deliveries/{org}", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def redeliver(req: func.HttpRequest) -> func.HttpResponse:
     from shared.clock import local_today
-    from shared.services import delivery
+    from shared.wiring import delivery
 
     checked = _checked(req, needs_reason=True)
     if isinstance(checked, func.HttpResponse):
@@ -56,7 +56,7 @@ def redeliver(req: func.HttpRequest) -> func.HttpResponse:
 @bp.function_name("connection_test")
 @bp.route(route="connection-test/{org}", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def connection_test(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.services import delivery
+    from shared.wiring import delivery
 
     checked = _checked(req, needs_reason=False)
     if isinstance(checked, func.HttpResponse):
@@ -70,8 +70,8 @@ def connection_test(req: func.HttpRequest) -> func.HttpResponse:
 @bp.function_name("release_extract")
 @bp.route(route="extracts/{org}/release", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def release_extract(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.intake import NothingToRelease
-    from shared.services import intake
+    from shared.usecases.intake import NothingToRelease
+    from shared.wiring import intake
 
     checked = _checked(req, needs_reason=True)
     if isinstance(checked, func.HttpResponse):

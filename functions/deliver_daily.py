@@ -1,8 +1,8 @@
 """Timer: every tick (UTC NCRONTAB, default every 15 minutes) deliver what is due.
 
-Whether an organisation is due is decided in ``shared.schedule`` in Europe/Amsterdam time
+Whether an organisation is due is decided in ``shared.domain.schedule`` in Europe/Amsterdam time
 (Flex Consumption ignores WEBSITE_TIME_ZONE); the lease and the outcome store in
-``shared.delivery`` make duplicate and overlapping ticks harmless.
+``shared.usecases.delivery`` make duplicate and overlapping ticks harmless.
 """
 
 from __future__ import annotations
@@ -16,6 +16,6 @@ bp = func.Blueprint()
 @bp.timer_trigger(arg_name="timer", schedule="%VISH_DELIVERY_SCHEDULE%", run_on_startup=False,
                   use_monitor=True)
 def deliver_daily(timer: func.TimerRequest) -> None:
-    from shared.services import delivery
+    from shared.wiring import delivery
 
     delivery().tick()

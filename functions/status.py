@@ -2,7 +2,7 @@
 
 Function-key protected. ``GET /api/status`` and ``GET /api/status/{org}`` (the latter with 30
 days of history). ``?format=html`` or ``Accept: text/html`` gives the page. Imports only the
-table SDK (through ``shared.services.status``), so the first request stays fast.
+table SDK (through ``shared.wiring.status``), so the first request stays fast.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ def wants_html(req: func.HttpRequest) -> bool:
 @bp.function_name("status")
 @bp.route(route="status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def status(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.services import status_service
-    from shared.status_page import render
+    from shared.domain.status_page import render
+    from shared.wiring import status_service
 
     service = status_service()
     overview = service.overview()
@@ -39,8 +39,8 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
 @bp.function_name("status_org")
 @bp.route(route="status/{org}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def status_org(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.services import status_service
-    from shared.status_page import render
+    from shared.domain.status_page import render
+    from shared.wiring import status_service
 
     service = status_service()
     org = req.route_params.get("org", "")

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from shared.config import ConfigError, OrganisationsDocument, get_settings, load_organisations
-from shared.dates import parse_dutch_date
+from shared.domain.dates import parse_dutch_date
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -56,10 +56,10 @@ def _progress(enabled: bool):
 # -- validate --------------------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
     from shared.clock import local_today
-    from shared.reader import iter_file_chunks
-    from shared.report import DECISION_NL, reason_message, report_csv
-    from shared.snapshot import iter_snapshot_rows
-    from shared.validation import Rules, validate_extract
+    from shared.domain.reader import iter_file_chunks
+    from shared.domain.report import DECISION_NL, reason_message, report_csv
+    from shared.domain.snapshot import iter_snapshot_rows
+    from shared.domain.validation import Rules, validate_extract
 
     settings = get_settings()
     organisation = _organisation(load_organisations(settings), args.org)
@@ -110,8 +110,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 # -- intake ----------------------------------------------------------------------------------------
 def cmd_intake(args: argparse.Namespace) -> int:
     """Upload a file to ``extracts/{org}/`` and process it now, exactly as the function does."""
-    from shared.intake import EXTRACTS_CONTAINER
-    from shared.services import build_intake
+    from shared.usecases.intake import EXTRACTS_CONTAINER
+    from shared.wiring import build_intake
 
     settings = get_settings()
     service = build_intake(settings)
@@ -129,8 +129,8 @@ def cmd_intake(args: argparse.Namespace) -> int:
 
 
 def _print_outcome(outcome, as_json: bool) -> None:
-    from shared.intake import reason_text
-    from shared.report import DECISION_NL
+    from shared.domain.report import DECISION_NL
+    from shared.usecases.intake import reason_text
 
     if as_json:
         print(json.dumps(outcome.__dict__, ensure_ascii=False, default=str))
@@ -155,9 +155,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     """Write the SNG file the delivery would send for that date, byte for byte."""
     import tempfile
 
-    from shared.delivery_file import build_delivery_file
-    from shared.profile import profile_for
-    from shared.snapshot import SNAPSHOT_FIELDS, iter_snapshot_rows
+    from shared.domain.delivery_file import build_delivery_file
+    from shared.domain.profile import profile_for
+    from shared.domain.snapshot import SNAPSHOT_FIELDS, iter_snapshot_rows
 
     settings = get_settings()
     organisation = _organisation(load_organisations(settings), args.org)
@@ -203,8 +203,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _snapshot_from_extract(path: Path, snapshot_path: Path, organisation, on: date) -> str | None:
     from shared.clock import local_today
-    from shared.reader import iter_file_chunks
-    from shared.validation import Rules, validate_extract
+    from shared.domain.reader import iter_file_chunks
+    from shared.domain.validation import Rules, validate_extract
 
     with open(path, "rb") as fh, open(snapshot_path, "w", encoding="utf-8", newline="") as out:
         result = validate_extract(iter_file_chunks(fh), today=local_today(), reference_date=on,
@@ -216,7 +216,7 @@ def _snapshot_from_extract(path: Path, snapshot_path: Path, organisation, on: da
 def cmd_deliver(args: argparse.Namespace) -> int:
     """The real delivery path from the command line (lease, archive, upload, outcome)."""
     from shared.clock import local_today
-    from shared.services import build_delivery
+    from shared.wiring import build_delivery
 
     service = build_delivery(get_settings())
     organisation = _organisation(service.organisations, args.org)
@@ -244,9 +244,9 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_sftp_check(args: argparse.Namespace) -> int:
-    from shared.secrets import SecretError
-    from shared.services import build_delivery
-    from shared.sftp import CheckResult, SftpDelivery
+    from shared.adapters.secrets import SecretError
+    from shared.adapters.sftp import CheckResult, SftpDelivery
+    from shared.wiring import build_delivery
 
     service = build_delivery(get_settings())
     organisation = _organisation(service.organisations, args.org)
@@ -270,8 +270,8 @@ def cmd_sftp_check(args: argparse.Namespace) -> int:
 
 # -- status ----------------------------------------------------------------------------------------
 def cmd_status(args: argparse.Namespace) -> int:
-    from shared.services import status_service
-    from shared.status_page import WORDS, render
+    from shared.domain.status_page import WORDS, render
+    from shared.wiring import status_service
 
     service = status_service()
     if args.org:
@@ -296,24 +296,6 @@ def cmd_status(args: argparse.Namespace) -> int:
         if args.html:
             print(f"  statuspagina geschreven naar {args.html}")
     return EXIT_OK if overview["healthy"] else EXIT_REJECTED
-
-
-# -- sample ----------------------------------------------------------------------------------------
-def cmd_sample(args: argparse.Namespace) -> int:
-    from shared.clock import local_today
-    from shared.sample import write_sample_extract
-
-    write_sample_extract(args.out, args.rows, today=local_today(), seed=args.seed,
-                         error_rate=args.error_rate)
-    print(f"{args.rows} regels geschreven naar {args.out} (fictieve gegevens)")
-    return EXIT_OK
-
-
-# -- demo ------------------------------------------------------------------------------------------
-def cmd_demo(args: argparse.Namespace) -> int:
-    from shared.demo import run_demo
-
-    return run_demo(Path(args.out), rows=args.rows)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -370,17 +352,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", help="schrijf ook de statuspagina (HTML) naar dit bestand")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("sample", help="maak een fictief voorbeeldextract")
-    p.add_argument("out")
-    p.add_argument("--rows", type=int, default=100)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--error-rate", type=float, default=0.02)
-    p.set_defaults(func=cmd_sample)
-
-    p = sub.add_parser("demo", help="de dagelijkse stroom lokaal (Azurite)")
-    p.add_argument("--out", default="demo-output", help="map voor de uitvoer van de demo")
-    p.add_argument("--rows", type=int, default=250)
-    p.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -1,11 +1,15 @@
-"""Time in the one zone the law and the counsellors live in."""
+"""The clock: the one place outside the domain that asks the system for the time.
+
+Use cases take ``now`` as a parameter (default :func:`utcnow`), so tests inject their own.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from shared.domain.localtime import AMSTERDAM, local_date
+
+__all__ = ["AMSTERDAM", "local_today", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -13,4 +17,5 @@ def utcnow() -> datetime:
 
 
 def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(AMSTERDAM).date()
+    """Today's date in Europe/Amsterdam (at ``now`` when given)."""
+    return local_date(now or utcnow())

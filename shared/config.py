@@ -25,8 +25,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.columns import CANONICAL_FIELDS
-from shared.profile import DEFAULT_PROFILE, Profile, ProfileError, shipped_profile
+from shared.domain.columns import CANONICAL_FIELDS
+from shared.domain.profile import DEFAULT_PROFILE, Profile, ProfileError, shipped_profile
 
 # Azurite's documented development account: a public, well-known key, only valid locally.
 AZURITE_ACCOUNT = "devstoreaccount1"

@@ -2,8 +2,9 @@
 
 * Importing this module installs a log-record factory (``logging.setLogRecordFactory``) that
   renders each record's message, masks anything that looks like a BSN (8 or 9 digits standing
-  alone) to ``*****6789``, and pre-renders exception text through the same mask. It applies to
-  every logger, ours and the Azure SDK's alike, so no call site can forget it.
+  alone) to ``*****6789`` (``shared.domain.privacy.redact``), and pre-renders exception text
+  through the same mask. It applies to every logger, ours and the Azure SDK's alike, so no call
+  site can forget it.
 * ``get_logger(name)`` returns ``vish.<name>``; ``log_context(org=..., extract=...)`` adds
   correlation fields to every record made in its scope.
 """
@@ -12,21 +13,14 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# Eight or nine digits not part of a longer token (hashes and ids are left alone).
-BSN_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{8,9}(?![0-9A-Za-z])")
+from shared.domain.privacy import redact
 
 _context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "vish_log_context", default=None)
-
-
-def redact(text: str) -> str:
-    """Mask every BSN-like number in ``text`` (keeps the last four digits for recognition)."""
-    return BSN_LIKE.sub(lambda m: "*****" + m.group(0)[-4:], text)
 
 
 def _redact_record(record: logging.LogRecord) -> None:

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared import config, services
+from devtools.devservices import Azurite
+from shared import config, wiring
 from shared.config import OrganisationsDocument, Settings
-from shared.devservices import Azurite
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +42,10 @@ def settings(azurite, monkeypatch, tmp_path) -> Settings:
     monkeypatch.setenv("VISH_STORAGE_CONNECTION_STRING", azurite.connection_string)
     monkeypatch.setenv("VISH_WORK_DIR", str(tmp_path))
     config.get_settings.cache_clear()
-    services.intake.cache_clear()
+    wiring.intake.cache_clear()
     yield config.get_settings()
     config.get_settings.cache_clear()
-    services.intake.cache_clear()
+    wiring.intake.cache_clear()
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def intake(settings, org_code, monkeypatch):
     """The real intake service on Azurite, configured with this test's organisation."""
     monkeypatch.setenv("VISH_ORGANISATIONS_JSON", organisations_for(org_code).model_dump_json())
     config.get_settings.cache_clear()
-    service = services.intake()
+    service = wiring.intake()
     return service
 
 

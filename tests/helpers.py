@@ -6,8 +6,8 @@ import csv
 import io
 from datetime import date
 
-from shared.sample import bsn_from_prefix, unique_bsns
-from shared.validation import Rules, ValidationResult, validate_extract
+from devtools.sample import bsn_from_prefix, unique_bsns
+from shared.domain.validation import Rules, ValidationResult, validate_extract
 
 TODAY = date(2026, 11, 28)
 HEADER = "BSN;Startdatum traject;Datum toelating;Einddatum;Dossiernummer"

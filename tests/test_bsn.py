@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.bsn import BsnCheck, check_bsn, is_valid_bsn, mask_bsn
+from shared.domain.bsn import BsnCheck, check_bsn, is_valid_bsn, mask_bsn
 
 WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 

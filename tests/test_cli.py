@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.sample import HEADER, sample_rows
 from shared import config
 from shared.cli import main
-from shared.sample import HEADER, sample_rows
 from tests.conftest import organisations_for
 from tests.helpers import TODAY, bsns
 
@@ -67,7 +67,7 @@ def test_validate_human_output_is_dutch_and_names_rows(tmp_path, capsys):
 def test_validate_with_the_current_snapshot_holds_a_mass_drop(tmp_path, capsys):
     b = bsns(10)
     snapshot = tmp_path / "current.csv"
-    from shared.snapshot import SNAPSHOT_FIELDS
+    from shared.domain.snapshot import SNAPSHOT_FIELDS
 
     snapshot.write_text(";".join(SNAPSHOT_FIELDS) + "\n" + "".join(
         f"{x};;;;;;;;;2024-02-01;2024-02-01;;;;;;2024-02-01;2;row\n" for x in b))
@@ -116,17 +116,19 @@ def test_intake_uploads_and_processes_through_the_function_code_path(tmp_path, c
 
 def test_sample_writes_a_fictitious_extract(tmp_path, capsys):
     out = tmp_path / "s.csv"
-    assert main(["sample", str(out), "--rows", "12", "--error-rate", "0"]) == 0
+    from devtools.cli import main as vish_dev
+
+    assert vish_dev(["sample", str(out), "--rows", "12", "--error-rate", "0"]) == 0
     assert len(out.read_text().splitlines()) == 13
 
 
 def test_unreachable_storage_is_a_clear_exit_2(monkeypatch, capsys):
-    from shared import services
+    from shared import wiring
     from shared.config import azurite_connection_string
 
     monkeypatch.setenv("VISH_STORAGE_CONNECTION_STRING", azurite_connection_string("127.0.0.1", 1, 1, 1))
     config.get_settings.cache_clear()
-    services.status_service.cache_clear()
+    wiring.status_service.cache_clear()
     assert main(["status"]) == 2
     assert "niet bereikbaar" in capsys.readouterr().err
-    services.status_service.cache_clear()
+    wiring.status_service.cache_clear()

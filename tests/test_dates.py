@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.dates import parse_dutch_date
+from shared.domain.dates import parse_dutch_date
 
 DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31))
 

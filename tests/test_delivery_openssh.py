@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from shared import devservices as sshd
+from devtools import devservices as sshd
+from shared.adapters.sftp import Credentials, SftpDelivery, SftpError
 from shared.config import SftpTarget
-from shared.sftp import Credentials, SftpDelivery, SftpError
 
 # In CI the set-up installs sshd, so there a missing server is a failure, not a skip.
 pytestmark = pytest.mark.skipif(not sshd.sshd_available() and not os.environ.get("CI"),
@@ -65,7 +65,7 @@ def test_openssh_with_a_changed_host_key_is_refused(server, keys):
 def test_openssh_pinned_by_fingerprint(server, keys):
     import paramiko
 
-    from shared.sftp import fingerprint
+    from shared.adapters.sftp import fingerprint
 
     key = paramiko.Ed25519Key(data=__import__("base64").b64decode(server.host_key_line.split()[1]))
     assert delivery(server, keys, host_key=fingerprint(key)).upload("fp.csv", b"1").attempts == 1

@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from devtools.devservices import user_function
+from devtools.sample import HEADER, sample_rows
+from devtools.sftp_testserver import SftpTestServer
 from shared import config
-from shared.delivery import DeliveryService
-from shared.devservices import user_function
-from shared.intake import EXTRACTS_CONTAINER
-from shared.sample import HEADER, sample_rows
-from shared.secrets import LocalSecrets, SecretError, SecretProvider, env_name
-from shared.sftp_testserver import SftpTestServer
+from shared.adapters.secrets import LocalSecrets, SecretError, SecretProvider, env_name
+from shared.usecases.delivery import DeliveryService
+from shared.usecases.intake import EXTRACTS_CONTAINER
 from tests.conftest import organisations_for
 from tests.helpers import TODAY
 
@@ -42,7 +42,7 @@ def service(settings, org_code, sng, monkeypatch):
 
 def make_service(settings, org_code, sng, monkeypatch, *, profile="vish-minimaal", secrets=None,
                  **sftp) -> DeliveryService:
-    from shared.services import build_delivery
+    from shared.wiring import build_delivery
 
     orgs = organisations_for(org_code, sftp=target(sng, **sftp), profile=profile)
     monkeypatch.setenv("VISH_ORGANISATIONS_JSON", orgs.model_dump_json())
@@ -51,7 +51,7 @@ def make_service(settings, org_code, sng, monkeypatch, *, profile="vish-minimaal
     service.secrets = secrets or LocalSecrets(environ={env_name("sng-key"): sng.client_private_key})
     service.now = lambda: AFTER_SEND
     service.sleep = lambda seconds: None
-    from shared.services import build_intake
+    from shared.wiring import build_intake
 
     build_intake(config.get_settings()).ensure_storage()
     return service
@@ -63,9 +63,9 @@ def accept_extract(service, azurite, org, rows=40, seed=3):
     data = ("\r\n".join([HEADER, *sample_rows(rows, today=TODAY, seed=seed, error_rate=0)]) + "\r\n").encode()
     name = f"{org}/export-{seed}.csv"
     service.blobs.upload(EXTRACTS_CONTAINER, name, data)
-    from shared import services
+    from shared import wiring
 
-    services.intake.cache_clear()
+    wiring.intake.cache_clear()
     user_function("validate_extract")(client=BlobClient.from_connection_string(
         azurite.connection_string, EXTRACTS_CONTAINER, name))
     assert service.outcomes.latest(org, "extract")["decision"] == "accepted"
@@ -88,11 +88,11 @@ def test_a_due_tick_delivers_the_file_once_and_archives_the_exact_bytes(service,
 
 
 def test_the_timer_function_runs_the_same_path(service, azurite, org_code, sng, monkeypatch):
-    from shared import services
+    from shared import wiring
 
     accept_extract(service, azurite, org_code)
-    services.delivery.cache_clear()
-    monkeypatch.setattr(services, "delivery", lambda: service)
+    wiring.delivery.cache_clear()
+    monkeypatch.setattr(wiring, "delivery", lambda: service)
     from azure.functions.timer import TimerRequest
 
     user_function("deliver_daily")(timer=TimerRequest(past_due=True))

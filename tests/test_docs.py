@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from shared.config import Settings
-from shared.issues import CODES
+from shared.domain.issues import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

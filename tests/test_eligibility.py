@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from shared.eligibility import eligible_from, is_eligible
+from shared.domain.eligibility import eligible_from, is_eligible
 
 D = date(2025, 6, 1)
 

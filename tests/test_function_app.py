@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from shared.devservices import registered_functions
+from devtools.devservices import registered_functions
 
 FUNCTIONS = registered_functions()
 
@@ -25,7 +25,7 @@ def test_the_trigger_parameter_is_an_sdk_type_so_the_host_sends_a_reference_not_
 
     from azurefunctions.extensions.base import meta
 
-    from shared.blob_binding import StreamingBlob, StreamingBlobConverter
+    from shared.adapters.blob_binding import StreamingBlob, StreamingBlobConverter
 
     fn = FUNCTIONS["validate_extract"]
     pytype = typing.get_type_hints(fn.get_user_function())["client"]

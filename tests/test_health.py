@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.health import assess
+from shared.domain.health import assess
 from tests.conftest import organisations_for
 
 SFTP = {"host": "h", "username": "u", "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA", "secret_name": "k"}

@@ -141,7 +141,7 @@ def test_monitoring_has_local_auth_off_and_alerts_on_503_and_failed_delivery():
                ["query"] for symbol in ("statusUnhealthy", "deliveryFailed")]
     assert 'resultCode == "503"' in queries[0] and "status" in queries[0]
     assert "delivery failed" in queries[1]
-    from shared import delivery
+    from shared.usecases import delivery
 
     assert "delivery failed" in Path(delivery.__file__).read_text()  # the alert matches the log line
 

@@ -11,10 +11,10 @@ import re
 import pytest
 from azure.storage.blob import BlobClient
 
-from shared.devservices import user_function
-from shared.intake import EXTRACTS_CONTAINER
-from shared.sample import HEADER, sample_rows
-from shared.storage.blobs import ConcurrentUpdate
+from devtools.devservices import user_function
+from devtools.sample import HEADER, sample_rows
+from shared.adapters.blobs import ConcurrentUpdate
+from shared.usecases.intake import EXTRACTS_CONTAINER
 from tests.helpers import TODAY, bsns
 
 pytestmark = pytest.mark.integration
@@ -225,7 +225,7 @@ def test_the_binding_turns_model_binding_data_into_a_streaming_blob_client(intak
 
     from azurefunctions.extensions.base import Datum
 
-    from shared.blob_binding import StreamingBlob, StreamingBlobConverter
+    from shared.adapters.blob_binding import StreamingBlob, StreamingBlobConverter
 
     monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
     intake.blobs.upload(EXTRACTS_CONTAINER, f"{org_code}/x.csv", b"BSN;Startdatum\n")

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.issues import Code
-from shared.reader import ExtractReader, UnreadableExtract, detect_delimiter
+from shared.domain.issues import Code
+from shared.domain.reader import ExtractReader, UnreadableExtract, detect_delimiter
 from tests.helpers import TODAY, bsns, codes, csv_bytes, run
 
 VALID = bsns(3)

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from shared.clock import AMSTERDAM
-from shared.schedule import is_due, next_due, send_moment
+from shared.domain.localtime import AMSTERDAM
+from shared.domain.schedule import is_due, next_due, send_moment
 
 TICK = timedelta(minutes=15)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.secrets import KeyVaultSecrets, LocalSecrets, SecretError, env_name
+from shared.adapters.secrets import KeyVaultSecrets, LocalSecrets, SecretError, env_name
 from tests.keyvault_fake import FakeKeyVault, StaticToken
 
 PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n"

@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 import azure.functions as func
 import pytest
 
-from shared import config, services
-from shared.devservices import registered_functions, user_function
-from shared.status import StatusService
+from devtools.devservices import registered_functions, user_function
+from shared import config, wiring
+from shared.usecases.status import StatusService
 from tests.conftest import organisations_for
 from tests.test_delivery_sftp import accept_extract, make_service
 
@@ -44,8 +44,8 @@ def orgs(settings, monkeypatch, org_code):
         .organisations[0].model_dump(mode="json") for word, code in codes.items()]}
     monkeypatch.setenv("VISH_ORGANISATIONS_JSON", json.dumps(document))
     config.get_settings.cache_clear()
-    services.status_service.cache_clear()
-    service = services.status_service()
+    wiring.status_service.cache_clear()
+    service = wiring.status_service()
     service.now = lambda: NOW
     store = service.outcomes
     store.ensure_table()
@@ -61,7 +61,7 @@ def orgs(settings, monkeypatch, org_code):
     store.record(codes["failing"], "delivery", {"status": "failed", "day": "2026-11-28",
                                                 "error_kind": "host_key"}, at=NOW - timedelta(hours=1))
     yield codes
-    services.status_service.cache_clear()
+    wiring.status_service.cache_clear()
 
 
 def test_every_health_word_and_503_when_any_is_late_failing_or_stale(orgs):
@@ -79,7 +79,7 @@ def test_every_health_word_and_503_when_any_is_late_failing_or_stale(orgs):
 def test_200_exactly_when_every_organisation_is_ok_or_pending(orgs, monkeypatch):
     assert get("status_org", route_params={"org": orgs["late"]}).status_code == 503
     assert get("status_org", route_params={"org": orgs["ok"]}).status_code == 200
-    service = services.status_service()
+    service = wiring.status_service()
     keep = [o for o in service.organisations.organisations if o.code in (orgs["ok"], orgs["pending"])]
     monkeypatch.setattr(service, "organisations",
                         service.organisations.model_copy(update={"organisations": keep}))
@@ -125,7 +125,7 @@ def test_organisation_detail_has_thirty_days_of_history(orgs):
 
 
 def test_history_is_paged_newest_first(orgs):
-    store = services.status_service().outcomes
+    store = wiring.status_service().outcomes
     code = orgs["late"]
     for i in range(7):
         store.record(code, "delivery", {"status": "failed", "day": "2026-11-2" + str(i)},
@@ -141,7 +141,7 @@ def test_history_is_paged_newest_first(orgs):
 
 
 def test_retention_removes_old_history_but_keeps_latest(orgs):
-    store = services.status_service().outcomes
+    store = wiring.status_service().outcomes
     code = orgs["ok"]
     store.record(code, "delivery", {"status": "succeeded", "day": "2025-01-01"}, at=NOW - timedelta(days=500))
     assert store.purge(code, NOW - timedelta(days=400)) == 1
@@ -153,7 +153,7 @@ def test_status_uses_the_status_service_without_delivery_sdks():
     import subprocess
     import sys
 
-    code = ("import sys, function_app; from shared.devservices import registered_functions; "
+    code = ("import sys, function_app; from devtools.devservices import registered_functions; "
             "registered_functions(); print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'paramiko', 'asyncssh'}), 'azure.keyvault.secrets' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -171,11 +171,11 @@ def test_admin_routes_need_the_admin_key_and_status_the_function_key():
 
 @pytest.fixture
 def live(settings, org_code, tmp_path, monkeypatch, azurite):
-    from shared.sftp_testserver import SftpTestServer
+    from devtools.sftp_testserver import SftpTestServer
 
     with SftpTestServer(tmp_path / "sng") as sng:
         service = make_service(settings, org_code, sng, monkeypatch)
-        monkeypatch.setattr(services, "delivery", lambda: service)
+        monkeypatch.setattr(wiring, "delivery", lambda: service)
         monkeypatch.setenv("VISH_SECRET_SNG_KEY", sng.client_private_key)
         yield service, sng
 
@@ -199,8 +199,8 @@ def test_admin_redelivery_connection_test_and_errors(live, org_code, azurite):
 
 
 def test_release_of_a_held_extract(live, org_code, azurite):
-    from shared.intake import EXTRACTS_CONTAINER
-    from shared.sample import HEADER, sample_rows
+    from devtools.sample import HEADER, sample_rows
+    from shared.usecases.intake import EXTRACTS_CONTAINER
     from tests.helpers import TODAY
 
     service, _ = live
@@ -210,7 +210,7 @@ def test_release_of_a_held_extract(live, org_code, azurite):
     from azure.storage.blob import BlobClient
 
     service.blobs.upload(EXTRACTS_CONTAINER, f"{org_code}/half.csv", half)
-    services.intake.cache_clear()
+    wiring.intake.cache_clear()
     user_function("validate_extract")(client=BlobClient.from_connection_string(
         azurite.connection_string, EXTRACTS_CONTAINER, f"{org_code}/half.csv"))
     assert service.outcomes.latest(org_code, "extract")["reason"] == "mass_drop_held"
@@ -227,7 +227,7 @@ def test_no_bsn_in_any_response(live, org_code, azurite):
     service, _ = live
     data = accept_extract(service, azurite, org_code)
     service.deliver(org_code, service.now().date(), reason="t")
-    services.status_service.cache_clear()
+    wiring.status_service.cache_clear()
     bodies = [get("status").get_body(), get("status", params={"format": "html"}).get_body(),
               get("status_org", route_params={"org": org_code}).get_body(),
               post("connection_test", None, {"org": org_code}).get_body(),
@@ -240,7 +240,7 @@ def test_no_bsn_in_any_response(live, org_code, azurite):
 def test_outcome_kinds_are_typed_whitelists(orgs):
     from pydantic import ValidationError
 
-    store = services.status_service().outcomes
+    store = wiring.status_service().outcomes
     code = orgs["ok"]
     with pytest.raises(ValidationError):
         store.record(code, "extract", {"decision": "accepted", "achternaam": "Jansen"})

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import shared.validation as validation
-from shared.issues import Code, Severity
-from shared.snapshot import SNAPSHOT_FIELDS
-from shared.validation import Rules
+import shared.domain.validation.fast_path as fast_path
+from shared.domain.issues import Code, Severity
+from shared.domain.snapshot import SNAPSHOT_FIELDS
+from shared.domain.validation import Rules
 from tests.helpers import TODAY, bsns, codes, csv_bytes, invalid_checksum, run
 
 B = bsns(40)
@@ -282,11 +282,11 @@ def extract_lines(draw):
 def test_fast_path_gives_the_same_result_as_the_per_record_path(monkeypatch_rows):
     data = csv_bytes(*monkeypatch_rows, header=FULL_HEADER)
     fast_result, fast_records = run(data, snapshot=True, rules=Rules(invalid_threshold=1))
-    validation.FAST_PATH = False
+    fast_path.FAST_PATH = False
     try:
         slow_result, slow_records = run(data, snapshot=True, rules=Rules(invalid_threshold=1))
     finally:
-        validation.FAST_PATH = True
+        fast_path.FAST_PATH = True
     assert fast_result.to_contract() == slow_result.to_contract()
     assert fast_result.summary() == slow_result.summary()
     assert sorted(fast_records) == sorted(slow_records)

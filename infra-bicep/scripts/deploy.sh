@@ -19,7 +19,7 @@ export AZURE_EVENTGRID_TOPIC="$(get AZURE_EVENTGRID_TOPIC)"
 export AZURE_APP_INSIGHTS_NAME="$(get AZURE_APP_INSIGHTS_NAME)"
 export AZURE_ACTION_GROUP_ID="$(get AZURE_ACTION_GROUP_ID)"
 
-( cd "$HERE/.." && zip -qr /tmp/vish-bridge.zip . -x '.venv/*' 'node_modules/*' '.git/*' 'tests/*' \
+( cd "$HERE/.." && zip -qr /tmp/vish-bridge.zip . -x '.venv/*' 'node_modules/*' '.git/*' 'tests/*' 'devtools/*' \
     'benchmarks/*' 'demo-output/*' '.vish-local/*' )
 az functionapp deployment source config-zip -g "$RG" -n "$AZURE_FUNCTION_APP_NAME" \
   --src /tmp/vish-bridge.zip --build-remote true --only-show-errors >/dev/null

@@ -10,8 +10,8 @@ import io
 import json
 from datetime import datetime
 
-from shared.issues import CODES, Code
-from shared.validation import ValidationResult
+from shared.domain.issues import CODES, Code
+from shared.domain.validation import ValidationResult
 
 REPORT_CSV_HEADER = ("regel", "veld", "code", "ernst", "melding", "dossiernummer")
 _SEVERITY_NL = {"error": "fout", "warning": "waarschuwing"}

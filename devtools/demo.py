@@ -20,13 +20,13 @@ from shared.clock import local_today
 def run_demo(out: Path, rows: int = 250) -> int:
     from azure.storage.blob import BlobClient
 
-    from shared import config, services
+    from devtools.devservices import Azurite, user_function
+    from devtools.sample import write_sample_extract
+    from devtools.sftp_testserver import SftpTestServer
+    from shared import config, wiring
+    from shared.adapters.secrets import env_name
     from shared.config import EXAMPLE_ORGANISATIONS
-    from shared.devservices import Azurite, user_function
-    from shared.intake import EXTRACTS_CONTAINER
-    from shared.sample import write_sample_extract
-    from shared.secrets import env_name
-    from shared.sftp_testserver import SftpTestServer
+    from shared.usecases.intake import EXTRACTS_CONTAINER
 
     out.mkdir(parents=True, exist_ok=True)
     with Azurite() as azurite, SftpTestServer(out / "sng-sftp") as sng:
@@ -41,9 +41,9 @@ def run_demo(out: Path, rows: int = 250) -> int:
         os.environ[env_name("sng-sftp-key")] = sng.client_private_key
         os.environ.setdefault("VISH_DELIVERY_SCHEDULE", "0 */15 * * * *")
         config.get_settings.cache_clear()
-        services.intake.cache_clear()
-        services.delivery.cache_clear()
-        service = services.intake()
+        wiring.intake.cache_clear()
+        wiring.delivery.cache_clear()
+        service = wiring.intake()
         org = service.organisations.organisations[0].code
 
         today = local_today()
@@ -93,7 +93,7 @@ def run_demo(out: Path, rows: int = 250) -> int:
 def _deliver(service, sng, org: str) -> bool:
     from azure.functions.timer import TimerRequest
 
-    from shared.devservices import user_function
+    from devtools.devservices import user_function
 
     deliver_daily = user_function("deliver_daily")
     print("\nLevering (timer deliver_daily, verzendtijd voor de demo 00:00):")
@@ -113,9 +113,9 @@ def _deliver(service, sng, org: str) -> bool:
 
 
 def _status(out: Path) -> None:
-    from shared import services
+    from shared import wiring
     from shared.cli import main as vish
 
-    services.status_service.cache_clear()
+    wiring.status_service.cache_clear()
     print()
     vish(["status", "--html", str(out / "status.html")])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from shared.clock import AMSTERDAM, local_today
+from shared.domain.localtime import AMSTERDAM, local_date
 
 
 def send_moment(day: date, send_time: time) -> datetime:
@@ -31,13 +31,13 @@ def send_moment(day: date, send_time: time) -> datetime:
 
 def is_due(now: datetime, send_time: time, last_success_day: date | None) -> bool:
     """True when today's delivery (local date) should be made at ``now`` (aware)."""
-    today = local_today(now)
+    today = local_date(now)
     return last_success_day != today and now >= send_moment(today, send_time)
 
 
 def next_due(now: datetime, send_time: time, last_success_day: date | None) -> datetime:
     """When the next delivery is due: today's send moment, or tomorrow's when today's is done.
     A moment in the past means: due now (overdue)."""
-    today = local_today(now)
+    today = local_date(now)
     day = today + timedelta(days=1) if last_success_day == today else today
     return send_moment(day, send_time)

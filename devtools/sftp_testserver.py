@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.devservices import free_port
+from devtools.devservices import free_port
 
 
 @dataclass

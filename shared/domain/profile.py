@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from shared.snapshot import SNAPSHOT_FIELDS
+from shared.domain.snapshot import SNAPSHOT_FIELDS
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "vish-minimaal"

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 from shared.clock import AMSTERDAM, local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
-from shared.health import assess
-from shared.schedule import next_due
+from shared.domain.health import assess
+from shared.domain.schedule import next_due
 
 KIND_EXTRACT, KIND_ACCEPTED = "extract", "extract_accepted"
 KIND_DELIVERY, KIND_SUCCESS = "delivery", "delivery_success"

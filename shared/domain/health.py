@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.clock import AMSTERDAM, local_today
-from shared.schedule import next_due, send_moment
+from shared.domain.localtime import AMSTERDAM, local_date
+from shared.domain.schedule import next_due, send_moment
 
 HEALTHY = ("ok", "pending")
 
@@ -36,13 +36,13 @@ def assess(now: datetime, organisation, *, last_accepted: dict | None, last_atte
     """Entities are outcome rows (``recorded_at`` aware datetimes; deliveries carry ``day``)."""
     if organisation.sftp is None:
         return Health("failing", "Geen SFTP-bestemming ingesteld: er wordt niets aan SNG geleverd")
-    today = local_today(now).isoformat()
+    today = local_date(now).isoformat()
     success_today = bool(last_success and last_success.get("day") == today)
     if (last_attempt and last_attempt.get("status") == "failed"
             and not (last_success and last_success["recorded_at"] >= last_attempt["recorded_at"])):
         return Health("failing", f"Laatste levering mislukt ({last_attempt.get('error_kind')}) op "
                                  f"{_local(last_attempt['recorded_at'])}")
-    moment = send_moment(local_today(now), organisation.send_time)
+    moment = send_moment(local_date(now), organisation.send_time)
     if not success_today and now > moment + timedelta(minutes=grace_minutes):
         return Health("late", f"Levering van vandaag niet gelukt; verwacht om {_local(moment)}")
     if last_accepted is None:

@@ -1,6 +1,6 @@
 """Intake of one extract blob: validate, then write snapshot, reports, quarantine and outcome.
 
-The shell around :func:`shared.validation.validate_extract`, shared by the blob-trigger function
+The shell around :func:`shared.domain.validation.validate_extract`, shared by the blob-trigger function
 and ``vish intake``. Storage layout and retention: ARCHITECTURE.md.
 """
 
@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from shared.adapters.blobs import BlobStore, ConcurrentUpdate
+from shared.adapters.outcomes import OutcomeStore
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
-from shared.issues import CODES, Code, Issue
+from shared.domain.issues import CODES, Code, Issue
+from shared.domain.privacy import safe_name
+from shared.domain.report import report_csv, report_json
+from shared.domain.snapshot import SNAPSHOT_FORMAT_VERSION, iter_snapshot_bytes
+from shared.domain.validation import Rules, ValidationResult, validate_extract
 from shared.log import get_logger, log_context
-from shared.privacy import safe_name
-from shared.report import report_csv, report_json
-from shared.snapshot import SNAPSHOT_FORMAT_VERSION, iter_snapshot_bytes
-from shared.storage.blobs import BlobStore, ConcurrentUpdate
-from shared.storage.outcomes import OutcomeStore
-from shared.validation import Rules, ValidationResult, validate_extract
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient

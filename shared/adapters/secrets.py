@@ -69,7 +69,7 @@ class KeyVaultSecrets(SecretProvider):
         from azure.keyvault.secrets import SecretClient
 
         if credential is None:
-            from shared.storage.clients import _credential
+            from shared.adapters.azure_clients import _credential
 
             credential = _credential()
         return cls(SecretClient(vault_url, credential, **client_kwargs), ttl_seconds=ttl_seconds)

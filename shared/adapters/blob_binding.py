@@ -39,8 +39,8 @@ def blob_service_for(connection: str):
     """The BlobServiceClient for a binding's connection setting (imports the SDK now)."""
     import os
 
+    from shared.adapters.azure_clients import blob_service
     from shared.config import get_settings
-    from shared.storage.clients import blob_service
 
     if connection == "AzureWebJobsStorage":
         return blob_service(get_settings())
@@ -51,7 +51,7 @@ def blob_service_for(connection: str):
     uri = os.environ.get(f"{connection}__blobServiceUri") or os.environ.get(f"{connection}__serviceUri")
     if not uri:
         raise ValueError(f"connection setting '{connection}' is not configured")
-    from shared.storage.clients import _credential
+    from shared.adapters.azure_clients import _credential
 
     return BlobServiceClient(uri, credential=_credential())
 

@@ -92,7 +92,7 @@ class ManualAction(_Outcome):
     @field_validator("reason")
     @classmethod
     def _masked(cls, value: str) -> str:
-        from shared.log import redact
+        from shared.domain.privacy import redact
 
         return redact(value)[:500]
 

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 from shared.config import Settings, get_settings, load_organisations
 
 if TYPE_CHECKING:
-    from shared.intake import Intake
+    from shared.usecases.intake import Intake
 
 
 def build_intake(settings: Settings) -> Intake:
-    from shared.intake import Intake
-    from shared.storage.blobs import BlobStore
-    from shared.storage.clients import blob_service, table_service
-    from shared.storage.outcomes import OutcomeStore
+    from shared.adapters.azure_clients import blob_service, table_service
+    from shared.adapters.blobs import BlobStore
+    from shared.adapters.outcomes import OutcomeStore
+    from shared.usecases.intake import Intake
 
     return Intake(
         settings,
@@ -37,8 +37,8 @@ def intake() -> Intake:
 
 
 def build_delivery(settings: Settings):
-    from shared.delivery import DeliveryService
-    from shared.secrets import secret_provider
+    from shared.adapters.secrets import secret_provider
+    from shared.usecases.delivery import DeliveryService
 
     intake_service = build_intake(settings)
     return DeliveryService(settings, intake_service.organisations, intake_service.blobs,
@@ -59,9 +59,9 @@ def delivery():
 @lru_cache(maxsize=1)
 def status_service():
     """Status reads only the outcomes table: no blob, SFTP or Key Vault SDK is imported."""
-    from shared.status import StatusService
-    from shared.storage.clients import table_service
-    from shared.storage.outcomes import OutcomeStore
+    from shared.adapters.azure_clients import table_service
+    from shared.adapters.outcomes import OutcomeStore
+    from shared.usecases.status import StatusService
 
     settings = get_settings()
     return StatusService(settings, load_organisations(settings),

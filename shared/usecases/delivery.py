@@ -15,18 +15,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
+from shared.adapters.blobs import BlobStore
+from shared.adapters.outcomes import OutcomeStore
+from shared.adapters.secrets import SecretError, SecretProvider
+from shared.adapters.sftp import Credentials, SftpDelivery, SftpError
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
-from shared.delivery_file import DeliveryFile, build_delivery_file
-from shared.intake import SNAPSHOT_NAME
+from shared.domain.delivery_file import DeliveryFile, build_delivery_file
+from shared.domain.profile import profile_for
+from shared.domain.schedule import is_due
+from shared.domain.snapshot import iter_snapshot_bytes, iter_snapshot_rows
 from shared.log import get_logger, log_context
-from shared.profile import profile_for
-from shared.schedule import is_due
-from shared.secrets import SecretError, SecretProvider
-from shared.sftp import Credentials, SftpDelivery, SftpError
-from shared.snapshot import iter_snapshot_bytes, iter_snapshot_rows
-from shared.storage.blobs import BlobStore
-from shared.storage.outcomes import OutcomeStore
+from shared.usecases.intake import SNAPSHOT_NAME
 
 KIND_DELIVERY = "delivery"
 KIND_SUCCESS = "delivery_success"
@@ -197,7 +197,7 @@ class DeliveryService:
 
     def connection_test(self, org: str, *, probe: bool = True):
         """The same check as ``vish sftp-check``, recorded as an outcome (kind connection_test)."""
-        from shared.sftp import CheckResult
+        from shared.adapters.sftp import CheckResult
 
         organisation = self.organisations.get(org)
         if organisation is None or organisation.sftp is None:

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from shared.columns import CANONICAL_FIELDS
+from shared.domain.columns import CANONICAL_FIELDS
 
 SNAPSHOT_FORMAT_VERSION = "1"
 SNAPSHOT_FIELDS: tuple[str, ...] = (*CANONICAL_FIELDS, "eligible_from", "source_row", "origin")
@@ -47,7 +47,7 @@ def iter_snapshot_rows(lines: Iterable[str]) -> Iterator[list[str]]:
 
 def iter_snapshot_bytes(chunks: Iterable[bytes]) -> Iterator[list[str]]:
     """Records of a snapshot given as byte chunks (a blob download), streamed."""
-    from shared.reader import MAX_LINE_BYTES, ReadStats, _ChunkStream
+    from shared.domain.reader import MAX_LINE_BYTES, ReadStats, _ChunkStream
 
     raw = _ChunkStream(chunks, ReadStats(), MAX_LINE_BYTES, None)
     text = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", newline="")

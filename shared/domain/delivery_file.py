@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from shared.eligibility import is_eligible
-from shared.profile import DATE_SOURCES, Profile
-from shared.snapshot import SNAPSHOT_FIELDS, new_writer
+from shared.domain.eligibility import is_eligible
+from shared.domain.profile import DATE_SOURCES, Profile
+from shared.domain.snapshot import SNAPSHOT_FIELDS, new_writer
 
 _INDEX = {name: i for i, name in enumerate(SNAPSHOT_FIELDS)}
 

@@ -1,0 +1,131 @@
+"""Validate one extract: read it, map its columns, check every record, decide.
+
+:func:`validate_extract` is the one entry point (the intake, ``vish validate`` and ``vish build``
+call it). The steps live beside it: ``records`` (every rule for one row), ``fast_path`` (the
+pass over the rows), ``decision`` (accept, reject, hold) and ``merge`` (the snapshot written).
+"""
+
+from __future__ import annotations
+
+import gc
+import tempfile
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import IO
+
+from shared.domain.columns import REQUIRED_FIELDS, map_headers
+from shared.domain.dates import parse_dutch_date
+from shared.domain.issues import Code, Issue
+from shared.domain.reader import ExtractReader, UnreadableExtract
+from shared.domain.validation.decision import decide
+from shared.domain.validation.fast_path import run_records
+from shared.domain.validation.merge import write_snapshot
+from shared.domain.validation.records import PeopleSeen, RecordChecker
+from shared.domain.validation.result import IssueCollector, Rules, ValidationResult
+
+DEFAULT_RULES = Rules()  # frozen: safe to share as a default
+
+
+def validate_extract(
+    chunks: Iterable[bytes],
+    *,
+    today: date,
+    reference_date: date | None = None,
+    rules: Rules = DEFAULT_RULES,
+    current_snapshot: Iterable[list[str]] | None = None,
+    snapshot_out: IO[str] | None = None,
+    max_bytes: int | None = None,
+    max_issues: int = 10_000,
+    override_mass_drop: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ValidationResult:
+    """Validate an extract given as byte chunks.
+
+    ``current_snapshot``: records of the snapshot in force (for carry-over and the mass-drop
+    guard). ``snapshot_out``: where to write the new snapshot when the extract is accepted.
+    ``today`` bounds start/toelating dates; ``reference_date`` (default today) decides
+    eligibility counts.
+    """
+    ref = reference_date or today
+    result = ValidationResult()
+    issues = IssueCollector(result, max_issues)
+    reader = ExtractReader(chunks, max_bytes=max_bytes)
+    # Valid records wait here until the decision; merged people are resolved when copying.
+    spool = (tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+             if snapshot_out else None)
+    try:
+        try:
+            header = reader.open()
+            if header is None:
+                issues.reject(Code.EMPTY_FILE)
+            else:
+                state = _validate_rows(reader, header, today, ref, rules, result, issues, spool,
+                                       progress)
+                if state is not None and result.reason is None:
+                    decide(result, issues, rules, state, current_snapshot, override_mass_drop)
+                    if result.accepted and snapshot_out is not None:
+                        write_snapshot(spool, snapshot_out, state)
+        except UnreadableExtract as exc:
+            issues.reject(Code.UNREADABLE, detail=str(exc))
+        stats = reader.finish()
+    finally:
+        if spool is not None:
+            spool.close()
+    result.sha256 = stats.sha256
+    result.bytes_read = stats.bytes_read
+    result.encoding = stats.encoding
+    result.delimiter = stats.delimiter
+    if stats.encoding == "windows-1252":
+        issues.add(Issue(Code.ENCODING_FALLBACK))
+    if issues.truncated:
+        result.issues.append(Issue(Code.ISSUES_TRUNCATED, detail=f"{max_issues} van "
+                                   f"{sum(result.issue_counts.values())} meldingen"))
+    return result
+
+
+def _safe_headers(headers: list[str]) -> str:
+    """Header names for a message, unless the 'header' looks like a data row (no header line):
+    then naming it would put personal data in the report."""
+    for cell in headers:
+        value = cell.strip()
+        digits = value.replace(" ", "")
+        if (digits.isdigit() and len(digits) >= 6) or parse_dutch_date(value) is not None:
+            return "de eerste regel lijkt gegevens te bevatten in plaats van kolomnamen"
+    names = [h.strip()[:40] for h in headers if h.strip()][:30]
+    return "gevonden kolommen: " + ", ".join(names) if names else "geen kolomnamen gevonden"
+
+
+def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: date, rules: Rules,
+                   result: ValidationResult, issues: IssueCollector, spool: IO[str] | None,
+                   progress: Callable[[int], None] | None) -> PeopleSeen | None:
+    mapping = map_headers(header, rules.column_aliases)
+    for canonical, names in mapping.duplicates:
+        issues.reject(Code.DUPLICATE_COLUMN, field=canonical,
+                      detail=" en ".join(f"'{n[:40]}'" for n in names))
+    for missing in mapping.missing(REQUIRED_FIELDS):
+        issues.reject(Code.MISSING_COLUMN, field=missing,
+                      detail=f"kolom '{missing}' niet gevonden; {_safe_headers(header)}")
+    if result.reason is not None:
+        return None
+    if mapping.ignored:
+        issues.add(Issue(Code.COLUMN_IGNORED, detail=", ".join(n[:40] for n in mapping.ignored[:30])))
+    has_toelating = "toelatingsdatum" in mapping.index
+    if not has_toelating:
+        issues.add(Issue(Code.TOELATINGSDATUM_COLUMN_MISSING, field="toelatingsdatum"))
+    checker = RecordChecker(reader, mapping, today, ref, rules.eligibility_rule, result, issues,
+                            spool)
+    result.eligibility_basis = "startdatum" if checker.use_start else "toelatingsdatum"
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # the pass allocates many short-lived lists and no cycles
+    try:
+        run_records(checker, progress)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    result.total, result.valid, result.ineligible = checker.total, checker.valid, checker.ineligible
+    if checker.total == 0:
+        issues.reject(Code.NO_DATA_ROWS)
+        return None
+    result.people = checker.state.people
+    return checker.state
+

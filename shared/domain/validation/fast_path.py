@@ -1,0 +1,159 @@
+"""The pass over an extract's records, with an inline shortcut for records that are plainly clean.
+
+Most rows of a real export are clean. For those, :func:`run_records` tests a handful of cheap
+conditions on the split line and takes the row without building issues; any row that is not
+plainly clean (quotes, white space, a wrong count of fields, anything a rule might object to, a
+duplicate) goes to :meth:`RecordChecker.check`, the authority. The shortcut only ever says
+"clean" where ``check`` would have found nothing to report: ``tests/test_validation.py``
+switches it off (:data:`FAST_PATH`) and proves both give the same result and the same snapshot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from shared.domain.snapshot import ORIGIN_ROW
+from shared.domain.validation.records import (
+    DATE_CACHE,
+    MAX_VALUE_LENGTH,
+    MISS,
+    POSTCODE,
+    RecordChecker,
+    partner_record,
+)
+
+# Tests switch the shortcut off to prove that it decides exactly as the per-record path does.
+FAST_PATH = True
+_POSTCODE_OR_EMPTY = re.compile(r"(?:[1-9][0-9]{3} ?[A-Za-z]{2})?")
+
+
+def bsn_fast_ok(value: str) -> bool:
+    """Nine ASCII digits, not all zero, passing the 11-proef: ``is_valid_bsn`` in one
+    expression, for the hot path."""
+    b = value.encode()
+    return (len(b) == 9 and b.isdigit() and b != b"000000000" and
+            (9 * b[0] + 8 * b[1] + 7 * b[2] + 6 * b[3] + 5 * b[4] + 4 * b[5] + 3 * b[6]
+             + 2 * b[7] - b[8] - 2064) % 11 == 0)
+
+
+def normal_postcode(value: str) -> str:
+    if not value or (len(value) == 6 and value.isupper()):
+        return value
+    m = POSTCODE.fullmatch(value)
+    return m.group(1) + m.group(2).upper() if m else ""
+
+
+def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) -> None:
+    """The pass over all records of ``checker.reader``, counted into ``checker``.
+
+    A record that is plainly clean (the common case) is handled inline here with a few
+    cheap tests; anything else, including every record that needs an issue, goes to
+    :meth:`RecordChecker.check`. So ``check`` decides everything that is not plainly fine, and
+    the tests check that the shortcut gives what ``check`` would have given.
+    """
+    reader, state = checker.reader, checker.state
+    width, delimiter = checker.width, reader.stats.delimiter
+    idx = {f: (i if i < width else width) for f, i in checker.idx.items()}  # width: a ''
+    i_bsn, i_partner, i_geb = idx["bsn"], idx["partner_bsn"], idx["geboortedatum"]
+    i_start, i_toel, i_eind = idx["startdatum"], idx["toelatingsdatum"], idx["einddatum"]
+    i_post, i_huis = idx["postcode"], idx["huisnummer"]
+    i_tel, i_mail = idx["contact_telefoon"], idx["contact_email"]
+    today, ref, use_start = checker.today, checker.ref, checker.use_start
+    dget, miss = DATE_CACHE.get, MISS
+    postcode_ok = _POSTCODE_OR_EMPTY.fullmatch
+    phone_known, email_known = checker.phone_ok.cache, checker.email_ok.cache
+    explicit, partners, merged = state.explicit, state.partners, state.merged
+    # White space at either end of a field: let check() strip and judge it.
+    ws1, ws2 = delimiter + " ", " " + delimiter
+    ws3 = "\t" if delimiter != "\t" else "\xa0"
+    pad = any(i == width for i in idx.values())
+    writerow, iso = checker.writerow, checker.iso
+    parse = checker.parse_date
+    total = valid = ineligible = 0
+    ln = reader.line_num
+    readlines = reader.lines.readlines
+    fast_path = FAST_PATH
+    while True:
+        block = readlines(1 << 16)
+        if not block:
+            break
+        short_lines = fast_path and max(map(len, block)) <= MAX_VALUE_LENGTH
+        lines = iter(block)
+        for text in lines:
+            ln += 1
+            body = text.rstrip("\r\n")
+            row = body.split(delimiter)
+            clean = (short_lines and len(row) == width and '"' not in body
+                     and ws1 not in body and ws2 not in body and ws3 not in body
+                     and "\xa0" not in body and body.strip() is body)
+            if clean:
+                if pad:
+                    row.append("")
+                bsn, partner = row[i_bsn], row[i_partner]
+                start = dget(row[i_start], miss)
+                toel = dget(row[i_toel], miss)
+                eind = dget(row[i_eind], miss)
+                geb = dget(row[i_geb], miss)
+                if start is miss or toel is miss or eind is miss or geb is miss:
+                    start, toel = parse(row[i_start]), parse(row[i_toel])
+                    eind, geb = parse(row[i_eind]), parse(row[i_geb])
+                b = bsn.encode()
+                clean = (
+                    # the 11-proef inline (see shared.domain.bsn.is_valid_bsn), on ASCII bytes
+                    len(b) == 9 and b.isdigit() and b != b"000000000"
+                    and (9 * b[0] + 8 * b[1] + 7 * b[2] + 6 * b[3] + 5 * b[4] + 4 * b[5]
+                         + 3 * b[6] + 2 * b[7] - b[8] - 2064) % 11 == 0
+                    and start is not None and start <= today
+                    and (toel <= today if toel is not None else not row[i_toel])
+                    and (eind >= start if eind is not None else not row[i_eind])
+                    and (geb <= today if geb is not None else not row[i_geb])
+                    and (not partner or (partner != bsn and bsn_fast_ok(partner)))
+                    and postcode_ok(row[i_post]) is not None
+                    # huisnummer: empty, or 1-5 ASCII digits without a leading zero
+                    and (not (h := row[i_huis])
+                         or (h.isascii() and h.isdigit() and h[0] != "0" and len(h) < 6))
+                    and phone_known.get(row[i_tel]) is True
+                    and email_known.get(row[i_mail]) is True
+                )
+            if clean:
+                key = int(bsn)
+                before = len(explicit)
+                explicit.add(key)  # one hash look-up; a duplicate leaves the size unchanged
+                clean = len(explicit) != before
+            if not clean:
+                # Keep counts in one place: hand over, let check() count, take them back.
+                checker.total, checker.valid, checker.ineligible = total, valid, ineligible
+                if '"' in text:
+                    reader.line_num = ln
+                    row, first = reader.split(text, lines), ln
+                    ln = reader.line_num
+                else:
+                    row, first = text.rstrip("\r\n").split(delimiter), ln
+                checker.check(row, first)
+                total, valid, ineligible = checker.total, checker.valid, checker.ineligible
+                continue
+            total += 1
+            valid += 1
+            # eligibility.is_eligible, inline
+            from_date = start if use_start else toel
+            if from_date is None or from_date > ref or (eind is not None and eind < ref):
+                ineligible += 1
+            if partner:
+                pkey = int(partner)
+                if pkey in partners:
+                    merged.add(pkey)
+                partners.add(pkey)
+            if writerow is not None:
+                record = (bsn, partner, iso(geb), row[idx["achternaam"]], row[idx["voorvoegsel"]],
+                          row[idx["voorletters"]], normal_postcode(row[i_post]), row[i_huis],
+                          row[idx["huisnummertoevoeging"]], iso(start), iso(toel), iso(eind),
+                          row[idx["dossiernummer"]][:50], row[idx["contact_naam"]], row[i_tel],
+                          row[i_mail], iso(from_date), str(ln))
+                writerow((*record, ORIGIN_ROW))
+                if partner:
+                    writerow(partner_record(record))
+            if progress is not None and not total % 50_000:
+                progress(total)
+    reader.line_num = ln
+    checker.total, checker.valid, checker.ineligible = total, valid, ineligible

@@ -1,0 +1,122 @@
+"""What validation needs (the organisation's rules) and what it gives (the result and its issues)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shared.domain.eligibility import Rule
+from shared.domain.issues import CODES, Code, Issue, Severity
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The organisation's choices that validation needs (a subset of ``Organisation``)."""
+
+    eligibility_rule: Rule = "toelating"
+    invalid_threshold: float = 0.05
+    mass_drop_threshold: float = 0.30
+    mass_drop_min_removed: int = 1
+    column_aliases: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, organisation) -> Rules:
+        return cls(
+            eligibility_rule=organisation.eligibility_rule,
+            invalid_threshold=organisation.invalid_threshold,
+            mass_drop_threshold=organisation.mass_drop_threshold,
+            mass_drop_min_removed=organisation.mass_drop_min_removed,
+            column_aliases=dict(organisation.column_aliases),
+        )
+
+
+@dataclass
+class ValidationResult:
+    decision: str = "rejected"
+    reason: Code | None = None
+    total: int = 0
+    valid: int = 0
+    ineligible: int = 0
+    people: int = 0
+    current_people: int = 0
+    removed: int = 0
+    carried_over: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    issue_counts: Counter = field(default_factory=Counter)
+    encoding: str = "utf-8"
+    delimiter: str = ";"
+    sha256: str = ""
+    bytes_read: int = 0
+    eligibility_basis: str = "toelatingsdatum"
+
+    @property
+    def invalid(self) -> int:
+        return self.total - self.valid
+
+    @property
+    def accepted(self) -> bool:
+        return self.decision == "accepted"
+
+    def count(self, severity: Severity) -> int:
+        return sum(n for code, n in self.issue_counts.items() if CODES[code].severity == severity)
+
+    def to_contract(self) -> dict:
+        """The JSON object of ``vish validate --json`` (ARCHITECTURE.md)."""
+        return {
+            "decision": self.decision,
+            "reason": self.reason.value if self.reason else None,
+            "rows": {
+                "total": self.total,
+                "valid": self.valid,
+                "invalid": self.invalid,
+                "ineligible": self.ineligible,
+            },
+            "issues": [issue.to_dict() for issue in self.issues],
+        }
+
+    def summary(self) -> dict:
+        """Counts and decision without any issue text: safe for outcome entities and logs."""
+        return {
+            "decision": self.decision,
+            "reason": self.reason.value if self.reason else None,
+            "rows_total": self.total,
+            "rows_valid": self.valid,
+            "rows_invalid": self.invalid,
+            "rows_ineligible": self.ineligible,
+            "people": self.people,
+            "current_people": self.current_people,
+            "people_removed": self.removed,
+            "carried_over": self.carried_over,
+            "errors": self.count(Severity.ERROR),
+            "warnings": self.count(Severity.WARNING),
+            "encoding": self.encoding,
+            "delimiter": {"\t": "tab"}.get(self.delimiter, self.delimiter),
+            "sha256": self.sha256,
+            "bytes": self.bytes_read,
+            "eligibility_basis": self.eligibility_basis,
+        }
+
+
+class IssueCollector:
+    """Keeps the first ``limit`` issues and counts all of them (memory stays bounded)."""
+
+    def __init__(self, result: ValidationResult, limit: int) -> None:
+        self.result = result
+        self.limit = limit
+        self.truncated = False
+
+    def add(self, issue: Issue) -> None:
+        result = self.result
+        result.issue_counts[issue.code] += 1
+        if len(result.issues) < self.limit:
+            result.issues.append(issue)
+        elif not self.truncated:
+            self.truncated = True
+
+    def reject(self, code: Code, *, field: str | None = None, detail: str | None = None) -> None:
+        """Record ``code`` as the reason the extract is rejected (the last one recorded wins)."""
+        self.result.decision = "rejected"
+        self.result.reason = code
+        self.add(Issue(code, field=field, detail=detail))
+

@@ -1,1 +1,0 @@
-"""Adapters over Azure Storage (blob and table). One small class per concern."""
