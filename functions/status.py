@@ -2,7 +2,7 @@
 
 Function-key protected. ``GET /api/status`` and ``GET /api/status/{org}`` (the latter with 30
 days of history). ``?format=html`` or ``Accept: text/html`` gives the page. Imports only the
-table SDK (through ``shared.wiring.status``), so the first request stays fast.
+table SDK (through ``shared.wiring.status_service``), so the first request stays fast.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Wiring: the adapters and services of this process, built once from the settings."""
+"""Wiring: the use cases of this process and their adapters, built once from the settings.
+
+The one place that knows which adapter serves which use case. Entry points (functions, CLI)
+ask here; heavy SDKs are imported inside the builders, on first use.
+"""
 
 from __future__ import annotations
 
