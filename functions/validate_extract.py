@@ -1,9 +1,9 @@
 """Blob trigger (Event Grid source): validate each extract dropped in ``extracts/{org}/{name}``.
 
-The body only hands the blob to ``shared.usecases.intake``. The parameter is an SDK-type binding
-(``shared.adapters.blob_binding.StreamingBlob``): the function gets a ``BlobClient`` and streams the blob,
-instead of ``func.InputStream``, which would load the whole blob into memory; and the Storage
-SDK is imported on the first blob, not when the function app starts.
+The body only hands the blob to ``shared.usecases.intake``. The parameter is an SDK-type
+binding (``shared.adapters.blob_binding.StreamingBlob``): the function gets a ``BlobClient`` and
+streams the blob, instead of ``func.InputStream``, which would load the whole blob into memory;
+and the Storage SDK is imported on the first blob, not when the function app starts.
 """
 
 from __future__ import annotations

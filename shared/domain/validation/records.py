@@ -114,6 +114,18 @@ class RecordChecker:
         d = DATE_CACHE.get(raw, MISS)
         return parse_dutch_date(raw) if d is MISS else d
 
+    def bsn_field(self, value: str, name: str, ln: int, dref: str | None) -> tuple[str, bool]:
+        """The 11-proef on field ``name``: its normalised BSN ('' when it fails) and whether
+        that is an error. An 8-digit value that passes with a leading zero is a warning."""
+        verdict, value = check_bsn(value)
+        if verdict is BsnCheck.LEFT_PADDED:
+            self.add(Issue(Code.BSN_LEFT_PADDED, ln, name, mask_bsn(value), dref))
+        elif verdict is not BsnCheck.OK:
+            self.add(Issue(Code.BSN_FORMAT if verdict is BsnCheck.FORMAT else Code.BSN_CHECKSUM,
+                           ln, name, None, dref))
+            return "", True
+        return value, False
+
     # -- the authoritative per-record path -------------------------------------------------
     def check(self, row: list[str], ln: int) -> None:
         add, idx, today, state = self.add, self.idx, self.today, self.state
@@ -142,24 +154,12 @@ class RecordChecker:
             add(Issue(Code.REQUIRED, ln, "bsn", None, dref))
             errors += 1
         else:
-            verdict, bsn = check_bsn(bsn)
-            if verdict is BsnCheck.LEFT_PADDED:
-                add(Issue(Code.BSN_LEFT_PADDED, ln, "bsn", mask_bsn(bsn), dref))
-            elif verdict is not BsnCheck.OK:
-                add(Issue(Code.BSN_FORMAT if verdict is BsnCheck.FORMAT else Code.BSN_CHECKSUM,
-                          ln, "bsn", None, dref))
-                errors += 1
-                bsn = ""
+            bsn, failed = self.bsn_field(bsn, "bsn", ln, dref)
+            errors += failed
         partner = cell("partner_bsn")
         if partner:
-            verdict, partner = check_bsn(partner)
-            if verdict is BsnCheck.LEFT_PADDED:
-                add(Issue(Code.BSN_LEFT_PADDED, ln, "partner_bsn", mask_bsn(partner), dref))
-            elif verdict is not BsnCheck.OK:
-                add(Issue(Code.BSN_FORMAT if verdict is BsnCheck.FORMAT else Code.BSN_CHECKSUM,
-                          ln, "partner_bsn", None, dref))
-                errors += 1
-                partner = ""
+            partner, failed = self.bsn_field(partner, "partner_bsn", ln, dref)
+            errors += failed
         if partner and partner == bsn:
             add(Issue(Code.PARTNER_IS_CLIENT, ln, "partner_bsn", None, dref))
             partner = ""
