@@ -319,3 +319,79 @@ def test_a_stand_in_left_in_the_deployed_package_is_found(tmp_path):
     tree = _tree(tmp_path, {**CLEAN, "devtools/demo.py": "x = 1\n"})
     (tree / ".funcignore").write_text("tests\nbenchmarks\n")
     assert any("not excluded by .funcignore" in p for p in violations(tree, {"asyncssh"}))
+
+
+# -- the deployed package, as the Functions host gets it ----------------------------------------
+BLOCKED_IN_DEPLOYMENT = ("devtools", "tests", "benchmarks")
+
+
+def deployed_files(root: Path) -> list[Path]:
+    """What git tracks, minus what ``.funcignore`` excludes (entries are names or globs)."""
+    import fnmatch
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True,
+                             check=True).stdout.decode().split("\0")
+    patterns = funcignored(root)
+    return [Path(rel) for rel in tracked if rel and (root / rel).is_file()
+            and not any(fnmatch.fnmatch(part, pattern) for part in Path(rel).parts
+                        for pattern in patterns)]
+
+
+DEPLOYED_RUN = """
+import importlib, importlib.abc, json, pathlib, sys
+
+blocked = set(sys.argv[2].split(","))
+
+
+class NotDeployed(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in blocked:
+            raise ModuleNotFoundError(f"{name} is not in the deployment package", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NotDeployed())
+for path in sorted(pathlib.Path(".").rglob("*.py")):
+    parts = list(path.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    if parts[-1] != "__main__":
+        importlib.import_module(".".join(parts))
+import function_app
+
+print(json.dumps(sorted(f.get_function_name() for f in function_app.app.get_functions())))
+from shared.cli import main
+
+sys.exit(main(["validate", sys.argv[1], "--json"]))
+"""
+
+
+def test_the_deployed_package_runs_without_the_development_tools(tmp_path):
+    import json
+    import os
+    import shutil
+    import subprocess
+    from datetime import date
+
+    from devtools.sample import write_sample_extract
+
+    package = tmp_path / "package"
+    files = deployed_files(ROOT)
+    for rel in files:
+        (package / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, package / rel)
+    tops = {rel.parts[0] for rel in files}
+    assert {"function_app.py", "functions", "shared", "host.json", "requirements.txt"} <= tops
+    assert not tops & {"devtools", "tests", "benchmarks", "infra-bicep", ".ci"}
+    extract = tmp_path / "extract.csv"
+    write_sample_extract(extract, 30, today=date(2026, 11, 28), error_rate=0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VISH_", "AzureWebJobs"))}
+    blocked = ",".join((*BLOCKED_IN_DEPLOYMENT, *sorted(dev_only_imports())))
+    done = subprocess.run([sys.executable, "-c", DEPLOYED_RUN, str(extract), blocked], cwd=package,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    functions, verdict = done.stdout.strip().splitlines()[-2:]
+    assert json.loads(functions) == ["connection_test", "deliver_daily", "redeliver",
+                                     "release_extract", "status", "status_org", "validate_extract"]
+    assert json.loads(verdict)["decision"] == "accepted"
