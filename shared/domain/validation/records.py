@@ -128,8 +128,9 @@ class RecordChecker:
 
     # -- the authoritative per-record path -------------------------------------------------
     def check(self, row: list[str], ln: int) -> None:
-        add, idx, today, state = self.add, self.idx, self.today, self.state
-        n = len(row)
+        """Count the record on line ``ln``, report what is wrong with it and, when it is valid,
+        register its people and spool its normalised record (and its partner's)."""
+        idx, n = self.idx, len(row)
 
         def cell(name: str) -> str:
             i = idx[name]
@@ -141,30 +142,66 @@ class RecordChecker:
         self.total += 1
         doss = cell("dossiernummer")[:50]
         dref = doss or None
-        errors = 0
+        errors = self._structure(row, ln, dref)
+        bsn, partner, id_errors = self._identities(bsn, cell("partner_bsn"), ln, dref)
+        dates, date_errors = self._dates(cell, ln, dref)
+        if errors or id_errors or date_errors:
+            if bsn and len(self.state.invalid) < MAX_TRACKED_INVALID:
+                self.state.invalid.setdefault(int(bsn), ln)
+            return
+        self.valid += 1
+        postcode, huisnummer, telefoon, email = self._optional_fields(cell, ln, dref)
+        start, toel, eind = dates["startdatum"], dates["toelatingsdatum"], dates["einddatum"]
+        from_date = eligible_from(self.rule, start, toel, self.has_toelating)
+        if not is_eligible(from_date, eind, self.ref):
+            self.ineligible += 1
+        self._register(bsn, partner, ln, dref)
+        if self.writerow is not None:
+            iso = self.iso
+            record = (bsn, partner, iso(dates["geboortedatum"]), cell("achternaam"),
+                      cell("voorvoegsel"), cell("voorletters"), postcode, huisnummer,
+                      cell("huisnummertoevoeging"), iso(start), iso(toel), iso(eind), doss,
+                      cell("contact_naam"), telefoon, email, iso(from_date), str(ln))
+            self.writerow((*record, ORIGIN_ROW))
+            if partner:
+                self.writerow(partner_record(record))
+
+    def _structure(self, row: list[str], ln: int, dref: str | None) -> int:
+        """Errors in the shape of the line: extra non-empty fields, an overlong value."""
+        errors, n = 0, len(row)
         if n > self.width and any(c.strip() for c in row[self.width:]):
-            add(Issue(Code.COLUMN_COUNT, ln, None, f"{n} velden, kopregel heeft er {self.width}",
-                      dref))
+            self.add(Issue(Code.COLUMN_COUNT, ln, None,
+                           f"{n} velden, kopregel heeft er {self.width}", dref))
             errors += 1
         if max(map(len, row)) > MAX_VALUE_LENGTH:
-            add(Issue(Code.VALUE_TOO_LONG, ln, None, f"meer dan {MAX_VALUE_LENGTH} tekens", dref))
+            self.add(Issue(Code.VALUE_TOO_LONG, ln, None, f"meer dan {MAX_VALUE_LENGTH} tekens",
+                           dref))
             errors += 1
+        return errors
 
+    def _identities(self, bsn: str, partner: str, ln: int,
+                    dref: str | None) -> tuple[str, str, int]:
+        """The client's BSN (required) and the partner's (optional, not the client's own),
+        normalised; '' for one that fails. Returns them with the number of errors."""
+        errors = 0
         if not bsn:
-            add(Issue(Code.REQUIRED, ln, "bsn", None, dref))
+            self.add(Issue(Code.REQUIRED, ln, "bsn", None, dref))
             errors += 1
         else:
             bsn, failed = self.bsn_field(bsn, "bsn", ln, dref)
             errors += failed
-        partner = cell("partner_bsn")
         if partner:
             partner, failed = self.bsn_field(partner, "partner_bsn", ln, dref)
             errors += failed
         if partner and partner == bsn:
-            add(Issue(Code.PARTNER_IS_CLIENT, ln, "partner_bsn", None, dref))
+            self.add(Issue(Code.PARTNER_IS_CLIENT, ln, "partner_bsn", None, dref))
             partner = ""
+        return bsn, partner, errors
 
-        # Dates: never month-first; start and toelating not after today; end not before start.
+    def _dates(self, cell, ln: int, dref: str | None) -> tuple[dict[str, date | None], int]:
+        """Dates: never month-first; start and toelating not after today; end not before start.
+        Returns the parsed dates (None where empty or wrong) and the number of errors."""
+        add, today, errors = self.add, self.today, 0
         dates: dict[str, date | None] = {}
         for name in ("startdatum", "toelatingsdatum", "einddatum", "geboortedatum"):
             raw = cell(name)
@@ -183,18 +220,16 @@ class RecordChecker:
                     errors += 1
                     d = None
             dates[name] = d
-        start, toel, eind = dates["startdatum"], dates["toelatingsdatum"], dates["einddatum"]
+        start, eind = dates["startdatum"], dates["einddatum"]
         if start is not None and eind is not None and eind < start:
             add(Issue(Code.END_BEFORE_START, ln, "einddatum", None, dref))
             errors += 1
+        return dates, errors
 
-        if errors:
-            if bsn and len(state.invalid) < MAX_TRACKED_INVALID:
-                state.invalid.setdefault(int(bsn), ln)
-            return
-        self.valid += 1
-
-        # Optional fields: a bad shape is reported and left out; the person still counts.
+    def _optional_fields(self, cell, ln: int, dref: str | None) -> tuple[str, str, str, str]:
+        """Postcode, huisnummer, telephone and e-mail: a bad shape is reported and left out
+        (''); the person still counts."""
+        add = self.add
         postcode = cell("postcode")
         if postcode:
             m = POSTCODE.fullmatch(postcode)
@@ -215,15 +250,15 @@ class RecordChecker:
         if email and not self.email_ok(email):
             add(Issue(Code.EMAIL_FORMAT, ln, "contact_email", None, dref))
             email = ""
+        return postcode, huisnummer, telefoon, email
 
-        from_date = eligible_from(self.rule, start, toel, self.has_toelating)
-        if not is_eligible(from_date, eind, self.ref):
-            self.ineligible += 1
-
-        key = int(bsn)
+    def _register(self, bsn: str, partner: str, ln: int, dref: str | None) -> None:
+        """Track the people of a valid record: a second own row of a BSN is merged
+        (``duplicate_bsn``), a partner named twice too."""
+        state, key = self.state, int(bsn)
         if key in state.explicit:
             state.merged.add(key)
-            add(Issue(Code.DUPLICATE_BSN, ln, "bsn", mask_bsn(bsn), dref))
+            self.add(Issue(Code.DUPLICATE_BSN, ln, "bsn", mask_bsn(bsn), dref))
         else:
             state.explicit.add(key)
         if partner:
@@ -231,16 +266,6 @@ class RecordChecker:
             if pkey in state.partners:
                 state.merged.add(pkey)
             state.partners.add(pkey)
-        if self.writerow is not None:
-            iso = self.iso
-            record = (bsn, partner, iso(dates["geboortedatum"]), cell("achternaam"),
-                      cell("voorvoegsel"), cell("voorletters"), postcode, huisnummer,
-                      cell("huisnummertoevoeging"), iso(start), iso(toel), iso(eind), doss,
-                      cell("contact_naam"), telefoon, email, iso(from_date), str(ln))
-            self.writerow((*record, ORIGIN_ROW))
-            if partner:
-                self.writerow(partner_record(record))
-
 
 def partner_record(record: tuple) -> tuple:
     """The partner is registered too, with the case's dates, dossier and contact; the client's
