@@ -47,12 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.config import get_settings
-    from shared.log import configure_logging
+    from shared.cli import run_command
 
-    args = build_parser().parse_args(argv)
-    configure_logging(get_settings().log_level)
-    return args.func(args)
+    return run_command(build_parser().parse_args(argv), prog="vish-dev")
 
 
 if __name__ == "__main__":  # pragma: no cover

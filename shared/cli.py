@@ -356,28 +356,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_command(build_parser().parse_args(argv), prog="vish")
+
+
+def run_command(args: argparse.Namespace, *, prog: str) -> int:
+    """Run a parsed command (``args.func``) with logging set up from the settings; problems an
+    operator can fix (usage, configuration, unreachable storage) become a message and exit 2.
+    ``vish-dev`` (devtools) runs its commands through this too."""
     from pydantic import ValidationError
 
     from shared.log import configure_logging
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
         configure_logging(get_settings().log_level)
         return args.func(args)
     except (UsageError, ConfigError) as exc:
-        print(f"vish: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        print(f"vish: ongeldige instelling: {problems}", file=sys.stderr)
+        print(f"{prog}: ongeldige instelling: {problems}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         from azure.core.exceptions import AzureError
 
         if not isinstance(exc, AzureError):
             raise
-        print(f"vish: opslag of Key Vault niet bereikbaar of geweigerd ({type(exc).__name__}); "
+        print(f"{prog}: opslag of Key Vault niet bereikbaar of geweigerd ({type(exc).__name__}); "
               "controleer VISH_STORAGE_CONNECTION_STRING of de service-URI's", file=sys.stderr)
         return EXIT_USAGE
 

@@ -122,6 +122,20 @@ def test_sample_writes_a_fictitious_extract(tmp_path, capsys):
     assert len(out.read_text().splitlines()) == 13
 
 
+def test_vish_dev_reports_a_bad_setting_like_vish_does(tmp_path, monkeypatch, capsys):
+    from devtools.cli import main as vish_dev
+
+    monkeypatch.setenv("VISH_MAX_EXTRACT_BYTES", "-1")
+    config.get_settings.cache_clear()
+    try:
+        assert vish_dev(["sample", str(tmp_path / "s.csv"), "--rows", "3"]) == 2
+    finally:
+        config.get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert err.startswith("vish-dev: ongeldige instelling: max_extract_bytes") and "Traceback" not in err
+    assert not (tmp_path / "s.csv").exists()
+
+
 def test_unreachable_storage_is_a_clear_exit_2(monkeypatch, capsys):
     from shared import wiring
     from shared.config import azurite_connection_string

@@ -1,8 +1,8 @@
 """SNG file profiles: the delivered file's layout as versioned, declarative configuration.
 
 SNG gives each organisation its exact layout at onboarding (no public specification exists), so
-matching it is a profile, not code. Profiles ship in ``shared/profiles/*.json``; an organisation
-names one (``"profile": "vish-minimaal"``) or carries its own inline.
+matching it is a profile, not code. Profiles ship in ``shared/domain/profiles/*.json``; an
+organisation names one (``"profile": "vish-minimaal"``) or carries its own inline.
 
 A field's ``source`` is a snapshot field (``bsn``, ``geboortedatum``, ``eligible_from`` …), an
 organisation field (``organisation.aansluitcode``, ``organisation.contact.telefoon`` …), the

@@ -55,7 +55,6 @@ class ShapeChecker:
         return hit
 
 
-
 @dataclass
 class PeopleSeen:
     """What the row pass leaves for the decision and the snapshot writer."""
@@ -266,6 +265,7 @@ class RecordChecker:
             if pkey in state.partners:
                 state.merged.add(pkey)
             state.partners.add(pkey)
+
 
 def partner_record(record: tuple) -> tuple:
     """The partner is registered too, with the case's dates, dossier and contact; the client's
