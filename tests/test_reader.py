@@ -3,7 +3,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.domain.issues import Code
-from shared.domain.reader import ExtractReader, UnreadableExtract, detect_delimiter
+from shared.domain.reader import (
+    ExtractReader,
+    QuoteSwallowsRows,
+    UnreadableExtract,
+    detect_delimiter,
+)
+from shared.domain.validation import Rules
 from tests.helpers import TODAY, bsns, codes, csv_bytes, run
 
 VALID = bsns(3)
@@ -48,7 +54,8 @@ def test_quoted_fields_crlf_blank_lines_and_whitespace():
     by_bsn = {r[0]: r for r in records}
     assert by_bsn[VALID[0]][3] == 'Jansen; de "oude"'
     assert by_bsn[VALID[0]][9] == "2024-02-01"
-    assert by_bsn[VALID[1]][3] == "Regel\r\nover twee regels"
+    # A line break inside a value becomes a space (never a control character in the snapshot).
+    assert by_bsn[VALID[1]][3] == "Regel over twee regels"
     assert by_bsn[VALID[2]][3] == "Bakker" and by_bsn[VALID[2]][12] == "D3"
     # line numbers: the quoted record spans lines 3-4, so the next record is line 5
     assert by_bsn[VALID[2]][17] == "5"
@@ -61,14 +68,18 @@ def test_line_numbers_count_the_header_as_line_one_even_across_a_multiline_field
         "123456789;01-02-2024;x\n"
     ).encode()
     result, _ = run(data)
-    assert [(i.code.value, i.row) for i in result.issues if i.row] == [("bsn_checksum", 5)]
+    # The line breaks inside the name become spaces (a warning on the record's first line).
+    assert [(i.code.value, i.row) for i in result.issues if i.row] == [
+        ("control_characters", 2), ("bsn_checksum", 5)]
 
 
-def test_unterminated_quote_rejects_the_file_with_a_clear_reason():
+def test_an_unterminated_quote_is_an_error_on_its_own_line_and_the_rows_after_it_count():
     data = csv_bytes(f'{VALID[0]};"01-02-2024;01-02-2024;;D1', *[f"{b};01-02-2024;;;" for b in VALID])
-    result, _ = run(data)
-    assert result.decision == "rejected" and result.reason is Code.UNREADABLE
-    assert "aanhalingsteken" in result.issues[-1].message
+    result, records = run(data, snapshot=True, rules=Rules(invalid_threshold=0.5))
+    assert result.accepted and (result.total, result.valid) == (4, 3)
+    assert [(i.code, i.row) for i in result.issues if i.row] == [(Code.QUOTE_SWALLOWS_ROWS, 2)]
+    assert "aanhalingsteken" in result.issues[0].message
+    assert {r[0] for r in records} == set(VALID)
 
 
 def test_empty_and_header_only_files_are_rejected():
@@ -79,9 +90,10 @@ def test_empty_and_header_only_files_are_rejected():
 
 def test_a_binary_file_without_newlines_is_rejected_without_reading_it_into_memory():
     data = bytes(range(256)).replace(b"\n", b"") * 8000  # ~2 MB, no line break
-    result, _ = run(data)
-    assert result.reason is Code.UNREADABLE
-    assert result.bytes_read == len(data)  # hashed to the end all the same
+    result, _ = run(data, tiny_chunks=True)
+    assert result.reason is Code.NOT_CSV
+    assert "binaire gegevens" in result.issues[-1].message
+    assert result.bytes_read < 70_000  # the first 64 KiB decide: the rest is never read
 
 
 def test_the_hash_covers_every_byte_whatever_the_chunking():
@@ -97,12 +109,15 @@ def test_delimiter_detection_ignores_quoted_separators():
     assert detect_delimiter("bsn\n") == ";"
 
 
-def test_reader_raises_only_its_own_error_for_structural_problems():
+def test_reader_raises_only_its_own_errors_for_structural_problems():
     reader = ExtractReader([b"BSN;Startdatum\n", b'1;"open\n'])
     reader.open()
-    with pytest.raises(UnreadableExtract):
+    with pytest.raises(QuoteSwallowsRows) as raised:
         for line in reader.lines:
             reader.split(line, None)
+    assert (raised.value.opened_at, raised.value.pushback) == (1, [])  # caller counts lines
+    with pytest.raises(UnreadableExtract):
+        ExtractReader([b"\x00" * 5000]).open()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -3,7 +3,8 @@
 Accepted: ``dd-mm-jjjj``, ``d-m-jjjj``, ``dd/mm/jjjj``, ``dd.mm.jjjj``, ISO ``jjjj-mm-dd``
 (optionally followed by a midnight time, as database exports add) and ``jjjjmmdd``.
 Two-digit years and month-first dates are never accepted: a value such as ``12/31/2024``
-is an error, not a guess.
+is an error, not a guess. Years run from 1900 to 2199, and 9999: case systems write
+``31-12-9999`` for "no end date" (the validation reads it so for an einddatum).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date
 
 MIN_YEAR = 1900
 MAX_YEAR = 2199
+OPEN_END_YEAR = 9999
 
 _DMY = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -23,7 +25,7 @@ _CACHE_LIMIT = 50_000
 
 
 def _build(year: int, month: int, day: int) -> date | None:
-    if not MIN_YEAR <= year <= MAX_YEAR:
+    if not (MIN_YEAR <= year <= MAX_YEAR or year == OPEN_END_YEAR):
         return None
     try:
         return date(year, month, day)

@@ -24,6 +24,7 @@ class Code(StrEnum):
     MISSING_COLUMN = "missing_column"
     DUPLICATE_COLUMN = "duplicate_column"
     TOO_LARGE = "too_large"
+    NOT_CSV = "not_csv"
     UNKNOWN_ORGANISATION = "unknown_organisation"
     # Decision reasons (the extract as a whole).
     TOO_MANY_INVALID = "too_many_invalid"
@@ -33,6 +34,7 @@ class Code(StrEnum):
     TOELATINGSDATUM_COLUMN_MISSING = "toelatingsdatum_column_missing"
     COLUMN_IGNORED = "column_ignored"
     ISSUES_TRUNCATED = "issues_truncated"
+    OPEN_END_DATE = "open_end_date"
     # Row-level errors: the row is invalid.
     REQUIRED = "required"
     BSN_FORMAT = "bsn_format"
@@ -42,6 +44,7 @@ class Code(StrEnum):
     END_BEFORE_START = "end_before_start"
     COLUMN_COUNT = "column_count"
     VALUE_TOO_LONG = "value_too_long"
+    QUOTE_SWALLOWS_ROWS = "quote_swallows_rows"
     # Row-level warnings: the row is valid, something was corrected, merged or left out.
     BSN_LEFT_PADDED = "bsn_left_padded"
     DUPLICATE_BSN = "duplicate_bsn"
@@ -51,6 +54,8 @@ class Code(StrEnum):
     HUISNUMMER_FORMAT = "huisnummer_format"
     EMAIL_FORMAT = "email_format"
     PHONE_FORMAT = "phone_format"
+    CONTROL_CHARACTERS = "control_characters"
+    NON_ASCII_DIGITS = "non_ascii_digits"
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ CODES: dict[Code, CodeInfo] = {
     Code.MISSING_COLUMN: CodeInfo(_E, "Een verplichte kolom ontbreekt"),
     Code.DUPLICATE_COLUMN: CodeInfo(_E, "Twee kolommen hebben dezelfde betekenis"),
     Code.TOO_LARGE: CodeInfo(_E, "Het bestand is groter dan toegestaan"),
+    Code.NOT_CSV: CodeInfo(_E, "Dit is geen CSV-bestand"),
     Code.UNKNOWN_ORGANISATION: CodeInfo(
         _E, "De map in de opslag hoort niet bij een ingestelde organisatie"
     ),
@@ -91,6 +97,10 @@ CODES: dict[Code, CodeInfo] = {
     Code.ISSUES_TRUNCATED: CodeInfo(
         _W, "Er zijn meer meldingen dan in dit rapport passen; alleen de eerste staan erin"
     ),
+    Code.OPEN_END_DATE: CodeInfo(
+        _W, "Einddatum 31-12-9999 (of een andere datum in het jaar 9999) gelezen als 'geen "
+            "einddatum'"
+    ),
     Code.REQUIRED: CodeInfo(_E, "Verplicht veld is leeg"),
     Code.BSN_FORMAT: CodeInfo(_E, "Geen geldig BSN: een BSN bestaat uit 9 cijfers"),
     Code.BSN_CHECKSUM: CodeInfo(_E, "Geen geldig BSN: het nummer voldoet niet aan de 11-proef"),
@@ -101,6 +111,12 @@ CODES: dict[Code, CodeInfo] = {
     Code.END_BEFORE_START: CodeInfo(_E, "Einddatum ligt voor de startdatum"),
     Code.COLUMN_COUNT: CodeInfo(_E, "Regel heeft meer velden dan de kopregel"),
     Code.VALUE_TOO_LONG: CodeInfo(_E, "Waarde is te lang"),
+    Code.QUOTE_SWALLOWS_ROWS: CodeInfo(
+        _E,
+        "Op deze regel opent een aanhalingsteken (\") dat pas veel later of nooit sluit; de "
+        "regel is niet gebruikt. Haal het aanhalingsteken weg of sluit het af en lever het "
+        "bestand opnieuw aan. De regels erna zijn elk apart gecontroleerd",
+    ),
     Code.BSN_LEFT_PADDED: CodeInfo(
         _W, "BSN had 8 cijfers; aangevuld met een voorloopnul (controleer de export)"
     ),
@@ -122,6 +138,12 @@ CODES: dict[Code, CodeInfo] = {
     ),
     Code.EMAIL_FORMAT: CodeInfo(_W, "E-mailadres niet herkend; niet gebruikt"),
     Code.PHONE_FORMAT: CodeInfo(_W, "Telefoonnummer niet herkend; niet gebruikt"),
+    Code.CONTROL_CHARACTERS: CodeInfo(
+        _W, "Onzichtbare stuurtekens (zoals NUL of escape-codes) uit dit veld verwijderd"
+    ),
+    Code.NON_ASCII_DIGITS: CodeInfo(
+        _W, "Cijfers uit een ander schrift (bijvoorbeeld ١٢٣ of １２３) omgezet naar 0-9"
+    ),
 }
 
 

@@ -1,11 +1,22 @@
 """Streaming CSV reading that survives what real exports look like.
 
 * UTF-8 with or without BOM; bytes that are not UTF-8 are read as Windows-1252 (Excel on
-  Windows) and the fallback is reported.
-* Delimiter ``;``, ``,`` or tab, detected from the header line.
-* Memory stays flat: bytes flow through in chunks, a line longer than ``max_line_bytes``
-  (a binary or hostile file) stops the read with :class:`UnreadableExtract`.
-* The SHA-256 of the exact bytes read is computed on the way (idempotency, audit).
+  Windows) and the fallback is reported. UTF-16 and UTF-32 with a BOM (Excel's "Unicode-tekst")
+  and UTF-16 without one are decoded.
+* A workbook, archive, PDF, image or other binary file is recognised from its first bytes and
+  refused with :class:`NotCsv`, whose message says in Dutch what it is and what to do.
+* Delimiter ``;``, ``,`` or tab, detected from the header line. Lines may end in LF, CRLF or CR
+  alone (Excel on a Mac).
+* Quotes as Excel and Python's ``csv`` read them: a quote inside an unquoted field is a literal
+  character; a quoted field may span lines. A quote that opens a field and would swallow whole
+  records (a continuation line that is itself a complete record, or no closing quote at all)
+  raises :class:`QuoteSwallowsRows` so the caller reports that line and reads the swallowed
+  lines again as records of their own: a person is never silently lost.
+* Work stays bounded: bytes flow through in chunks; a line longer than ``max_line_bytes`` or a
+  file over ``max_bytes`` stops the read at once (nothing more is read after a fatal error).
+* The SHA-256 of the bytes read is computed on the way (idempotency, audit): of the whole file
+  when it was read to the end (always, for an accepted one), else of what was read before the
+  decision to reject it.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -38,7 +50,31 @@ codecs.register_error("vish_cp1252_fallback", _cp1252_fallback)
 
 
 class UnreadableExtract(Exception):
-    """The bytes cannot be read as a CSV extract. The message is safe to show (no content)."""
+    """The bytes cannot be read as a CSV extract. The message is safe to show (no content).
+    ``code`` is the issue code of the rejection."""
+
+    code = "unreadable"
+
+
+class TooLarge(UnreadableExtract):
+    code = "too_large"
+
+
+class NotCsv(UnreadableExtract):
+    """A file of another kind (workbook, archive, PDF, binary): the message names it."""
+
+    code = "not_csv"
+
+
+class QuoteSwallowsRows(Exception):
+    """A quote opened a field on line ``opened_at`` and would swallow whole records.
+
+    ``text`` is that line; ``pushback`` holds the lines read after it, to be read again as
+    records of their own (their numbers follow ``opened_at``)."""
+
+    def __init__(self, opened_at: int, text: str, pushback: list[str]) -> None:
+        super().__init__(f"aanhalingsteken op regel {opened_at} sluit niet op tijd")
+        self.opened_at, self.text, self.pushback = opened_at, text, pushback
 
 
 @dataclass
@@ -75,8 +111,8 @@ class _ChunkStream(io.RawIOBase):
             stats.bytes_read += len(chunk)
             stats._hash.update(chunk)
             if self._max_bytes is not None and stats.bytes_read > self._max_bytes:
-                raise UnreadableExtract(f"bestand groter dan {self._max_bytes} bytes")
-            last = chunk.rfind(b"\n")
+                raise TooLarge(f"meer dan {self._max_bytes} bytes")
+            last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))  # CR alone: Excel on a Mac
             self._since_newline = (
                 self._since_newline + len(chunk) if last < 0 else len(chunk) - last - 1
             )
@@ -87,11 +123,17 @@ class _ChunkStream(io.RawIOBase):
             return chunk
         return b""
 
-    def drain(self) -> None:
-        """Consume the rest without limits, so the hash covers every byte of the source."""
-        for chunk in self._chunks:
-            self._stats.bytes_read += len(chunk)
-            self._stats._hash.update(chunk)
+    def head(self, n: int) -> bytes:
+        """The first ``n`` bytes (fewer for a shorter input), without consuming them. Call it
+        before anything is read."""
+        data = bytes(self._pending[self._offset:])
+        while len(data) < n:
+            chunk = self._next_chunk()
+            if not chunk:
+                break
+            data += chunk
+        self._pending, self._offset = memoryview(data), 0
+        return data[:n]
 
     def readinto(self, buffer) -> int:
         # A view and an offset: handing out a chunk piece by piece copies each byte once.
@@ -127,11 +169,88 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ";"
 
 
+# -- what the first bytes say ------------------------------------------------------------------
+_SAVE_AS_CSV = "open het in Excel en kies Opslaan als > CSV (puntkomma-gescheiden), en lever dat aan"
+_UNPACK = "pak het uit en lever het CSV-bestand zelf aan"
+_ASK_EXPORT = "maak een CSV-export uit het schuldhulpsysteem en lever die aan"
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+     "het is een Excel-bestand in het oude formaat (.xls) of een ander Office-bestand; "
+     + _SAVE_AS_CSV),
+    (b"\x1f\x8b", "het is een ingepakt bestand (gzip); " + _UNPACK),
+    (b"7z\xbc\xaf\x27\x1c", "het is een ingepakt bestand (7-Zip); " + _UNPACK),
+    (b"Rar!\x1a\x07", "het is een ingepakt bestand (RAR); " + _UNPACK),
+    (b"\xfd7zXZ\x00", "het is een ingepakt bestand (xz); " + _UNPACK),
+    (b"BZh", "het is een ingepakt bestand (bzip2); " + _UNPACK),
+    (b"%PDF-", "het is een PDF-document; " + _ASK_EXPORT),
+    (b"{\\rtf", "het is een tekstverwerkerbestand (RTF); " + _ASK_EXPORT),
+    (b"\x89PNG\r\n\x1a\n", "het is een afbeelding; " + _ASK_EXPORT),
+    (b"\xff\xd8\xff", "het is een afbeelding; " + _ASK_EXPORT),
+    (b"GIF8", "het is een afbeelding; " + _ASK_EXPORT),
+)
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (codecs.BOM_UTF8, "utf-8-sig"),
+)
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def _zip_kind(head: bytes) -> str:
+    if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
+        return "het is een rekenblad van LibreOffice of OpenOffice (.ods); open het en sla het " \
+               "op als CSV (puntkomma-gescheiden), en lever dat aan"
+    if b"xl/" in head or (b"[Content_Types].xml" in head and b"word/" not in head):
+        return "het is een Excel-bestand (.xlsx); " + _SAVE_AS_CSV
+    if b"word/" in head:
+        return "het is een Word-document; " + _ASK_EXPORT
+    return "het is een ingepakt bestand (ZIP); " + _UNPACK
+
+
+def sniff(head: bytes) -> tuple[str | None, str | None]:
+    """From the first bytes of a file: (the text encoding to read it with, or None for the
+    UTF-8/Windows-1252 default; a Dutch description when it is no CSV text at all, else None)."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, None
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return None, _zip_kind(head)
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            return None, what
+    start = head[:4096].lstrip().lower()
+    if start.startswith((b"<!doctype html", b"<html")):
+        return None, "het is een webpagina (HTML); " + _SAVE_AS_CSV
+    if start.startswith(b"<?xml"):
+        if b"excel.sheet" in start or b"<workbook" in start:
+            return None, "het is een Excel-bestand (XML-werkblad); " + _SAVE_AS_CSV
+        return None, "het is een XML-bestand; " + _ASK_EXPORT
+    sample = head[:65536]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4 and not sample[0::2].count(0):
+        return "utf-16-le", None
+    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4 and not sample[1::2].count(0):
+        return "utf-16-be", None
+    if sample and len(_BINARY.findall(sample)) > max(8, len(sample) // 20):
+        return None, "het bevat binaire gegevens, geen tekst; " + _ASK_EXPORT
+    return None, None
+
+
+# -- quotes ------------------------------------------------------------------------------------
+def _quote_patterns(delimiter: str) -> tuple[re.Pattern, re.Pattern]:
+    d = re.escape(delimiter)
+    # A quoted field: a quote at the start of a field, then anything with doubled quotes, and
+    # the closing quote when there is one (group 1 is empty when the field is still open).
+    opening = re.compile(rf'(?:^|(?<={d}))"(?:[^"]|"")*+("?)')
+    # The rest of a quoted field that continues on this line, up to its closing quote.
+    closing = re.compile(r'(?:[^"]|"")*+"')
+    return opening, closing
+
+
 class ExtractReader:
     """Read a CSV extract from byte chunks: header, then records with line numbers.
 
     ``line_num`` is the number of file lines consumed so far (1-based line of the record just
-    split). Reading raises :class:`UnreadableExtract` for structural problems.
+    split). Reading raises :class:`UnreadableExtract` for structural problems and
+    :class:`QuoteSwallowsRows` for a quote that would swallow records.
     """
 
     def __init__(self, chunks: Iterable[bytes], *, max_bytes: int | None = None,
@@ -142,16 +261,23 @@ class ExtractReader:
         self._buffered = io.BufferedReader(raw, buffer_size=1 << 16)
         self._text: io.TextIOWrapper | None = None
         self.header: list[str] | None = None
+        self.width = 0
         self.line_num = 0
+        self._opening = self._closing = None
 
     def open(self) -> list[str] | None:
         """Read the header row; None when the file holds no non-empty line at all."""
         _state.fallbacks = 0
-        head = self._buffered.peek(3)[:3]
-        self.stats.encoding = "utf-8-sig" if head == codecs.BOM_UTF8 else "utf-8"
-        self._text = io.TextIOWrapper(
-            self._buffered, encoding="utf-8-sig", errors="vish_cp1252_fallback", newline=""
-        )
+        encoding, not_csv = sniff(self._raw.head(65536))
+        if not_csv:
+            raise NotCsv(not_csv)
+        if encoding in (None, "utf-8-sig"):
+            self.stats.encoding = encoding or "utf-8"
+            self._text = io.TextIOWrapper(
+                self._buffered, encoding="utf-8-sig", errors="vish_cp1252_fallback", newline="")
+        else:
+            self.stats.encoding = encoding
+            self._text = io.TextIOWrapper(self._buffered, encoding=encoding, newline="")
         while True:
             line = self._text.readline()
             if line == "":
@@ -160,7 +286,10 @@ class ExtractReader:
             if line.strip(" \t\r\n\ufeff\x00"):
                 break
         self.stats.delimiter = detect_delimiter(line)
-        self.header = self.split(line)
+        self._opening, self._closing = _quote_patterns(self.stats.delimiter)
+        # The header never continues on the next line: an unclosed quote ends with the line.
+        self.header = self._fields(line) if '"' in line else self.split(line)
+        self.width = len(self.header)
         return self.header
 
     @property
@@ -170,44 +299,71 @@ class ExtractReader:
         assert self._text is not None
         return self._text
 
+    def _open_at_end(self, text: str) -> bool:
+        """Whether ``text``, read from the start of a record, ends inside a quoted field."""
+        last = None
+        for last in self._opening.finditer(text):  # noqa: B007 - only the last one matters
+            pass
+        return last is not None and not last.group(1)
+
+    def _continues_open(self, text: str) -> bool:
+        """Whether a quoted field still open before ``text`` is open after it."""
+        m = self._closing.match(text)
+        if m is None:
+            return True
+        rest = text[m.end():]
+        after = rest.find(self.stats.delimiter)
+        return after >= 0 and self._open_at_end(rest[after + 1:])
+
+    def _fields(self, record: str) -> list[str]:
+        try:
+            return next(csv.reader([record], delimiter=self.stats.delimiter), [])
+        except csv.Error:
+            raise UnreadableExtract(f"CSV-opmaak niet te lezen rond regel {self.line_num}") from None
+
+    def _is_record(self, line: str) -> bool:
+        """Whether ``line`` on its own would be a complete record (the header's width)."""
+        try:
+            return len(next(csv.reader([line], delimiter=self.stats.delimiter), [])) >= self.width
+        except csv.Error:
+            return False
+
     def split(self, line: str, following: Iterator[str] | None = None) -> list[str]:
         """Fields of the record starting with ``line``.
 
         Lines without a quote (nearly all of them) are split with ``str.split``: several times
         faster than the csv module. Quoted records go through ``csv``; a quoted field that spans
         lines takes its continuation from ``following`` (lines already read), then the stream.
+        A continuation line that is a complete record by itself, the end of the file or a field
+        over the size limit before the closing quote raise :class:`QuoteSwallowsRows`.
         """
         if '"' not in line:
             return line.rstrip("\r\n").split(self.stats.delimiter)
-        record = line
-        while record.count('"') % 2:
+        if not self._open_at_end(line):
+            return self._fields(line)
+        opened = self.line_num
+        parts, size = [line], len(line)
+        while True:
             more = next(following, "") if following is not None else ""
             if not more:
                 more = self._text.readline()
-            if more == "":
-                raise UnreadableExtract(
-                    f"aanhalingsteken niet afgesloten vanaf regel {self.line_num}"
-                )
+            if more:
+                parts.append(more)
+                size += len(more)
+            if not more or size > _FIELD_LIMIT or (self.width > 1 and self._is_record(more)):
+                self.line_num = opened
+                raise QuoteSwallowsRows(opened, line, parts[1:])
             self.line_num += 1
-            record += more
-            if len(record) > _FIELD_LIMIT:
-                raise UnreadableExtract(
-                    f"veld te lang vanaf regel {self.line_num} (ontbreekt er een afsluitend "
-                    "aanhalingsteken?)"
-                )
-        try:
-            return next(csv.reader([record], delimiter=self.stats.delimiter), [])
-        except csv.Error:
-            raise UnreadableExtract(f"CSV-opmaak niet te lezen rond regel {self.line_num}") from None
+            if not self._continues_open(more):
+                return self._fields("".join(parts))
 
     def finish(self) -> ReadStats:
-        """Drain what is left (so the hash covers every byte) and return the stats."""
-        self._raw.drain()
+        """The stats. Nothing more is read: once a decision is made (an accepted file was read
+        to its end), the rest of a rejected one is not worth a byte of I/O."""
         self.stats.sha256 = self.stats._hash.hexdigest()
         if getattr(_state, "fallbacks", 0):
             self.stats.encoding = "windows-1252"
         return self.stats
-
 
 
 csv.field_size_limit(_FIELD_LIMIT)

@@ -70,8 +70,9 @@ class Intake:
         """Process ``{container}/{blob_name}`` where blob_name is ``{org}/{file}``: normally an
         incoming extract; a held extract is released from the quarantine container."""
         org_code, _, file_name = blob_name.partition("/")
-        shown = safe_name(file_name or blob_name)
-        with log_context(org=safe_name(org_code, 40), extract=shown):
+        today = local_today(self.now())
+        shown = safe_name(file_name or blob_name, today)
+        with log_context(org=safe_name(org_code, today, 40, words=False), extract=shown):
             organisation = self.organisations.get(org_code)
             if organisation is None or not file_name:
                 return self._reject_unknown(blob_name, org_code, shown)
@@ -141,7 +142,7 @@ class Intake:
                     if_none_exists=current is None,
                 )
             elif container == EXTRACTS_CONTAINER:
-                quarantined = f"{org}/{stamp}-{safe_name(blob_name.partition('/')[2])}"
+                quarantined = f"{org}/{stamp}-{shown}"
                 self.blobs.copy((EXTRACTS_CONTAINER, blob_name),
                                 (s.quarantine_container, quarantined))
             else:
@@ -211,7 +212,8 @@ class Intake:
 
     def _reject_unknown(self, blob_name: str, org_code: str, shown: str) -> IntakeOutcome:
         s = self.settings
-        folder = safe_name(org_code, 40) if org_code else "_geen_map"
+        folder = (safe_name(org_code, local_today(self.now()), 40, words=False) if org_code
+                  else "_geen_map")
         stamp = self.now().strftime("%Y%m%dT%H%M%SZ")
         target = f"_onbekend/{folder}/{stamp}-{shown}"
         if self.blobs.info(EXTRACTS_CONTAINER, blob_name) is None:

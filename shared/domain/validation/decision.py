@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from shared.domain.bsn import mask_bsn
 from shared.domain.issues import Code, Issue
 from shared.domain.snapshot import BSN_INDEX, ORIGIN_CARRIED, ORIGIN_INDEX
-from shared.domain.validation.records import PeopleSeen
+from shared.domain.validation.people import PeopleSeen
 from shared.domain.validation.result import IssueCollector, Rules, ValidationResult
 
 
@@ -32,14 +32,16 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
             continue
         invalid_line = state.invalid.get(key)
         if invalid_line is not None:
-            carried = list(record)
-            carried[ORIGIN_INDEX] = ORIGIN_CARRIED
-            state.carried.append(carried)
+            state.carried += 1
+            if state.carry is not None:  # spooled after the rows, never held in memory
+                carried = list(record)
+                carried[ORIGIN_INDEX] = ORIGIN_CARRIED
+                state.carry(carried)
             issues.add(Issue(Code.CARRIED_OVER, invalid_line, "bsn", mask_bsn(record[BSN_INDEX])))
         else:
             removed += 1
     result.current_people, result.removed = current, removed
-    result.carried_over = len(state.carried)
+    result.carried_over = state.carried
     result.people = state.people + result.carried_over
     if (not override_mass_drop and current and removed >= rules.mass_drop_min_removed
             and removed / current > rules.mass_drop_threshold):

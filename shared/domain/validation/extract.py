@@ -8,6 +8,7 @@ pass over the rows), ``decision`` (accept, reject, hold) and ``merge`` (the snap
 from __future__ import annotations
 
 import gc
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -16,11 +17,13 @@ from typing import IO
 from shared.domain.columns import REQUIRED_FIELDS, map_headers
 from shared.domain.dates import parse_dutch_date
 from shared.domain.issues import Code, Issue
+from shared.domain.privacy import shown_value
 from shared.domain.reader import ExtractReader, UnreadableExtract
 from shared.domain.validation.decision import decide
 from shared.domain.validation.fast_path import run_records
 from shared.domain.validation.merge import write_snapshot
-from shared.domain.validation.records import PeopleSeen, RecordChecker
+from shared.domain.validation.people import PeopleSeen
+from shared.domain.validation.records import RecordChecker
 from shared.domain.validation.result import IssueCollector, Rules, ValidationResult
 
 DEFAULT_RULES = Rules()  # frozen: safe to share as a default
@@ -66,8 +69,12 @@ def validate_extract(
                     if result.accepted and snapshot_out is not None:
                         write_snapshot(spool, snapshot_out, state)
         except UnreadableExtract as exc:
-            issues.reject(Code.UNREADABLE, detail=str(exc))
-        stats = reader.finish()
+            issues.reject(Code(exc.code), detail=str(exc))
+        except UnicodeDecodeError:
+            issues.reject(Code.UNREADABLE,
+                          detail=f"tekens die niet als {reader.stats.encoding} te lezen zijn "
+                                 f"(na regel {reader.line_num})")
+        stats = reader.finish()  # a rejected file is not read any further
     finally:
         if spool is not None:
             spool.close()
@@ -83,16 +90,26 @@ def validate_extract(
     return result
 
 
+_DATA_LIKE = re.compile(r"\d(?:\W?\d){2}|@")  # three digits (in any punctuation), an e-mail
+
+
+def _looks_like_data(cell: str) -> bool:
+    value = cell.strip()
+    return _DATA_LIKE.search(value) is not None or parse_dutch_date(value) is not None
+
+
+def _header_names(names: list[str]) -> str:
+    """Header cells as a message may show them: printable, BSNs masked, bounded."""
+    return ", ".join(shown_value(n.strip(), 40) for n in names[:30] if n.strip())
+
+
 def _safe_headers(headers: list[str]) -> str:
     """Header names for a message, unless the 'header' looks like a data row (no header line):
     then naming it would put personal data in the report."""
-    for cell in headers:
-        value = cell.strip()
-        digits = value.replace(" ", "")
-        if (digits.isdigit() and len(digits) >= 6) or parse_dutch_date(value) is not None:
-            return "de eerste regel lijkt gegevens te bevatten in plaats van kolomnamen"
-    names = [h.strip()[:40] for h in headers if h.strip()][:30]
-    return "gevonden kolommen: " + ", ".join(names) if names else "geen kolomnamen gevonden"
+    if any(_looks_like_data(cell) for cell in headers):
+        return "de eerste regel lijkt gegevens te bevatten in plaats van kolomnamen"
+    names = _header_names(headers)
+    return "gevonden kolommen: " + names if names else "geen kolomnamen gevonden"
 
 
 def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: date, rules: Rules,
@@ -108,7 +125,12 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
     if result.reason is not None:
         return None
     if mapping.ignored:
-        issues.add(Issue(Code.COLUMN_IGNORED, detail=", ".join(n[:40] for n in mapping.ignored[:30])))
+        # A column named like data (a BSN or a date as header) is counted, not echoed.
+        named = [n for n in mapping.ignored if not _looks_like_data(n)]
+        hidden = len(mapping.ignored) - len(named)
+        detail = _header_names(named) + (f"{', ' if named else ''}{hidden} kolom(men) met een "
+                                         "naam die op gegevens lijkt" if hidden else "")
+        issues.add(Issue(Code.COLUMN_IGNORED, detail=detail))
     has_toelating = "toelatingsdatum" in mapping.index
     if not has_toelating:
         issues.add(Issue(Code.TOELATINGSDATUM_COLUMN_MISSING, field="toelatingsdatum"))
@@ -123,6 +145,9 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
         if gc_was_enabled:
             gc.enable()
     result.total, result.valid, result.ineligible = checker.total, checker.valid, checker.ineligible
+    if checker.open_end:
+        issues.add(Issue(Code.OPEN_END_DATE, field="einddatum",
+                         detail=f"{checker.open_end} regel(s)"))
     if checker.total == 0:
         issues.reject(Code.NO_DATA_ROWS)
         return None

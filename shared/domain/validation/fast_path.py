@@ -11,20 +11,19 @@ switches it off (:data:`FAST_PATH`) and proves both give the same result and the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import date
 
+from shared.domain.dates import OPEN_END_YEAR
+from shared.domain.reader import QuoteSwallowsRows
 from shared.domain.snapshot import ORIGIN_ROW
-from shared.domain.validation.records import (
-    DATE_CACHE,
-    MAX_VALUE_LENGTH,
-    MISS,
-    POSTCODE,
-    RecordChecker,
-    partner_record,
-)
+from shared.domain.validation.cells import MAX_VALUE_LENGTH, POSTCODE
+from shared.domain.validation.records import DATE_CACHE, MISS, RecordChecker, partner_record
 
 # Tests switch the shortcut off to prove that it decides exactly as the per-record path does.
 FAST_PATH = True
+_OPEN_END = date(OPEN_END_YEAR, 1, 1)  # an einddatum from here on means "none" (check() says)
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 _POSTCODE_OR_EMPTY = re.compile(r"(?:[1-9][0-9]{3} ?[A-Za-z]{2})?")
 
 
@@ -42,6 +41,37 @@ def normal_postcode(value: str) -> str:
         return value
     m = POSTCODE.fullmatch(value)
     return m.group(1) + m.group(2).upper() if m else ""
+
+
+def _plain_text(delimiter: str) -> Callable[[str], bool]:
+    other_digit = _OTHER_DIGIT.search
+
+    def plain(body: str) -> bool:
+        """Printable (no control or format characters, no NBSP) and only ASCII digits."""
+        if delimiter == "\t":
+            body = body.replace("\t", " ")
+        return body.isprintable() and (body.isascii() or other_digit(body) is None)
+
+    return plain
+
+
+def _hand_over(checker: RecordChecker, text: str, body: str, lines: Iterator[str],
+               ln: int) -> tuple[int, list[str] | None]:
+    """:meth:`RecordChecker.check` for the record that starts with line ``ln``. Returns the
+    number of its last line and, when a quote would swallow records, the lines to read again
+    (after the quote's line is reported)."""
+    reader = checker.reader
+    if '"' not in text:
+        checker.check(body.split(reader.stats.delimiter), ln)
+        return ln, None
+    reader.line_num = ln
+    try:
+        row = reader.split(text, lines)
+    except QuoteSwallowsRows as problem:
+        checker.quote_error(text, ln)
+        return ln, problem.pushback + list(lines)
+    checker.check(row, ln)
+    return reader.line_num, None
 
 
 def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) -> None:
@@ -63,10 +93,11 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
     dget, miss = DATE_CACHE.get, MISS
     postcode_ok = _POSTCODE_OR_EMPTY.fullmatch
     phone_known, email_known = checker.phone_ok.cache, checker.email_ok.cache
-    explicit, partners, merged = state.explicit, state.partners, state.merged
+    add_own, add_partner = state.add_own, state.add_partner
     # White space at either end of a field: let check() strip and judge it.
     ws1, ws2 = delimiter + " ", " " + delimiter
     ws3 = "\t" if delimiter != "\t" else "\xa0"
+    plain = _plain_text(delimiter)
     pad = any(i == width for i in idx.values())
     writerow, iso = checker.writerow, checker.iso
     parse = checker.parse_date
@@ -79,81 +110,74 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
         if not block:
             break
         short_lines = fast_path and max(map(len, block)) <= MAX_VALUE_LENGTH
-        lines = iter(block)
-        for text in lines:
-            ln += 1
-            body = text.rstrip("\r\n")
-            row = body.split(delimiter)
-            clean = (short_lines and len(row) == width and '"' not in body
-                     and ws1 not in body and ws2 not in body and ws3 not in body
-                     and "\xa0" not in body and body.strip() is body)
-            if clean:
-                if pad:
-                    row.append("")
-                bsn, partner = row[i_bsn], row[i_partner]
-                start = dget(row[i_start], miss)
-                toel = dget(row[i_toel], miss)
-                eind = dget(row[i_eind], miss)
-                geb = dget(row[i_geb], miss)
-                if start is miss or toel is miss or eind is miss or geb is miss:
-                    start, toel = parse(row[i_start]), parse(row[i_toel])
-                    eind, geb = parse(row[i_eind]), parse(row[i_geb])
-                b = bsn.encode()
-                clean = (
-                    # the 11-proef inline (see shared.domain.bsn.is_valid_bsn), on ASCII bytes
-                    len(b) == 9 and b.isdigit() and b != b"000000000"
-                    and (9 * b[0] + 8 * b[1] + 7 * b[2] + 6 * b[3] + 5 * b[4] + 4 * b[5]
-                         + 3 * b[6] + 2 * b[7] - b[8] - 2064) % 11 == 0
-                    and start is not None and start <= today
-                    and (toel <= today if toel is not None else not row[i_toel])
-                    and (eind >= start if eind is not None else not row[i_eind])
-                    and (geb <= today if geb is not None else not row[i_geb])
-                    and (not partner or (partner != bsn and bsn_fast_ok(partner)))
-                    and postcode_ok(row[i_post]) is not None
-                    # huisnummer: empty, or 1-5 ASCII digits without a leading zero
-                    and (not (h := row[i_huis])
-                         or (h.isascii() and h.isdigit() and h[0] != "0" and len(h) < 6))
-                    and phone_known.get(row[i_tel]) is True
-                    and email_known.get(row[i_mail]) is True
-                )
-            if clean:
-                key = int(bsn)
-                before = len(explicit)
-                explicit.add(key)  # one hash look-up; a duplicate leaves the size unchanged
-                clean = len(explicit) != before
-            if not clean:
-                # Keep counts in one place: hand over, let check() count, take them back.
-                checker.total, checker.valid, checker.ineligible = total, valid, ineligible
-                if '"' in text:
-                    reader.line_num = ln
-                    row, first = reader.split(text, lines), ln
-                    ln = reader.line_num
-                else:
-                    row, first = text.rstrip("\r\n").split(delimiter), ln
-                checker.check(row, first)
-                total, valid, ineligible = checker.total, checker.valid, checker.ineligible
-                continue
-            total += 1
-            valid += 1
-            # eligibility.is_eligible, inline
-            from_date = start if use_start else toel
-            if from_date is None or from_date > ref or (eind is not None and eind < ref):
-                ineligible += 1
-            if partner:
-                pkey = int(partner)
-                if pkey in partners:
-                    merged.add(pkey)
-                partners.add(pkey)
-            if writerow is not None:
-                record = (bsn, partner, iso(geb), row[idx["achternaam"]], row[idx["voorvoegsel"]],
-                          row[idx["voorletters"]], normal_postcode(row[i_post]), row[i_huis],
-                          row[idx["huisnummertoevoeging"]], iso(start), iso(toel), iso(eind),
-                          row[idx["dossiernummer"]][:50], row[idx["contact_naam"]], row[i_tel],
-                          row[i_mail], iso(from_date), str(ln))
-                writerow((*record, ORIGIN_ROW))
+        while block:
+            lines, block = iter(block), None
+            for text in lines:
+                ln += 1
+                body = text.rstrip("\r\n")
+                row = body.split(delimiter)
+                clean = (short_lines and len(row) == width and '"' not in body
+                         and ws1 not in body and ws2 not in body and ws3 not in body
+                         and body.strip() is body and plain(body))
+                if clean:
+                    if pad:
+                        row.append("")
+                    bsn, partner = row[i_bsn], row[i_partner]
+                    start = dget(row[i_start], miss)
+                    toel = dget(row[i_toel], miss)
+                    eind = dget(row[i_eind], miss)
+                    geb = dget(row[i_geb], miss)
+                    if start is miss or toel is miss or eind is miss or geb is miss:
+                        start, toel = parse(row[i_start]), parse(row[i_toel])
+                        eind, geb = parse(row[i_eind]), parse(row[i_geb])
+                    b = bsn.encode()
+                    clean = (
+                        # the 11-proef inline (see shared.domain.bsn.is_valid_bsn), on ASCII bytes
+                        len(b) == 9 and b.isdigit() and b != b"000000000"
+                        and (9 * b[0] + 8 * b[1] + 7 * b[2] + 6 * b[3] + 5 * b[4] + 4 * b[5]
+                             + 3 * b[6] + 2 * b[7] - b[8] - 2064) % 11 == 0
+                        and start is not None and start <= today
+                        and (toel <= today if toel is not None else not row[i_toel])
+                        and (start <= eind < _OPEN_END if eind is not None else not row[i_eind])
+                        and (geb <= today if geb is not None else not row[i_geb])
+                        and (not partner or (partner != bsn and bsn_fast_ok(partner)))
+                        and postcode_ok(row[i_post]) is not None
+                        # huisnummer: empty, or 1-5 ASCII digits without a leading zero
+                        and (not (h := row[i_huis])
+                             or (h.isascii() and h.isdigit() and h[0] != "0" and len(h) < 6))
+                        and phone_known.get(row[i_tel]) is True
+                        and email_known.get(row[i_mail]) is True
+                        # a duplicate goes to check(), which finds it registered and says so
+                        and add_own(int(bsn))
+                    )
+                if not clean:
+                    # Keep counts in one place: hand over, let check() count, take them back.
+                    checker.total, checker.valid, checker.ineligible = total, valid, ineligible
+                    ln, block = _hand_over(checker, text, body, lines, ln)
+                    total, valid, ineligible = checker.total, checker.valid, checker.ineligible
+                    if block is not None:  # read these lines again, each through check()
+                        short_lines = False
+                        break
+                    continue
+                total += 1
+                valid += 1
+                # eligibility.is_eligible, inline
+                from_date = start if use_start else toel
+                if from_date is None or from_date > ref or (eind is not None and eind < ref):
+                    ineligible += 1
                 if partner:
-                    writerow(partner_record(record))
-            if progress is not None and not total % 50_000:
-                progress(total)
+                    add_partner(int(partner))
+                if writerow is not None:
+                    record = (bsn, partner, iso(geb), row[idx["achternaam"]],
+                              row[idx["voorvoegsel"]], row[idx["voorletters"]],
+                              normal_postcode(row[i_post]), row[i_huis],
+                              row[idx["huisnummertoevoeging"]], iso(start), iso(toel), iso(eind),
+                              row[idx["dossiernummer"]][:50], row[idx["contact_naam"]],
+                              row[i_tel], row[i_mail], iso(from_date), str(ln))
+                    writerow((*record, ORIGIN_ROW))
+                    if partner:
+                        writerow(partner_record(record))
+                if progress is not None and not total % 50_000:
+                    progress(total)
     reader.line_num = ln
     checker.total, checker.valid, checker.ineligible = total, valid, ineligible

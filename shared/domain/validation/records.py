@@ -11,66 +11,33 @@ date is counted apart from validity.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from datetime import date
 from typing import IO
 
 from shared.domain.bsn import BsnCheck, check_bsn, mask_bsn
 from shared.domain.columns import CANONICAL_FIELDS
 from shared.domain.dates import _CACHE as DATE_CACHE
-from shared.domain.dates import parse_dutch_date
+from shared.domain.dates import OPEN_END_YEAR, parse_dutch_date
 from shared.domain.eligibility import Rule, eligible_from, is_eligible
 from shared.domain.issues import Code, Issue
+from shared.domain.privacy import shown_value
 from shared.domain.reader import ExtractReader
 from shared.domain.snapshot import ORIGIN_PARTNER, ORIGIN_ROW, new_writer
+from shared.domain.text import clean_text
+from shared.domain.validation.cells import (
+    _EMAIL,
+    _HUISNUMMER,
+    _PHONE,
+    POSTCODE,
+    ShapeChecker,
+    clean_row,
+    shape_errors,
+)
+from shared.domain.validation.people import PeopleSeen
 from shared.domain.validation.result import IssueCollector, ValidationResult
 
-MAX_VALUE_LENGTH = 255
-POSTCODE = re.compile(r"([1-9][0-9]{3}) ?([A-Za-z]{2})")
-_HUISNUMMER = re.compile(r"[1-9][0-9]{0,4}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
-# Dutch numbers incl. the municipal "14 0xx" short numbers and international ones.
-_PHONE = re.compile(r"(?:\+|00)?[0-9][0-9 ()\-]{3,18}[0-9]")
 _MISSING = 1 << 30  # column index for a field the extract does not have
 MISS = object()  # "not in the date cache"
-
-
-class ShapeChecker:
-    """``pattern.fullmatch`` with a bounded memo: contact details repeat on most rows.
-    ``cache`` maps a text to whether it has the shape ('' counts as fine: the field is optional)."""
-
-    LIMIT = 10_000
-
-    def __init__(self, pattern: re.Pattern) -> None:
-        self.pattern = pattern
-        self.cache: dict[str, bool] = {"": True}
-
-    def __call__(self, value: str) -> bool:
-        hit = self.cache.get(value)
-        if hit is None:
-            if len(self.cache) >= self.LIMIT:
-                self.cache = {"": True}
-            hit = self.cache[value] = self.pattern.fullmatch(value) is not None
-        return hit
-
-
-@dataclass
-class PeopleSeen:
-    """What the row pass leaves for the decision and the snapshot writer."""
-
-    explicit: set[int]  # people with an own valid row
-    partners: set[int]  # people registered as a client's partner
-    invalid: dict[int, int]  # BSN of an invalid row -> its line (for carry-over)
-    merged: set[int]  # BSNs with more than one record in the spool
-    carried: list[list[str]] = field(default_factory=list)
-
-    def __contains__(self, key: int) -> bool:
-        return key in self.explicit or key in self.partners
-
-    @property
-    def people(self) -> int:
-        return len(self.explicit) + len(self.partners - self.explicit)
 
 
 # Carry-over needs the BSNs of invalid rows; beyond this many the extract is rejected for
@@ -96,10 +63,12 @@ class RecordChecker:
         self.result, self.add = result, issues.add
         self.width = len(reader.header or ())
         self.idx = {f: mapping.index.get(f, _MISSING) for f in CANONICAL_FIELDS}
-        self.state = PeopleSeen(set(), set(), {}, set())
+        self.state = PeopleSeen()
         self.writerow = new_writer(spool).writerow if spool is not None else None
+        self.state.carry = self.writerow
         self.phone_ok, self.email_ok = ShapeChecker(_PHONE), ShapeChecker(_EMAIL)
-        self.total = self.valid = self.ineligible = 0
+        self.total = self.valid = self.ineligible = self.open_end = 0
+        self._field_of = {i: f for f, i in self.idx.items() if i != _MISSING}
         self._iso: dict[date | None, str] = {None: ""}
 
     # -- helpers ---------------------------------------------------------------------------
@@ -129,24 +98,30 @@ class RecordChecker:
     def check(self, row: list[str], ln: int) -> None:
         """Count the record on line ``ln``, report what is wrong with it and, when it is valid,
         register its people and spool its normalised record (and its partner's)."""
-        idx, n = self.idx, len(row)
+        idx = self.idx
+        if not any(c.strip() for c in row):
+            return  # blank line or a row of only delimiters (spreadsheets add those)
+        self.total += 1
+        shape = shape_errors(row, self.width)
+        errors = len(shape)
+        row, cleaned = clean_row(row, self._field_of)
+        n = len(row)
 
         def cell(name: str) -> str:
             i = idx[name]
             return row[i].strip() if i < n else ""
 
         bsn = cell("bsn")
-        if not bsn and not any(c.strip() for c in row):
-            return  # blank line or a row of only delimiters (spreadsheets add those)
-        self.total += 1
         doss = cell("dossiernummer")[:50]
-        dref = doss or None
-        errors = self._structure(row, ln, dref)
+        dref = shown_value(doss) or None
+        for name, code in cleaned:
+            self.add(Issue(code, ln, name, None, dref))
+        for code, detail in shape:
+            self.add(Issue(code, ln, None, detail, dref))
         bsn, partner, id_errors = self._identities(bsn, cell("partner_bsn"), ln, dref)
         dates, date_errors = self._dates(cell, ln, dref)
         if errors or id_errors or date_errors:
-            if bsn and len(self.state.invalid) < MAX_TRACKED_INVALID:
-                self.state.invalid.setdefault(int(bsn), ln)
+            self._track_invalid(bsn, ln)
             return
         self.valid += 1
         postcode, huisnummer, telefoon, email = self._optional_fields(cell, ln, dref)
@@ -165,18 +140,24 @@ class RecordChecker:
             if partner:
                 self.writerow(partner_record(record))
 
-    def _structure(self, row: list[str], ln: int, dref: str | None) -> int:
-        """Errors in the shape of the line: extra non-empty fields, an overlong value."""
-        errors, n = 0, len(row)
-        if n > self.width and any(c.strip() for c in row[self.width:]):
-            self.add(Issue(Code.COLUMN_COUNT, ln, None,
-                           f"{n} velden, kopregel heeft er {self.width}", dref))
-            errors += 1
-        if max(map(len, row)) > MAX_VALUE_LENGTH:
-            self.add(Issue(Code.VALUE_TOO_LONG, ln, None, f"meer dan {MAX_VALUE_LENGTH} tekens",
-                           dref))
-            errors += 1
-        return errors
+    def quote_error(self, text: str, ln: int) -> None:
+        """Line ``ln`` opened a quote that would swallow whole records (see the reader): an
+        invalid row. Its person, read with the quote as a literal character, can still be
+        carried over from the current snapshot."""
+        self.total += 1
+        row = text.rstrip("\r\n").split(self.reader.stats.delimiter)
+        n = len(row)
+        bsn = row[self.idx["bsn"]].strip() if self.idx["bsn"] < n else ""
+        i_doss = self.idx["dossiernummer"]
+        dref = shown_value(clean_text(row[i_doss].strip(), digits=True)[0]) if i_doss < n else ""
+        self.add(Issue(Code.QUOTE_SWALLOWS_ROWS, ln, None, None, dref or None))
+        verdict, bsn = check_bsn(bsn.strip('"').strip())
+        if verdict in (BsnCheck.OK, BsnCheck.LEFT_PADDED):
+            self._track_invalid(bsn, ln)
+
+    def _track_invalid(self, bsn: str, ln: int) -> None:
+        if bsn and len(self.state.invalid) < MAX_TRACKED_INVALID:
+            self.state.invalid.setdefault(int(bsn), ln)
 
     def _identities(self, bsn: str, partner: str, ln: int,
                     dref: str | None) -> tuple[str, str, int]:
@@ -218,6 +199,9 @@ class RecordChecker:
                     add(Issue(Code.DATE_IN_FUTURE, ln, name, None, dref))
                     errors += 1
                     d = None
+                elif d.year == OPEN_END_YEAR and name == "einddatum":
+                    self.open_end += 1  # "no end date" in the case system: reported once
+                    d = None
             dates[name] = d
         start, eind = dates["startdatum"], dates["einddatum"]
         if start is not None and eind is not None and eind < start:
@@ -254,17 +238,11 @@ class RecordChecker:
     def _register(self, bsn: str, partner: str, ln: int, dref: str | None) -> None:
         """Track the people of a valid record: a second own row of a BSN is merged
         (``duplicate_bsn``), a partner named twice too."""
-        state, key = self.state, int(bsn)
-        if key in state.explicit:
-            state.merged.add(key)
+        state = self.state
+        if not state.add_own(int(bsn)):
             self.add(Issue(Code.DUPLICATE_BSN, ln, "bsn", mask_bsn(bsn), dref))
-        else:
-            state.explicit.add(key)
         if partner:
-            pkey = int(partner)
-            if pkey in state.partners:
-                state.merged.add(pkey)
-            state.partners.add(pkey)
+            state.add_partner(int(partner))
 
 
 def partner_record(record: tuple) -> tuple:

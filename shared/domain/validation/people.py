@@ -1,0 +1,94 @@
+"""Who an extract names, in memory that does not grow with the number of people.
+
+A valid BSN is fixed by its first eight digits: the 11-proef leaves at most one check digit
+for each. So a set of valid BSNs is a bitmap over ``bsn // 10``: 10**8 bits, 12.5 MB, however
+many people the extract holds (a Python ``set`` of a million ints costs about 100 MB). Only
+BSNs that passed the 11-proef may go in.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+_PREFIXES = 10**8
+# The merge in ``merge.write_snapshot`` works through merged people bucket by bucket.
+BUCKET_SHIFT = 17  # 2**17 prefixes per bucket: a bucket never holds more merged people
+BUCKETS = (_PREFIXES >> BUCKET_SHIFT) + 1
+
+
+class BsnSet:
+    """A set of valid BSNs (as ints). The bitmap is made on the first ``add``."""
+
+    __slots__ = ("bits", "count")
+
+    def __init__(self) -> None:
+        self.bits = b""
+        self.count = 0
+
+    def add(self, key: int) -> bool:
+        """Add ``key``; True when it was not in the set yet."""
+        i = key // 10
+        bits = self.bits
+        if not bits:
+            bits = self.bits = bytearray(_PREFIXES // 8 + 1)
+        bit = 1 << (i & 7)
+        old = bits[i >> 3]
+        if old & bit:
+            return False
+        bits[i >> 3] = old | bit
+        self.count += 1
+        return True
+
+    def __contains__(self, key: int) -> bool:
+        i = key // 10
+        return bool(self.bits) and bool(self.bits[i >> 3] & (1 << (i & 7)))
+
+    def __len__(self) -> int:
+        return self.count
+
+
+@dataclass
+class PeopleSeen:
+    """What the row pass leaves for the decision and the snapshot writer."""
+
+    own: BsnSet = field(default_factory=BsnSet)  # people with an own valid row
+    partners: BsnSet = field(default_factory=BsnSet)  # people registered as a client's partner
+    merged: BsnSet = field(default_factory=BsnSet)  # people with more than one spooled record
+    merged_per_bucket: array = field(default_factory=lambda: array("I", bytes(4 * BUCKETS)))
+    invalid: dict[int, int] = field(default_factory=dict)  # BSN of an invalid row -> its line
+    carried: int = 0  # records kept from the current snapshot (people whose row is invalid)
+    carry: Callable[[list[str]], object] | None = None  # where carried records are spooled
+    partner_only: int = 0
+
+    def __contains__(self, key: int) -> bool:
+        return key in self.own or key in self.partners
+
+    @property
+    def people(self) -> int:
+        return self.own.count + self.partner_only
+
+    def _merge(self, key: int) -> None:
+        if self.merged.add(key):
+            self.merged_per_bucket[(key // 10) >> BUCKET_SHIFT] += 1
+
+    def add_own(self, key: int) -> bool:
+        """An own valid row for ``key``; False when the person already had one."""
+        if not self.own.add(key):
+            self._merge(key)
+            return False
+        if key in self.partners:
+            self._merge(key)
+            self.partner_only -= 1
+        return True
+
+    def add_partner(self, key: int) -> None:
+        """``key`` named as a client's partner on a valid row."""
+        if key in self.own:
+            self._merge(key)
+            self.partners.add(key)
+        elif not self.partners.add(key):
+            self._merge(key)
+        else:
+            self.partner_only += 1
