@@ -1,12 +1,16 @@
 """``vish``: the operators' command-line tool. Drives the same code as the functions.
 
 Exit codes: 0 success (extract accepted), 1 the extract was rejected, 2 usage, configuration or
-I/O problem. Text for people is Dutch; ``--json`` output follows ARCHITECTURE.md.
+I/O problem (an unreadable snapshot too). Text for people is Dutch; ``--json`` output follows
+ARCHITECTURE.md. Every line for people (stdout and stderr) goes through :func:`_say`, so text
+from outside (a dossiernummer, a file name, an error) cannot move the cursor, clear the screen or
+hide itself with control characters: they are shown escaped (``\\x1b``).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import sys
 from datetime import date
@@ -14,12 +18,31 @@ from pathlib import Path
 
 from shared.config import ConfigError, OrganisationsDocument, get_settings, load_organisations
 from shared.domain.dates import parse_dutch_date
+from shared.domain.privacy import printable
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 
 class UsageError(Exception):
-    """Shown to the operator as is, exit code 2."""
+    """Shown to the operator (non-printable characters escaped), exit code 2."""
+
+
+def _say(text: str = "", *, file=None) -> None:
+    """Print a line for people: anything non-printable in it shown escaped."""
+    print(printable(text), file=file)
+
+
+def _cannot_read(exc: OSError, what: str = "bestand") -> UsageError:
+    return UsageError(f"kan {what} niet lezen: {exc.strerror or type(exc).__name__} "
+                      f"({exc.filename})")
+
+
+def _write(path: Path, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise UsageError(f"kan bestand niet schrijven: {exc.strerror or type(exc).__name__} "
+                         f"({exc.filename})") from None
 
 
 def _date_arg(value: str) -> date:
@@ -58,7 +81,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from shared.clock import local_today
     from shared.domain.reader import iter_file_chunks
     from shared.domain.report import DECISION_NL, reason_message, report_csv
-    from shared.domain.snapshot import iter_snapshot_rows
+    from shared.domain.snapshot import SnapshotFormatError, iter_snapshot_rows
     from shared.domain.validation import Rules, validate_extract
 
     settings = get_settings()
@@ -67,8 +90,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     progress = _progress(not args.json and sys.stderr.isatty())
     try:
         with open(args.file, "rb") as fh:
-            snapshot_file = (open(args.snapshot, encoding="utf-8", newline="")  # noqa: SIM115
-                             if args.snapshot else None)
+            try:
+                snapshot_file = (open(args.snapshot, encoding="utf-8-sig", newline="")  # noqa: SIM115
+                                 if args.snapshot else None)
+            except OSError as exc:
+                raise _cannot_read(exc, "snapshot") from None
             try:
                 result = validate_extract(
                     iter_file_chunks(fh), today=today,
@@ -77,33 +103,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     max_bytes=settings.max_extract_bytes, max_issues=settings.max_report_issues,
                     progress=progress,
                 )
+            except SnapshotFormatError as exc:
+                # The snapshot is read while deciding: its problem is the operator's, not the
+                # extract's (exit 2, not 1); the message names a line, never a value.
+                raise UsageError(f"{exc}; {args.snapshot} is niet te gebruiken als snapshot") from None
             finally:
                 if snapshot_file:
                     snapshot_file.close()
     except OSError as exc:
-        raise UsageError(f"kan bestand niet lezen: {exc.strerror} ({exc.filename})") from None
+        raise _cannot_read(exc) from None
     if progress:
         sys.stderr.write("\r" + " " * 40 + "\r")
     if args.report_csv:
-        Path(args.report_csv).write_bytes(report_csv(result))
+        _write(Path(args.report_csv), report_csv(result))
     if args.json:
         print(json.dumps(result.to_contract(), ensure_ascii=False))
     else:
         reason = reason_message(result.reason)
-        print(f"Besluit: {DECISION_NL[result.decision]}" + (f" — {reason}" if reason else ""))
-        print(f"Regels: {result.total} gelezen, {result.valid} geldig, {result.invalid} ongeldig, "
-              f"{result.ineligible} (nog) niet aan te melden op {args.date or today:%d-%m-%Y}")
-        print(f"Bestand: {result.encoding}, scheidingsteken "
-              f"{'tab' if result.delimiter == chr(9) else repr(result.delimiter)}")
+        _say(f"Besluit: {DECISION_NL[result.decision]}" + (f" — {reason}" if reason else ""))
+        _say(f"Regels: {result.total} gelezen, {result.valid} geldig, {result.invalid} ongeldig, "
+             f"{result.ineligible} (nog) niet aan te melden op {args.date or today:%d-%m-%Y}")
+        _say(f"Bestand: {result.encoding}, scheidingsteken "
+             f"{'tab' if result.delimiter == chr(9) else repr(result.delimiter)}")
         shown = result.issues[: args.limit]
         for issue in shown:
             where = f"regel {issue.row}" if issue.row else "bestand"
             field = f" [{issue.field}]" if issue.field else ""
             dossier = f" (dossier {issue.dossiernummer})" if issue.dossiernummer else ""
-            print(f"  {where}{field}{dossier}: {issue.code.value}: {issue.message}")
+            _say(f"  {where}{field}{dossier}: {issue.code.value}: {issue.message}")
         if len(result.issues) > len(shown):
-            print(f"  ... en nog {len(result.issues) - len(shown)} meldingen "
-                  "(zie --json of --report-csv)")
+            _say(f"  ... en nog {len(result.issues) - len(shown)} meldingen "
+                 "(zie --json of --report-csv)")
     return EXIT_OK if result.accepted else EXIT_REJECTED
 
 
@@ -122,7 +152,7 @@ def cmd_intake(args: argparse.Namespace) -> int:
         with open(args.file, "rb") as fh:
             service.blobs.upload(EXTRACTS_CONTAINER, name, fh)
     except OSError as exc:
-        raise UsageError(f"kan bestand niet lezen: {exc.strerror} ({exc.filename})") from None
+        raise _cannot_read(exc) from None
     outcome = service.process(name, reference_date=args.date)
     _print_outcome(outcome, args.json)
     return EXIT_OK if outcome.decision in ("accepted", "duplicate") else EXIT_REJECTED
@@ -137,17 +167,17 @@ def _print_outcome(outcome, as_json: bool) -> None:
         return
     words = {**DECISION_NL, "duplicate": "al eerder verwerkt (zelfde inhoud)",
              "missing": "niet (meer) aanwezig"}
-    print(f"Organisatie {outcome.org}: extract {words[outcome.decision]}"
-          + (f" — {reason_text(outcome.reason)}" if outcome.reason else ""))
+    _say(f"Organisatie {outcome.org}: extract {words[outcome.decision]}"
+         + (f" — {reason_text(outcome.reason)}" if outcome.reason else ""))
     if outcome.summary:
         s = outcome.summary
-        print(f"  regels {s['rows_total']}, geldig {s['rows_valid']}, ongeldig "
-              f"{s['rows_invalid']}, niet aan te melden {s['rows_ineligible']}; personen in "
-              f"snapshot {s['people']}")
+        _say(f"  regels {s['rows_total']}, geldig {s['rows_valid']}, ongeldig "
+             f"{s['rows_invalid']}, niet aan te melden {s['rows_ineligible']}; personen in "
+             f"snapshot {s['people']}")
     if outcome.report:
-        print(f"  rapport: {outcome.report} (en .csv)")
+        _say(f"  rapport: {outcome.report} (en .csv)")
     if outcome.quarantined:
-        print(f"  origineel in quarantaine: {outcome.quarantined}")
+        _say(f"  origineel in quarantaine: {outcome.quarantined}")
 
 
 # -- build -----------------------------------------------------------------------------------------
@@ -157,47 +187,65 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     from shared.domain.delivery_file import build_delivery_file
     from shared.domain.profile import profile_for
-    from shared.domain.snapshot import SNAPSHOT_FIELDS, iter_snapshot_rows
+    from shared.domain.snapshot import SNAPSHOT_FIELDS, SnapshotFormatError, iter_snapshot_rows
 
     settings = get_settings()
     organisation = _organisation(load_organisations(settings), args.org)
     profile = profile_for(organisation)
+    header = ";".join(SNAPSHOT_FIELDS).encode("ascii")
     with tempfile.TemporaryDirectory(prefix="vish-build-") as scratch:
         try:
-            with open(args.input, encoding="utf-8-sig", newline="") as fh:
-                first = fh.readline().rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"kan invoer niet lezen: {args.input} ({exc})") from None
+            # Bytes, bounded: an extract in any encoding (or a binary file) is no snapshot.
+            with open(args.input, "rb") as fh:
+                first = fh.readline(len(header) + 8)
+        except OSError as exc:
+            raise _cannot_read(exc, "invoer") from None
         snapshot_path = Path(args.input)
-        if first != ";".join(SNAPSHOT_FIELDS):
+        if first.removeprefix(codecs.BOM_UTF8).rstrip(b"\r\n") != header:
             # An extract: validate it as the intake would, then build from its snapshot.
             snapshot_path = Path(scratch) / "snapshot.csv"
             decision = _snapshot_from_extract(Path(args.input), snapshot_path, organisation, args.date)
             if decision is not None:
-                print(f"Extract afgewezen ({decision}); er is geen bestand gemaakt.", file=sys.stderr)
+                _say(f"Extract afgewezen ({decision}); er is geen bestand gemaakt.", file=sys.stderr)
                 return EXIT_REJECTED
         previous = None
         if args.previous:
-            with open(args.previous, encoding="utf-8", newline="") as fh:
-                previous = list(iter_snapshot_rows(fh))
-        with open(snapshot_path, encoding="utf-8", newline="") as fh:
-            built = build_delivery_file(iter_snapshot_rows(fh), organisation, args.date, profile,
-                                        previous=previous, sequence=args.sequence)
+            try:
+                with open(args.previous, encoding="utf-8-sig", newline="") as fh:
+                    previous = list(iter_snapshot_rows(fh))
+            except OSError as exc:
+                raise _cannot_read(exc, "vorige levering (--previous)") from None
+            except SnapshotFormatError as exc:
+                raise UsageError(f"{exc}; {args.previous} is niet te gebruiken als vorige "
+                                 "levering (--previous)") from None
+        try:
+            with open(snapshot_path, encoding="utf-8-sig", newline="") as fh:
+                built = build_delivery_file(iter_snapshot_rows(fh), organisation, args.date, profile,
+                                            previous=previous, sequence=args.sequence)
+        except OSError as exc:
+            raise _cannot_read(exc, "snapshot") from None
+        except SnapshotFormatError as exc:
+            raise UsageError(f"{exc}; {args.input} is niet te gebruiken als snapshot") from None
+        except ValueError:
+            # A field the profile needs, such as a date, does not parse; its message would
+            # show the value (personal data), so it is not passed on.
+            raise UsageError("snapshot of vorige levering bevat een ongeldige waarde (zoals een "
+                             "datum die geen JJJJ-MM-DD is); er is geen bestand gemaakt") from None
     out = Path(args.out)
     target = out / built.name if out.is_dir() else out
-    target.write_bytes(built.content)
+    _write(target, built.content)
     if args.manifest:
-        Path(args.manifest).write_bytes(built.manifest)
+        _write(Path(args.manifest), built.manifest)
     summary = {"file": str(target), "name": built.name, "records": built.records,
                "people": built.people, "added": built.added, "removed": built.removed,
                "sha256": built.sha256, "profile": f"{profile.name} v{profile.version}"}
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"SNG-bestand {built.name} geschreven naar {target}")
-        print(f"  profiel {summary['profile']}, {built.records} regels, {built.people} personen "
-              f"aangemeld op {args.date:%d-%m-%Y}")
-        print(f"  SHA-256 {built.sha256}")
+        _say(f"SNG-bestand {built.name} geschreven naar {target}")
+        _say(f"  profiel {summary['profile']}, {built.records} regels, {built.people} personen "
+             f"aangemeld op {args.date:%d-%m-%Y}")
+        _say(f"  SHA-256 {built.sha256}")
     return EXIT_OK
 
 
@@ -206,9 +254,13 @@ def _snapshot_from_extract(path: Path, snapshot_path: Path, organisation, on: da
     from shared.domain.reader import iter_file_chunks
     from shared.domain.validation import Rules, validate_extract
 
-    with open(path, "rb") as fh, open(snapshot_path, "w", encoding="utf-8", newline="") as out:
-        result = validate_extract(iter_file_chunks(fh), today=local_today(), reference_date=on,
-                                  rules=Rules.of(organisation), snapshot_out=out)
+    try:
+        with (open(path, "rb") as fh,
+              open(snapshot_path, "w", encoding="utf-8", newline="") as out):
+            result = validate_extract(iter_file_chunks(fh), today=local_today(), reference_date=on,
+                                      rules=Rules.of(organisation), snapshot_out=out)
+    except OSError as exc:
+        raise _cannot_read(exc) from None
     return None if result.accepted else (result.reason.value if result.reason else "rejected")
 
 
@@ -216,6 +268,7 @@ def _snapshot_from_extract(path: Path, snapshot_path: Path, organisation, on: da
 def cmd_deliver(args: argparse.Namespace) -> int:
     """The real delivery path from the command line (lease, archive, upload, outcome)."""
     from shared.clock import local_today
+    from shared.domain.snapshot import SnapshotFormatError
     from shared.wiring import build_delivery
 
     service = build_delivery(get_settings())
@@ -225,21 +278,25 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     if args.force and not args.reason:
         raise UsageError("--force vraagt om een --reason (het opnieuw leveren wordt vastgelegd)")
     day = args.date or local_today()
-    outcome = service.deliver(organisation.code, day, reason=args.reason or "vish deliver",
-                              manual=args.force, dry_run=args.dry_run)
+    try:
+        outcome = service.deliver(organisation.code, day, reason=args.reason or "vish deliver",
+                                  manual=args.force, dry_run=args.dry_run)
+    except SnapshotFormatError as exc:
+        raise UsageError(f"{exc}; de opgeslagen snapshot of het manifest van de vorige levering "
+                         f"van {organisation.code} is niet te gebruiken") from None
     if args.json:
         print(json.dumps(outcome.as_dict()))
     else:
         words = {"succeeded": "verzonden", "failed": "MISLUKT", "skipped": "al verzonden (niets gedaan)",
                  "busy": "wordt al door een andere instantie verzonden", "dry_run": "proef (niet verzonden)"}
-        print(f"Levering {organisation.code} voor {day:%d-%m-%Y}: {words[outcome.status]}")
+        _say(f"Levering {organisation.code} voor {day:%d-%m-%Y}: {words[outcome.status]}")
         if outcome.file:
-            print(f"  bestand {outcome.file}" + (f", {outcome.records} regels, {outcome.size} bytes"
-                                                  if outcome.records is not None else ""))
+            _say(f"  bestand {outcome.file}" + (f", {outcome.records} regels, {outcome.size} bytes"
+                                                 if outcome.records is not None else ""))
         if outcome.sha256:
-            print(f"  SHA-256 {outcome.sha256}")
+            _say(f"  SHA-256 {outcome.sha256}")
         if outcome.error_kind:
-            print(f"  fout: {outcome.error_kind} (zie de uitkomsten in de tabel voor details)")
+            _say(f"  fout: {outcome.error_kind} (zie de uitkomsten in de tabel voor details)")
     return EXIT_OK if outcome.status in ("succeeded", "skipped", "dry_run") else EXIT_REJECTED
 
 
@@ -263,8 +320,8 @@ def cmd_sftp_check(args: argparse.Namespace) -> int:
             {"step": step, "ok": ok, "detail": detail} for step, ok, detail in result.steps]}))
     else:
         for step, ok, detail in result.steps:
-            print(f"  [{'ok' if ok else 'FOUT'}] {step}: {detail}")
-        print("Verbinding in orde." if result.ok else "Verbinding NIET in orde.")
+            _say(f"  [{'ok' if ok else 'FOUT'}] {step}: {detail}")
+        _say("Verbinding in orde." if result.ok else "Verbinding NIET in orde.")
     return EXIT_OK if result.ok else EXIT_REJECTED
 
 
@@ -289,12 +346,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(details[args.org] if args.org else overview, ensure_ascii=False, default=str))
     else:
-        print("Status VISH-levering: " + ("alles in orde" if overview["healthy"] else "ACTIE NODIG"))
+        _say("Status VISH-levering: " + ("alles in orde" if overview["healthy"] else "ACTIE NODIG"))
         for org in overview["organisations"]:
-            print(f"  {org['code']}: {WORDS[org['health']]} — {org['reason']}; volgende levering "
-                  f"{org['next_due']['local']}")
+            _say(f"  {org['code']}: {WORDS[org['health']]} — {org['reason']}; volgende levering "
+                 f"{org['next_due']['local']}")
         if args.html:
-            print(f"  statuspagina geschreven naar {args.html}")
+            _say(f"  statuspagina geschreven naar {args.html}")
     return EXIT_OK if overview["healthy"] else EXIT_REJECTED
 
 
@@ -371,19 +428,19 @@ def run_command(args: argparse.Namespace, *, prog: str) -> int:
         configure_logging(get_settings().log_level)
         return args.func(args)
     except (UsageError, ConfigError) as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        _say(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        print(f"{prog}: ongeldige instelling: {problems}", file=sys.stderr)
+        _say(f"{prog}: ongeldige instelling: {problems}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         from azure.core.exceptions import AzureError
 
         if not isinstance(exc, AzureError):
             raise
-        print(f"{prog}: opslag of Key Vault niet bereikbaar of geweigerd ({type(exc).__name__}); "
-              "controleer VISH_STORAGE_CONNECTION_STRING of de service-URI's", file=sys.stderr)
+        _say(f"{prog}: opslag of Key Vault niet bereikbaar of geweigerd ({type(exc).__name__}); "
+             "controleer VISH_STORAGE_CONNECTION_STRING of de service-URI's", file=sys.stderr)
         return EXIT_USAGE
 
 

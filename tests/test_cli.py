@@ -146,3 +146,181 @@ def test_unreachable_storage_is_a_clear_exit_2(monkeypatch, capsys):
     assert main(["status"]) == 2
     assert "niet bereikbaar" in capsys.readouterr().err
     wiring.status_service.cache_clear()
+
+
+# -- text from outside is shown escaped --------------------------------------------------------
+ESCAPES = "\x1b[2J\x1b[31m\x00"
+
+
+def test_validate_plain_output_has_no_control_characters_from_the_extract(tmp_path, capsys):
+    b = bsns(3)
+    path = tmp_path / "x.csv"
+    path.write_bytes((f"BSN;Startdatum;Datum toelating;Dossiernummer\n"
+                      f"{b[0]};01-02-2024;01-02-2024;D1{ESCAPES}\n"
+                      f"123;01-02-2024;01-02-2024;D2{ESCAPES}x\n"
+                      f"{b[1]};01-02-2024;01-02-2024;{ESCAPES}\u202e\n").encode())
+    assert main(["validate", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert "regel 3 [bsn]" in captured.out
+    for stream in (captured.out, captured.err):
+        assert "\x1b" not in stream and "\x00" not in stream and "\u202e" not in stream
+
+
+def test_validate_plain_output_escapes_what_reaches_it_unfiltered(tmp_path, capsys, monkeypatch):
+    """Whatever the validation lets through, the screen shows it as text (``\\x1b``)."""
+    from shared.domain import validation
+    from shared.domain.issues import Code, Issue
+    from shared.domain.validation import ValidationResult
+
+    def fake(*args, **kwargs):
+        result = ValidationResult(total=1, reason=Code.TOO_MANY_INVALID,
+                                  encoding="utf-8\x1b[2J", delimiter="\x1b")
+        result.issues.append(Issue(Code.BSN_FORMAT, 2, "bsn\x07", f"detail{ESCAPES}",
+                                   f"D{ESCAPES}\u2028"))
+        return result
+
+    monkeypatch.setattr(validation, "validate_extract", fake)
+    path = write(tmp_path, "ok.csv", 2)
+    assert main(["validate", path]) == 1
+    out = capsys.readouterr().out
+    assert not [c for c in out if not c.isprintable() and c not in " \n"]
+    assert "(dossier D\\x1b[2J\\x1b[31m\\x00\\u2028)" in out and "detail\\x1b[2J" in out
+
+
+def test_error_messages_show_file_names_escaped(tmp_path, capsys):
+    missing = tmp_path / f"weg{ESCAPES.replace(chr(0), '')}.csv"
+    assert main(["validate", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "kan bestand niet lezen" in err and "\x1b" not in err and "weg\\x1b[2J" in err
+
+
+# -- a malformed snapshot is the operator's problem: exit 2, Dutch, no data ----------------------
+def snapshot_line(bsn: str, dossier: str = "") -> str:
+    return f"{bsn};;;;;;;;;2024-02-01;2024-02-01;;{dossier};;;;2024-02-01;2;row\n"
+
+
+def good_extract(tmp_path, people: list[str]) -> Path:
+    extract = tmp_path / "e.csv"
+    extract.write_text("BSN;Startdatum;Datum toelating\n"
+                       + "".join(f"{x};01-02-2024;01-02-2024\n" for x in people))
+    return extract
+
+
+def malformed_snapshot(tmp_path, kind: str, people: list[str]) -> tuple[Path, list[str]]:
+    """A snapshot file of ``kind`` and the values that must never appear in a message."""
+    import os
+
+    from shared.domain.snapshot import SNAPSHOT_FIELDS
+    from tests.helpers import invalid_checksum
+
+    header = ";".join(SNAPSHOT_FIELDS) + "\n"
+    path = tmp_path / f"snapshot-{kind}.csv"
+    secret = invalid_checksum(people[0])
+    if kind == "binary":
+        path.write_bytes(os.urandom(4096) + b"\x00" + people[0].encode())
+        return path, [people[0]]
+    if kind == "extract":
+        path.write_text("BSN;Startdatum;Datum toelating;Dossiernummer\n"
+                        + "".join(f"{x};01-02-2024;01-02-2024;GEHEIM-{i}\n"
+                                  for i, x in enumerate(people)))
+        return path, [*people, "GEHEIM"]
+    if kind == "field_count":
+        short = snapshot_line(people[1], "GEHEIM").rsplit(";", 2)[0] + "\n"
+        path.write_text(header + snapshot_line(people[0]) + short)
+        return path, [people[1], "GEHEIM"]
+    if kind == "invalid_bsn":
+        path.write_text(header + snapshot_line(people[1]) + snapshot_line(secret, "GEHEIM"))
+        return path, [secret, "GEHEIM"]
+    if kind == "not_utf8":
+        path.write_bytes((header + snapshot_line(people[0], "Ren\xe9")).encode("cp1252"))
+        return path, [people[0], "Ren"]
+    if kind == "field_too_large":
+        path.write_text(header + snapshot_line(people[0], "GEHEIM" * 40_000))
+        return path, [people[0], "GEHEIM"]
+    raise AssertionError(kind)
+
+
+MALFORMED = ["binary", "extract", "field_count", "invalid_bsn", "not_utf8", "field_too_large"]
+
+
+def assert_clean_usage_error(capsys, secrets: list[str]) -> str:
+    captured = capsys.readouterr()
+    err = captured.err
+    assert err.startswith("vish: ") and "niet te gebruiken" in err, err
+    assert "Traceback" not in err and "Error" not in err
+    assert not [s for s in secrets if s in err or s in captured.out]
+    return err
+
+
+@pytest.mark.parametrize("kind", MALFORMED)
+def test_validate_with_a_malformed_snapshot_exits_2_without_echoing_data(tmp_path, capsys, kind):
+    people = bsns(6)
+    snapshot, secrets = malformed_snapshot(tmp_path, kind, people)
+    extract = good_extract(tmp_path, people)
+    assert main(["validate", str(extract), "--snapshot", str(snapshot)]) == 2
+    err = assert_clean_usage_error(capsys, secrets)
+    assert "snapshot" in err and ("regel" in err or "UTF-8" in err)
+    assert main(["validate", str(extract), "--snapshot", str(snapshot), "--json"]) == 2
+    assert_clean_usage_error(capsys, secrets)
+
+
+def test_validate_with_a_missing_snapshot_exits_2(tmp_path, capsys):
+    extract = good_extract(tmp_path, bsns(2))
+    assert main(["validate", str(extract), "--snapshot", str(tmp_path / "weg.csv")]) == 2
+    assert "kan snapshot niet lezen" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", MALFORMED)
+def test_build_with_a_malformed_previous_manifest_exits_2_without_echoing_data(tmp_path, capsys,
+                                                                                kind):
+    people = bsns(6)
+    previous, secrets = malformed_snapshot(tmp_path, kind, people)
+    extract = good_extract(tmp_path, people)
+    assert main(["build", str(extract), "--date", "2026-11-28", "--out", str(tmp_path / "o.csv"),
+                 "--previous", str(previous)]) == 2
+    err = assert_clean_usage_error(capsys, secrets)
+    assert "--previous" in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("kind", ["field_count", "invalid_bsn", "not_utf8", "field_too_large"])
+def test_build_from_a_malformed_snapshot_exits_2_without_echoing_data(tmp_path, capsys, kind):
+    people = bsns(6)
+    snapshot, secrets = malformed_snapshot(tmp_path, kind, people)
+    assert main(["build", str(snapshot), "--date", "2026-11-28", "--out", str(tmp_path / "o.csv")]) == 2
+    assert_clean_usage_error(capsys, secrets)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_build_from_a_snapshot_with_a_bad_date_exits_2_without_echoing_it(tmp_path, capsys):
+    from shared.domain.snapshot import SNAPSHOT_FIELDS
+
+    b = bsns(2)
+    snapshot = tmp_path / "current.csv"
+    snapshot.write_text(";".join(SNAPSHOT_FIELDS) + "\n" + snapshot_line(b[0])
+                        + snapshot_line(b[1]).replace("2024-02-01", "31-13-GEHEIM"))
+    assert main(["build", str(snapshot), "--date", "2026-11-28", "--out", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "ongeldige waarde" in err and "GEHEIM" not in err and b[1] not in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_build_takes_binary_input_as_an_extract_and_rejects_it(tmp_path, capsys):
+    import os
+
+    path = tmp_path / "blob.bin"
+    path.write_bytes(os.urandom(4096) + b"\x00")
+    assert main(["build", str(path), "--date", "2026-11-28", "--out", str(tmp_path / "o.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "Extract afgewezen" in err and "Traceback" not in err
+
+
+def test_build_from_a_windows_1252_extract(tmp_path, capsys):
+    b = bsns(3)
+    extract = tmp_path / "e.csv"
+    extract.write_bytes(("BSN;Startdatum;Datum toelating;Achternaam\r\n"
+                         + "".join(f"{x};01-02-2024;01-02-2024;Desiré\r\n" for x in b))
+                        .encode("cp1252"))
+    assert main(["build", str(extract), "--date", "2026-11-28", "--out", str(tmp_path / "o.csv"),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["people"] == 3

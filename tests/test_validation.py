@@ -252,14 +252,19 @@ def test_contract_shape_of_the_json_output():
 
 
 # -- the inline shortcut decides exactly as the per-record path --------------------------------------
+RAW = "raw:"
 CELLS = {
     "bsn": st.sampled_from([B[0], B[1], B[2], invalid_checksum(B[3]), B[4][1:], "", " " + B[5], "12a"]),
     "partner": st.sampled_from(["", "", B[6], B[0], invalid_checksum(B[7])]),
     "date": st.sampled_from(["01-02-2024", "1-2-2024", "2024-02-01", "", "31-02-2024", "01-01-2030",
-                             "20240201", " 05-05-2020", "12/31/2024"]),
+                             "20240201", " 05-05-2020", "12/31/2024", "31-12-9999", "9999-12-31",
+                             "01-02-2\x0024", "١٢-٠٢-٢٠٢٤"]),
     "postcode": st.sampled_from(["1234 AB", "1234ab", "", "12345", "1234  AB"]),
-    "huisnr": st.sampled_from(["12", "", "12a", "0"]),
-    "text": st.sampled_from(["Jansen", "", " de Vries", "Yılmaz", "\xa0x", 'a"b']),
+    "huisnr": st.sampled_from(["12", "", "12a", "0", "١٢"]),
+    # RAW: written without quoting (a stray quote as exports write them)
+    "text": st.sampled_from(["Jansen", "", " de Vries", "Yılmaz", "\xa0x", 'a"b', "J\x00an",
+                             "a\x1b[2J\x1b[31mb", "ZK-١٢٣", "\u200bx", "１２", RAW + 'O"Neill',
+                             RAW + '"t Hart', "x\x85y"]),
     "tel": st.sampled_from(["014 0999", "", "+31 6 12345678", "bel"]),
     "mail": st.sampled_from(["a@b.nl", "", "geen"]),
 }
@@ -273,7 +278,8 @@ def extract_lines(draw):
                  "", "J.", draw(CELLS["postcode"]), draw(CELLS["huisnr"]), "", draw(CELLS["date"]),
                  draw(CELLS["date"]), draw(CELLS["date"]), draw(CELLS["text"]), "W",
                  draw(CELLS["tel"]), draw(CELLS["mail"])]
-        rows.append(";".join(f'"{c}"' if '"' in c else c for c in cells))
+        rows.append(";".join(c[len(RAW):] if c.startswith(RAW) else f'"{c}"' if '"' in c else c
+                             for c in cells))
     return rows
 
 

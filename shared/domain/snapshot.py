@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from shared.domain.bsn import is_valid_bsn
 from shared.domain.columns import CANONICAL_FIELDS
 
 SNAPSHOT_FORMAT_VERSION = "1"
@@ -26,7 +27,11 @@ ORIGIN_CARRIED = "carried_over"
 
 
 class SnapshotFormatError(Exception):
-    """A stored snapshot does not have the expected layout (no content in the message)."""
+    """A stored snapshot cannot be read as one: wrong header, a broken record, not UTF-8 text.
+
+    The message is Dutch, safe to show an operator: it names at most a line number, never a
+    value from the file (a snapshot holds BSNs).
+    """
 
 
 def new_writer(text: io.TextIOBase):
@@ -34,21 +39,46 @@ def new_writer(text: io.TextIOBase):
 
 
 def iter_snapshot_rows(lines: Iterable[str]) -> Iterator[list[str]]:
-    """Records of a snapshot (header checked and skipped)."""
+    """Records of a snapshot (header checked and skipped), streamed.
+
+    Each record has every field and a valid BSN (nine ASCII digits passing the 11-proef), so a
+    consumer can rely on both; anything else raises :class:`SnapshotFormatError` naming the
+    line. Blank lines are skipped. ``lines`` is text read with ``newline=""``.
+    """
     reader = csv.reader(lines, delimiter=";")
-    header = next(reader, None)
-    if header is None:
-        return
-    if tuple(header) != SNAPSHOT_FIELDS:
-        raise SnapshotFormatError("snapshot header does not match format version "
-                                  + SNAPSHOT_FORMAT_VERSION)
-    yield from reader
+    width = len(SNAPSHOT_FIELDS)
+    try:
+        header = next(reader, None)
+        if header is None:
+            return
+        if tuple(header) != SNAPSHOT_FIELDS:
+            raise SnapshotFormatError("snapshot: regel 1 is niet de kopregel van een snapshot "
+                                      f"(formaatversie {SNAPSHOT_FORMAT_VERSION})")
+        for record in reader:
+            if len(record) != width:
+                if not record:
+                    continue
+                raise SnapshotFormatError(f"snapshot, regel {reader.line_num}: verkeerd aantal "
+                                          f"velden (verwacht {width})")
+            if not is_valid_bsn(record[BSN_INDEX]):
+                raise SnapshotFormatError(f"snapshot, regel {reader.line_num}: geen geldig BSN")
+            yield record
+    except csv.Error:
+        raise SnapshotFormatError(f"snapshot, regel {reader.line_num}: geen leesbare CSV "
+                                  "(bijvoorbeeld een veld dat te lang is)") from None
+    except UnicodeDecodeError:
+        # Text is decoded ahead of the parser: the bad byte lies somewhere after this line.
+        after = f" na regel {reader.line_num}" if reader.line_num else ""
+        raise SnapshotFormatError(f"snapshot: geen UTF-8-tekst{after}") from None
 
 
 def iter_snapshot_bytes(chunks: Iterable[bytes]) -> Iterator[list[str]]:
     """Records of a snapshot given as byte chunks (a blob download), streamed."""
-    from shared.domain.reader import MAX_LINE_BYTES, ReadStats, _ChunkStream
+    from shared.domain.reader import MAX_LINE_BYTES, ReadStats, UnreadableExtract, _ChunkStream
 
     raw = _ChunkStream(chunks, ReadStats(), MAX_LINE_BYTES, None)
     text = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", newline="")
-    yield from iter_snapshot_rows(text)
+    try:
+        yield from iter_snapshot_rows(text)
+    except UnreadableExtract as exc:  # a line longer than any record can be (the message is safe)
+        raise SnapshotFormatError(f"snapshot onleesbaar: {exc}") from None

@@ -1,0 +1,329 @@
+"""Each intake rule for hostile and messy exports, proved at its cause (reader and validation).
+
+The corpus in ``tests/corpus.py`` runs whole files through ``vish validate`` and the intake;
+these tests pin the rules one by one, with the files built to hit each edge.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+import zipfile
+
+import pytest
+
+from shared.domain.issues import CODES, Code, Severity
+from shared.domain.validation import Rules, merge
+from shared.domain.validation.people import BsnSet, PeopleSeen
+from tests.helpers import TODAY, bsns, csv_bytes, run
+
+B = bsns(6000, seed=11)
+HEADER = "BSN;Startdatum traject;Datum toelating;Achternaam;Dossiernummer"
+LENIENT = Rules(invalid_threshold=1.0)
+
+
+def rows(n: int, offset: int = 0) -> list[str]:
+    return [f"{B[offset + i]};01-02-2025;01-02-2025;Naam{i};D{i}" for i in range(n)]
+
+
+def people(records) -> set[str]:
+    return {r[0] for r in records}
+
+
+def errors_by_line(result) -> dict[int, list[Code]]:
+    found: dict[int, list[Code]] = {}
+    for issue in result.issues:
+        if issue.row and issue.severity is Severity.ERROR:
+            found.setdefault(issue.row, []).append(issue.code)
+    return found
+
+
+# -- quotes: a person is never silently lost ------------------------------------------------------
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize(("opened", "closed"), [(3, 33), (0, 1), (10, None), (39, None), (5, 6)])
+def test_a_stray_opening_quote_is_reported_on_its_line_and_nobody_after_it_is_lost(newline, opened,
+                                                                                   closed):
+    lines = rows(40)
+    lines[opened] = lines[opened].replace(";Naam", ';"t Hart')
+    if closed is not None:
+        lines[closed] = lines[closed].replace(";Naam", ';van "Dam')  # a stray closing quote
+    data = csv_bytes(*lines, header=HEADER, newline=newline)
+    result, records = run(data, snapshot=True, rules=LENIENT)
+    line = opened + 2  # the header is line 1
+    assert errors_by_line(result) == {line: [Code.QUOTE_SWALLOWS_ROWS]}
+    assert (result.total, result.valid) == (40, 39)
+    assert people(records) == set(B[:40]) - {B[opened]}
+
+
+def test_a_quote_inside_an_unquoted_field_is_a_literal_character():
+    lines = rows(5)
+    lines[1] = lines[1].replace("Naam1", 'O"Neill')
+    lines[2] = lines[2].replace("D2", 'kast 12"')
+    lines[3] = lines[3].replace("Naam3", 'a"b"c')
+    result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True)
+    assert result.accepted and not result.issues
+    names = {r[0]: (r[3], r[12]) for r in records}
+    assert names[B[1]][0] == 'O"Neill' and names[B[2]][1] == 'kast 12"'
+    assert names[B[3]][0] == 'a"b"c'
+
+
+def test_a_quoted_field_may_span_lines_and_line_numbers_stay_right():
+    lines = rows(6)
+    lines[1] = f'{B[1]};01-02-2025;01-02-2025;"Straat 1\n2e verdieping; achter";D1'
+    lines[4] = f"{B[4]};01-02-2025;01-02-2025;Naam;D4;extra"  # an error, to see its line number
+    result, records = run(csv_bytes(*lines, header=HEADER, newline="\n"), snapshot=True,
+                          rules=LENIENT)
+    assert errors_by_line(result) == {7: [Code.COLUMN_COUNT]}
+    assert {r[0]: r[3] for r in records}[B[1]] == "Straat 1 2e verdieping; achter"
+
+
+def test_a_quote_that_never_closes_within_the_field_limit_gives_back_every_line():
+    # Continuation lines that are no complete record (one field each) until the limit: all of
+    # them are read again as rows of their own, so they are counted and reported.
+    lines = [rows(1)[0].replace(";Naam", ';"open'), *(["x" * 200] * 400), *rows(3, offset=1)]
+    result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True, rules=LENIENT)
+    assert errors_by_line(result)[2] == [Code.QUOTE_SWALLOWS_ROWS]
+    assert result.total == 404 and result.valid == 3
+    assert people(records) == set(B[1:4])
+
+
+def test_stray_quotes_anywhere_in_a_large_file_lose_nobody():
+    n = 5000
+    lines = rows(n)
+    stray = set(range(7, n, 97))
+    for i in stray:
+        lines[i] = lines[i].replace(";Naam", ';"Naam')
+    result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True, rules=LENIENT,
+                          tiny_chunks=True)
+    assert set(errors_by_line(result)) == {i + 2 for i in stray}
+    assert result.total == n and result.valid == n - len(stray)
+    assert people(records) == {B[i] for i in range(n)} - {B[i] for i in stray}
+
+
+def test_the_person_on_a_quote_line_is_carried_over_not_removed():
+    current_run, current = run(csv_bytes(*rows(20), header=HEADER), snapshot=True)
+    assert current_run.accepted
+    lines = rows(20)
+    lines[4] = lines[4].replace(";Naam", ';"t Hart')
+    result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True, current=current,
+                          rules=LENIENT)
+    assert result.accepted and result.removed == 0 and result.carried_over == 1
+    assert people(records) == set(B[:20])
+
+
+def test_swallowed_lines_count_for_the_invalid_share():
+    lines = rows(10)
+    lines[2] = f'{B[2]};"01-02-2025;01-02-2025;Naam;D2'  # a quote that opens and never closes
+    result, _ = run(csv_bytes(*lines, header=HEADER))
+    assert result.total == 10 and result.invalid == 1
+    assert result.reason is Code.TOO_MANY_INVALID  # 10 % > the default 5 %
+
+
+# -- line endings and encodings ---------------------------------------------------------------------
+@pytest.mark.parametrize("n", [50, 40_000])  # 40k rows: over the 1 MiB line bound
+def test_cr_only_files_are_read_at_any_size(n):
+    many = bsns(n, seed=5)
+    data = ("\r".join([HEADER, *(f"{b};01-02-2025;;Naam;D" for b in many)]) + "\r").encode()
+    assert b"\n" not in data and len(data) > (1 << 20 if n > 50 else 0)
+    result, records = run(data, snapshot=True)
+    assert result.accepted and result.total == n and people(records) == set(many)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_unicode_text_as_excel_saves_it_is_decoded(encoding):
+    text = "\t".join(HEADER.split(";")) + "\r\n" + "".join(
+        f"{b}\t01-02-2025\t01-02-2025\tMüller\u00e9\tD{i}\r\n" for i, b in enumerate(B[:30]))
+    result, records = run(text.encode(encoding), snapshot=True, tiny_chunks=True)
+    assert result.accepted and result.total == 30 and result.delimiter == "\t"
+    assert {r[3] for r in records} == {"Mülleré"}
+
+
+def test_broken_utf16_is_a_clean_rejection():
+    data = "BSN\tStartdatum\r\n".encode("utf-16") + b"\x00\xd8" * 3  # a lone surrogate
+    result, _ = run(data)
+    assert result.reason in (Code.UNREADABLE, Code.NO_DATA_ROWS)
+
+
+def _zip(*names: str, first: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, first or b"x")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("data", "words"), [
+    (_zip("[Content_Types].xml", "xl/workbook.xml"), "Excel-bestand (.xlsx)"),
+    (_zip("mimetype", first=b"application/vnd.oasis.opendocument.spreadsheet"), ".ods"),
+    (_zip("[Content_Types].xml", "word/document.xml"), "Word-document"),
+    (_zip("extract.csv"), "ZIP"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "Excel-bestand in het oude formaat"),
+    (gzip.compress(csv_bytes(*rows(5), header=HEADER)), "gzip"),
+    (b"%PDF-1.7\n" + bytes(range(256)) * 4, "PDF"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(100), "afbeelding"),
+    (b"<!DOCTYPE html><html><table><tr><td>BSN</td></tr></table></html>", "webpagina"),
+    (b'<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook>', "XML-werkblad"),
+    (b"{\\rtf1\\ansi BSN;Startdatum}", "RTF"),
+    (bytes(range(32)) * 3000, "binaire gegevens"),
+])
+def test_a_file_that_is_no_csv_is_named_with_what_to_do(data, words):
+    result, _ = run(data, tiny_chunks=True)
+    assert result.reason is Code.NOT_CSV
+    message = result.issues[-1].message
+    assert message.startswith(CODES[Code.NOT_CSV].message) and words in message
+    assert result.bytes_read <= max(len(data), 70_000) and result.bytes_read < 70_000
+
+
+# -- bounded work -----------------------------------------------------------------------------------
+class Endless:
+    """An input that never ends; counts what was pulled from it."""
+
+    def __init__(self, chunk: bytes, head: bytes = b"") -> None:
+        self.chunk, self.head, self.pulled = chunk, head, 0
+
+    def __iter__(self):
+        if self.head:
+            self.pulled += len(self.head)
+            yield self.head
+        while True:
+            self.pulled += len(self.chunk)
+            yield self.chunk
+
+
+@pytest.mark.parametrize(("source", "reason"), [
+    (Endless(bytes(1 << 16)), Code.NOT_CSV),  # /dev/zero
+    (Endless(b"a" * (1 << 16)), Code.UNREADABLE),  # one endless line
+    (Endless(b"x;y\n" * 4096, head=b"Naam;Adres\n"), Code.MISSING_COLUMN),
+    (Endless(f"{B[0]};01-02-2025\n".encode() * 2000, head=b"BSN;Startdatum\n"), Code.TOO_LARGE),
+])
+def test_endless_input_stops_at_the_first_fatal_error(source, reason):
+    from shared.domain.validation import validate_extract
+
+    result = validate_extract(source, today=TODAY, max_bytes=8 << 20)
+    assert result.reason is reason
+    assert source.pulled <= (8 << 20) + (1 << 17)  # never past the cap and one chunk
+    if reason in (Code.NOT_CSV, Code.MISSING_COLUMN):
+        assert source.pulled < 1 << 20  # decided on the first bytes, nothing read after
+
+
+def test_too_large_is_its_own_reason():
+    result, _ = run(csv_bytes(*rows(100), header=HEADER), max_bytes=1000)
+    assert result.reason is Code.TOO_LARGE and "1000 bytes" in result.issues[-1].message
+
+
+# -- control characters, other scripts' digits, open-end dates -------------------------------------
+def test_control_characters_are_removed_with_a_warning_per_field():
+    lines = rows(3)
+    lines[0] = f"{B[0]};01-02-2025;01-02-2025;Ja\x00n\x1b[2J\x1b[31mssen\x7f;SHV-\x00nul3\u200b"
+    lines[1] = f"{B[1]}\x00;01-02-2025;01-02-2025;\x9b31mX\x1b]2titel\x07Y;D\u202e1"
+    result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True)
+    assert result.accepted and result.valid == 3
+    warned = sorted((i.row, i.field) for i in result.issues if i.code is Code.CONTROL_CHARACTERS)
+    assert warned == [(2, "achternaam"), (2, "dossiernummer"), (3, "achternaam"), (3, "bsn"),
+                      (3, "dossiernummer")]
+    by_bsn = {r[0]: r for r in records}
+    assert (by_bsn[B[0]][3], by_bsn[B[0]][12]) == ("Janssen", "SHV-nul3")
+    assert (by_bsn[B[1]][3], by_bsn[B[1]][12]) == ("XY", "D1")
+    assert all(value.isprintable() for r in records for value in r)
+
+
+def test_digits_of_other_scripts_become_ascii_in_free_text_and_fail_elsewhere():
+    arabic = B[1].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    header = HEADER + ";Huisnummer"
+    lines = [f"{B[0]};01-02-2025;01-02-2025;Naam;ZK-١٢٣／１２;٣",
+             f"{arabic};01-02-2025;01-02-2025;Naam;D2;1",
+             f"{B[2]};٠١-٠٢-٢٠٢٥;01-02-2025;Naam;D3;1"]
+    result, records = run(csv_bytes(*lines, header=header), snapshot=True, rules=LENIENT)
+    found = {(i.row, i.code, i.field) for i in result.issues}
+    assert (2, Code.NON_ASCII_DIGITS, "dossiernummer") in found
+    assert (2, Code.HUISNUMMER_FORMAT, "huisnummer") in found
+    assert (3, Code.BSN_FORMAT, "bsn") in found and (4, Code.DATE_FORMAT, "startdatum") in found
+    assert [r[12] for r in records] == ["ZK-123／12"]
+    assert all(c.isascii() for r in records for c in r[12] if c.isdigit())
+
+
+@pytest.mark.parametrize("value", ["31-12-9999", "9999-12-31", "31/12/9999", "99991231",
+                                   "9999-12-31 00:00:00", "01-01-9999"])
+def test_an_end_date_in_9999_means_no_end_date_reported_once(value):
+    header = HEADER + ";Einddatum"
+    lines = [f"{b};01-02-2025;01-02-2025;Naam;D;{value}" for b in B[:30]]
+    result, records = run(csv_bytes(*lines, header=header), snapshot=True)
+    assert result.accepted and result.ineligible == 0
+    notes = [i for i in result.issues if i.code is Code.OPEN_END_DATE]
+    assert len(result.issues) == 1 and len(notes) == 1 and notes[0].row is None
+    assert "30" in notes[0].message and {r[11] for r in records} == {""}
+
+
+def test_a_start_date_in_9999_is_still_in_the_future():
+    result, _ = run(csv_bytes(f"{B[0]};31-12-9999;01-02-2025;Naam;D", header=HEADER), rules=LENIENT)
+    assert errors_by_line(result) == {2: [Code.DATE_IN_FUTURE]}
+
+
+# -- personal data in what people read --------------------------------------------------------------
+@pytest.mark.parametrize("layout", ["{}", "{0}{1}{2}{3}.{4}{5}.{6}{7}{8}", "{0}{1}{2}-{3}{4}{5}-{6}{7}{8}"])
+def test_a_bsn_used_as_dossiernummer_is_shown_masked(layout):
+    bsn = B[7]
+    dossier = layout.format(*bsn) if "{0}" in layout else layout.format(bsn)
+    result, records = run(csv_bytes(f"{bsn};01-02-2025;01-02-2025;Naam;{dossier}",
+                                    f"{B[8]};99-99-2025;01-02-2025;Naam;{dossier}",
+                                    header=HEADER), snapshot=True, rules=LENIENT)
+    shown = {i.dossiernummer for i in result.issues}
+    assert shown == {"*****" + bsn[-4:]}
+    assert records[0][12] == dossier  # the snapshot keeps the value itself
+
+
+def test_header_cells_that_look_like_data_are_counted_not_echoed():
+    header = f"BSN;Startdatum;{B[9]};{B[9][:4]}.{B[9][4:6]}.{B[9][6:]};01-02-1980;jan@x.nl;Geboorteplaats"
+    result, _ = run(csv_bytes(f"{B[0]};01-02-2025;;;;;", header=header))
+    text = " ".join(i.message for i in result.issues)
+    assert "Geboorteplaats" in text and "4 kolom(men)" in text
+    assert B[9][-4:] not in text and "1980" not in text and "jan@" not in text
+
+
+def test_a_file_without_header_row_never_echoes_its_first_row():
+    first = f"Jansen;{B[3][:4]}.{B[3][4:6]}.{B[3][6:]};1-2-1980;Piet"
+    result, _ = run(f"{first}\nBakker;{B[4]};3-4-1975;Kees\n".encode())
+    assert result.reason is Code.MISSING_COLUMN
+    text = " ".join(i.message for i in result.issues)
+    assert "gegevens" in text and "Jansen" not in text and "1980" not in text
+    assert B[3][-4:] not in text
+
+
+# -- per-person state ------------------------------------------------------------------------------
+def test_a_bsn_set_holds_valid_bsns_in_a_fixed_bitmap():
+    members = BsnSet()
+    assert int(B[0]) not in members and len(members) == 0  # nothing allocated yet
+    assert members.add(int(B[0])) and not members.add(int(B[0]))
+    assert int(B[0]) in members and int(B[1]) not in members and len(members) == 1
+    assert len(members.bits) == 10**8 // 8 + 1
+
+
+def test_people_seen_counts_each_person_once_and_knows_who_is_merged():
+    seen = PeopleSeen()
+    a, b, c, d = (int(x) for x in B[:4])
+    assert seen.add_own(a)
+    seen.add_partner(b)  # b only as a partner
+    seen.add_partner(a)  # a's own row and a partner record
+    assert not seen.add_own(a)  # a second own row
+    seen.add_partner(c)
+    seen.add_partner(c)  # c named twice as partner
+    assert seen.add_own(d)
+    assert seen.people == 4 and len(seen.merged) == 2
+    assert a in seen and b in seen and c in seen and d in seen
+    assert seen.add_own(b) and seen.people == 4 and len(seen.merged) == 3
+
+
+def test_the_merge_gives_the_same_snapshot_however_many_passes_it_takes(monkeypatch):
+    header = "BSN;BSN partner;Startdatum;Datum toelating;Achternaam;Dossiernummer"
+    lines = []
+    for i, (own, partner) in enumerate(itertools.islice(itertools.pairwise(B[100:]), 0, 1200, 2)):
+        lines.append(f"{own};{partner if i % 3 else ''};0{1 + i % 9}-02-2025;01-02-2025;N{i};A{i}")
+        lines.append(f"{own};;0{1 + (i * 7) % 9}-03-2024;01-02-2025;M{i};B{i}")  # duplicate
+        if i % 5 == 0:
+            lines.append(f"{partner};;01-01-2025;01-02-2025;P{i};C{i}")  # the partner's own row
+    data = csv_bytes(*lines, header=header)
+    _, once = run(data, snapshot=True, rules=LENIENT)
+    monkeypatch.setattr(merge, "MAX_MERGED_PER_PASS", 1)
+    _, many = run(data, snapshot=True, rules=LENIENT)
+    assert once == many and len({r[0] for r in once}) == len(once)

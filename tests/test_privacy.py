@@ -1,0 +1,107 @@
+"""What may be shown of personal data: masks for BSNs, blob names, values and terminals."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.domain.privacy import mask_bsns, printable, redact, safe_name, shown_value
+from tests.helpers import bsns, invalid_checksum
+
+TODAY = date(2026, 11, 29)
+B = bsns(5)
+
+
+@pytest.mark.parametrize("layout", ["{}", "{0}{1}{2}{3}.{4}{5}.{6}{7}{8}", "{0}{1}{2}-{3}{4}{5}-{6}{7}{8}",
+                                    "{0}{1}{2} {3}{4}{5} {6}{7}{8}", "D-{}", "2024/{}", "a{}b",
+                                    "dossier {} (zie brief)"])
+def test_a_bsn_is_masked_in_any_punctuation(layout):
+    bsn = B[0]
+    text = layout.format(*bsn) if "{0}" in layout else layout.format(bsn)
+    masked = mask_bsns(text)
+    assert "*****" + bsn[-4:] in masked
+    digits = "".join(c for c in masked if c.isdigit())
+    assert bsn not in digits and bsn[:5] not in digits
+
+
+def test_a_bsn_in_other_scripts_is_masked_too():
+    arabic = B[1].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    fullwidth = B[1].translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert mask_bsns(arabic) == "*****" + B[1][-4:]
+    assert mask_bsns(fullwidth) == "*****" + B[1][-4:]
+
+
+def test_an_eight_digit_bsn_is_masked_only_as_one_plain_number():
+    eight = next(b[1:] for b in bsns(200) if b[0] == "0")  # a BSN whose leading zero was lost
+    assert mask_bsns(f"x {eight} y") == f"x *****{eight[-4:]} y"
+    # The same digits split by punctuation are a date or a code, not a spreadsheet's BSN.
+    assert mask_bsns(f"{eight[:4]}-{eight[4:6]}-{eight[6:]}") == f"{eight[:4]}-{eight[4:6]}-{eight[6:]}"
+
+
+def test_only_what_can_be_a_bsn_is_masked():
+    keep = ["VISH_VB-0001_20261129_001.csv", "2026-11-29 10:15:29", invalid_checksum(B[2]),
+            "12345678", "1234567890123", "hash a123456789b", "127.0.0.1", "tel 0612345678"]
+    for text in keep:
+        assert mask_bsns(text) == text, text
+        assert redact(text) == text
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.integers(min_value=0, max_value=10**9 - 1), st.sampled_from(["", " ", ".", "-", "/"]))
+def test_no_valid_bsn_survives_the_mask(n, sep):
+    from shared.domain.bsn import is_valid_bsn
+
+    digits = f"{n:09d}"
+    text = f"nr {digits[:3]}{sep}{digits[3:6]}{sep}{digits[6:]} eind"
+    masked = mask_bsns(text)
+    if is_valid_bsn(digits):
+        assert digits[:5] not in "".join(c for c in masked if c.isdigit())
+    else:
+        assert masked == text  # nothing else is touched
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("123456782-jansen-01-02-1980.csv", "xxxxx6782-jxxxxx-xx-xx-xxxx.csv"),
+    ("VISH_VB-0001_20261129_001.csv", "Vxxx_Vx-0001_20261129_001.csv"),
+    ("clienten 1234.56.782 Ünal.xlsx", "cxxxxxxx_xxxxx6782_Uxxx.xlsx"),
+    ("export 0612345678.csv", "exxxxx_xxxxxxxxxx.csv"),
+    ("19800201.csv", "xxxxxxxx.csv"),
+    ("01021980 de Vries.txt", "xxxxxxxx_dx_Vxxxx.txt"),
+    ("extract 29-11-2026.csv", "exxxxxx_29-11-2026.csv"),
+    ("a/b\x1b[2J.csv", "a_b_2J.csv"),
+])
+def test_blob_names_keep_what_finds_the_file_and_mask_what_identifies_a_person(name, shown):
+    assert safe_name(name, TODAY) == shown
+
+
+def test_a_birth_date_in_a_name_is_masked_until_it_could_be_an_export_date():
+    # A client is an adult: a date at least 16 years back can be a birth date.
+    assert safe_name("x_01-02-2010.csv", TODAY) == "x_xx-xx-xxxx.csv"
+    assert safe_name("x_01-02-2011.csv", TODAY) == "x_01-02-2011.csv"
+
+
+def test_a_storage_folder_keeps_its_letters_but_never_a_bsn():
+    assert safe_name("onbekende-gemeente", TODAY, words=False) == "onbekende-gemeente"
+    assert safe_name(f"map-{B[3]}", TODAY, words=False) == f"map-xxxxx{B[3][-4:]}"
+
+
+def test_shown_values_are_printable_masked_and_bounded():
+    assert shown_value(f"\x1b[31m{B[0]}\x00") == f"[31m*****{B[0][-4:]}"
+    assert len(shown_value("D" * 500)) == 50
+    assert printable("a\x1b[2Jb\x00\u202e") == "a\\x1b[2Jb\\x00\\u202e"
+    assert printable("Müller é ١٢") == "Müller é ١٢"
+
+
+def test_masks_never_fail_on_any_text():
+    rng = random.Random(4)
+    alphabet = "0123456789 .-/ab\x00\x1b\u200b١٢"
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert isinstance(mask_bsns(text), str)
+        shown = safe_name(text, TODAY)
+        assert shown and all(c.isascii() and (c.isalnum() or c in "._-") for c in shown)
+        assert printable(shown_value(text)) == shown_value(text)

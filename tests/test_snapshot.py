@@ -1,0 +1,117 @@
+"""Reading a stored snapshot: a broken one is a SnapshotFormatError naming a line, never a value."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+
+import pytest
+
+from shared.domain.snapshot import (
+    SNAPSHOT_FIELDS,
+    SnapshotFormatError,
+    iter_snapshot_bytes,
+    iter_snapshot_rows,
+)
+from tests.helpers import bsns, invalid_checksum
+
+HEADER = ";".join(SNAPSHOT_FIELDS) + "\n"
+
+
+def record(bsn: str, dossier: str = "D-1") -> str:
+    fields = [""] * len(SNAPSHOT_FIELDS)
+    values = {"bsn": bsn, "startdatum": "2024-02-01", "toelatingsdatum": "2024-02-01",
+              "dossiernummer": dossier, "eligible_from": "2024-02-01", "source_row": "2",
+              "origin": "row"}
+    for name, value in values.items():
+        fields[SNAPSHOT_FIELDS.index(name)] = value
+    return ";".join(fields) + "\n"
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(iter_snapshot_rows(io.StringIO(text, newline="")))
+
+
+def error(text: str) -> str:
+    with pytest.raises(SnapshotFormatError) as caught:
+        rows(text)
+    assert no_chained_value(caught.value)
+    return str(caught.value)
+
+
+def no_chained_value(exc: BaseException) -> bool:
+    """No csv or decode error (whose text or ``object`` may hold data) shown with it."""
+    return exc.__cause__ is None and (exc.__context__ is None or exc.__suppress_context__)
+
+
+def test_a_good_snapshot_streams_its_records():
+    b = bsns(3)
+    got = rows(HEADER + "".join(record(x) for x in b) + "\n")  # a blank line is skipped
+    assert [r[0] for r in got] == b and all(len(r) == len(SNAPSHOT_FIELDS) for r in got)
+    assert rows("") == [] and rows(HEADER) == []
+
+
+def test_the_iterator_is_lazy():
+    rows_iter = iter_snapshot_rows(io.StringIO("not a snapshot\n"))
+    with pytest.raises(SnapshotFormatError):
+        next(rows_iter)
+
+
+def test_wrong_header_names_line_1_and_no_value():
+    secret = bsns(1)[0]
+    message = error(f"BSN;Startdatum;Datum toelating\n{secret};01-02-2024;01-02-2024\n")
+    assert message == "snapshot: regel 1 is niet de kopregel van een snapshot (formaatversie 1)"
+    assert secret not in message
+
+
+def test_wrong_field_count_names_the_line_and_no_value():
+    b = bsns(3)
+    short = record(b[2], "GEHEIM-DOSSIER").rsplit(";", 1)[0] + "\n"
+    message = error(HEADER + record(b[0]) + record(b[1]) + short)
+    assert message == f"snapshot, regel 4: verkeerd aantal velden (verwacht {len(SNAPSHOT_FIELDS)})"
+    assert b[2] not in message and "GEHEIM" not in message
+
+
+@pytest.mark.parametrize("bad", ["checksum", "12345678", "1234567890", "abcdefghi", "",
+                                 "١٢٣٤٥٦٧٨٢", "000000000"])
+def test_a_bsn_that_is_not_nine_digits_passing_the_11_proef_names_the_line(bad):
+    good = bsns(2)
+    value = invalid_checksum(good[1]) if bad == "checksum" else bad
+    message = error(HEADER + record(good[0]) + record(value))
+    assert message == "snapshot, regel 3: geen geldig BSN"
+
+
+def test_csv_error_names_the_line():
+    b = bsns(1)
+    limit = csv.field_size_limit(1000)
+    try:
+        message = error(HEADER + record(b[0], "X" * 2000))
+    finally:
+        csv.field_size_limit(limit)
+    assert message.startswith("snapshot, regel 2: geen leesbare CSV") and "XXX" not in message
+
+
+def test_bytes_that_are_not_utf8_are_a_format_error():
+    data = HEADER.encode() + record(bsns(1)[0]).encode() + b"\xff\xfe" + os.urandom(64) + b"\x00"
+    with pytest.raises(SnapshotFormatError) as caught:
+        list(iter_snapshot_bytes([data]))
+    assert str(caught.value) == "snapshot: geen UTF-8-tekst" and no_chained_value(caught.value)
+
+
+def test_binary_bytes_are_a_format_error():
+    with pytest.raises(SnapshotFormatError):
+        list(iter_snapshot_bytes([b"\x89PNG\r\n\x1a\n" + os.urandom(4096) + b"\x00"]))
+
+
+def test_a_line_too_long_for_any_record_is_a_format_error():
+    with pytest.raises(SnapshotFormatError) as caught:
+        list(iter_snapshot_bytes([HEADER.encode(), b"9" * (2 << 20)]))
+    assert str(caught.value).startswith("snapshot onleesbaar: ")
+
+
+def test_bytes_of_a_good_snapshot_stream_in_chunks():
+    b = bsns(50)
+    data = (HEADER + "".join(record(x) for x in b)).encode()
+    got = list(iter_snapshot_bytes(data[i:i + 7] for i in range(0, len(data), 7)))
+    assert [r[0] for r in got] == b
