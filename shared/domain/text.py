@@ -13,8 +13,9 @@ import unicodedata
 
 # ANSI escape sequences as a whole (CSI ... final byte, OSC ... BEL or ST, two-byte escapes),
 # so that no "[2J" stays behind when the ESC goes.
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
-                   r"|\x9b[0-?]*[ -/]*[@-~]")
+# (A lone C1 control such as U+009B is dropped by itself: in data it is a mis-decoded
+# character far more often than a sequence, and without it nothing acts on what follows.)
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _SPACES = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\x0b": " ", "\x0c": " ",
                          "\x85": " ", "\u2028": " ", "\u2029": " "})
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
