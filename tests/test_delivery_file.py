@@ -82,7 +82,14 @@ def test_eight_bit_profiles_transliterate_and_unquoted_profiles_never_break_the_
         shipped_profile("vish-minimaal").fields[0].model_copy(update={"column": "naam",
                                                                       "source": "achternaam"})]})
     built = build_delivery_file([record(B[0], naam="Yılmaz|Şahin\r\nx")], ORG, ON, profile)
-    assert built.content.decode("windows-1252").split("\r\n")[0] == f"A|TST-1|{B[0]}|Y?lmaz Sahin  x"
+    assert built.content.decode("windows-1252").split("\r\n")[0] == f"A|TST-1|{B[0]}|Y?lmaz Sahin x"
+
+
+def test_control_characters_and_other_scripts_digits_never_reach_sng():
+    # A snapshot written before the intake cleaned these (the intake never lets them in now).
+    built = build_delivery_file([record(B[0], dossier="SHV-\x00nul3\x1b[2J١٢\u200b")], ORG, ON,
+                                shipped_profile("vish-minimaal"))
+    assert lines(built)[1] == f"TST-1;{B[0]};2026-01-01;;SHV-nul312"
 
 
 @pytest.mark.parametrize(("change", "fragment"), [

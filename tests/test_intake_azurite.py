@@ -250,3 +250,17 @@ def test_the_binding_turns_model_binding_data_into_a_streaming_blob_client(intak
     assert b"".join(client.download_blob().chunks()) == b"BSN;Startdatum\n"
     with pytest.raises(ValueError, match="model_binding_data"):
         StreamingBlobConverter.decode(Datum(b"bytes", "bytes"), trigger_metadata={}, pytype=StreamingBlob)
+
+
+def test_a_damaged_snapshot_is_named_as_such_and_the_extract_is_kept(intake, azurite, org_code):
+    s = intake.settings
+    intake.ensure_storage()
+    bsn = bsns(1)[0]
+    damaged = ("bsn;partner_bsn\n" + f"{bsn};x\n").encode()  # not a snapshot header
+    intake.blobs.upload(s.snapshots_container, f"{org_code}/current.csv", damaged)
+    drop_and_trigger(intake, azurite, org_code, extract(10))
+    latest = intake.outcomes.latest(org_code, "extract")
+    assert (latest["decision"], latest["reason"]) == ("rejected", "snapshot_unreadable")
+    assert latest["quarantined"]
+    report = intake.blobs.read_bytes(s.reports_container, latest["report"].partition("/")[2])
+    assert "snapshot" in report.decode() and bsn not in report.decode()

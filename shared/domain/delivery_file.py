@@ -19,6 +19,7 @@ from datetime import date
 from shared.domain.eligibility import is_eligible
 from shared.domain.profile import DATE_SOURCES, Profile
 from shared.domain.snapshot import SNAPSHOT_FIELDS, new_writer
+from shared.domain.text import clean_text
 
 _INDEX = {name: i for i, name in enumerate(SNAPSHOT_FIELDS)}
 
@@ -80,6 +81,9 @@ class _Renderer:
                                  quoting=quoting[profile.quoting], escapechar=None)
 
     def clean(self, value: str) -> str:
+        if not (value.isascii() and value.isprintable()):
+            # The intake never lets these in; a snapshot from before that rule might hold them.
+            value = clean_text(value, digits=True)[0]
         if self.profile.quoting == "none":
             # No quoting means no way to carry these characters: replace, never break the layout.
             for bad in (self.profile.delimiter, "\r", "\n", '"'):

@@ -26,6 +26,7 @@ class Code(StrEnum):
     TOO_LARGE = "too_large"
     NOT_CSV = "not_csv"
     UNKNOWN_ORGANISATION = "unknown_organisation"
+    SNAPSHOT_UNREADABLE = "snapshot_unreadable"
     # Decision reasons (the extract as a whole).
     TOO_MANY_INVALID = "too_many_invalid"
     MASS_DROP_HELD = "mass_drop_held"
@@ -76,6 +77,12 @@ CODES: dict[Code, CodeInfo] = {
     Code.NOT_CSV: CodeInfo(_E, "Dit is geen CSV-bestand"),
     Code.UNKNOWN_ORGANISATION: CodeInfo(
         _E, "De map in de opslag hoort niet bij een ingestelde organisatie"
+    ),
+    Code.SNAPSHOT_UNREADABLE: CodeInfo(
+        _E,
+        "De opgeslagen snapshot van deze organisatie is beschadigd, dus dit bestand kon niet "
+        "veilig worden verwerkt; het staat in quarantaine. De beheerder moet de snapshot "
+        "herstellen of verwijderen en het bestand opnieuw aanbieden",
     ),
     Code.TOO_MANY_INVALID: CodeInfo(
         _E, "Te veel regels zijn ongeldig; het hele bestand is daarom niet verwerkt"

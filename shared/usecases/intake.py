@@ -21,7 +21,11 @@ from shared.config import OrganisationsDocument, Settings
 from shared.domain.issues import CODES, Code, Issue
 from shared.domain.privacy import safe_name
 from shared.domain.report import report_csv, report_json
-from shared.domain.snapshot import SNAPSHOT_FORMAT_VERSION, iter_snapshot_bytes
+from shared.domain.snapshot import (
+    SNAPSHOT_FORMAT_VERSION,
+    SnapshotFormatError,
+    iter_snapshot_bytes,
+)
 from shared.domain.validation import Rules, ValidationResult, validate_extract
 from shared.log import get_logger, log_context
 
@@ -190,6 +194,11 @@ class Intake:
             )
         except ConcurrentUpdate:
             raise
+        except SnapshotFormatError as exc:
+            # Not the extract's fault: the stored snapshot is damaged. Keep the extract (it goes
+            # to quarantine) and say so; the message names a line at most, never a value.
+            log.error("current snapshot cannot be read (%s); extract kept in quarantine", exc)
+            return _structural_rejection(Code.SNAPSHOT_UNREADABLE, str(exc))
         except Exception as exc:
             from azure.core.exceptions import AzureError
 
