@@ -2,9 +2,10 @@
 
 * Importing this module installs a log-record factory (``logging.setLogRecordFactory``) that
   renders each record's message, masks anything that looks like a BSN (8 or 9 digits standing
-  alone) to ``*****6789`` (``shared.domain.privacy.redact``), and pre-renders exception text
-  through the same mask. It applies to every logger, ours and the Azure SDK's alike, so no call
-  site can forget it.
+  alone) to ``*****6789`` (``shared.domain.privacy.redact``), masks the file name in the path
+  of an incoming extract (the Azure SDK logs request URLs; organisations sometimes name a file
+  after a client), and pre-renders exception text through the same masks. It applies to every
+  logger, ours and the Azure SDK's alike, so no call site can forget it.
 * ``get_logger(name)`` returns ``vish.<name>``; ``log_context(org=..., extract=...)`` adds
   correlation fields to every record made in its scope.
 """
@@ -17,7 +18,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from shared.domain.privacy import redact
+from shared.clock import local_today
+from shared.domain.privacy import EXTRACTS_CONTAINER, redact
 
 _context: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
     "vish_log_context", default=None)
@@ -31,11 +33,12 @@ def _redact_record(record: logging.LogRecord) -> None:
     context = _context.get()
     if context:
         message += " [" + " ".join(f"{k}={v}" for k, v in context.items()) + "]"
-    record.msg = redact(message)
+    today = local_today() if EXTRACTS_CONTAINER in message or record.exc_info else None
+    record.msg = redact(message, today)
     record.args = None
     if record.exc_info and record.exc_info[1] is not None:
         # Exception texts can carry anything: render them once, through the same mask.
-        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info), today)
         record.exc_info = None
 
 

@@ -56,6 +56,61 @@ def test_a_stray_opening_quote_is_reported_on_its_line_and_nobody_after_it_is_lo
     assert people(records) == set(B[:40]) - {B[opened]}
 
 
+@pytest.mark.parametrize("shape", ["two_in_a_row", "then_a_real_multiline", "then_empty_quotes",
+                                   "short_rows_then_quoted_word"])
+def test_stray_quotes_next_to_other_quotes_lose_nobody(shape):
+    lines = rows(12)
+    lines[3] = lines[3].replace(";Naam", ';"t Hart')
+    expected_errors = {5: [Code.QUOTE_SWALLOWS_ROWS]}
+    if shape == "two_in_a_row":
+        lines[4] = lines[4].replace(";Naam", ';"t Hart')
+        expected_errors[6] = [Code.QUOTE_SWALLOWS_ROWS]
+    elif shape == "then_a_real_multiline":
+        lines[4] = lines[4].replace(";Naam4", ';"Zwart\nkop"')
+    elif shape == "then_empty_quotes":
+        lines[4] = lines[4].replace(";Naam4", ';""')
+    else:  # an export that drops trailing empty fields, and a name with quotes at its end
+        lines = [line.rsplit(";", 1)[0] for line in lines]
+        lines[5] = lines[5].replace("Naam5", 'Piet "de Boer"')
+    data = csv_bytes(*lines, header=HEADER, newline="\n")
+    result, records = run(data, snapshot=True, rules=LENIENT)
+    assert errors_by_line(result) == expected_errors
+    lost = {B[line - 2] for line in expected_errors}
+    assert people(records) == set(B[:12]) - lost
+    assert result.total == 12
+
+
+def _split_first_record(*lines: str, starts_record=None) -> list[str]:
+    from shared.domain.reader import ExtractReader
+
+    reader = ExtractReader([("a;b;c;d;e\n" + "".join(lines)).encode()])
+    reader.open()
+    reader.starts_record = starts_record
+    reader.line_num = 2
+    first = reader.lines.readline()
+    return reader.split(first, iter(()))
+
+
+@pytest.mark.parametrize(("following", "signal"), [
+    (["x;x;x;x;x\n", 'eind";z\n'], "a line with the header's count of delimiters"),
+    (['B;"Zwart;y\n'], "a closing quote with more text behind it"),
+    ([f"{B[1]};01-02-2025\n", 'eind";z\n'], "a line that starts with a BSN"),
+    (["kort\n", "kort\n"], "the end of the file"),
+])
+def test_each_signal_of_a_stray_quote_on_its_own(following, signal):
+    from shared.domain.reader import QuoteSwallowsRows
+
+    bsn_first = lambda cells: cells[0].isdigit() and len(cells[0]) == 9  # noqa: E731
+    with pytest.raises(QuoteSwallowsRows) as raised:
+        _split_first_record('A;"t Hart;x\n', *following, starts_record=bsn_first)
+    assert raised.value.opened_at == 2 and raised.value.pushback[0] == following[0], signal
+
+
+def test_a_well_formed_multiline_field_is_one_record():
+    assert _split_first_record('A;"Straat 1\n', "2e verdieping; achter\n", 'x";y;z\n') == [
+        "A", "Straat 1\n2e verdieping; achter\nx", "y", "z"]
+
+
 def test_a_quote_inside_an_unquoted_field_is_a_literal_character():
     lines = rows(5)
     lines[1] = lines[1].replace("Naam1", 'O"Neill')

@@ -105,3 +105,12 @@ def test_masks_never_fail_on_any_text():
         shown = safe_name(text, TODAY)
         assert shown and all(c.isascii() and (c.isalnum() or c in "._-") for c in shown)
         assert printable(shown_value(text)) == shown_value(text)
+
+
+def test_the_file_name_in_an_extract_path_is_masked_in_free_text_and_urls():
+    url = ("Request URL: 'http://127.0.0.1:10000/devstoreaccount1/extracts/vb/"
+           f"{B[0]}-jansen%20de%20vries-01-02-1980.csv?comp=lease'")
+    shown = redact(url, TODAY)
+    assert f"extracts/vb/xxxxx{B[0][-4:]}-jxxxxx_20dx_20vxxxx-xx-xx-xxxx.csv?comp=lease'" in shown
+    assert "jansen" not in shown and "1980" not in shown
+    assert redact("reports/vb/20261129T101500Z-abc.json", TODAY) == "reports/vb/20261129T101500Z-abc.json"

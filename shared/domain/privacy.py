@@ -78,8 +78,19 @@ def mask_bsns(text: str, mask: str = "*") -> str:
     return "".join(out)
 
 
-def redact(text: str) -> str:
-    """Mask every number in ``text`` that can be a BSN (the safety net under every log line)."""
+# Where names chosen by an organisation appear in text: the path of an incoming extract, in a
+# URL or a message (``extracts/{org}/{file}``; the container name is fixed by the trigger).
+EXTRACTS_CONTAINER = "extracts"
+_EXTRACT_PATH = re.compile(rf"({EXTRACTS_CONTAINER}/[^/\s'\"?#]+/)([^\s'\"?#]+)")
+
+
+def redact(text: str, today: date | None = None) -> str:
+    """Mask every number in ``text`` that can be a BSN (the safety net under every log line)
+    and, given ``today``, the file name in the path of an incoming extract (the Azure SDK logs
+    request URLs) as :func:`safe_name` shows it."""
+    if today is not None and EXTRACTS_CONTAINER in text:
+        text = _EXTRACT_PATH.sub(
+            lambda m: m.group(1) + safe_name(m.group(2), today), text)
     return mask_bsns(text)
 
 

@@ -9,9 +9,10 @@
   alone (Excel on a Mac).
 * Quotes as Excel and Python's ``csv`` read them: a quote inside an unquoted field is a literal
   character; a quoted field may span lines. A quote that opens a field and would swallow whole
-  records (a continuation line that is itself a complete record, or no closing quote at all)
-  raises :class:`QuoteSwallowsRows` so the caller reports that line and reads the swallowed
-  lines again as records of their own: a person is never silently lost.
+  records (a continuation line with the delimiters of a complete record, a closing quote with
+  more text behind it, or no closing quote at all) raises :class:`QuoteSwallowsRows`, so the
+  caller reports that line and reads the swallowed lines again as records of their own: a
+  person is never silently lost.
 * Work stays bounded: bytes flow through in chunks; a line longer than ``max_line_bytes`` or a
   file over ``max_bytes`` stops the read at once (nothing more is read after a fatal error).
 * The SHA-256 of the bytes read is computed on the way (idempotency, audit): of the whole file
@@ -27,7 +28,7 @@ import hashlib
 import io
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 DELIMITERS = (";", ",", "\t")
@@ -262,6 +263,10 @@ class ExtractReader:
         self._text: io.TextIOWrapper | None = None
         self.header: list[str] | None = None
         self.width = 0
+        # Set by the caller once the columns are known: whether a line starts as a record does
+        # (its BSN cell holds a BSN-shaped number). A continuation line that does is no
+        # continuation: the quote before it was a stray one.
+        self.starts_record: Callable[[list[str]], bool] | None = None
         self.line_num = 0
         self._opening = self._closing = None
 
@@ -306,14 +311,19 @@ class ExtractReader:
             pass
         return last is not None and not last.group(1)
 
-    def _continues_open(self, text: str) -> bool:
-        """Whether a quoted field still open before ``text`` is open after it."""
+    def _continuation(self, text: str) -> str | None:
+        """How a quoted field still open before ``text`` fares on it: "open" (it goes on),
+        "closed" (the record ends well), or None when its closing quote is followed by
+        anything but a delimiter or the line end: then the quote that opened it was no field
+        quote but a stray one (``"t Hart``), and this line's quote was meant for its own field."""
         m = self._closing.match(text)
         if m is None:
-            return True
+            return "open"
         rest = text[m.end():]
+        if rest[:1] not in ("", self.stats.delimiter, "\r", "\n"):
+            return None
         after = rest.find(self.stats.delimiter)
-        return after >= 0 and self._open_at_end(rest[after + 1:])
+        return "open" if after >= 0 and self._open_at_end(rest[after + 1:]) else "closed"
 
     def _fields(self, record: str) -> list[str]:
         try:
@@ -322,11 +332,13 @@ class ExtractReader:
             raise UnreadableExtract(f"CSV-opmaak niet te lezen rond regel {self.line_num}") from None
 
     def _is_record(self, line: str) -> bool:
-        """Whether ``line`` on its own would be a complete record (the header's width)."""
-        try:
-            return len(next(csv.reader([line], delimiter=self.stats.delimiter), [])) >= self.width
-        except csv.Error:
-            return False
+        """Whether ``line`` could be a complete record by itself: as many delimiters as the
+        header, counted with every quote taken as a literal (a legitimate continuation holds
+        only the rest of its record, so it has fewer)."""
+        if line.count(self.stats.delimiter) + 1 >= self.width:
+            return True
+        return self.starts_record is not None and self.starts_record(
+            line.split(self.stats.delimiter))
 
     def split(self, line: str, following: Iterator[str] | None = None) -> list[str]:
         """Fields of the record starting with ``line``.
@@ -334,8 +346,9 @@ class ExtractReader:
         Lines without a quote (nearly all of them) are split with ``str.split``: several times
         faster than the csv module. Quoted records go through ``csv``; a quoted field that spans
         lines takes its continuation from ``following`` (lines already read), then the stream.
-        A continuation line that is a complete record by itself, the end of the file or a field
-        over the size limit before the closing quote raise :class:`QuoteSwallowsRows`.
+        A continuation line that could be a complete record by itself, a closing quote followed
+        by more text (``"t Hart`` on the next line), the end of the file or a field over the size
+        limit before the closing quote raise :class:`QuoteSwallowsRows`.
         """
         if '"' not in line:
             return line.rstrip("\r\n").split(self.stats.delimiter)
@@ -350,11 +363,13 @@ class ExtractReader:
             if more:
                 parts.append(more)
                 size += len(more)
-            if not more or size > _FIELD_LIMIT or (self.width > 1 and self._is_record(more)):
+            state = self._continuation(more) if more else None
+            if (state is None or size > _FIELD_LIMIT
+                    or (self.width > 1 and self._is_record(more))):
                 self.line_num = opened
                 raise QuoteSwallowsRows(opened, line, parts[1:])
             self.line_num += 1
-            if not self._continues_open(more):
+            if state == "closed":
                 return self._fields("".join(parts))
 
     def finish(self) -> ReadStats:

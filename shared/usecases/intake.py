@@ -18,6 +18,7 @@ from shared.adapters.blobs import BlobStore, ConcurrentUpdate
 from shared.adapters.outcomes import OutcomeStore
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
+from shared.domain import privacy
 from shared.domain.issues import CODES, Code, Issue
 from shared.domain.privacy import safe_name
 from shared.domain.report import report_csv, report_json
@@ -32,7 +33,7 @@ from shared.log import get_logger, log_context
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient
 
-EXTRACTS_CONTAINER = "extracts"  # fixed: the blob trigger's path names it
+EXTRACTS_CONTAINER = privacy.EXTRACTS_CONTAINER  # fixed: the blob trigger's path names it
 SNAPSHOT_NAME = "current.csv"
 KIND_EXTRACT = "extract"
 _ATTEMPTS = 3

@@ -90,6 +90,7 @@ def validate_extract(
     return result
 
 
+_BSN_SHAPE = re.compile(r"[0-9]{8,9}")
 _DATA_LIKE = re.compile(r"\d(?:\W?\d){2}|@")  # three digits (in any punctuation), an e-mail
 
 
@@ -131,6 +132,9 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
         detail = _header_names(named) + (f"{', ' if named else ''}{hidden} kolom(men) met een "
                                          "naam die op gegevens lijkt" if hidden else "")
         issues.add(Issue(Code.COLUMN_IGNORED, detail=detail))
+    i_bsn = mapping.index["bsn"]
+    reader.starts_record = lambda cells: (
+        i_bsn < len(cells) and _BSN_SHAPE.fullmatch(cells[i_bsn].strip().strip('"')) is not None)
     has_toelating = "toelatingsdatum" in mapping.index
     if not has_toelating:
         issues.add(Issue(Code.TOELATINGSDATUM_COLUMN_MISSING, field="toelatingsdatum"))

@@ -1,0 +1,126 @@
+"""Property: no person is lost without an error on their own line.
+
+Extracts are generated with rows that are valid or broken in many ways (bad BSN, bad dates,
+stray quotes, quoted fields holding delimiters or line breaks, control characters, blank lines,
+rows of only delimiters, LF, CRLF or CR line endings, odd chunk boundaries). For every row whose
+first line the result does not name in an error-severity issue, the person must be in the
+snapshot (when the row was generated with a valid BSN). A rejected file that names no line loses
+everyone and fails the property too: stray quotes must never cost a file or a person.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.domain.issues import CODES, Severity
+from shared.domain.validation import Rules, validate_extract
+from tests.corpus import BsnPool, invalid_checksum, quoted
+
+TODAY = date(2026, 11, 28)
+COLUMNS = ("BSN", "Achternaam", "Geboortedatum", "Startdatum traject", "Datum toelating", "Einddatum",
+           "Dossiernummer")
+_POOL = BsnPool(seed=99)
+BSNS = [_POOL.take() for _ in range(40)]
+ZERO_BSNS = [_POOL.take(leading_zero=True) for _ in range(40)]
+CONTROLS = ("\x00", "\x07", "\x1b", "\x1b[2J\x1b[31m", "\x7f", "\x85", "\x9b", "\u200b", "\u202e",
+            "\ufeff", "\x0b", "\x0c", "\x1c", "\u2028")
+MAX_ROWS = 18
+
+
+@dataclass
+class Row:
+    text: str  # as written, without the line ending (may hold line breaks inside quotes)
+    bsn: str | None  # the person's BSN when the row was generated with a valid one
+    clean: bool  # valid in every rule and without a quote character
+
+
+@st.composite
+def rows(draw, index: int, delimiter: str, newline: str) -> Row:
+    person = BSNS[index]
+    bsn_kind = draw(st.sampled_from(["valid", "valid", "valid", "nbsp", "eight", "checksum", "short",
+                                     "letters", "empty"]))
+    bsn, cell = {
+        "valid": (person, person),
+        "nbsp": (person, f"\u00a0{person} "),
+        "eight": ("0" + ZERO_BSNS[index][1:], ZERO_BSNS[index][1:]),
+        "checksum": (None, invalid_checksum(person)),
+        "short": (None, person[:7]),
+        "letters": (None, person[:5] + "ab12"),
+        "empty": (None, ""),
+    }[bsn_kind]
+    name_kind = draw(st.sampled_from(["plain", "plain", "literal_quote", "stray_open", "quoted_delimiter",
+                                      "quoted_break", "control", "digits", "formula"]))
+    name = {
+        "plain": "Zwartkop",
+        "literal_quote": 'O"Neill',
+        "stray_open": '"t Hart',
+        "quoted_delimiter": quoted(f"Zwartkop{delimiter} Piet"),
+        "quoted_break": quoted(f"Zwart{newline}kop"),
+        "control": "Zwart" + draw(st.sampled_from(CONTROLS)) + "kop",
+        "digits": "Zwartkop \u0661\uff12",
+        "formula": draw(st.sampled_from(["=1+1", "-Zwartkop", "@x", "+31"])),
+    }[name_kind]
+    start_kind = draw(st.sampled_from(["ok", "ok", "ok", "iso", "bad", "future", "empty"]))
+    start = {"ok": "01-03-2025", "iso": "2025-03-01", "bad": "31-02-2025", "future": "01-01-2027",
+             "empty": ""}[start_kind]
+    end_kind = draw(st.sampled_from(["none", "none", "later", "before", "open"]))
+    end = {"none": "", "later": "01-03-2026", "before": "01-01-2020", "open": "31-12-9999"}[end_kind]
+    birth_kind = draw(st.sampled_from(["ok", "ok", "bad"]))
+    birth = {"ok": "17-06-1971", "bad": "1971-17-06"}[birth_kind]
+    dossier = draw(st.sampled_from(["D-1", "", '"D-2"', "D" + draw(st.sampled_from(CONTROLS)) + "3"]))
+    text = delimiter.join([cell, name, birth, start, start, end, dossier])
+    clean = (bsn is not None and start_kind in ("ok", "iso") and end_kind != "before"
+             and birth_kind == "ok" and '"' not in text)
+    return Row(text, bsn, clean)
+
+
+@st.composite
+def extracts(draw) -> tuple[bytes, list[tuple[int, Row]], int]:
+    delimiter = draw(st.sampled_from([";", ",", "\t"]))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    lines = [delimiter.join(COLUMNS)]
+    numbered: list[tuple[int, Row]] = []
+    line = 2
+    for index in range(draw(st.integers(min_value=1, max_value=MAX_ROWS))):
+        row = draw(rows(index, delimiter, newline))
+        numbered.append((line, row))
+        lines.append(row.text)
+        line += row.text.count(newline) + 1
+        for _ in range(draw(st.sampled_from([0, 0, 0, 1]))):
+            lines.append(draw(st.sampled_from(["", delimiter * (len(COLUMNS) - 1)])))
+            line += 1
+    text = newline.join(lines) + (newline if draw(st.booleans()) else "")
+    chunk = draw(st.sampled_from([1 << 20, 64, 7]))
+    return text.encode("utf-8"), numbered, chunk
+
+
+def snapshot_bsns(text: str) -> set[str]:
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert not records or records[0][0] == "bsn"
+    return {r[0] for r in records[1:] if r}
+
+
+@settings(derandomize=True, max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(extracts())
+def test_a_person_without_an_error_on_their_line_is_in_the_snapshot(extract):
+    data, numbered, chunk = extract
+    out = io.StringIO()
+    result = validate_extract([data[i:i + chunk] for i in range(0, len(data), chunk)], today=TODAY,
+                              rules=Rules(invalid_threshold=1.0), snapshot_out=out, max_issues=1_000_000)
+    assert "issues_truncated" not in {i.code.value for i in result.issues}
+    errors = {i.row for i in result.issues if CODES[i.code].severity is Severity.ERROR}
+    people = snapshot_bsns(out.getvalue())
+    lost = [line for line, row in numbered if row.bsn and line not in errors and row.bsn not in people]
+    assert not lost, (f"people lost without an error on their line: lines {lost}; decision "
+                      f"{result.decision} ({result.reason}); errors on lines {sorted(errors, key=str)}")
+    if b'"' not in data:
+        # Without any quote, a row valid in every rule has no error at all (no blanket errors).
+        flagged = [line for line, row in numbered if row.clean and line in errors]
+        assert not flagged, f"valid rows with an error: lines {flagged}"
