@@ -18,7 +18,7 @@ import unicodedata
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _SPACES = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\x0b": " ", "\x0c": " ",
                          "\x85": " ", "\u2028": " ", "\u2029": " "})
-_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+_OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a non-ASCII character that is a digit: quick
 
 
 def has_other_digits(value: str) -> bool:

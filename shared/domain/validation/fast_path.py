@@ -23,7 +23,7 @@ from shared.domain.validation.records import DATE_CACHE, MISS, RecordChecker, pa
 # Tests switch the shortcut off to prove that it decides exactly as the per-record path does.
 FAST_PATH = True
 _OPEN_END = date(OPEN_END_YEAR, 1, 1)  # an einddatum from here on means "none" (check() says)
-_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+_OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a non-ASCII character that is a digit: quick
 _POSTCODE_OR_EMPTY = re.compile(r"(?:[1-9][0-9]{3} ?[A-Za-z]{2})?")
 
 
@@ -41,18 +41,6 @@ def normal_postcode(value: str) -> str:
         return value
     m = POSTCODE.fullmatch(value)
     return m.group(1) + m.group(2).upper() if m else ""
-
-
-def _plain_text(delimiter: str) -> Callable[[str], bool]:
-    other_digit = _OTHER_DIGIT.search
-
-    def plain(body: str) -> bool:
-        """Printable (no control or format characters, no NBSP) and only ASCII digits."""
-        if delimiter == "\t":
-            body = body.replace("\t", " ")
-        return body.isprintable() and (body.isascii() or other_digit(body) is None)
-
-    return plain
 
 
 def _hand_over(checker: RecordChecker, text: str, body: str, lines: Iterator[str],
@@ -75,13 +63,8 @@ def _hand_over(checker: RecordChecker, text: str, body: str, lines: Iterator[str
 
 
 def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) -> None:
-    """The pass over all records of ``checker.reader``, counted into ``checker``.
-
-    A record that is plainly clean (the common case) is handled inline here with a few
-    cheap tests; anything else, including every record that needs an issue, goes to
-    :meth:`RecordChecker.check`. So ``check`` decides everything that is not plainly fine, and
-    the tests check that the shortcut gives what ``check`` would have given.
-    """
+    """The pass over all records of ``checker.reader``, counted into ``checker``: plainly clean
+    records inline, every other one through :meth:`RecordChecker.check` (module docstring)."""
     reader, state = checker.reader, checker.state
     width, delimiter = checker.width, reader.stats.delimiter
     idx = {f: (i if i < width else width) for f, i in checker.idx.items()}  # width: a ''
@@ -93,18 +76,22 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
     dget, miss = DATE_CACHE.get, MISS
     postcode_ok = _POSTCODE_OR_EMPTY.fullmatch
     phone_known, email_known = checker.phone_ok.cache, checker.email_ok.cache
-    add_own, add_partner = state.add_own, state.add_partner
+    add_partner, own = state.add_partner, state.own
+    # The bitmaps themselves, for one look-up per row (see people.BsnSet); a duplicate, or a
+    # person already named as a partner, goes to check().
+    own_bits = own.allocate()
+    partner_bits = state.partners.allocate() if i_partner < width else b""
     # White space at either end of a field: let check() strip and judge it.
     ws1, ws2 = delimiter + " ", " " + delimiter
     ws3 = "\t" if delimiter != "\t" else "\xa0"
-    plain = _plain_text(delimiter)
+    other_digit = _OTHER_DIGIT.search
+    isprintable = (str.isprintable if delimiter != "\t"
+                   else lambda text: text.replace("\t", " ").isprintable())
+    open_end = _OPEN_END
     pad = any(i == width for i in idx.values())
-    writerow, iso = checker.writerow, checker.iso
-    parse = checker.parse_date
+    writerow, iso, parse = checker.writerow, checker.iso, checker.parse_date
     total = valid = ineligible = 0
-    ln = reader.line_num
-    readlines = reader.lines.readlines
-    fast_path = FAST_PATH
+    ln, readlines, fast_path = reader.line_num, reader.lines.readlines, FAST_PATH
     while True:
         block = readlines(1 << 16)
         if not block:
@@ -118,7 +105,10 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                 row = body.split(delimiter)
                 clean = (short_lines and len(row) == width and '"' not in body
                          and ws1 not in body and ws2 not in body and ws3 not in body
-                         and body.strip() is body and plain(body))
+                         and body.strip() is body
+                         # printable (no control or format characters, no NBSP), ASCII digits
+                         and isprintable(body)
+                         and (body.isascii() or other_digit(body) is None))
                 if clean:
                     if pad:
                         row.append("")
@@ -138,7 +128,7 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                              + 3 * b[6] + 2 * b[7] - b[8] - 2064) % 11 == 0
                         and start is not None and start <= today
                         and (toel <= today if toel is not None else not row[i_toel])
-                        and (start <= eind < _OPEN_END if eind is not None else not row[i_eind])
+                        and (start <= eind < open_end if eind is not None else not row[i_eind])
                         and (geb <= today if geb is not None else not row[i_geb])
                         and (not partner or (partner != bsn and bsn_fast_ok(partner)))
                         and postcode_ok(row[i_post]) is not None
@@ -147,8 +137,10 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                              or (h.isascii() and h.isdigit() and h[0] != "0" and len(h) < 6))
                         and phone_known.get(row[i_tel]) is True
                         and email_known.get(row[i_mail]) is True
-                        # a duplicate goes to check(), which finds it registered and says so
-                        and add_own(int(bsn))
+                        # new to the own and partner bitmaps (a valid BSN is fixed by its
+                        # first eight digits); else check() finds it registered and says so
+                        and not (seen := own_bits[(i := int(b[:8])) >> 3]) & (m := 1 << (i & 7))
+                        and not (partner_bits and partner_bits[i >> 3] & m)
                     )
                 if not clean:
                     # Keep counts in one place: hand over, let check() count, take them back.
@@ -159,6 +151,7 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                         short_lines = False
                         break
                     continue
+                own_bits[i >> 3] = seen | m  # own.count is made good after the pass
                 total += 1
                 valid += 1
                 # eligibility.is_eligible, inline
@@ -180,4 +173,5 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                 if progress is not None and not total % 50_000:
                     progress(total)
     reader.line_num = ln
+    own.recount()
     checker.total, checker.valid, checker.ineligible = total, valid, ineligible

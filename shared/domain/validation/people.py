@@ -27,12 +27,24 @@ class BsnSet:
         self.bits = b""
         self.count = 0
 
+    def allocate(self) -> bytearray:
+        """The bitmap, made now if it was not yet: bit ``i & 7`` of byte ``i >> 3`` for the BSN
+        whose first eight digits are ``i``."""
+        if not self.bits:
+            self.bits = bytearray(_PREFIXES // 8 + 1)
+        return self.bits
+
+    def recount(self) -> None:
+        """Set :attr:`count` from the bitmap (after bits were set directly, as the fast path
+        does)."""
+        bits, step = self.bits, 1 << 20
+        self.count = sum(int.from_bytes(bits[i:i + step], "little").bit_count()
+                         for i in range(0, len(bits), step))
+
     def add(self, key: int) -> bool:
         """Add ``key``; True when it was not in the set yet."""
         i = key // 10
-        bits = self.bits
-        if not bits:
-            bits = self.bits = bytearray(_PREFIXES // 8 + 1)
+        bits = self.bits or self.allocate()
         bit = 1 << (i & 7)
         old = bits[i >> 3]
         if old & bit:
