@@ -382,3 +382,122 @@ def test_the_merge_gives_the_same_snapshot_however_many_passes_it_takes(monkeypa
     monkeypatch.setattr(merge, "MAX_MERGED_PER_PASS", 1)
     _, many = run(data, snapshot=True, rules=LENIENT)
     assert once == many and len({r[0] for r in once}) == len(once)
+
+
+# -- found by a hostile review: each at its cause ----------------------------------------------------
+@pytest.mark.parametrize("hidden", ["\u200b", "\ufeff", "\x00", "\xad", "\xa0"])
+def test_a_bsn_behind_an_invisible_character_still_starts_a_record(hidden):
+    header = "BSN;Naam;Startdatum;Datum toelating;Einddatum;Dossiernummer"
+    data = (f'{header}\n{B[0]};"t Hart;01-01-2025;01-01-2025\n'
+            f'{hidden}{B[1]};Smit";01-01-2025;01-01-2025\n{B[2]};Jansen;01-01-2025;01-01-2025;;\n')
+    result, records = run(data.encode(), snapshot=True, rules=LENIENT)
+    assert B[1] in people(records) or 3 in errors_by_line(result)
+    assert errors_by_line(result).get(2) == [Code.QUOTE_SWALLOWS_ROWS]
+
+
+def test_quotes_that_reopen_on_every_line_cost_linear_work(monkeypatch):
+    from shared.domain.reader import ExtractReader
+
+    scanned = []
+    original = ExtractReader._continuation
+    monkeypatch.setattr(ExtractReader, "_continuation",
+                        lambda self, text: scanned.append(1) or original(self, text))
+    work = {}
+    for n in (2_000, 8_000):
+        scanned.clear()
+        data = ("BSN;Naam;Startdatum;Datum toelating;Einddatum\n"
+                f"{B[0]};x;01-01-2025;01-01-2025;\n" + 'a";"b\n' * n).encode()
+        result, _ = run(data, rules=LENIENT)
+        assert result.total == n + 1
+        work[n] = len(scanned)
+    assert work[8_000] <= 20 * 8_000 and work[8_000] < 5 * work[2_000]  # linear, not quadratic
+
+
+def test_a_line_with_a_huge_number_of_fields_is_one_row_error_in_bounded_memory():
+    import tracemalloc
+
+    header = "BSN;Startdatum;Datum toelating"
+    wide = B[1] + ";ab" * 300_000
+    data = csv_bytes(f"{B[0]};01-02-2025;01-02-2025", wide, f"{B[2]};01-02-2025;01-02-2025",
+                     header=header)
+    tracemalloc.start()
+    try:
+        result, records = run(data, snapshot=True, rules=LENIENT)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert set(errors_by_line(result)) == {3} and Code.COLUMN_COUNT in errors_by_line(result)[3]
+    assert "300001 velden" in next(i.message for i in result.issues if i.code is Code.COLUMN_COUNT)
+    assert people(records) == {B[0], B[2]}
+    # Two BSN bitmaps (own rows, invalid rows: 12.5 MB each, fixed) and the text; no list of
+    # 300,000 strings (~20 MB each time the line is split).
+    assert peak < 2 * 12_500_001 + 3 * len(data) + (4 << 20), peak
+
+
+def test_trailing_empty_fields_beyond_the_cap_are_still_no_error():
+    line = f"{B[0]};01-02-2025;01-02-2025" + ";" * 5_000
+    result, _ = run(csv_bytes(line, header="BSN;Startdatum;Datum toelating"))
+    assert result.accepted and not errors_by_line(result)
+
+
+def test_utf16_lines_are_bounded_as_text_not_as_bytes():
+    text = "BSN;Startdatum\r\n" + B[0] + ";" + "\u0a0a" * 700_000  # a newline byte in each unit
+    source = [text.encode("utf-16")[i:i + 65536] for i in range(0, len(text) * 2 + 2, 65536)]
+    result, _ = run(b"".join(source), tiny_chunks=False)
+    assert result.reason is Code.UNREADABLE and "langer dan" in result.issues[-1].message
+
+
+def test_utf16_without_a_bom_is_read_even_with_letters_that_hold_a_zero_byte():
+    text = f"BSN;Achternaam;Startdatum\r\n{B[0]};JansĀn;01-01-2025\r\n{B[1]};Ő\u3000x;01-01-2025\r\n"
+    for encoding in ("utf-16-le", "utf-16-be"):
+        result, records = run(text.encode(encoding), snapshot=True)
+        assert result.accepted and {r[3] for r in records} == {"JansĀn", "Ő\u3000x"}, encoding
+
+
+def test_a_duplicate_column_name_is_shown_masked_printable_and_bounded():
+    arabic = B[3].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    header = "BSN;Startdatum;" + ";".join([f"BSN\x9b\u202e {arabic}"] * 40)
+    result, _ = run(csv_bytes(f"{B[0]};01-02-2025", header=header))
+    detail = next(i.message for i in result.issues if i.code is Code.DUPLICATE_COLUMN)
+    assert result.reason is Code.DUPLICATE_COLUMN and detail.isprintable()
+    assert "*****" + B[3][-4:] in detail and arabic not in detail and len(detail) < 600
+
+
+def test_carried_records_follow_todays_rules_and_come_once():
+    from shared.domain.snapshot import SNAPSHOT_FIELDS
+
+    _, current = run(csv_bytes(*rows(10), header=HEADER), snapshot=True)
+    damaged = list(current[0])
+    damaged[SNAPSHOT_FIELDS.index("achternaam")] = "Jan\x1b[2Jsen\u202e١"
+    damaged[SNAPSHOT_FIELDS.index("einddatum")] = "9999-12-31"
+    lines = rows(10)
+    lines[0] = lines[0].replace("01-02-2025;01-02-2025", "99-99-2025;01-02-2025")
+    result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True, rules=LENIENT,
+                          current=[damaged, *current[1:], damaged])
+    assert result.carried_over == 1 and result.people == 10 and result.current_people == 10
+    carried = [r for r in records if r[0] == B[0]]
+    assert len(carried) == 1
+    assert carried[0][3] == "Jansen1" and carried[0][SNAPSHOT_FIELDS.index("einddatum")] == ""
+
+
+@pytest.mark.parametrize("email", ["١٢@x.nl", "a²@x.nl", "a@x１.nl"])
+def test_an_email_with_other_digits_is_left_out(email):
+    header = HEADER + ";E-mail"
+    result, records = run(csv_bytes(f"{B[0]};01-02-2025;01-02-2025;Naam;D;{email}",
+                                    header=header), snapshot=True)
+    assert result.accepted and records[0][15] == ""
+    assert [i.code for i in result.issues] == [Code.EMAIL_FORMAT]
+
+
+def test_other_digits_of_every_kind_become_0_to_9_in_free_text():
+    result, records = run(csv_bytes(f"{B[0]};01-02-2025;01-02-2025;Naam;D²①١２",
+                                    header=HEADER), snapshot=True)
+    assert records[0][12] == "D2112" and [i.code for i in result.issues] == [Code.NON_ASCII_DIGITS]
+
+
+def test_a_quoted_field_over_the_csv_limit_is_a_row_error_not_an_unreadable_file():
+    lines = rows(3)
+    lines[1] = f'{B[1]};01-02-2025;01-02-2025;"{"x" * 70_000}";D1'
+    result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True, rules=LENIENT)
+    assert result.accepted and errors_by_line(result) == {3: [Code.VALUE_TOO_LONG]}
+    assert people(records) == {B[0], B[2]}

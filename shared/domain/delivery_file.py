@@ -16,12 +16,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from shared.domain.dates import OPEN_END_YEAR
 from shared.domain.eligibility import is_eligible
 from shared.domain.profile import DATE_SOURCES, Profile
 from shared.domain.snapshot import SNAPSHOT_FIELDS, new_writer
 from shared.domain.text import clean_text
 
 _INDEX = {name: i for i, name in enumerate(SNAPSHOT_FIELDS)}
+OPEN_END_PREFIX = f"{OPEN_END_YEAR}-"
 
 
 def _transliterate(exc: UnicodeError) -> tuple[str, int]:
@@ -102,7 +104,10 @@ class _Renderer:
             elif source in self.constants:
                 value = self.constants[source]
             elif source in DATE_SOURCES:
-                value = _iso_to_text(record[_INDEX[source]], self.profile.date_format, self.dates)
+                value = record[_INDEX[source]]
+                if value.startswith(OPEN_END_PREFIX):  # "no end date" (snapshots before the rule)
+                    value = ""
+                value = _iso_to_text(value, self.profile.date_format, self.dates)
             else:
                 value = record[_INDEX[source]]
             if spec.max_length:

@@ -34,6 +34,15 @@ from dataclasses import dataclass, field
 DELIMITERS = (";", ",", "\t")
 MAX_LINE_BYTES = 1024 * 1024
 _FIELD_LIMIT = 64 * 1024
+_RESCAN_LINES = 16
+# Fields beyond the header's that a line is split into at most (see plain_fields).
+MAX_EXTRA_FIELDS = 256
+
+
+class FieldList(list):
+    """The fields of a line that had too many to keep: ``total`` is how many it had."""
+
+    total: int = 0
 
 _state = threading.local()
 
@@ -99,6 +108,7 @@ class _ChunkStream(io.RawIOBase):
         self._since_newline = 0
         self._max_line = max_line_bytes
         self._max_bytes = max_bytes
+        self._decoder: codecs.IncrementalDecoder | None = None
 
     def readable(self) -> bool:
         return True
@@ -113,16 +123,35 @@ class _ChunkStream(io.RawIOBase):
             stats._hash.update(chunk)
             if self._max_bytes is not None and stats.bytes_read > self._max_bytes:
                 raise TooLarge(f"meer dan {self._max_bytes} bytes")
-            last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))  # CR alone: Excel on a Mac
-            self._since_newline = (
-                self._since_newline + len(chunk) if last < 0 else len(chunk) - last - 1
-            )
-            if self._since_newline > self._max_line:
-                raise UnreadableExtract(
-                    f"een regel is langer dan {self._max_line} bytes (geen tekstbestand?)"
-                )
+            if self._decoder is not None:
+                chunk = self._decoder.decode(chunk).encode("utf-8")
+            self._check_line(chunk)
             return chunk
+        if self._decoder is not None:  # the end: what the decoder still holds (or its error)
+            tail, self._decoder = self._decoder.decode(b"", True).encode("utf-8"), None
+            self._check_line(tail)
+            return tail
         return b""
+
+    def _check_line(self, chunk: bytes) -> None:
+        last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))  # CR alone: Excel on a Mac
+        self._since_newline = (
+            self._since_newline + len(chunk) if last < 0 else len(chunk) - last - 1
+        )
+        if self._since_newline > self._max_line:
+            raise UnreadableExtract(
+                f"een regel is langer dan {self._max_line} bytes (geen tekstbestand?)"
+            )
+
+    def transcode(self, encoding: str) -> None:
+        """Hand out UTF-8 from here on: what is pending (the head, not yet consumed) and every
+        later chunk is decoded from ``encoding`` first, so the line bound applies to the text
+        (in UTF-16 a character such as U+0A0A holds a newline byte). Call it before reading."""
+        self._decoder = codecs.getincrementaldecoder(encoding)()
+        pending = self._decoder.decode(bytes(self._pending[self._offset:])).encode("utf-8")
+        self._since_newline = 0
+        self._check_line(pending)
+        self._pending, self._offset = memoryview(pending), 0
 
     def head(self, n: int) -> bytes:
         """The first ``n`` bytes (fewer for a shorter input), without consuming them. Call it
@@ -196,6 +225,12 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 _BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 
 
+def _text_like(text: str) -> bool:
+    """At most one character in twenty is a control or unassigned one (tab, CR, LF apart)."""
+    odd = sum(1 for c in text if not c.isprintable() and c not in "\t\r\n ")
+    return odd <= len(text) // 20
+
+
 def _zip_kind(head: bytes) -> str:
     if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
         return "het is een rekenblad van LibreOffice of OpenOffice (.ods); open het en sla het " \
@@ -226,10 +261,13 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
             return None, "het is een Excel-bestand (XML-werkblad); " + _SAVE_AS_CSV
         return None, "het is een XML-bestand; " + _ASK_EXPORT
     sample = head[:65536]
-    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4 and not sample[0::2].count(0):
-        return "utf-16-le", None
-    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4 and not sample[1::2].count(0):
-        return "utf-16-be", None
+    # UTF-16 without a BOM: Latin text has a zero in every other byte (a few characters, such
+    # as U+0100, put one in the other position too).
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    for encoding, zeros, others in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if (len(sample) >= 4 and zeros > len(sample) * 3 // 20 and others <= zeros // 10
+                and _text_like(sample[:len(sample) & ~1].decode(encoding, "replace"))):
+            return encoding, None
     if sample and len(_BINARY.findall(sample)) > max(8, len(sample) // 20):
         return None, "het bevat binaire gegevens, geen tekst; " + _ASK_EXPORT
     return None, None
@@ -269,6 +307,10 @@ class ExtractReader:
         self.starts_record: Callable[[list[str]], bool] | None = None
         self.line_num = 0
         self._opening = self._closing = None
+        # After a quote problem found more than _RESCAN_LINES lines on, the lines given back are
+        # read again with no continuation: a quote that opens on one of them is reported at
+        # once. So no line is scanned more than _RESCAN_LINES + 1 times (linear work).
+        self._no_continuation_until = 0
 
     def open(self) -> list[str] | None:
         """Read the header row; None when the file holds no non-empty line at all."""
@@ -282,7 +324,8 @@ class ExtractReader:
                 self._buffered, encoding="utf-8-sig", errors="vish_cp1252_fallback", newline="")
         else:
             self.stats.encoding = encoding
-            self._text = io.TextIOWrapper(self._buffered, encoding=encoding, newline="")
+            self._raw.transcode(encoding)  # read as UTF-8 text from here on, line bound intact
+            self._text = io.TextIOWrapper(self._buffered, encoding="utf-8", newline="")
         while True:
             line = self._text.readline()
             if line == "":
@@ -293,7 +336,8 @@ class ExtractReader:
         self.stats.delimiter = detect_delimiter(line)
         self._opening, self._closing = _quote_patterns(self.stats.delimiter)
         # The header never continues on the next line: an unclosed quote ends with the line.
-        self.header = self._fields(line) if '"' in line else self.split(line)
+        self.header = (self._fields(line, strict=True) if '"' in line
+                       else line.rstrip("\r\n").split(self.stats.delimiter))
         self.width = len(self.header)
         return self.header
 
@@ -325,11 +369,33 @@ class ExtractReader:
         after = rest.find(self.stats.delimiter)
         return "open" if after >= 0 and self._open_at_end(rest[after + 1:]) else "closed"
 
-    def _fields(self, record: str) -> list[str]:
+    def plain_fields(self, body: str) -> list[str]:
+        """``body`` split at every delimiter, quotes literal. A line with far more fields than
+        the header (a hostile or broken line) is split into at most ``width + MAX_EXTRA_FIELDS``
+        pieces: the last holds '' when the rest is only delimiters and white space (trailing
+        empty columns are fine), else a marker; ``total`` says how many fields there were."""
+        d = self.stats.delimiter
+        cap = self.width + MAX_EXTRA_FIELDS
+        if body.count(d) < cap:
+            return body.split(d)
+        row = FieldList(body.split(d, cap))
+        row.total = body.count(d) + 1
+        row[-1] = "" if not row[-1].replace(d, "").strip() else "…"
+        return row
+
+    def _fields(self, record: str, *, strict: bool = False) -> list[str]:
+        """A record with quotes, as ``csv`` reads it. A field over the size limit makes a row
+        that fails on its own (``value_too_long``), not an unreadable file (``strict``: the
+        header, which no row can replace)."""
+        if self.width and record.count(self.stats.delimiter) >= self.width + MAX_EXTRA_FIELDS:
+            return self.plain_fields(record.rstrip("\r\n"))
         try:
             return next(csv.reader([record], delimiter=self.stats.delimiter), [])
         except csv.Error:
-            raise UnreadableExtract(f"CSV-opmaak niet te lezen rond regel {self.line_num}") from None
+            if strict:
+                raise UnreadableExtract(
+                    f"CSV-opmaak niet te lezen rond regel {self.line_num}") from None
+            return self.plain_fields(record.rstrip("\r\n"))
 
     def _is_record(self, line: str) -> bool:
         """Whether ``line`` could be a complete record by itself: as many delimiters as the
@@ -351,10 +417,12 @@ class ExtractReader:
         limit before the closing quote raise :class:`QuoteSwallowsRows`.
         """
         if '"' not in line:
-            return line.rstrip("\r\n").split(self.stats.delimiter)
+            return self.plain_fields(line.rstrip("\r\n"))
         if not self._open_at_end(line):
             return self._fields(line)
         opened = self.line_num
+        if opened <= self._no_continuation_until:
+            raise QuoteSwallowsRows(opened, line, [])
         parts, size = [line], len(line)
         while True:
             more = next(following, "") if following is not None else ""
@@ -367,6 +435,8 @@ class ExtractReader:
             if (state is None or size > _FIELD_LIMIT
                     or (self.width > 1 and self._is_record(more))):
                 self.line_num = opened
+                if len(parts) > _RESCAN_LINES:  # a long scan is never repeated over its lines
+                    self._no_continuation_until = opened + len(parts) - 1
                 raise QuoteSwallowsRows(opened, line, parts[1:])
             self.line_num += 1
             if state == "closed":

@@ -18,12 +18,19 @@ import unicodedata
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
 _SPACES = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\x0b": " ", "\x0c": " ",
                          "\x85": " ", "\u2028": " ", "\u2029": " "})
-_OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a non-ASCII character that is a digit: quick
+# A character outside ASCII that is a digit: a decimal digit of any script, or one of the
+# other digits (superscript, subscript, circled: U+00B2 and the like). Only non-ASCII
+# characters reach the look-behind, so the test stays quick on ordinary text.
+OTHER_DIGIT = re.compile(
+    "[^\x00-\x7f](?<=[\\d\u00b2-\u00b3\u00b9\u1369-\u1371\u19da\u2070\u2074-\u2079\u2080-\u2089"
+    "\u2460-\u2468\u2474-\u247c\u2488-\u2490\u24ea\u24f5-\u24fd\u24ff\u2776-\u277e\u2780-\u2788"
+    "\u278a-\u2792\U00010a40-\U00010a43\U00010e60-\U00010e68\U00011052-\U0001105a"
+    "\U0001f100-\U0001f10a])")
 
 
 def has_other_digits(value: str) -> bool:
-    """Whether ``value`` holds a decimal digit outside 0-9 (``١``, ``１``)."""
-    return not value.isascii() and _OTHER_DIGIT.search(value) is not None
+    """Whether ``value`` holds a digit outside 0-9 (``١``, ``１``, ``²``)."""
+    return not value.isascii() and OTHER_DIGIT.search(value) is not None
 
 
 def clean_text(value: str, *, digits: bool) -> tuple[str, bool, bool]:
@@ -39,6 +46,6 @@ def clean_text(value: str, *, digits: bool) -> tuple[str, bool, bool]:
                        or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
         removed, value = text != value, text
     if digits and has_other_digits(value):
-        value = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), value)
+        value = OTHER_DIGIT.sub(lambda m: str(unicodedata.digit(m.group())), value)
         converted = True
     return value, removed, converted

@@ -24,7 +24,8 @@ FREE_TEXT = frozenset({"achternaam", "voorvoegsel", "voorletters", "huisnummerto
 
 class ShapeChecker:
     """``pattern.fullmatch`` with a bounded memo: contact details repeat on most rows.
-    ``cache`` maps a text to whether it has the shape ('' counts as fine: the field is optional)."""
+    ``cache`` maps a text to whether it has the shape ('' counts as fine: the field is optional).
+    A value with digits other than 0-9 (``١``, ``１``, ``²``) never has the shape."""
 
     LIMIT = 10_000
 
@@ -37,13 +38,14 @@ class ShapeChecker:
         if hit is None:
             if len(self.cache) >= self.LIMIT:
                 self.cache = {"": True}
-            hit = self.cache[value] = self.pattern.fullmatch(value) is not None
+            hit = self.cache[value] = (self.pattern.fullmatch(value) is not None
+                                       and not has_other_digits(value))
         return hit
 
 
 def shape_errors(row: list[str], width: int) -> list[tuple[Code, str]]:
     """Errors in the shape of a line: extra non-empty fields, an overlong value."""
-    errors, n = [], len(row)
+    errors, n = [], getattr(row, "total", 0) or len(row)  # reader.FieldList: more than kept
     if n > width and any(c.strip() for c in row[width:]):
         errors.append((Code.COLUMN_COUNT, f"{n} velden, kopregel heeft er {width}"))
     if max(map(len, row)) > MAX_VALUE_LENGTH:

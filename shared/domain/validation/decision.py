@@ -5,10 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.domain.bsn import mask_bsn
+from shared.domain.dates import OPEN_END_YEAR
 from shared.domain.issues import Code, Issue
-from shared.domain.snapshot import BSN_INDEX, ORIGIN_CARRIED, ORIGIN_INDEX
+from shared.domain.snapshot import BSN_INDEX, ORIGIN_CARRIED, ORIGIN_INDEX, SNAPSHOT_FIELDS
+from shared.domain.text import clean_text
 from shared.domain.validation.people import PeopleSeen
 from shared.domain.validation.result import IssueCollector, Rules, ValidationResult
+
+_END_INDEX = SNAPSHOT_FIELDS.index("einddatum")
+
+
+def carried_record(record: list[str]) -> list[str]:
+    """A record kept from the current snapshot, held to today's rules: no control characters or
+    other scripts' digits, an einddatum in 9999 read as none (snapshots from before the rules)."""
+    carried = [value if value.isascii() and value.isprintable()
+               else clean_text(value, digits=True)[0] for value in record]
+    if carried[_END_INDEX].startswith(f"{OPEN_END_YEAR}-"):
+        carried[_END_INDEX] = ""
+    carried[ORIGIN_INDEX] = ORIGIN_CARRIED
+    return carried
 
 
 def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state: PeopleSeen,
@@ -26,18 +41,19 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
         return
     current = removed = 0
     for record in current_snapshot or ():
-        current += 1
         key = int(record[BSN_INDEX])
+        if key in state.carried_keys:
+            continue  # the same person twice in a (damaged) snapshot: carried once
+        current += 1
         if key in state:
             continue
-        invalid_line = state.invalid.get(key)
-        if invalid_line is not None:
+        if key in state.invalid:
+            state.carried_keys.add(key)
             state.carried += 1
             if state.carry is not None:  # spooled after the rows, never held in memory
-                carried = list(record)
-                carried[ORIGIN_INDEX] = ORIGIN_CARRIED
-                state.carry(carried)
-            issues.add(Issue(Code.CARRIED_OVER, invalid_line, "bsn", mask_bsn(record[BSN_INDEX])))
+                state.carry(carried_record(record))
+            issues.add(Issue(Code.CARRIED_OVER, state.invalid_lines.get(key), "bsn",
+                             mask_bsn(record[BSN_INDEX])))
         else:
             removed += 1
     result.current_people, result.removed = current, removed

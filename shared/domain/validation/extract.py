@@ -19,6 +19,7 @@ from shared.domain.dates import parse_dutch_date
 from shared.domain.issues import Code, Issue
 from shared.domain.privacy import shown_value
 from shared.domain.reader import ExtractReader, UnreadableExtract
+from shared.domain.text import clean_text
 from shared.domain.validation.decision import decide
 from shared.domain.validation.fast_path import run_records
 from shared.domain.validation.merge import write_snapshot
@@ -118,8 +119,9 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
                    progress: Callable[[int], None] | None) -> PeopleSeen | None:
     mapping = map_headers(header, rules.column_aliases)
     for canonical, names in mapping.duplicates:
-        issues.reject(Code.DUPLICATE_COLUMN, field=canonical,
-                      detail=" en ".join(f"'{n[:40]}'" for n in names))
+        shown = [f"'{shown_value(n, 40)}'" for n in names[:5]]
+        more = f" (en nog {len(names) - 5})" if len(names) > 5 else ""
+        issues.reject(Code.DUPLICATE_COLUMN, field=canonical, detail=" en ".join(shown) + more)
     for missing in mapping.missing(REQUIRED_FIELDS):
         issues.reject(Code.MISSING_COLUMN, field=missing,
                       detail=f"kolom '{missing}' niet gevonden; {_safe_headers(header)}")
@@ -133,8 +135,9 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
                                          "naam die op gegevens lijkt" if hidden else "")
         issues.add(Issue(Code.COLUMN_IGNORED, detail=detail))
     i_bsn = mapping.index["bsn"]
-    reader.starts_record = lambda cells: (
-        i_bsn < len(cells) and _BSN_SHAPE.fullmatch(cells[i_bsn].strip().strip('"')) is not None)
+    reader.starts_record = lambda cells: (  # as check() will read the cell: cleaned, stripped
+        i_bsn < len(cells) and _BSN_SHAPE.fullmatch(
+            clean_text(cells[i_bsn], digits=False)[0].strip().strip('"').strip()) is not None)
     has_toelating = "toelatingsdatum" in mapping.index
     if not has_toelating:
         issues.add(Issue(Code.TOELATINGSDATUM_COLUMN_MISSING, field="toelatingsdatum"))

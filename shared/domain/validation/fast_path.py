@@ -17,13 +17,13 @@ from datetime import date
 from shared.domain.dates import OPEN_END_YEAR
 from shared.domain.reader import QuoteSwallowsRows
 from shared.domain.snapshot import ORIGIN_ROW
+from shared.domain.text import OTHER_DIGIT
 from shared.domain.validation.cells import MAX_VALUE_LENGTH, POSTCODE
 from shared.domain.validation.records import DATE_CACHE, MISS, RecordChecker, partner_record
 
 # Tests switch the shortcut off to prove that it decides exactly as the per-record path does.
 FAST_PATH = True
 _OPEN_END = date(OPEN_END_YEAR, 1, 1)  # an einddatum from here on means "none" (check() says)
-_OTHER_DIGIT = re.compile(r"[^\x00-\x7f](?<=\d)")  # a non-ASCII character that is a digit: quick
 _POSTCODE_OR_EMPTY = re.compile(r"(?:[1-9][0-9]{3} ?[A-Za-z]{2})?")
 
 
@@ -50,7 +50,7 @@ def _hand_over(checker: RecordChecker, text: str, body: str, lines: Iterator[str
     (after the quote's line is reported)."""
     reader = checker.reader
     if '"' not in text:
-        checker.check(body.split(reader.stats.delimiter), ln)
+        checker.check(reader.plain_fields(body), ln)
         return ln, None
     reader.line_num = ln
     try:
@@ -84,7 +84,7 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
     # White space at either end of a field: let check() strip and judge it.
     ws1, ws2 = delimiter + " ", " " + delimiter
     ws3 = "\t" if delimiter != "\t" else "\xa0"
-    other_digit = _OTHER_DIGIT.search
+    other_digit = OTHER_DIGIT.search
     isprintable = (str.isprintable if delimiter != "\t"
                    else lambda text: text.replace("\t", " ").isprintable())
     open_end = _OPEN_END
@@ -102,7 +102,7 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
             for text in lines:
                 ln += 1
                 body = text.rstrip("\r\n")
-                row = body.split(delimiter)
+                row = body.split(delimiter, width)  # bounded: a line with more fields is no fast one
                 clean = (short_lines and len(row) == width and '"' not in body
                          and ws1 not in body and ws2 not in body and ws3 not in body
                          and body.strip() is body

@@ -16,6 +16,8 @@ _PREFIXES = 10**8
 # The merge in ``merge.write_snapshot`` works through merged people bucket by bucket.
 BUCKET_SHIFT = 17  # 2**17 prefixes per bucket: a bucket never holds more merged people
 BUCKETS = (_PREFIXES >> BUCKET_SHIFT) + 1
+# Lines of invalid rows kept to point a carried-over record at its row (beyond: no line).
+MAX_INVALID_LINES = 50_000
 
 
 class BsnSet:
@@ -69,7 +71,9 @@ class PeopleSeen:
     partners: BsnSet = field(default_factory=BsnSet)  # people registered as a client's partner
     merged: BsnSet = field(default_factory=BsnSet)  # people with more than one spooled record
     merged_per_bucket: array = field(default_factory=lambda: array("I", bytes(4 * BUCKETS)))
-    invalid: dict[int, int] = field(default_factory=dict)  # BSN of an invalid row -> its line
+    invalid: BsnSet = field(default_factory=BsnSet)  # people on an invalid row (carry-over)
+    invalid_lines: dict[int, int] = field(default_factory=dict)  # their line, for the first ones
+    carried_keys: BsnSet = field(default_factory=BsnSet)  # who was carried over already
     carried: int = 0  # records kept from the current snapshot (people whose row is invalid)
     carry: Callable[[list[str]], object] | None = None  # where carried records are spooled
     partner_only: int = 0
@@ -80,6 +84,12 @@ class PeopleSeen:
     @property
     def people(self) -> int:
         return self.own.count + self.partner_only
+
+    def add_invalid(self, key: int, line: int) -> None:
+        """A valid BSN on an invalid row: that person keeps an earlier record, if any. The line
+        is kept for the first :data:`MAX_INVALID_LINES` (memory stays bounded)."""
+        if self.invalid.add(key) and len(self.invalid_lines) < MAX_INVALID_LINES:
+            self.invalid_lines[key] = line
 
     def _merge(self, key: int) -> None:
         if self.merged.add(key):

@@ -40,10 +40,6 @@ _MISSING = 1 << 30  # column index for a field the extract does not have
 MISS = object()  # "not in the date cache"
 
 
-# Carry-over needs the BSNs of invalid rows; beyond this many the extract is rejected for
-# too many invalid rows anyway (unless it has millions of rows), so memory stays bounded.
-MAX_TRACKED_INVALID = 200_000
-
 
 class RecordChecker:
     """Every rule for one record, and what the pass over the records accumulates.
@@ -145,7 +141,7 @@ class RecordChecker:
         invalid row. Its person, read with the quote as a literal character, can still be
         carried over from the current snapshot."""
         self.total += 1
-        row = text.rstrip("\r\n").split(self.reader.stats.delimiter)
+        row = self.reader.plain_fields(text.rstrip("\r\n"))
         n = len(row)
         bsn = row[self.idx["bsn"]].strip() if self.idx["bsn"] < n else ""
         i_doss = self.idx["dossiernummer"]
@@ -156,8 +152,8 @@ class RecordChecker:
             self._track_invalid(bsn, ln)
 
     def _track_invalid(self, bsn: str, ln: int) -> None:
-        if bsn and len(self.state.invalid) < MAX_TRACKED_INVALID:
-            self.state.invalid.setdefault(int(bsn), ln)
+        if bsn:
+            self.state.add_invalid(int(bsn), ln)
 
     def _identities(self, bsn: str, partner: str, ln: int,
                     dref: str | None) -> tuple[str, str, int]:
