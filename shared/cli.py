@@ -81,7 +81,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from shared.clock import local_today
     from shared.domain.reader import iter_file_chunks
     from shared.domain.report import DECISION_NL, reason_message, report_csv
-    from shared.domain.snapshot import SnapshotFormatError, iter_snapshot_rows
+    from shared.domain.snapshot import SnapshotFormatError, iter_snapshot_bytes
     from shared.domain.validation import Rules, validate_extract
 
     settings = get_settings()
@@ -91,15 +91,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         with open(args.file, "rb") as fh:
             try:
-                snapshot_file = (open(args.snapshot, encoding="utf-8-sig", newline="")  # noqa: SIM115
-                                 if args.snapshot else None)
+                # Bytes through the bounded reader: a file without line ends stops at the
+                # line bound instead of being held whole as one line.
+                snapshot_file = open(args.snapshot, "rb") if args.snapshot else None  # noqa: SIM115
             except OSError as exc:
                 raise _cannot_read(exc, "snapshot") from None
             try:
                 result = validate_extract(
                     iter_file_chunks(fh), today=today,
                     reference_date=args.date or today, rules=Rules.of(organisation),
-                    current_snapshot=iter_snapshot_rows(snapshot_file) if snapshot_file else None,
+                    current_snapshot=(iter_snapshot_bytes(iter_file_chunks(snapshot_file))
+                                      if snapshot_file else None),
                     max_bytes=settings.max_extract_bytes, max_issues=settings.max_report_issues,
                     progress=progress,
                 )
@@ -187,7 +189,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     from shared.domain.delivery_file import build_delivery_file
     from shared.domain.profile import profile_for
-    from shared.domain.snapshot import SNAPSHOT_FIELDS, SnapshotFormatError, iter_snapshot_rows
+    from shared.domain.reader import iter_file_chunks
+    from shared.domain.snapshot import SNAPSHOT_FIELDS, SnapshotFormatError, iter_snapshot_bytes
 
     settings = get_settings()
     organisation = _organisation(load_organisations(settings), args.org)
@@ -211,17 +214,18 @@ def cmd_build(args: argparse.Namespace) -> int:
         previous = None
         if args.previous:
             try:
-                with open(args.previous, encoding="utf-8-sig", newline="") as fh:
-                    previous = list(iter_snapshot_rows(fh))
+                with open(args.previous, "rb") as fh:
+                    previous = list(iter_snapshot_bytes(iter_file_chunks(fh)))
             except OSError as exc:
                 raise _cannot_read(exc, "vorige levering (--previous)") from None
             except SnapshotFormatError as exc:
                 raise UsageError(f"{exc}; {args.previous} is niet te gebruiken als vorige "
                                  "levering (--previous)") from None
         try:
-            with open(snapshot_path, encoding="utf-8-sig", newline="") as fh:
-                built = build_delivery_file(iter_snapshot_rows(fh), organisation, args.date, profile,
-                                            previous=previous, sequence=args.sequence)
+            with open(snapshot_path, "rb") as fh:
+                built = build_delivery_file(iter_snapshot_bytes(iter_file_chunks(fh)), organisation,
+                                            args.date, profile, previous=previous,
+                                            sequence=args.sequence)
         except OSError as exc:
             raise _cannot_read(exc, "snapshot") from None
         except SnapshotFormatError as exc:

@@ -1,8 +1,9 @@
 """Logging that cannot leak a BSN: redaction happens where every log record is made.
 
 * Importing this module installs a log-record factory (``logging.setLogRecordFactory``) that
-  renders each record's message, masks anything that looks like a BSN (8 or 9 digits standing
-  alone) to ``*****6789`` (``shared.domain.privacy.redact``), masks the file name in the path
+  renders each record's message, masks every number that can be a BSN (nine digits passing
+  the 11-proef in any punctuation, or eight plain ones passing with a leading zero) to
+  ``*****6789`` (``shared.domain.privacy.redact``), masks the file name in the path
   of an incoming extract (the Azure SDK logs request URLs; organisations sometimes name a file
   after a client), and pre-renders exception text through the same masks. It applies to every
   logger, ours and the Azure SDK's alike, so no call site can forget it.

@@ -292,17 +292,138 @@ def test_build_from_a_malformed_snapshot_exits_2_without_echoing_data(tmp_path, 
     assert not (tmp_path / "o.csv").exists()
 
 
-def test_build_from_a_snapshot_with_a_bad_date_exits_2_without_echoing_it(tmp_path, capsys):
+@pytest.mark.parametrize("value", ["31-13-GEHEIM", "garbage", "2024-02-30"])
+def test_build_from_a_snapshot_with_a_bad_date_exits_2_without_echoing_it(tmp_path, capsys, value):
     from shared.domain.snapshot import SNAPSHOT_FIELDS
 
     b = bsns(2)
     snapshot = tmp_path / "current.csv"
     snapshot.write_text(";".join(SNAPSHOT_FIELDS) + "\n" + snapshot_line(b[0])
-                        + snapshot_line(b[1]).replace("2024-02-01", "31-13-GEHEIM"))
+                        + snapshot_line(b[1]).replace("2024-02-01", value))
     assert main(["build", str(snapshot), "--date", "2026-11-28", "--out", str(tmp_path / "o.csv")]) == 2
-    err = capsys.readouterr().err
-    assert "ongeldige waarde" in err and "GEHEIM" not in err and b[1] not in err
+    err = assert_clean_usage_error(capsys, [value, b[1]])
+    assert "regel 3: startdatum is geen geldige datum (JJJJ-MM-DD)" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_validate_with_a_snapshot_with_a_bad_date_exits_2_without_echoing_it(tmp_path, capsys):
+    from shared.domain.snapshot import SNAPSHOT_FIELDS
+
+    b = bsns(3)
+    snapshot = tmp_path / "current.csv"
+    snapshot.write_text(";".join(SNAPSHOT_FIELDS) + "\n" + snapshot_line(b[0])
+                        + snapshot_line(b[1]).replace(";2;row", "garbage;2;row"))
+    assert main(["validate", str(good_extract(tmp_path, b)), "--snapshot", str(snapshot)]) == 2
+    err = assert_clean_usage_error(capsys, ["garbage", b[1]])
+    assert "regel 3: eligible_from is geen geldige datum" in err
+
+
+# -- an empty snapshot is no snapshot: "nobody" would disable the mass-drop guard ------------------
+EMPTY = {"empty": b"", "bom_only": b"\xef\xbb\xbf"}
+
+
+@pytest.mark.parametrize("kind", EMPTY)
+def test_validate_with_an_empty_snapshot_exits_2(tmp_path, capsys, kind):
+    snapshot = tmp_path / "current.csv"
+    snapshot.write_bytes(EMPTY[kind])
+    extract = good_extract(tmp_path, bsns(3))
+    assert main(["validate", str(extract), "--snapshot", str(snapshot)]) == 2
+    err = assert_clean_usage_error(capsys, [])
+    assert "snapshot is leeg: geen kopregel" in err
+    assert main(["validate", str(extract)]) == 0  # the extract itself is fine
+
+
+@pytest.mark.parametrize("kind", EMPTY)
+def test_build_with_an_empty_previous_manifest_exits_2(tmp_path, capsys, kind):
+    previous = tmp_path / "previous.csv"
+    previous.write_bytes(EMPTY[kind])
+    assert main(["build", str(good_extract(tmp_path, bsns(3))), "--date", "2026-11-28",
+                 "--out", str(tmp_path / "o.csv"), "--previous", str(previous)]) == 2
+    err = assert_clean_usage_error(capsys, [])
+    assert "snapshot is leeg: geen kopregel" in err and "--previous" in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_snapshot_saved_with_a_bom_is_still_read(tmp_path, capsys):
+    from shared.domain.snapshot import SNAPSHOT_FIELDS
+
+    b = bsns(10)
+    snapshot = tmp_path / "current.csv"
+    snapshot.write_bytes(b"\xef\xbb\xbf" + (";".join(SNAPSHOT_FIELDS) + "\n"
+                                              + "".join(snapshot_line(x) for x in b)).encode())
+    # validate: the guard sees all ten people (five dropped: held)
+    assert main(["validate", str(good_extract(tmp_path, b[:5])), "--snapshot", str(snapshot),
+                 "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["reason"] == "mass_drop_held"
+    # build from it, and with it as the previous manifest
+    assert main(["build", str(snapshot), "--date", "2026-11-28", "--out", str(tmp_path / "o.csv"),
+                 "--previous", str(snapshot), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["people"] == 10
+
+
+# -- a snapshot without line ends is read bounded, never held whole ------------------------------
+def endless_line(tmp_path, megabytes: int, *, header: bool = False) -> Path:
+    from shared.domain.snapshot import SNAPSHOT_FIELDS
+
+    path = tmp_path / f"endless-{megabytes}.csv"
+    with open(path, "wb") as fh:
+        if header:
+            fh.write((";".join(SNAPSHOT_FIELDS) + "\n").encode())
+        block = b"9" * (1 << 20)
+        for _ in range(megabytes):
+            fh.write(block)
+    return path
+
+
+ENDLESS = "snapshot onleesbaar: een regel is langer dan"
+
+
+def test_validate_with_a_snapshot_without_line_ends_stops_at_the_line_bound(tmp_path, capsys):
+    import time
+
+    snapshot = endless_line(tmp_path, 3)
+    extract = good_extract(tmp_path, bsns(3))
+    started = time.monotonic()
+    assert main(["validate", str(extract), "--snapshot", str(snapshot)]) == 2
+    assert time.monotonic() - started < 5
+    err = assert_clean_usage_error(capsys, ["999999999"])
+    assert ENDLESS in err
+
+
+def test_build_with_a_snapshot_without_line_ends_stops_at_the_line_bound(tmp_path, capsys):
+    snapshot = endless_line(tmp_path, 3, header=True)  # a snapshot by its header: read as one
+    out = tmp_path / "o.csv"
+    assert main(["build", str(snapshot), "--date", "2026-11-28", "--out", str(out)]) == 2
+    assert ENDLESS in assert_clean_usage_error(capsys, ["999999999"])
+    extract = good_extract(tmp_path, bsns(3))
+    assert main(["build", str(extract), "--date", "2026-11-28", "--out", str(out),
+                 "--previous", str(endless_line(tmp_path, 3))]) == 2
+    err = assert_clean_usage_error(capsys, ["999999999"])
+    assert ENDLESS in err and "--previous" in err
+    assert not out.exists()
+
+
+PEAK_RSS = """
+import re, sys
+from shared.cli import main
+code = main(sys.argv[1:])
+status = open("/proc/self/status").read()
+print(code, int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 1024)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
+@pytest.mark.parametrize("megabytes", [3, 50])  # 50 MB peaked at 147 MB read as text
+def test_a_snapshot_without_line_ends_keeps_peak_memory_low(tmp_path, megabytes):
+    snapshot = endless_line(tmp_path, megabytes)
+    extract = good_extract(tmp_path, bsns(3))
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, "validate", str(extract),
+                           "--snapshot", str(snapshot)],
+                          capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    code, peak_mb = map(int, done.stdout.split())
+    assert code == 2 and ENDLESS in done.stderr, done.stderr
+    assert peak_mb < 80, f"peak RSS {peak_mb} MB"
 
 
 def test_build_takes_binary_input_as_an_extract_and_rejects_it(tmp_path, capsys):

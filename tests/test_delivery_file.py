@@ -85,6 +85,13 @@ def test_eight_bit_profiles_transliterate_and_unquoted_profiles_never_break_the_
     assert built.content.decode("windows-1252").split("\r\n")[0] == f"A|TST-1|{B[0]}|Y?lmaz Sahin x"
 
 
+@pytest.mark.parametrize("profile", ["vish-minimaal", "voorbeeld-mutaties"])
+def test_a_person_twice_in_a_damaged_snapshot_is_delivered_once(profile):
+    built = build_delivery_file([record(B[0]), record(B[1]), record(B[0], dossier="D2")], ORG, ON,
+                                shipped_profile(profile))
+    assert built.records == built.people == 2
+
+
 def test_control_characters_and_other_scripts_digits_never_reach_sng():
     # A snapshot written before the intake cleaned these (the intake never lets them in now).
     built = build_delivery_file([record(B[0], dossier="SHV-\x00nul3\x1b[2J١٢\u200b")], ORG, ON,

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.domain.bsn import is_valid_bsn
 from shared.domain.privacy import mask_bsns, printable, redact, safe_name, shown_value
 from tests.helpers import bsns, invalid_checksum
 
@@ -28,6 +29,31 @@ def test_a_bsn_is_masked_in_any_punctuation(layout):
     assert bsn not in digits and bsn[:5] not in digits
 
 
+@pytest.mark.parametrize("text", [
+    "123_456_782", "123,456,782", "123\u2013456\u2013782", "123\uff0d456\uff0d782", "123  456  782",
+    "123:456:782", "123+456+782", "123-/456-/782", "(123)456-782",
+    # Not printable: redact, which does not drop them first, must see through them as well.
+    "123\xa0456\xa0782", "123\u2009456\u2009782", "12345\u200b6782", "123\xad456782",
+])
+def test_a_bsn_is_masked_whatever_joins_its_digit_groups(text):
+    # Any one or two characters that are neither letters nor digits join two digit groups.
+    for masked in (mask_bsns(text), redact(text), redact(f"zie {text}.", TODAY)):
+        assert "*****6782" in masked, repr(text)
+        assert "12345" not in "".join(c for c in masked if c.isdigit()), repr(text)
+
+
+def test_three_characters_between_digit_groups_part_two_numbers():
+    assert mask_bsns("123   456 782") == "123   456 782"
+    assert mask_bsns("123 \u2013 456 782") == "123 \u2013 456 782"
+
+
+def test_overlapping_bsns_are_masked_as_one_number():
+    # 123456782 and 456782xyz both pass the 11-proef: masking only the first would show six
+    # digits of the second.
+    last = next(f"{n:03d}" for n in range(1000) if is_valid_bsn("456782" + f"{n:03d}"))
+    assert mask_bsns(f"nr 123 456 782 {last} eind") == f"nr *****{('782' + last)[-4:]} eind"
+
+
 def test_a_bsn_in_other_scripts_is_masked_too():
     arabic = B[1].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     fullwidth = B[1].translate(str.maketrans("0123456789", "０１２３４５６７８９"))
@@ -44,17 +70,20 @@ def test_an_eight_digit_bsn_is_masked_only_as_one_plain_number():
 
 def test_only_what_can_be_a_bsn_is_masked():
     keep = ["VISH_VB-0001_20261129_001.csv", "2026-11-29 10:15:29", invalid_checksum(B[2]),
-            "12345678", "1234567890123", "hash a123456789b", "127.0.0.1", "tel 0612345678"]
+            "12345678", "1234567890123", "hash a123456789b", "127.0.0.1", "tel 0612345678",
+            "2026-11-29T10:15:29Z", "VISH_VB-0001_20261129_001.csv, 1234 rijen, 12 fouten",
+            "http://127.0.0.1:10000/devstoreaccount1/extracts?comp=list&timeout=30",
+            "versie 1.2.3_build_4567", "12-34-56-78"]
     for text in keep:
         assert mask_bsns(text) == text, text
         assert redact(text) == text
 
 
 @settings(max_examples=300, derandomize=True)
-@given(st.integers(min_value=0, max_value=10**9 - 1), st.sampled_from(["", " ", ".", "-", "/"]))
+@given(st.integers(min_value=0, max_value=10**9 - 1),
+       st.sampled_from(["", " ", ".", "-", "/", "_", ",", ":", "+", "  ", " - ", "\u2013", "\uff0d",
+                        "\xa0", "\u2009", "\u200b", "\xad", "\u202f"]))
 def test_no_valid_bsn_survives_the_mask(n, sep):
-    from shared.domain.bsn import is_valid_bsn
-
     digits = f"{n:09d}"
     text = f"nr {digits[:3]}{sep}{digits[3:6]}{sep}{digits[6:]} eind"
     masked = mask_bsns(text)
@@ -73,6 +102,23 @@ def test_no_valid_bsn_survives_the_mask(n, sep):
     ("01021980 de Vries.txt", "xxxxxxxx_dx_Vxxxx.txt"),
     ("extract 29-11-2026.csv", "exxxxxx_29-11-2026.csv"),
     ("a/b\x1b[2J.csv", "a_b_2J.csv"),
+    # Only a known extension is kept: anything else after a dot can be a name.
+    ("Jansen.piet", "Jxxxxx.pxxx"),
+    ("jansen.csv.piet", "jxxxxx.cxx.pxxx"),
+    ("export.CSV.gz", "exxxxx.CSV.gz"),
+    ("export.xlsx.part", "exxxxx.xlsx.part"),
+    # Dates with a two-digit year can always be a birth date (the century is unknown).
+    ("jansen 170671.csv", "jxxxxx_xxxxxx.csv"),
+    ("1-2-80 jansen.csv", "x-x-xx_jxxxxx.csv"),
+    ("01.02.80.csv", "xx.xx.xx.csv"),
+    ("17-06-71.csv", "xx-xx-xx.csv"),
+    ("80-02-01.csv", "xx-xx-xx.csv"),
+    ("export 261129.csv", "exxxxx_xxxxxx.csv"),  # yymmdd export date: masked too, by design
+    # Six digits that are no date, a counter, a version number: kept.
+    ("export_000123.csv", "exxxxx_000123.csv"),
+    ("export_101500.csv", "exxxxx_101500.csv"),
+    ("export 10-15-29.csv", "exxxxx_10-15-29.csv"),
+    ("v1.2.3.csv", "v1.2.3.csv"),
 ])
 def test_blob_names_keep_what_finds_the_file_and_mask_what_identifies_a_person(name, shown):
     assert safe_name(name, TODAY) == shown
@@ -111,6 +157,41 @@ def test_the_file_name_in_an_extract_path_is_masked_in_free_text_and_urls():
     url = ("Request URL: 'http://127.0.0.1:10000/devstoreaccount1/extracts/vb/"
            f"{B[0]}-jansen%20de%20vries-01-02-1980.csv?comp=lease'")
     shown = redact(url, TODAY)
-    assert f"extracts/vb/xxxxx{B[0][-4:]}-jxxxxx_20dx_20vxxxx-xx-xx-xxxx.csv?comp=lease'" in shown
+    assert f"extracts/vb/xxxxx{B[0][-4:]}-jxxxxx_dx_vxxxx-xx-xx-xxxx.csv?comp=lease'" in shown
     assert "jansen" not in shown and "1980" not in shown
     assert redact("reports/vb/20261129T101500Z-abc.json", TODAY) == "reports/vb/20261129T101500Z-abc.json"
+
+
+@pytest.mark.parametrize(("path", "shown"), [
+    ("extracts/vb/jansen%2017-06-1971.csv", "extracts/vb/jxxxxx_xx-xx-xxxx.csv"),
+    ("extracts/vb/jansen%20piet%20123%20456%20782.csv", "extracts/vb/jxxxxx_pxxx_xxxxx6782.csv"),
+    ("extracts%2Fvb%2Fjansen%20piet%2017-06-1971.csv", "extracts%2Fvb%2Fjxxxxx_pxxx_xx-xx-xxxx.csv"),
+    ("extracts%2fvb%2fjansen%2Fpiet%2E123456782.csv", "extracts%2fvb%2fjxxxxx_pxxx.xxxxx6782.csv"),
+    ("extracts/vb/M%C3%BCller%E2%80%93170671.csv", "extracts/vb/Mxxxxx_xxxxxx.csv"),
+])
+def test_the_file_name_in_an_extract_path_is_percent_decoded_before_it_is_masked(path, shown):
+    url = f"Request URL: 'http://127.0.0.1:10000/devstoreaccount1/{path}?comp=lease&timeout=30'"
+    masked = redact(url, TODAY)
+    assert masked == f"Request URL: 'http://127.0.0.1:10000/devstoreaccount1/{shown}?comp=lease&timeout=30'"
+    digits = "".join(c for c in masked if c.isdigit())
+    for leak in ("jansen", "piet", "ller", "1971", "17-06", "1706", "170671", "12345", "123456"):
+        assert leak not in masked.lower() and leak not in digits, leak
+
+
+def test_a_percent_encoded_bsn_is_masked_anywhere_but_nothing_else_is_decoded():
+    assert redact("GET /x?naam=a%0Ab&bsn=123%20456%20782&n=1%25") == "GET /x?naam=a%0Ab&bsn=*****6782&n=1%25"
+    assert redact("q=%31%32%33%34%35%36%37%38%32") == "q=*****6782"  # every digit encoded
+    assert redact("q=123%E2%80%93456%E2%80%93782 %ZZ 100%") == "q=*****6782 %ZZ 100%"
+    assert redact("q=123%C0%AF456782") == "q=*****6782"  # no UTF-8: a replacement character
+    report = "reports%2Fvb%2F20261129T101500Z-abc.json"
+    assert redact(report, TODAY) == report
+
+
+@settings(max_examples=200, derandomize=True)
+@given(st.sampled_from(B), st.lists(st.booleans(), min_size=11, max_size=11),
+       st.sampled_from(["", " ", "-", "."]))
+def test_no_percent_encoded_bsn_survives_redact(bsn, encode, sep):
+    text = f"{bsn[:3]}{sep}{bsn[3:6]}{sep}{bsn[6:]}"
+    encoded = "".join(f"%{ord(c):02X}" if e else c for c, e in zip(text, encode + [False] * 4, strict=False))
+    masked = redact(f"GET /extracts?prefix={encoded}&x=1")
+    assert masked == f"GET /extracts?prefix=*****{bsn[-4:]}&x=1"

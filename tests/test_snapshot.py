@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -9,6 +10,7 @@ import os
 import pytest
 
 from shared.domain.snapshot import (
+    DATE_FIELDS,
     SNAPSHOT_FIELDS,
     SnapshotFormatError,
     iter_snapshot_bytes,
@@ -49,7 +51,49 @@ def test_a_good_snapshot_streams_its_records():
     b = bsns(3)
     got = rows(HEADER + "".join(record(x) for x in b) + "\n")  # a blank line is skipped
     assert [r[0] for r in got] == b and all(len(r) == len(SNAPSHOT_FIELDS) for r in got)
-    assert rows("") == [] and rows(HEADER) == []
+    assert rows(HEADER) == []  # a snapshot of nobody still has its header
+
+
+@pytest.mark.parametrize("data", [b"", codecs.BOM_UTF8], ids=["empty", "bom_only"])
+def test_an_empty_snapshot_is_a_format_error_not_nobody(data):
+    # Read as "nobody" it would disable the mass-drop guard; a snapshot always has a header.
+    with pytest.raises(SnapshotFormatError) as caught:
+        list(iter_snapshot_bytes([data]))
+    assert str(caught.value) == "snapshot is leeg: geen kopregel" and no_chained_value(caught.value)
+    assert error("") == "snapshot is leeg: geen kopregel"
+
+
+def test_a_snapshot_saved_with_a_bom_is_read():
+    b = bsns(3)
+    data = codecs.BOM_UTF8 + (HEADER + "".join(record(x) for x in b)).encode()
+    assert [r[0] for r in iter_snapshot_bytes([data[:1], data[1:5], data[5:]])] == b
+
+
+def with_field(bsn: str, name: str, value: str) -> str:
+    fields = record(bsn).rstrip("\n").split(";")
+    fields[SNAPSHOT_FIELDS.index(name)] = value
+    return ";".join(fields) + "\n"
+
+
+@pytest.mark.parametrize("name", DATE_FIELDS)
+@pytest.mark.parametrize("value", ["garbage", "GEHEIM-2024", "2024-02-30", "2024-13-01",
+                                   "0000-01-01", "01-02-2024", "2024-2-1", "20240201",
+                                   "2024-W05-1", " 2024-02-01", "2024-02-01 ", "２０２４-02-01",
+                                   "٢٠٢٤-٠٢-٠١", "2024/02/01"])
+def test_a_date_field_that_is_no_date_names_the_line_and_field_never_the_value(name, value):
+    b = bsns(2)
+    message = error(HEADER + record(b[0]) + with_field(b[1], name, value))
+    assert message == f"snapshot, regel 3: {name} is geen geldige datum (JJJJ-MM-DD)"
+    assert value.strip() not in message and b[1] not in message
+
+
+def test_date_fields_may_be_empty_or_any_real_date():
+    b = bsns(4)
+    text = (HEADER + with_field(b[0], "einddatum", "") + with_field(b[1], "geboortedatum", "")
+            + with_field(b[2], "einddatum", "9999-12-31") + with_field(b[3], "startdatum", "2024-02-29"))
+    assert [r[0] for r in rows(text)] == b
+    assert DATE_FIELDS == ("geboortedatum", "startdatum", "toelatingsdatum", "einddatum",
+                           "eligible_from") and set(DATE_FIELDS) < set(SNAPSHOT_FIELDS)
 
 
 def test_the_iterator_is_lazy():

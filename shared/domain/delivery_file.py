@@ -151,6 +151,8 @@ def build_delivery_file(snapshot: Iterable[list[str]], organisation, on: date, p
         kept = sorted(_eligible(snapshot, on), key=lambda r: r[bsn_i])
         for record in kept:
             bsn = record[bsn_i]
+            if bsn in people:
+                continue  # never twice in one file (a damaged snapshot may hold a person twice)
             people.add(bsn)
             writer.writerow(record)
             if bsn not in before:
@@ -163,6 +165,8 @@ def build_delivery_file(snapshot: Iterable[list[str]], organisation, on: date, p
     else:
         for record in _eligible(snapshot, on):
             bsn = record[bsn_i]
+            if bsn in people:
+                continue  # never twice in one file (a damaged snapshot may hold a person twice)
             people.add(bsn)
             entries.append(bsn + "\0" + renderer.line(renderer.values(record, None)))
         added = len(people - before.keys())

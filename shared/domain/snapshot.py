@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from datetime import date
 
 from shared.domain.bsn import is_valid_bsn
 from shared.domain.columns import CANONICAL_FIELDS
@@ -20,6 +21,9 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (*CANONICAL_FIELDS, "eligible_from", "source_
 BSN_INDEX = 0
 SOURCE_ROW_INDEX = SNAPSHOT_FIELDS.index("source_row")
 ORIGIN_INDEX = SNAPSHOT_FIELDS.index("origin")
+DATE_FIELDS: tuple[str, ...] = ("geboortedatum", "startdatum", "toelatingsdatum", "einddatum",
+                                "eligible_from")
+_DATE_INDEXES = tuple((SNAPSHOT_FIELDS.index(name), name) for name in DATE_FIELDS)
 
 ORIGIN_ROW = "row"
 ORIGIN_PARTNER = "partner"
@@ -41,16 +45,22 @@ def new_writer(text: io.TextIOBase):
 def iter_snapshot_rows(lines: Iterable[str]) -> Iterator[list[str]]:
     """Records of a snapshot (header checked and skipped), streamed.
 
-    Each record has every field and a valid BSN (nine ASCII digits passing the 11-proef), so a
-    consumer can rely on both; anything else raises :class:`SnapshotFormatError` naming the
-    line. Blank lines are skipped. ``lines`` is text read with ``newline=""``.
+    Each record has every field, a valid BSN (nine ASCII digits passing the 11-proef) and in
+    each date field (:data:`DATE_FIELDS`) nothing or a real ``YYYY-MM-DD`` date, so a consumer
+    can rely on all three; anything else raises :class:`SnapshotFormatError` naming the line.
+    So does an empty input: a snapshot always has its header (one of nobody too), and reading a
+    truncated file as "nobody" would disable the mass-drop guard. Blank lines are skipped.
+    ``lines`` is text read with ``newline=""``. A BSN on two records is not refused here (that
+    would take memory per person); a consumer that must not see it twice deduplicates.
     """
     reader = csv.reader(lines, delimiter=";")
     width = len(SNAPSHOT_FIELDS)
+    dates = _DATE_INDEXES
+    parse_date = date.fromisoformat
     try:
         header = next(reader, None)
         if header is None:
-            return
+            raise SnapshotFormatError("snapshot is leeg: geen kopregel")
         if tuple(header) != SNAPSHOT_FIELDS:
             raise SnapshotFormatError("snapshot: regel 1 is niet de kopregel van een snapshot "
                                       f"(formaatversie {SNAPSHOT_FORMAT_VERSION})")
@@ -62,6 +72,16 @@ def iter_snapshot_rows(lines: Iterable[str]) -> Iterator[list[str]]:
                                           f"velden (verwacht {width})")
             if not is_valid_bsn(record[BSN_INDEX]):
                 raise SnapshotFormatError(f"snapshot, regel {reader.line_num}: geen geldig BSN")
+            for index, name in dates:
+                value = record[index]
+                if value:
+                    # The shape first: fromisoformat also takes a week date (2024-W05-1).
+                    if len(value) != 10 or value[4] != "-" or value[7] != "-":
+                        raise SnapshotFormatError(_bad_date(reader.line_num, name))
+                    try:
+                        parse_date(value)
+                    except ValueError:
+                        raise SnapshotFormatError(_bad_date(reader.line_num, name)) from None
             yield record
     except csv.Error:
         raise SnapshotFormatError(f"snapshot, regel {reader.line_num}: geen leesbare CSV "
@@ -72,12 +92,18 @@ def iter_snapshot_rows(lines: Iterable[str]) -> Iterator[list[str]]:
         raise SnapshotFormatError(f"snapshot: geen UTF-8-tekst{after}") from None
 
 
+def _bad_date(line: int, name: str) -> str:
+    return f"snapshot, regel {line}: {name} is geen geldige datum (JJJJ-MM-DD)"
+
+
 def iter_snapshot_bytes(chunks: Iterable[bytes]) -> Iterator[list[str]]:
-    """Records of a snapshot given as byte chunks (a blob download), streamed."""
+    """Records of a snapshot given as byte chunks (a blob download, a file read with
+    :func:`shared.domain.reader.iter_file_chunks`), streamed and bounded: a line longer than
+    any record can be stops the read at once. UTF-8, with or without a BOM."""
     from shared.domain.reader import MAX_LINE_BYTES, ReadStats, UnreadableExtract, _ChunkStream
 
     raw = _ChunkStream(chunks, ReadStats(), MAX_LINE_BYTES, None)
-    text = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", newline="")
+    text = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="")
     try:
         yield from iter_snapshot_rows(text)
     except UnreadableExtract as exc:  # a line longer than any record can be (the message is safe)

@@ -42,14 +42,11 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
     current = removed = 0
     for record in current_snapshot or ():
         key = int(record[BSN_INDEX])
-        if key in state.carried_keys:
-            continue  # the same person twice in a (damaged) snapshot: carried once
         current += 1
         if key in state:
             continue
-        if key in state.invalid:
-            state.carried_keys.add(key)
-            state.carried += 1
+        if state.invalid.discard(key):  # once: a second record of the person (a damaged
+            state.carried += 1           # snapshot) then counts as removed, never as a copy
             if state.carry is not None:  # spooled after the rows, never held in memory
                 state.carry(carried_record(record))
             issues.add(Issue(Code.CARRIED_OVER, state.invalid_lines.get(key), "bsn",

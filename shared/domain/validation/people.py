@@ -55,6 +55,15 @@ class BsnSet:
         self.count += 1
         return True
 
+    def discard(self, key: int) -> bool:
+        """Remove ``key``; True when it was in the set."""
+        i = key // 10
+        if not (self.bits and self.bits[i >> 3] & (1 << (i & 7))):
+            return False
+        self.bits[i >> 3] &= ~(1 << (i & 7)) & 0xFF
+        self.count -= 1
+        return True
+
     def __contains__(self, key: int) -> bool:
         i = key // 10
         return bool(self.bits) and bool(self.bits[i >> 3] & (1 << (i & 7)))
@@ -73,7 +82,6 @@ class PeopleSeen:
     merged_per_bucket: array = field(default_factory=lambda: array("I", bytes(4 * BUCKETS)))
     invalid: BsnSet = field(default_factory=BsnSet)  # people on an invalid row (carry-over)
     invalid_lines: dict[int, int] = field(default_factory=dict)  # their line, for the first ones
-    carried_keys: BsnSet = field(default_factory=BsnSet)  # who was carried over already
     carried: int = 0  # records kept from the current snapshot (people whose row is invalid)
     carry: Callable[[list[str]], object] | None = None  # where carried records are spooled
     partner_only: int = 0
