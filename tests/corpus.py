@@ -743,9 +743,10 @@ def _hostile(pool: BsnPool) -> Iterator[Case]:
 
 
 # -- scanners: the properties the tests assert --------------------------------------------------------
-_DIGIT_RUN = re.compile(r"\d+(?:[ .\-/\u00a0]\d+)*")
+_DIGIT_RUN = re.compile(r"\d+(?:[\W_]{1,2}\d+)*")  # any one or two separators between groups
 _GROUP = re.compile(r"\d+")
-_DATE_TEXT = re.compile(r"(?<!\d)(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?!\d)|(?<!\d)(\d{8})(?!\d)")
+# (Six plain digits are not read as a date here: dossier sequence numbers would match.)
+_DATE_TEXT = re.compile(r"(?<!\d)(\d{1,4})([-/._ ])(\d{1,2})\2(\d{1,4})(?!\d)|(?<!\d)(\d{8})(?!\d)")
 
 
 def ascii_digits(text: str) -> str:
@@ -778,6 +779,7 @@ def _dates(text: str) -> Iterator[date]:
         else:
             a, _, b, c = m.group(1, 2, 3, 4)
             readings = [(a, b, c), (c, b, a)]
+        readings += [(c + y, mo, dd) for y, mo, dd in readings if len(y) == 2 for c in ("19", "20")]
         for y, mo, dd in readings:
             if len(y) == 4:
                 with contextlib.suppress(ValueError):
