@@ -58,7 +58,12 @@ PEOPLE_DEFAULT = "1000000,5000000"
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # VmHWM: this process's own peak (ru_maxrss can keep the peak of the parent that forked it)
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: KiB, roughly
 
 
 def work_floor(path: Path) -> int:
