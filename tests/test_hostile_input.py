@@ -504,3 +504,13 @@ def test_a_quoted_field_over_the_csv_limit_is_a_row_error_not_an_unreadable_file
     result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True, rules=LENIENT)
     assert result.accepted and errors_by_line(result) == {3: [Code.VALUE_TOO_LONG]}
     assert people(records) == {B[0], B[2]}
+
+
+def test_the_person_on_a_quote_line_is_carried_even_behind_an_invisible_character():
+    _, current = run(csv_bytes(*rows(20), header=HEADER), snapshot=True)
+    lines = rows(20)
+    lines[4] = "\u200b" + lines[4].replace(";Naam", ';"t Hart')
+    result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True, current=current,
+                          rules=LENIENT)
+    assert result.carried_over == 1 and result.removed == 0
+    assert people(records) == set(B[:20])

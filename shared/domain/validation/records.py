@@ -23,7 +23,6 @@ from shared.domain.issues import Code, Issue
 from shared.domain.privacy import shown_value
 from shared.domain.reader import ExtractReader
 from shared.domain.snapshot import ORIGIN_PARTNER, ORIGIN_ROW, new_writer
-from shared.domain.text import clean_text
 from shared.domain.validation.cells import (
     _EMAIL,
     _HUISNUMMER,
@@ -141,13 +140,12 @@ class RecordChecker:
         invalid row. Its person, read with the quote as a literal character, can still be
         carried over from the current snapshot."""
         self.total += 1
-        row = self.reader.plain_fields(text.rstrip("\r\n"))
-        n = len(row)
-        bsn = row[self.idx["bsn"]].strip() if self.idx["bsn"] < n else ""
-        i_doss = self.idx["dossiernummer"]
-        dref = shown_value(clean_text(row[i_doss].strip(), digits=True)[0]) if i_doss < n else ""
+        row, _ = clean_row(self.reader.plain_fields(text.rstrip("\r\n")), self._field_of)
+        n, i_bsn, i_doss = len(row), self.idx["bsn"], self.idx["dossiernummer"]
+        bsn = row[i_bsn].strip().strip('"').strip() if i_bsn < n else ""
+        dref = shown_value(row[i_doss].strip().strip('"')) if i_doss < n else ""
         self.add(Issue(Code.QUOTE_SWALLOWS_ROWS, ln, None, None, dref or None))
-        verdict, bsn = check_bsn(bsn.strip('"').strip())
+        verdict, bsn = check_bsn(bsn)
         if verdict in (BsnCheck.OK, BsnCheck.LEFT_PADDED):
             self._track_invalid(bsn, ln)
 
