@@ -27,6 +27,14 @@ class UsageError(Exception):
     """Shown to the operator (non-printable characters escaped), exit code 2."""
 
 
+def _path(name: object) -> str:
+    """A path for a message: its numbers that can be a BSN masked (file names are sometimes a
+    client's)."""
+    from shared.domain.privacy import redact
+
+    return redact(str(name))
+
+
 def _say(text: str = "", *, file=None) -> None:
     """Print a line for people: anything non-printable in it shown escaped."""
     print(printable(text), file=file)
@@ -34,7 +42,7 @@ def _say(text: str = "", *, file=None) -> None:
 
 def _cannot_read(exc: OSError, what: str = "bestand") -> UsageError:
     return UsageError(f"kan {what} niet lezen: {exc.strerror or type(exc).__name__} "
-                      f"({exc.filename})")
+                      f"({_path(exc.filename)})")
 
 
 def _write(path: Path, content: bytes) -> None:
@@ -42,7 +50,7 @@ def _write(path: Path, content: bytes) -> None:
         path.write_bytes(content)
     except OSError as exc:
         raise UsageError(f"kan bestand niet schrijven: {exc.strerror or type(exc).__name__} "
-                         f"({exc.filename})") from None
+                         f"({_path(exc.filename)})") from None
 
 
 def _date_arg(value: str) -> date:
@@ -108,7 +116,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             except SnapshotFormatError as exc:
                 # The snapshot is read while deciding: its problem is the operator's, not the
                 # extract's (exit 2, not 1); the message names a line, never a value.
-                raise UsageError(f"{exc}; {args.snapshot} is niet te gebruiken als snapshot") from None
+                raise UsageError(f"{exc}; {_path(args.snapshot)} is niet te gebruiken als snapshot") from None
             finally:
                 if snapshot_file:
                     snapshot_file.close()
@@ -219,7 +227,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise _cannot_read(exc, "vorige levering (--previous)") from None
             except SnapshotFormatError as exc:
-                raise UsageError(f"{exc}; {args.previous} is niet te gebruiken als vorige "
+                raise UsageError(f"{exc}; {_path(args.previous)} is niet te gebruiken als vorige "
                                  "levering (--previous)") from None
         try:
             with open(snapshot_path, "rb") as fh:
@@ -229,7 +237,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise _cannot_read(exc, "snapshot") from None
         except SnapshotFormatError as exc:
-            raise UsageError(f"{exc}; {args.input} is niet te gebruiken als snapshot") from None
+            raise UsageError(f"{exc}; {_path(args.input)} is niet te gebruiken als snapshot") from None
         except ValueError:
             # A field the profile needs, such as a date, does not parse; its message would
             # show the value (personal data), so it is not passed on.

@@ -194,6 +194,17 @@ def test_error_messages_show_file_names_escaped(tmp_path, capsys):
     assert "kan bestand niet lezen" in err and "\x1b" not in err and "weg\\x1b[2J" in err
 
 
+@pytest.mark.parametrize("option", [[], ["--snapshot"]])
+def test_a_path_named_after_a_client_is_shown_with_the_bsn_masked(tmp_path, capsys, option):
+    bsn = bsns(1)[0]
+    missing = tmp_path / f"nope-{bsn[:4]}.{bsn[4:6]}.{bsn[6:]}-jansen.csv"
+    args = ["validate", str(missing)] if not option else [
+        "validate", str(good_extract(tmp_path, bsns(2))), *option, str(missing)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"*****{bsn[-4:]}" in err and bsn[:4] not in err.replace(str(tmp_path), "")
+
+
 # -- a malformed snapshot is the operator's problem: exit 2, Dutch, no data ----------------------
 def snapshot_line(bsn: str, dossier: str = "") -> str:
     return f"{bsn};;;;;;;;;2024-02-01;2024-02-01;;{dossier};;;;2024-02-01;2;row\n"

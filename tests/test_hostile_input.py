@@ -80,12 +80,12 @@ def test_stray_quotes_next_to_other_quotes_lose_nobody(shape):
     assert result.total == 12
 
 
-def _split_first_record(*lines: str, starts_record=None) -> list[str]:
+def _split_first_record(*lines: str, bsn_cell=None) -> list[str]:
     from shared.domain.reader import ExtractReader
 
     reader = ExtractReader([("a;b;c;d;e\n" + "".join(lines)).encode()])
     reader.open()
-    reader.starts_record = starts_record
+    reader.bsn_cell = bsn_cell
     reader.line_num = 2
     first = reader.lines.readline()
     return reader.split(first, iter(()))
@@ -100,9 +100,9 @@ def _split_first_record(*lines: str, starts_record=None) -> list[str]:
 def test_each_signal_of_a_stray_quote_on_its_own(following, signal):
     from shared.domain.reader import QuoteSwallowsRows
 
-    bsn_first = lambda cells: cells[0].isdigit() and len(cells[0]) == 9  # noqa: E731
+    bsn_first = lambda cells: cells[0] if cells[0].isdigit() and len(cells[0]) == 9 else ""  # noqa: E731
     with pytest.raises(QuoteSwallowsRows) as raised:
-        _split_first_record('A;"t Hart;x\n', *following, starts_record=bsn_first)
+        _split_first_record('A;"t Hart;x\n', *following, bsn_cell=bsn_first)
     assert raised.value.opened_at == 2 and raised.value.pushback[0] == following[0], signal
 
 
@@ -514,3 +514,43 @@ def test_the_person_on_a_quote_line_is_carried_even_behind_an_invisible_characte
                           rules=LENIENT)
     assert result.carried_over == 1 and result.removed == 0
     assert people(records) == set(B[:20])
+
+
+# -- found by a second hostile review ----------------------------------------------------------------
+def test_a_lone_quote_before_a_real_multiline_field_loses_nobody():
+    header = "Dossiernummer;Naam;BSN;Startdatum"
+    data = (f'{header}\nD1;";{B[0]};01-01-2026\nD2;"\nStraat 1";{B[1]};01-01-2026\n'
+            f"D3;Jansen;{B[2]};01-01-2026\n").encode()
+    _, current = run(csv_bytes(*(f"{b};01-01-2025;01-01-2025;N;D" for b in B[:3]), header=HEADER),
+                     snapshot=True)
+    result, records = run(data, snapshot=True, rules=LENIENT, current=current)
+    assert errors_by_line(result) == {2: [Code.QUOTE_SWALLOWS_ROWS]}
+    assert result.accepted and result.removed == 0 and people(records) == set(B[:3])
+
+
+def test_a_closing_quote_with_text_behind_it_on_one_line_is_a_quote_problem_not_a_lost_bsn():
+    header = "Achternaam;BSN;Startdatum;Dossiernummer"
+    lines = [f"Naam;{b};01-01-2026;D{i}" for i, b in enumerate(B[:10])]
+    for i in (2, 5, 8):
+        lines[i] = f'"t Hart;{B[i]};01-01-2026;D"{i}'
+    _, current = run(csv_bytes(*(f"{b};01-01-2025;01-01-2025;N;D" for b in B[:10]), header=HEADER),
+                     snapshot=True)
+    result, records = run(csv_bytes(*lines, header=header), snapshot=True, current=current,
+                          rules=Rules(invalid_threshold=0.5))
+    assert errors_by_line(result) == {4: [Code.QUOTE_SWALLOWS_ROWS], 7: [Code.QUOTE_SWALLOWS_ROWS],
+                                      10: [Code.QUOTE_SWALLOWS_ROWS]}
+    assert result.carried_over == 3 and result.removed == 0 and people(records) == set(B[:10])
+    assert [i.dossiernummer for i in result.issues if i.code is Code.QUOTE_SWALLOWS_ROWS] == [
+        'D"2', 'D"5', 'D"8']
+
+
+def test_a_quote_line_is_read_where_its_quoted_fields_put_the_bsn_and_dossier():
+    header = "Voorletters;Geboortedatum;Dossiernummer;BSN;Startdatum;Achternaam"
+    data = csv_bytes(f'"P.;J.";01-02-1980;D1;{B[0]};01-01-2026;"t Hart',
+                     f"J.;01-02-1981;D2;{B[1]};01-01-2026;Smit", header=header)
+    _, current = run(csv_bytes(*(f"{b};01-01-2025;01-01-2025;N;D" for b in B[:2]), header=HEADER),
+                     snapshot=True)
+    result, records = run(data, snapshot=True, rules=LENIENT, current=current)
+    quote = next(i for i in result.issues if i.code is Code.QUOTE_SWALLOWS_ROWS)
+    assert (quote.row, quote.dossiernummer) == (2, "D1")
+    assert result.carried_over == 1 and people(records) == set(B[:2])

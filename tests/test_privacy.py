@@ -124,6 +124,15 @@ def test_blob_names_keep_what_finds_the_file_and_mask_what_identifies_a_person(n
     assert safe_name(name, TODAY) == shown
 
 
+@pytest.mark.parametrize("name", ["Jansen/01/02/1980.csv", "Jansen – 01–02–1980.csv",
+                                  "Jansen,01,02,1980.csv", "Jansen 01 - 02 - 1980.csv",
+                                  "a+01+02+1980.csv", "x 01:02:1980.csv",
+                                  "y\u200b01\u200b02\u200b1980.csv", "z 01/02/80.csv"])
+def test_a_birth_date_in_a_name_is_masked_whatever_separates_its_parts(name):
+    shown = safe_name(name, TODAY)
+    assert "1980" not in shown and "02" not in shown and "80" not in shown, shown
+
+
 def test_a_birth_date_in_a_name_is_masked_until_it_could_be_an_export_date():
     # A client is an adult: a date at least 16 years back can be a birth date.
     assert safe_name("x_01-02-2010.csv", TODAY) == "x_xx-xx-xxxx.csv"

@@ -39,10 +39,12 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 # Numbers in file names: dates with a four-digit year (01-02-1980, 1-2-1980, 1980-02-01,
 # 01021980, 19800201), dates with a two-digit year (17-06-71, 1.2.80, 80-02-01, 170671),
 # and any other number of seven or more digits (a telephone number, say).
+# Between day, month and year: one to three characters that are neither letters nor digits
+# (``01-02-1980``, ``01/02/1980``, ``01 – 02 – 1980``, ``01,02,1980``).
 _NAME_NUMBER = re.compile(
-    r"(?<!\d)(?:(?P<d>\d{1,2})[-_. ](?P<m>\d{1,2})[-_. ](?P<y>\d{4})"
-    r"|(?P<Y>\d{4})[-_. ](?P<M>\d{1,2})[-_. ](?P<D>\d{1,2})"
-    r"|(?P<a>\d{1,2})[-_. ](?P<b>\d{1,2})[-_. ](?P<c>\d{1,2})"
+    r"(?<!\d)(?:(?P<d>\d{1,2})[\W_]{1,3}(?P<m>\d{1,2})[\W_]{1,3}(?P<y>\d{4})"
+    r"|(?P<Y>\d{4})[\W_]{1,3}(?P<M>\d{1,2})[\W_]{1,3}(?P<D>\d{1,2})"
+    r"|(?P<a>\d{1,2})[\W_]{1,3}(?P<b>\d{1,2})[\W_]{1,3}(?P<c>\d{1,2})"
     r"|(?P<eight>\d{8})|(?P<six>\d{6}))(?!\d)|(?P<long>\d{7,})")
 # Extensions kept by :func:`safe_name` (compared without case): what extracts, their archives and
 # the leftovers of uploads and editors are called. Anything else after the last dot is a word.

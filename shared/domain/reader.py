@@ -301,10 +301,11 @@ class ExtractReader:
         self._text: io.TextIOWrapper | None = None
         self.header: list[str] | None = None
         self.width = 0
-        # Set by the caller once the columns are known: whether a line starts as a record does
-        # (its BSN cell holds a BSN-shaped number). A continuation line that does is no
-        # continuation: the quote before it was a stray one.
-        self.starts_record: Callable[[list[str]], bool] | None = None
+        # Set by the caller once the columns are known: the BSN cell of a list of fields as
+        # the checks read it ('' unless it holds a BSN-shaped number). A continuation line with
+        # one is no continuation; a record whose quotes moved the BSN away from where its first
+        # line, read with every quote literal, has one is a quote problem.
+        self.bsn_cell: Callable[[list[str]], str] | None = None
         self.line_num = 0
         self._opening = self._closing = None
         # After a quote problem found more than _RESCAN_LINES lines on, the lines given back are
@@ -383,6 +384,10 @@ class ExtractReader:
         row[-1] = "" if not row[-1].replace(d, "").strip() else "…"
         return row
 
+    def line_fields(self, line: str) -> list[str]:
+        """One line as ``csv`` reads it on its own (a quote still open runs to the line end)."""
+        return self._fields(line)
+
     def _fields(self, record: str, *, strict: bool = False) -> list[str]:
         """A record with quotes, as ``csv`` reads it. A field over the size limit makes a row
         that fails on its own (``value_too_long``), not an unreadable file (``strict``: the
@@ -403,8 +408,15 @@ class ExtractReader:
         only the rest of its record, so it has fewer)."""
         if line.count(self.stats.delimiter) + 1 >= self.width:
             return True
-        return self.starts_record is not None and self.starts_record(
-            line.split(self.stats.delimiter))
+        return self.bsn_cell is not None and bool(self.bsn_cell(line.split(self.stats.delimiter)))
+
+    def _moved_bsn(self, line: str, fields: list[str]) -> bool:
+        """Whether reading the quotes took the BSN from where the first line, read with every
+        quote literal, has one (``"t Hart;123456782;…;D"0`` is one field for ``csv``)."""
+        if self.bsn_cell is None:
+            return False
+        plain = self.bsn_cell(line.rstrip("\r\n").split(self.stats.delimiter))
+        return bool(plain) and plain != self.bsn_cell(fields)
 
     def split(self, line: str, following: Iterator[str] | None = None) -> list[str]:
         """Fields of the record starting with ``line``.
@@ -419,7 +431,10 @@ class ExtractReader:
         if '"' not in line:
             return self.plain_fields(line.rstrip("\r\n"))
         if not self._open_at_end(line):
-            return self._fields(line)
+            fields = self._fields(line)
+            if self._moved_bsn(line, fields):
+                raise QuoteSwallowsRows(self.line_num, line, [])
+            return fields
         opened = self.line_num
         if opened <= self._no_continuation_until:
             raise QuoteSwallowsRows(opened, line, [])
@@ -440,7 +455,11 @@ class ExtractReader:
                 raise QuoteSwallowsRows(opened, line, parts[1:])
             self.line_num += 1
             if state == "closed":
-                return self._fields("".join(parts))
+                fields = self._fields("".join(parts))
+                if self._moved_bsn(line, fields):
+                    self.line_num = opened
+                    raise QuoteSwallowsRows(opened, line, parts[1:])
+                return fields
 
     def finish(self) -> ReadStats:
         """The stats. Nothing more is read: once a decision is made (an accepted file was read

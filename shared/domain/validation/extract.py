@@ -12,6 +12,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date
+from functools import partial
 from typing import IO
 
 from shared.domain.columns import REQUIRED_FIELDS, map_headers
@@ -92,6 +93,15 @@ def validate_extract(
 
 
 _BSN_SHAPE = re.compile(r"[0-9]{8,9}")
+
+
+def _bsn_cell(i_bsn: int, cells: list[str]) -> str:
+    """The BSN cell as check() will read it (cleaned, stripped, quotes off) when it holds a
+    BSN-shaped number, else ''."""
+    if i_bsn >= len(cells):
+        return ""
+    value = clean_text(cells[i_bsn], digits=False)[0].strip().strip('"').strip()
+    return value if _BSN_SHAPE.fullmatch(value) else ""
 _DATA_LIKE = re.compile(r"\d(?:\W?\d){2}|@")  # three digits (in any punctuation), an e-mail
 
 
@@ -135,9 +145,7 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
                                          "naam die op gegevens lijkt" if hidden else "")
         issues.add(Issue(Code.COLUMN_IGNORED, detail=detail))
     i_bsn = mapping.index["bsn"]
-    reader.starts_record = lambda cells: (  # as check() will read the cell: cleaned, stripped
-        i_bsn < len(cells) and _BSN_SHAPE.fullmatch(
-            clean_text(cells[i_bsn], digits=False)[0].strip().strip('"').strip()) is not None)
+    reader.bsn_cell = partial(_bsn_cell, i_bsn)
     has_toelating = "toelatingsdatum" in mapping.index
     if not has_toelating:
         issues.add(Issue(Code.TOELATINGSDATUM_COLUMN_MISSING, field="toelatingsdatum"))
