@@ -384,9 +384,15 @@ class ExtractReader:
         row[-1] = "" if not row[-1].replace(d, "").strip() else "…"
         return row
 
-    def line_fields(self, line: str) -> list[str]:
-        """One line as ``csv`` reads it on its own (a quote still open runs to the line end)."""
-        return self._fields(line)
+    def quote_line_fields(self, line: str) -> list[str]:
+        """The fields of a line that opened a quote problem: read with every quote literal or,
+        when that puts no BSN in the BSN column, as ``csv`` reads the line on its own (a quoted
+        field with a delimiter before the stray quote), if that one does."""
+        plain = self.plain_fields(line.rstrip("\r\n"))
+        if self.bsn_cell is None or self.bsn_cell(plain):
+            return plain
+        quoted = self._fields(line)
+        return quoted if self.bsn_cell(quoted) else plain
 
     def _fields(self, record: str, *, strict: bool = False) -> list[str]:
         """A record with quotes, as ``csv`` reads it. A field over the size limit makes a row

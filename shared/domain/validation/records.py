@@ -140,14 +140,7 @@ class RecordChecker:
         invalid row. Its person, read with the quote as a literal character, can still be
         carried over from the current snapshot."""
         self.total += 1
-        # The line read with every quote literal, or else as csv reads it on its own (a quoted
-        # field with a delimiter before the stray quote): whichever has the BSN where it belongs.
-        reader = self.reader
-        row = reader.plain_fields(text.rstrip("\r\n"))
-        if reader.bsn_cell is not None and not reader.bsn_cell(row):
-            quoted = reader.line_fields(text)
-            row = quoted if reader.bsn_cell(quoted) else row
-        row, _ = clean_row(row, self._field_of)
+        row, _ = clean_row(self.reader.quote_line_fields(text), self._field_of)
         n, i_bsn, i_doss = len(row), self.idx["bsn"], self.idx["dossiernummer"]
         bsn = row[i_bsn].strip().strip('"').strip() if i_bsn < n else ""
         dref = shown_value(row[i_doss].strip().strip('"')) if i_doss < n else ""
