@@ -554,3 +554,23 @@ def test_a_quote_line_is_read_where_its_quoted_fields_put_the_bsn_and_dossier():
     quote = next(i for i in result.issues if i.code is Code.QUOTE_SWALLOWS_ROWS)
     assert (quote.row, quote.dossiernummer) == (2, "D1")
     assert result.carried_over == 1 and people(records) == set(B[:2])
+
+
+def test_an_export_that_quotes_every_field_reads_as_csv_reads_it():
+    from shared.domain.validation import fast_path
+
+    lines = ['"' + '";"'.join(row.split(";")) + '"' for row in rows(30)]
+    lines[3] = lines[3].replace("Naam3", "Naam;met;puntkomma")  # a delimiter inside a field
+    lines[4] = lines[4].replace("Naam4", 'Naam""4')  # a doubled quote: csv reads one
+    lines[5] = lines[5].replace(f'"{B[5]}"', f'" {B[5]}"')  # a space inside the quotes
+    data = csv_bytes(*lines, header=HEADER)
+    fast, fast_records = run(data, snapshot=True)
+    fast_path.FAST_PATH = False
+    try:
+        slow, slow_records = run(data, snapshot=True)
+    finally:
+        fast_path.FAST_PATH = True
+    assert fast.accepted and fast.to_contract() == slow.to_contract()
+    assert fast_records == slow_records and people(fast_records) == set(B[:30])
+    names = {r[0]: r[3] for r in fast_records}
+    assert (names[B[3]], names[B[4]], names[B[0]]) == ("Naam;met;puntkomma", 'Naam"4', "Naam0")

@@ -278,8 +278,12 @@ def extract_lines(draw):
                  "", "J.", draw(CELLS["postcode"]), draw(CELLS["huisnr"]), "", draw(CELLS["date"]),
                  draw(CELLS["date"]), draw(CELLS["date"]), draw(CELLS["text"]), "W",
                  draw(CELLS["tel"]), draw(CELLS["mail"])]
-        rows.append(";".join(c[len(RAW):] if c.startswith(RAW) else f'"{c}"' if '"' in c else c
-                             for c in cells))
+        if draw(st.booleans()):  # every field quoted, as some exports write them
+            rows.append(";".join(c[len(RAW):] if c.startswith(RAW) else
+                                 '"' + c.replace('"', '""') + '"' for c in cells))
+        else:
+            rows.append(";".join(c[len(RAW):] if c.startswith(RAW) else f'"{c}"' if '"' in c else c
+                                 for c in cells))
     return rows
 
 

@@ -274,14 +274,18 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
 
 
 # -- quotes ------------------------------------------------------------------------------------
-def _quote_patterns(delimiter: str) -> tuple[re.Pattern, re.Pattern]:
+def _quote_patterns(delimiter: str) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     d = re.escape(delimiter)
+    # A whole line whose every quoted field closes (the common case, tested in one go): fields
+    # quoted (text may follow the closing quote) or not (quotes inside are literal).
+    field = rf'(?:"(?:[^"]|"")*+"[^{d}\r\n]*|[^"{d}\r\n][^{d}\r\n]*|)'
+    closed = re.compile(rf"{field}(?:{d}{field})*+\r?\n?")
     # A quoted field: a quote at the start of a field, then anything with doubled quotes, and
     # the closing quote when there is one (group 1 is empty when the field is still open).
     opening = re.compile(rf'(?:^|(?<={d}))"(?:[^"]|"")*+("?)')
     # The rest of a quoted field that continues on this line, up to its closing quote.
     closing = re.compile(r'(?:[^"]|"")*+"')
-    return opening, closing
+    return opening, closing, closed
 
 
 class ExtractReader:
@@ -307,7 +311,7 @@ class ExtractReader:
         # line, read with every quote literal, has one is a quote problem.
         self.bsn_cell: Callable[[list[str]], str] | None = None
         self.line_num = 0
-        self._opening = self._closing = None
+        self._opening = self._closing = self._closed = None
         # After a quote problem found more than _RESCAN_LINES lines on, the lines given back are
         # read again with no continuation: a quote that opens on one of them is reported at
         # once. So no line is scanned more than _RESCAN_LINES + 1 times (linear work).
@@ -335,7 +339,7 @@ class ExtractReader:
             if line.strip(" \t\r\n\ufeff\x00"):
                 break
         self.stats.delimiter = detect_delimiter(line)
-        self._opening, self._closing = _quote_patterns(self.stats.delimiter)
+        self._opening, self._closing, self._closed = _quote_patterns(self.stats.delimiter)
         # The header never continues on the next line: an unclosed quote ends with the line.
         self.header = (self._fields(line, strict=True) if '"' in line
                        else line.rstrip("\r\n").split(self.stats.delimiter))
@@ -351,6 +355,8 @@ class ExtractReader:
 
     def _open_at_end(self, text: str) -> bool:
         """Whether ``text``, read from the start of a record, ends inside a quoted field."""
+        if self._closed.fullmatch(text):
+            return False
         last = None
         for last in self._opening.finditer(text):  # noqa: B007 - only the last one matters
             pass

@@ -58,7 +58,8 @@ def clean_row(row: list[str], field_of: dict[int, str]) -> tuple[list[str], list
     column index -> field); which fields changed, for a warning each. Columns the extract
     does not use are left alone."""
     found: list[tuple[str, Code]] = []
-    if all(c.isprintable() and not has_other_digits(c) for c in row):
+    joined = "".join(row)
+    if joined.isprintable() and not has_other_digits(joined):
         return row, found
     row = list(row)
     for i, name in field_of.items():

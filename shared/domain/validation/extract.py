@@ -100,7 +100,10 @@ def _bsn_cell(i_bsn: int, cells: list[str]) -> str:
     BSN-shaped number, else ''."""
     if i_bsn >= len(cells):
         return ""
-    value = clean_text(cells[i_bsn], digits=False)[0].strip().strip('"').strip()
+    value = cells[i_bsn]
+    if not value.isprintable():
+        value = clean_text(value, digits=False)[0]
+    value = value.strip().strip('"').strip()
     return value if _BSN_SHAPE.fullmatch(value) else ""
 _DATA_LIKE = re.compile(r"\d(?:\W?\d){2}|@")  # three digits (in any punctuation), an e-mail
 
