@@ -1,4 +1,10 @@
-"""The daily schedule over a whole year of 15-minute ticks, both DST changes included."""
+"""The daily schedule against UTC instants worked out by hand, both DST changes included.
+
+Europe/Amsterdam in 2026: CET (UTC+1) until 29 March 01:00 UTC, when 02:00 local becomes 03:00
+CEST (UTC+2); back to CET on 25 October at 01:00 UTC, when 03:00 CEST becomes 02:00 CET, so
+02:00-02:59 local happens twice. No expected value below comes from the code under test or
+from zoneinfo: each is written down as a literal.
+"""
 
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -8,6 +14,102 @@ from shared.domain.localtime import AMSTERDAM
 from shared.domain.schedule import is_due, next_due, send_moment
 
 TICK = timedelta(minutes=15)
+SECOND = timedelta(seconds=1)
+SPRING = date(2026, 3, 29)  # 02:00 CET -> 03:00 CEST
+AUTUMN = date(2026, 10, 25)  # 03:00 CEST -> 02:00 CET
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+# (local day, send time, the UTC instant it must be), by hand.
+EXPECTED = [
+    # ordinary winter and summer days
+    (date(2026, 1, 15), time(6, 0), utc(2026, 1, 15, 5, 0)),
+    (date(2026, 7, 1), time(6, 0), utc(2026, 7, 1, 4, 0)),
+    (date(2026, 11, 28), time(23, 45), utc(2026, 11, 28, 22, 45)),
+    (date(2026, 7, 1), time(0, 0), utc(2026, 6, 30, 22, 0)),
+    # the days around the spring change
+    (date(2026, 3, 28), time(2, 30), utc(2026, 3, 28, 1, 30)),
+    (date(2026, 3, 28), time(6, 0), utc(2026, 3, 28, 5, 0)),
+    (SPRING, time(0, 0), utc(2026, 3, 28, 23, 0)),  # still CET
+    (SPRING, time(1, 59), utc(2026, 3, 29, 0, 59)),  # last minute of CET
+    (SPRING, time(2, 0), utc(2026, 3, 29, 1, 0)),  # in the gap: 03:00 CEST
+    (SPRING, time(2, 30), utc(2026, 3, 29, 1, 0)),  # in the gap: 03:00 CEST
+    (SPRING, time(2, 59), utc(2026, 3, 29, 1, 0)),  # in the gap: 03:00 CEST
+    (SPRING, time(3, 0), utc(2026, 3, 29, 1, 0)),  # first minute of CEST
+    (SPRING, time(6, 0), utc(2026, 3, 29, 4, 0)),
+    (SPRING, time(23, 45), utc(2026, 3, 29, 21, 45)),
+    (date(2026, 3, 30), time(2, 30), utc(2026, 3, 30, 0, 30)),
+    # the days around the autumn change
+    (date(2026, 10, 24), time(2, 30), utc(2026, 10, 24, 0, 30)),
+    (AUTUMN, time(0, 0), utc(2026, 10, 24, 22, 0)),  # still CEST
+    (AUTUMN, time(1, 30), utc(2026, 10, 24, 23, 30)),
+    (AUTUMN, time(2, 0), utc(2026, 10, 25, 0, 0)),  # repeated hour: first occurrence (CEST)
+    (AUTUMN, time(2, 30), utc(2026, 10, 25, 0, 30)),  # not 01:30 UTC (the second, CET)
+    (AUTUMN, time(2, 59), utc(2026, 10, 25, 0, 59)),
+    (AUTUMN, time(3, 0), utc(2026, 10, 25, 2, 0)),  # CET from here
+    (AUTUMN, time(6, 0), utc(2026, 10, 25, 5, 0)),
+    (AUTUMN, time(23, 45), utc(2026, 10, 25, 22, 45)),
+    (date(2026, 10, 26), time(2, 30), utc(2026, 10, 26, 1, 30)),
+    # another year, other dates (last Sunday of March and of October 2025)
+    (date(2025, 3, 30), time(2, 30), utc(2025, 3, 30, 1, 0)),
+    (date(2025, 10, 26), time(2, 30), utc(2025, 10, 26, 0, 30)),
+]
+
+
+@pytest.mark.parametrize(("day", "send_time", "expected"), EXPECTED,
+                         ids=[f"{d}-{t:%H%M}" for d, t, _ in EXPECTED])
+def test_send_moment_is_the_hand_computed_utc_instant(day, send_time, expected):
+    assert send_moment(day, send_time) == expected
+
+
+@pytest.mark.parametrize(("day", "send_time", "expected"), EXPECTED,
+                         ids=[f"{d}-{t:%H%M}" for d, t, _ in EXPECTED])
+def test_due_from_exactly_the_send_moment_until_delivered(day, send_time, expected):
+    before, after = expected - SECOND, expected + SECOND
+    yesterday = day - timedelta(days=1)  # delivered (one second before 00:00 is still that day)
+    assert not is_due(before, send_time, yesterday)
+    assert is_due(expected, send_time, yesterday) and is_due(expected, send_time, None)
+    assert is_due(after, send_time, yesterday) and is_due(after, send_time, None)
+    assert not is_due(expected, send_time, day) and not is_due(after, send_time, day)
+    # next_due: today's moment until today's delivery (in the past = overdue), then tomorrow's
+    assert next_due(before, send_time, yesterday) == expected
+    assert next_due(expected, send_time, None) == expected
+    assert next_due(after, send_time, None) == expected
+    assert next_due(after, send_time, day) == send_moment(day + timedelta(days=1), send_time)
+
+
+def test_next_due_after_delivery_on_and_before_a_dst_day():
+    # delivered on the day before a change: the next moment is on the changed clock
+    assert next_due(utc(2026, 3, 28, 1, 30), time(2, 30), date(2026, 3, 28)) == utc(2026, 3, 29, 1, 0)
+    assert next_due(utc(2026, 10, 24, 0, 30), time(2, 30), date(2026, 10, 24)) == \
+        utc(2026, 10, 25, 0, 30)
+    # delivered at the first 02:30 of the autumn day: the second 02:30 (01:30 UTC) is not due again
+    assert not is_due(utc(2026, 10, 25, 1, 30), time(2, 30), AUTUMN)
+    assert next_due(utc(2026, 10, 25, 1, 30), time(2, 30), AUTUMN) == utc(2026, 10, 26, 1, 30)
+
+
+# --- a whole year of 15-minute ticks -----------------------------------------------------------
+def hand_moment(day: date, send_time: time) -> datetime:
+    """The expected UTC instant, by the rule written out (not by zoneinfo or the code)."""
+    if day == SPRING:
+        # before 02:00 still CET; 02:00-02:59 does not exist and becomes 03:00 CEST (01:00 UTC)
+        if send_time < time(2, 0):
+            offset = timedelta(hours=1)
+        elif send_time < time(3, 0):
+            return utc(2026, 3, 29, 1, 0)
+        else:
+            offset = timedelta(hours=2)
+    elif day == AUTUMN:
+        # before 03:00 the first occurrence (CEST), from 03:00 CET
+        offset = timedelta(hours=2) if send_time < time(3, 0) else timedelta(hours=1)
+    elif SPRING < day < AUTUMN:
+        offset = timedelta(hours=2)
+    else:
+        offset = timedelta(hours=1)
+    return datetime.combine(day, send_time, tzinfo=UTC) - offset
 
 
 def simulate(start: datetime, end: datetime, send_time: time, *, down=None, ticks_per_slot=1):
@@ -26,26 +128,30 @@ def simulate(start: datetime, end: datetime, send_time: time, *, down=None, tick
     return deliveries
 
 
+def test_the_hand_rule_agrees_with_the_literal_table():
+    for day, send_time, expected in EXPECTED:
+        if day.year == 2026:
+            assert hand_moment(day, send_time) == expected, (day, send_time)
+
+
 @pytest.mark.parametrize("send_time", [time(6, 0), time(2, 30), time(0, 0), time(23, 45)])
-def test_exactly_one_delivery_per_local_day_for_a_year(send_time):
+def test_exactly_one_delivery_per_local_day_for_a_year_at_the_expected_tick(send_time):
     start = datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
     end = datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
     deliveries = simulate(start, end, send_time, ticks_per_slot=2)
     days = [date(2026, 1, 1) + timedelta(days=i) for i in range(365)]
-    wrong = [d for d in days if len(deliveries.get(d, [])) != 1]
+    assert [d for d in days if len(deliveries.get(d, [])) != 1] == []
+    # Every expected instant lies on the 15-minute grid, so the delivery is exactly at it.
+    wrong = [(d, deliveries[d][0], hand_moment(d, send_time)) for d in days
+             if deliveries[d][0] != hand_moment(d, send_time)]
     assert wrong == []
-    for day in days:
-        moment = deliveries[day][0]
-        target = send_moment(day, send_time)
-        assert timedelta(0) <= moment - target < TICK, (day, moment, target)
 
 
-def test_dst_days_keep_the_local_send_time():
-    # 29 March 2026: clocks go 02:00 -> 03:00; 25 October 2026: 03:00 -> 02:00.
-    assert send_moment(date(2026, 3, 28), time(6)) == datetime(2026, 3, 28, 5, 0, tzinfo=UTC)
-    assert send_moment(date(2026, 3, 29), time(6)) == datetime(2026, 3, 29, 4, 0, tzinfo=UTC)
-    assert send_moment(date(2026, 10, 25), time(6)) == datetime(2026, 10, 25, 5, 0, tzinfo=UTC)
-    assert send_moment(date(2026, 3, 29), time(2, 30)).astimezone(AMSTERDAM).time() == time(3, 0)
+def test_dst_days_deliver_at_the_literal_instants():
+    spring = simulate(utc(2026, 3, 28, 0, 0), utc(2026, 3, 30, 0, 0), time(2, 30))
+    assert spring == {date(2026, 3, 28): [utc(2026, 3, 28, 1, 30)], SPRING: [utc(2026, 3, 29, 1, 0)]}
+    autumn = simulate(utc(2026, 10, 24, 0, 0), utc(2026, 10, 26, 0, 0), time(2, 30))
+    assert autumn == {date(2026, 10, 24): [utc(2026, 10, 24, 0, 30)], AUTUMN: [utc(2026, 10, 25, 0, 30)]}
 
 
 def test_after_an_outage_todays_file_is_delivered_once_at_the_first_tick():
@@ -54,7 +160,7 @@ def test_after_an_outage_todays_file_is_delivered_once_at_the_first_tick():
     down = (datetime(2026, 6, 1, 3, 0, tzinfo=UTC), datetime(2026, 6, 1, 11, 7, tzinfo=UTC))
     deliveries = simulate(start, end, time(6), down=down)
     assert deliveries[date(2026, 6, 1)] == [datetime(2026, 6, 1, 11, 15, tzinfo=UTC)]
-    assert len(deliveries[date(2026, 6, 2)]) == 1
+    assert deliveries[date(2026, 6, 2)] == [datetime(2026, 6, 2, 4, 0, tzinfo=UTC)]
 
 
 def test_next_due_is_today_until_delivered_then_tomorrow():
@@ -62,8 +168,9 @@ def test_next_due_is_today_until_delivered_then_tomorrow():
     assert next_due(now, time(6), None) == datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
     assert next_due(now, time(6), date(2026, 11, 28)) == datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
     later = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-    assert next_due(later, time(6), date(2026, 11, 27)) < later  # overdue: due now
-    assert is_due(later, time(6), date(2026, 11, 27)) and not is_due(later, time(6), date(2026, 11, 28))
+    assert next_due(later, time(6), date(2026, 11, 27)) == datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
+    assert is_due(later, time(6), date(2026, 11, 27))
+    assert not is_due(later, time(6), date(2026, 11, 28))
 
 
 def test_local_midnight_not_utc_midnight_decides_the_day():
@@ -71,3 +178,5 @@ def test_local_midnight_not_utc_midnight_decides_the_day():
     now = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
     assert is_due(now, time(0, 0), date(2026, 11, 28))
     assert not is_due(now, time(0, 0), date(2026, 11, 29))
+    # and 22:59 UTC on 28 Nov is still the 28th locally: delivered that day, nothing due
+    assert not is_due(datetime(2026, 11, 28, 22, 59, tzinfo=UTC), time(0, 0), date(2026, 11, 28))
