@@ -40,13 +40,16 @@ def intake() -> Intake:
     return service
 
 
-def build_delivery(settings: Settings):
+def build_delivery(settings: Settings, *, secret_client_options: dict | None = None):
+    """``secret_client_options``: passed to the Key Vault ``SecretClient`` (tests: TLS trust for
+    a local stand-in); which secret store is used follows from the settings alone."""
     from shared.adapters.secrets import secret_provider
     from shared.usecases.delivery import DeliveryService
 
     intake_service = build_intake(settings)
     return DeliveryService(settings, intake_service.organisations, intake_service.blobs,
-                           intake_service.outcomes, secret_provider(settings))
+                           intake_service.outcomes,
+                           secret_provider(settings, **(secret_client_options or {})))
 
 
 @lru_cache(maxsize=1)

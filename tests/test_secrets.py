@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
-from shared.adapters.secrets import KeyVaultSecrets, LocalSecrets, SecretError, env_name
+from shared import config
+from shared.adapters import azure_clients
+from shared.adapters.secrets import KeyVaultSecrets, LocalSecrets, SecretError, env_name, secret_provider
 from tests.keyvault_fake import FakeKeyVault, StaticToken
 
 PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -74,3 +82,134 @@ def test_local_secrets_from_environment_or_files(tmp_path):
     assert LocalSecrets(None, environ={env_name("sng-key"): "x"}).get("sng-key") == "x"
     with pytest.raises(SecretError, match="VISH_SECRET_SNG_KEY"):
         LocalSecrets(None, environ={}).get("sng-key")
+
+
+# -- the provider follows VISH_KEY_VAULT_URL: Key Vault with the managed identity, else local ------
+IDENTITY_CLIENT_ID = "00000000-0000-0000-0000-00000000c11d"
+
+
+class ManagedIdentityEndpoint:
+    """The token endpoint the Functions platform offers a managed identity (App Service style:
+    ``IDENTITY_ENDPOINT`` + ``IDENTITY_HEADER``), so the real ``DefaultAzureCredential`` runs."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict, str | None]] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                endpoint.requests.append((query, self.headers.get("X-IDENTITY-HEADER")))
+                body = json.dumps({"access_token": "token-of-the-identity",
+                                   "expires_on": str(int(time.time()) + 3600),
+                                   "resource": query.get("resource"), "token_type": "Bearer"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/msi/token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def managed_identity(monkeypatch):
+    for name in ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_TENANT_ID",
+                 "AZURE_USERNAME", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_TOKEN_CREDENTIALS",
+                 "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET",
+                 "VISH_SECRETS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    endpoint = ManagedIdentityEndpoint()
+    monkeypatch.setenv("IDENTITY_ENDPOINT", endpoint.url)
+    monkeypatch.setenv("IDENTITY_HEADER", "platform-header")
+    monkeypatch.setenv("AZURE_CLIENT_ID", IDENTITY_CLIENT_ID)  # the user-assigned identity (Bicep)
+    azure_clients._credential.cache_clear()
+    yield endpoint
+    azure_clients._credential.cache_clear()
+    endpoint.stop()
+
+
+def recording_authorization(vault) -> list[str | None]:
+    """The Authorization header of every request the vault stand-in receives from now on."""
+    seen: list[str | None] = []
+    base = vault.server.RequestHandlerClass
+
+    class Recording(base):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            super().do_GET()
+
+    vault.server.RequestHandlerClass = Recording
+    return seen
+
+
+def trusting(vault) -> dict:
+    # The stand-in listens on 127.0.0.1 with its own certificate; the challenge names
+    # vault.azure.net, which 127.0.0.1 is not a subdomain of.
+    return {"connection_verify": str(vault.cert), "verify_challenge_resource": False, "retry_total": 0}
+
+
+def assert_read_with_the_managed_identity(secrets, vault, managed_identity, authorization) -> None:
+    assert isinstance(secrets, KeyVaultSecrets)
+    assert secrets.client.vault_url == vault.url
+    assert secrets.get("sng-key") == PRIVATE_KEY
+    assert [p.split("?")[0] for p in vault.requests] == ["/secrets/sng-key/"] * 2  # challenge, read
+    assert authorization[-1] == "Bearer token-of-the-identity"
+    [(query, header)] = managed_identity.requests
+    assert query["resource"] == "https://vault.azure.net" and query["client_id"] == IDENTITY_CLIENT_ID
+    assert header == "platform-header"
+
+
+def test_key_vault_url_setting_selects_key_vault_with_the_managed_identity(vault, managed_identity,
+                                                                          monkeypatch):
+    vault.secrets["sng-key"] = PRIVATE_KEY
+    authorization = recording_authorization(vault)
+    monkeypatch.setenv("VISH_KEY_VAULT_URL", vault.url)
+    monkeypatch.setenv("VISH_SECRET_CACHE_SECONDS", "42")
+    monkeypatch.setenv(env_name("sng-key"), "the local value, not to be used")
+    secrets = secret_provider(config.Settings(), **trusting(vault))
+    assert secrets.ttl == 42
+    assert_read_with_the_managed_identity(secrets, vault, managed_identity, authorization)
+
+
+def test_without_key_vault_url_the_local_secrets_are_used(tmp_path, monkeypatch):
+    monkeypatch.delenv("VISH_KEY_VAULT_URL", raising=False)
+    monkeypatch.delenv(env_name("sng-key"), raising=False)
+    monkeypatch.setenv("VISH_SECRETS_DIR", str(tmp_path))
+    (tmp_path / "sng-key").write_text(PRIVATE_KEY)
+    secrets = secret_provider(config.Settings())
+    assert isinstance(secrets, LocalSecrets) and secrets.directory == tmp_path
+    assert secrets.get("sng-key") == PRIVATE_KEY
+
+
+def test_the_wired_delivery_reads_its_sftp_key_from_the_key_vault_in_the_setting(
+        settings, vault, managed_identity, monkeypatch):
+    from shared import wiring
+
+    vault.secrets["sng-key"] = PRIVATE_KEY
+    authorization = recording_authorization(vault)
+    monkeypatch.setenv("VISH_KEY_VAULT_URL", vault.url)
+    config.get_settings.cache_clear()
+    service = wiring.build_delivery(config.get_settings(), secret_client_options=trusting(vault))
+    assert_read_with_the_managed_identity(service.secrets, vault, managed_identity, authorization)
+
+
+def test_the_wired_delivery_uses_local_secrets_without_the_setting(settings, tmp_path, monkeypatch):
+    from shared import wiring
+
+    monkeypatch.delenv("VISH_KEY_VAULT_URL", raising=False)
+    monkeypatch.setenv("VISH_SECRETS_DIR", str(tmp_path))
+    monkeypatch.setenv(env_name("sng-key"), "uit de omgeving")
+    config.get_settings.cache_clear()
+    service = wiring.build_delivery(config.get_settings())
+    assert isinstance(service.secrets, LocalSecrets) and service.secrets.directory == tmp_path
+    assert service.secrets.get("sng-key") == "uit de omgeving"

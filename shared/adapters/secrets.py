@@ -114,7 +114,13 @@ class KeyVaultSecrets(SecretProvider):
         return secret.value
 
 
-def secret_provider(settings) -> SecretProvider:
+def secret_provider(settings, **client_options) -> SecretProvider:
+    """Key Vault (managed identity) when ``VISH_KEY_VAULT_URL`` is set, local secrets otherwise.
+
+    ``client_options`` go to the ``SecretClient`` unchanged (the tests use them to trust the
+    certificate of a local Key Vault stand-in); the credential is always the managed identity.
+    """
     if settings.key_vault_url:
-        return KeyVaultSecrets.from_url(settings.key_vault_url, ttl_seconds=settings.secret_cache_seconds)
+        return KeyVaultSecrets.from_url(settings.key_vault_url, ttl_seconds=settings.secret_cache_seconds,
+                                        **client_options)
     return LocalSecrets(settings.secrets_dir)
