@@ -134,16 +134,73 @@ def test_key_vault_is_rbac_with_purge_protection():
     assert "Microsoft.KeyVault/vaults/secrets" not in text  # no secret values in templates
 
 
-def test_monitoring_has_local_auth_off_and_alerts_on_503_and_failed_delivery():
+def alert_query(symbol: str) -> str:
+    properties = resource("modules/monitoring.bicep", symbol)["config"]["properties"]
+    return properties["criteria"]["allOf"][0]["query"]
+
+
+def trace_filter(query: str):
+    """The alert's KQL (``traces | where message <op> "<text>"``) as a predicate on a message.
+    KQL's string operators without ``_cs`` ignore case; anything else fails the test."""
+    match = re.fullmatch(r'\s*traces\s*\|\s*where\s+message\s+(\w+)\s+"([^"]*)"\s*', query)
+    assert match, f"alert query not understood: {query}"
+    operator, text = match.groups()
+    tests = {"startswith": lambda m: m.lower().startswith(text.lower()),
+             "startswith_cs": lambda m: m.startswith(text),
+             "contains": lambda m: text.lower() in m.lower(),
+             "contains_cs": lambda m: text in m}
+    assert operator in tests, operator
+    return tests[operator]
+
+
+def test_monitoring_has_local_auth_off_and_alerts_on_503_of_the_status_functions():
+    from devtools.devservices import registered_functions
+
     insights = resource("modules/monitoring.bicep", "insights")["config"]["properties"]
     assert insights["DisableLocalAuth"] is True
-    queries = [resource("modules/monitoring.bicep", symbol)["config"]["properties"]["criteria"]["allOf"][0]
-               ["query"] for symbol in ("statusUnhealthy", "deliveryFailed")]
-    assert 'resultCode == "503"' in queries[0] and "status" in queries[0]
-    assert "delivery failed" in queries[1]
-    from shared.usecases import delivery
+    match = re.fullmatch(r'requests \| where name in \(([^)]*)\) and resultCode == "503"',
+                         alert_query("statusUnhealthy"))
+    assert match, alert_query("statusUnhealthy")
+    names = set(re.findall(r'"([^"]*)"', match.group(1)))
+    # App Insights names a request after the function: exactly the functions behind /api/status
+    routes = {name: b.get("route") for name, f in registered_functions().items()
+              for b in f.get_bindings_dict()["bindings"] if b.get("type") == "httpTrigger"}
+    assert names == {name for name, route in routes.items() if route.split("/")[0] == "status"}
+    assert names == {"status", "status_org"}
 
-    assert "delivery failed" in Path(delivery.__file__).read_text()  # the alert matches the log line
+
+def test_the_failed_delivery_alert_matches_what_a_failed_delivery_logs(settings, org_code, monkeypatch,
+                                                                       caplog):
+    """Run real failing deliveries (on Azurite) and apply the alert's query to their log records."""
+    import json
+    import logging
+    from datetime import date
+
+    from shared import config
+    from shared.wiring import build_delivery, build_intake
+    from tests.conftest import organisations_for
+
+    sftp = {"host": "127.0.0.1", "username": "u", "host_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA",
+            "secret_name": "k"}
+    unset, empty = f"{org_code}-a", f"{org_code}-b"
+    document = {"organisations": [
+        organisations_for(unset).organisations[0].model_dump(mode="json"),
+        organisations_for(empty, sftp=sftp).organisations[0].model_dump(mode="json")]}
+    monkeypatch.setenv("VISH_ORGANISATIONS_JSON", json.dumps(document))
+    config.get_settings.cache_clear()
+    build_intake(config.get_settings()).ensure_storage()
+    service = build_delivery(config.get_settings())
+    caplog.set_level(logging.DEBUG, logger="vish")
+    outcomes = [service.deliver(unset, date(2026, 11, 28), reason="t"),  # no SFTP target
+                service.deliver(empty, date(2026, 11, 28), reason="t")]  # no accepted extract yet
+    assert [(o.status, o.error_kind) for o in outcomes] == [("failed", "not_configured"),
+                                                            ("failed", "no_snapshot")]
+    alert = trace_filter(alert_query("deliveryFailed"))
+    delivery_records = [r for r in caplog.records if r.name == "vish.delivery"]
+    firing = [r for r in delivery_records if alert(r.getMessage())]
+    assert len(firing) == 2, [r.getMessage() for r in delivery_records]
+    assert all(r.levelno >= logging.ERROR for r in firing)
+    assert "not_configured" in firing[0].getMessage() and "no_snapshot" in firing[1].getMessage()
 
 
 def test_optional_static_outbound_ip_through_a_nat_gateway():
