@@ -157,10 +157,39 @@ def test_unreadable_or_hostile_blobs_end_as_a_recorded_rejection(intake, azurite
     assert latest["reason"] in reasons
 
 
+def counting_trigger_client(azurite, blob_name: str) -> tuple[BlobClient, list[tuple[str, int]]]:
+    """The trigger's BlobClient, recording (Range header, body bytes) of every GET it makes."""
+    gets: list[tuple[str, int]] = []
+
+    def count(response) -> None:
+        if response.http_request.method == "GET":
+            gets.append((response.http_request.headers.get("x-ms-range", ""),
+                         int(response.http_response.headers.get("Content-Length", 0))))
+
+    client = BlobClient.from_connection_string(azurite.connection_string, EXTRACTS_CONTAINER, blob_name,
+                                               raw_response_hook=count)
+    return client, gets
+
+
 def test_a_too_large_blob_is_rejected_without_reading_it(intake, azurite, org_code, monkeypatch):
+    data = extract(200)  # 25 KB
     monkeypatch.setattr(intake.settings, "max_extract_bytes", 100)
-    drop_and_trigger(intake, azurite, org_code, extract(10))
-    assert intake.outcomes.latest(org_code, "extract")["reason"] == "too_large"
+    intake.blobs.upload(EXTRACTS_CONTAINER, f"{org_code}/groot.csv", data)
+    client, gets = counting_trigger_client(azurite, f"{org_code}/groot.csv")
+    validate_extract(client=client)
+    latest = intake.outcomes.latest(org_code, "extract")
+    assert (latest["decision"], latest["reason"]) == ("rejected", "too_large")
+    assert sum(size for _, size in gets) <= 100, gets  # decided on the size alone
+    [quarantined] = intake.blobs.list_names(intake.settings.quarantine_container, f"{org_code}/")
+    assert intake.blobs.read_bytes(intake.settings.quarantine_container, quarantined) == data
+
+    # the control: within the limit, the same client reads every byte (the count is real)
+    monkeypatch.setattr(intake.settings, "max_extract_bytes", 10 * len(data))
+    intake.blobs.upload(EXTRACTS_CONTAINER, f"{org_code}/normaal.csv", data)
+    client, gets = counting_trigger_client(azurite, f"{org_code}/normaal.csv")
+    validate_extract(client=client)
+    assert intake.outcomes.latest(org_code, "extract")["decision"] == "accepted"
+    assert sum(size for _, size in gets) == len(data)
 
 
 def test_a_conditional_snapshot_write_loses_against_a_concurrent_one(intake, org_code):
