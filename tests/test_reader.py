@@ -9,7 +9,7 @@ from shared.domain.reader import (
     UnreadableExtract,
     detect_delimiter,
 )
-from shared.domain.validation import Rules
+from shared.domain.validation import Rules, validate_extract
 from tests.helpers import TODAY, bsns, codes, csv_bytes, run
 
 VALID = bsns(3)
@@ -88,12 +88,31 @@ def test_empty_and_header_only_files_are_rejected():
     assert run(csv_bytes())[0].reason is Code.NO_DATA_ROWS
 
 
-def test_a_binary_file_without_newlines_is_rejected_without_reading_it_into_memory():
-    data = bytes(range(256)).replace(b"\n", b"") * 8000  # ~2 MB, no line break
-    result, _ = run(data, tiny_chunks=True)
+class CountingFile:
+    """Chunks of a file on disk, counting the bytes handed out (what the reader pulled)."""
+
+    def __init__(self, path, chunk_size: int) -> None:
+        self.path, self.chunk_size, self.pulled = path, chunk_size, 0
+
+    def __iter__(self):
+        with open(self.path, "rb") as fh:
+            while chunk := fh.read(self.chunk_size):
+                self.pulled += len(chunk)
+                yield chunk
+
+
+@pytest.mark.parametrize("chunk_size", [7, 4096, 1 << 20])
+def test_a_binary_file_without_newlines_is_rejected_without_reading_it_into_memory(tmp_path,
+                                                                                   chunk_size):
+    path = tmp_path / "export.csv"
+    path.write_bytes(bytes(range(256)).replace(b"\n", b"") * 64_000)  # ~16 MB, no line break
+    source = CountingFile(path, chunk_size)
+    result = validate_extract(source, today=TODAY, rules=Rules())
     assert result.reason is Code.NOT_CSV
     assert "binaire gegevens" in result.issues[-1].message
-    assert result.bytes_read < 70_000  # the first 64 KiB decide: the rest is never read
+    # The first 64 KiB decide: at most the chunk that completes them is pulled from the file.
+    assert source.pulled <= 65536 + chunk_size - 1 and source.pulled < path.stat().st_size // 8
+    assert result.bytes_read == source.pulled  # and the report says what was read
 
 
 def test_the_hash_covers_every_byte_whatever_the_chunking():
@@ -120,14 +139,28 @@ def test_reader_raises_only_its_own_errors_for_structural_problems():
         ExtractReader([b"\x00" * 5000]).open()
 
 
+def assert_consistent_decision(result, rules: Rules) -> None:
+    """The decision agrees with the reason and the counts (whatever the input was)."""
+    assert result.decision in ("accepted", "rejected")
+    assert result.total == result.valid + result.invalid
+    if result.decision == "accepted":
+        assert result.reason is None and result.total > 0
+        assert result.invalid <= rules.invalid_threshold * result.total
+    else:
+        assert result.reason is not None and result.reason in {i.code for i in result.issues}
+        if result.reason is Code.TOO_MANY_INVALID:
+            assert result.invalid > rules.invalid_threshold * result.total
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=4000))
 def test_any_bytes_give_a_report_never_an_exception(data):
     result, _ = run(data, today=TODAY)
-    assert result.decision in ("accepted", "rejected")
-    assert result.total == result.valid + result.invalid
+    assert_consistent_decision(result, Rules())
     contract = result.to_contract()
     assert set(contract) == {"decision", "reason", "rows", "issues"}
+    assert (contract["decision"], contract["reason"]) == (
+        result.decision, result.reason.value if result.reason else None)
 
 
 @settings(max_examples=200, deadline=None)
@@ -137,4 +170,47 @@ def test_any_bytes_give_a_report_never_an_exception(data):
 def test_any_csv_like_text_under_a_valid_header_gives_a_report(lines):
     data = ("BSN;Startdatum;Datum toelating\n" + "\n".join(lines)).encode()
     result, _ = run(data, snapshot=True)
-    assert result.decision in ("accepted", "rejected")
+    assert_consistent_decision(result, Rules())
+
+
+# Rows built from parts whose verdict is known (by the rules as documented), so the decision is
+# pinned: a row is valid when its BSN passes the 11-proef (spaces around it are fine), its
+# Startdatum is a real date not after today, and its Datum toelating is empty or a real date.
+PEOPLE = bsns(12, seed=8)
+BSN_PARTS = {"valid": True, "padded": True, "checksum": False, "short": False, "letters": False,
+             "empty": False}
+START_PARTS = {"01-02-2024": True, "2024-02-01": True, "": False, "31-31-2024": False,
+               "01-02-2027": False, "ab": False}  # 2027: after TODAY
+ADMISSION_PARTS = {"01-02-2024": True, "": True, "ab": False, "30-02-2024": False}
+
+
+def bsn_part(kind: str, person: str) -> str:
+    from tests.helpers import invalid_checksum
+
+    return {"valid": person, "padded": f" {person} ", "checksum": invalid_checksum(person),
+            "short": person[:8], "letters": "ab", "empty": ""}[kind]
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(sorted(BSN_PARTS)), st.sampled_from(sorted(START_PARTS)),
+                               st.sampled_from(sorted(ADMISSION_PARTS))), max_size=len(PEOPLE)),
+       threshold=st.sampled_from([0.0, 0.25, 0.5]))
+def test_the_decision_of_rows_with_known_verdicts_is_pinned(rows, threshold):
+    lines = [f"{bsn_part(b, PEOPLE[i])};{start};{admission}" for i, (b, start, admission) in enumerate(rows)]
+    data = ("BSN;Startdatum;Datum toelating\n" + "".join(line + "\n" for line in lines)).encode()
+    result, records = run(data, snapshot=True, rules=Rules(invalid_threshold=threshold))
+
+    counted = [i for i, r in enumerate(rows) if r != ("empty", "", "")]  # only delimiters: skipped
+    valid = [i for i in counted
+             if BSN_PARTS[rows[i][0]] and START_PARTS[rows[i][1]] and ADMISSION_PARTS[rows[i][2]]]
+    invalid = len(counted) - len(valid)
+    assert (result.total, result.valid, result.invalid) == (len(counted), len(valid), invalid)
+    if not counted:
+        expected = ("rejected", Code.NO_DATA_ROWS)
+    elif invalid > threshold * len(counted):
+        expected = ("rejected", Code.TOO_MANY_INVALID)
+    else:
+        expected = ("accepted", None)
+    assert (result.decision, result.reason) == expected
+    if expected[0] == "accepted":
+        assert sorted(r[0] for r in records) == sorted(PEOPLE[i] for i in valid)
