@@ -54,7 +54,8 @@ def test_accepted_extract_replaces_the_snapshot_and_writes_reports_and_outcome(i
     latest = intake.outcomes.latest(org_code, "extract")
     assert latest["decision"] == "accepted" and latest["rows_total"] == 60
     assert latest["people"] == len(people) and len(latest["sha256"]) == 64
-    assert latest["duration_ms"] >= 0 and latest["schema_version"] == 1
+    assert isinstance(latest["duration_ms"], int) and 0 <= latest["duration_ms"] < 60_000
+    assert latest["schema_version"] == 1
 
     s = intake.settings
     report = json.loads(intake.blobs.read_bytes(s.reports_container, latest["report"].split("/", 1)[1]))
@@ -290,6 +291,8 @@ def test_a_damaged_snapshot_is_named_as_such_and_the_extract_is_kept(intake, azu
     drop_and_trigger(intake, azurite, org_code, extract(10))
     latest = intake.outcomes.latest(org_code, "extract")
     assert (latest["decision"], latest["reason"]) == ("rejected", "snapshot_unreadable")
-    assert latest["quarantined"]
+    container, _, kept = latest["quarantined"].partition("/")
+    assert container == s.quarantine_container and kept.startswith(f"{org_code}/")
+    assert intake.blobs.read_bytes(container, kept) == extract(10)
     report = intake.blobs.read_bytes(s.reports_container, latest["report"].partition("/")[2])
     assert "snapshot" in report.decode() and bsn not in report.decode()
