@@ -2,12 +2,15 @@
 
 Public-key and password authentication, a chroot folder, its own host key, and switches to make
 it misbehave the way real servers do (refuse writes, refuse renames, drop the connection in the
-middle of an upload). Not used in Azure.
+middle of an upload, lose the end of a file, refuse to overwrite, answer slowly). What clients did
+is kept in ``events`` (connections, opens for writing, removes, renames), so tests can check the
+behaviour a server sees. Not used in Azure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +24,17 @@ class Faults:
     deny_rename: bool = False
     cut_after_bytes: int | None = None  # drop the connection once this many bytes were written
     cuts_left: int = 0  # how many uploads to cut (then behave)
+    drop_tail_bytes: int = 0  # on closing a written file, lose its last bytes (a faulty disk)
+    drops_left: int = 0  # how many written files lose their tail (then behave)
+    refuse_overwrite: bool = False  # an existing file cannot be opened for writing (write-once)
+    write_delay: float = 0.0  # seconds each write request takes (a slow link or disk)
 
 
 class SftpTestServer:
     def __init__(self, root: Path, *, username: str = "sng", password: str | None = None,
-                 client_key_type: str = "ssh-ed25519") -> None:
+                 client_key_type: str = "ssh-ed25519", window: int | None = None) -> None:
+        """``window``: the SSH receive window per channel (asyncssh's default: 2 MiB); a small
+        one keeps a client's writes in step with a slow server."""
         import asyncssh
 
         self.root = root
@@ -35,7 +44,11 @@ class SftpTestServer:
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
         self.client_key = asyncssh.generate_private_key(client_key_type)
         self.port = free_port()
+        self.window = window
         self.faults = Faults()
+        # ("connect", "") per connection, ("open_write" | "remove", path), ("rename", old -> new);
+        # paths as the client named them. Appended on the server's thread, read by the tests.
+        self.events: list[tuple[str, str]] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._acceptor = None
@@ -54,8 +67,15 @@ class SftpTestServer:
 
         server = self
         faults = self.faults
+        events = self.events
+
+        def text(path) -> str:
+            return path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
 
         class Server(asyncssh.SSHServer):
+            def connection_made(self, conn) -> None:
+                events.append(("connect", ""))
+
             def begin_auth(self, username: str) -> bool:
                 return True
 
@@ -75,13 +95,23 @@ class SftpTestServer:
         class Sftp(asyncssh.SFTPServer):
             def __init__(self, chan) -> None:
                 super().__init__(chan, chroot=str(server.root).encode())
+                self._written: set = set()  # the files open for writing
 
             def open(self, path, pflags, attrs):
-                if faults.deny_write and pflags & asyncssh.FXF_WRITE:
-                    raise asyncssh.SFTPPermissionDenied("write denied")
-                return super().open(path, pflags, attrs)
+                if pflags & asyncssh.FXF_WRITE:
+                    events.append(("open_write", text(path)))
+                    if faults.deny_write:
+                        raise asyncssh.SFTPPermissionDenied("write denied")
+                    if faults.refuse_overwrite and os.path.exists(self.map_path(path)):
+                        raise asyncssh.SFTPPermissionDenied("overwriting is not permitted")
+                file_obj = super().open(path, pflags, attrs)
+                if pflags & asyncssh.FXF_WRITE:
+                    self._written.add(file_obj)
+                return file_obj
 
-            def write(self, file_obj, offset, data):
+            async def write(self, file_obj, offset, data):
+                if faults.write_delay:
+                    await asyncio.sleep(faults.write_delay)
                 if (faults.cut_after_bytes is not None and faults.cuts_left > 0
                         and offset + len(data) > faults.cut_after_bytes):
                     faults.cuts_left -= 1
@@ -89,20 +119,36 @@ class SftpTestServer:
                     raise asyncssh.SFTPConnectionLost("cut")
                 return super().write(file_obj, offset, data)
 
+            def close(self, file_obj):
+                if file_obj in self._written:
+                    self._written.discard(file_obj)
+                    if faults.drop_tail_bytes and faults.drops_left > 0:
+                        faults.drops_left -= 1
+                        size = file_obj.seek(0, 2)
+                        file_obj.truncate(max(0, size - faults.drop_tail_bytes))
+                return super().close(file_obj)
+
+            def remove(self, path):
+                events.append(("remove", text(path)))
+                return super().remove(path)
+
             def rename(self, oldpath, newpath):
+                events.append(("rename", f"{text(oldpath)} -> {text(newpath)}"))
                 if faults.deny_rename:
                     raise asyncssh.SFTPPermissionDenied("rename denied")
                 return super().rename(oldpath, newpath)
 
             def posix_rename(self, oldpath, newpath):
+                events.append(("rename", f"{text(oldpath)} -> {text(newpath)}"))
                 if faults.deny_rename:
                     raise asyncssh.SFTPPermissionDenied("rename denied")
                 return super().posix_rename(oldpath, newpath)
 
         async def serve():
+            window = {"window": self.window} if self.window else {}
             return await asyncssh.create_server(
                 Server, "127.0.0.1", self.port, server_host_keys=[self.host_key],
-                sftp_factory=Sftp, allow_scp=False, line_editor=False)
+                sftp_factory=Sftp, allow_scp=False, line_editor=False, **window)
 
         self._thread.start()
         self._acceptor = asyncio.run_coroutine_threadsafe(serve(), self._loop).result(timeout=10)

@@ -51,6 +51,15 @@ def test_upload_to_openssh_renames_into_place(server, keys):
     assert not any(name.endswith(".part") for name in server.files())
 
 
+def test_a_leftover_temporary_file_on_openssh_is_removed_first(server, keys):
+    data = b"aansluitcode;bsn\r\n" * 100
+    leftover = server.root / ".VISH_LEFTOVER.csv.part"
+    leftover.write_bytes(b"x" * (len(data) * 3))  # a broken, bigger upload of an earlier tick
+    result = delivery(server, keys).upload("VISH_LEFTOVER.csv", data)
+    assert result.stale_temp_removed and result.attempts == 1
+    assert server.files()["VISH_LEFTOVER.csv"] == data and not leftover.exists()
+
+
 def test_connection_check_against_openssh(server, keys):
     check = delivery(server, keys).check(probe=True)
     assert check.ok and [s[0] for s in check.steps][-1] == "proefbestand"

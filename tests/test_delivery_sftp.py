@@ -167,6 +167,7 @@ def test_a_refused_rename_fails_and_the_next_attempt_cleans_up(service, azurite,
     assert (outcome.status, outcome.error_kind) == ("failed", "rename")
     assert list(sng.files()) == [".VISH_TST-1_20261128_001.csv.part"]
     sng.faults.deny_rename = False
+    sng.faults.refuse_overwrite = True  # write-once server: the leftover must be removed first
     assert service.deliver(org_code, DAY, reason="retry").status == "succeeded"
     assert list(sng.files()) == ["VISH_TST-1_20261128_001.csv"]
 

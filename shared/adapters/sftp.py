@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from shared.domain.delivery_rules import retry_wait, should_retry
 from shared.log import get_logger
 
 log = get_logger("sftp")
@@ -38,6 +39,7 @@ class SftpError(Exception):
         super().__init__(message)
         self.kind = kind
         self.transient = transient
+        self.attempts: int | None = None  # set by the upload: how many attempts were made
 
 
 @dataclass(frozen=True)
@@ -207,9 +209,10 @@ class SftpDelivery:
                 return UploadResult(posixpath.join(t.directory, name), len(data), attempt,
                                     time.monotonic() - started, removed)
             except SftpError as exc:
-                if not exc.transient or attempt >= t.attempts:
+                exc.attempts = attempt
+                if not should_retry(exc.transient, attempt, t.attempts):
                     raise
-                wait = t.backoff_seconds * 2 ** (attempt - 1)
+                wait = retry_wait(attempt, t.backoff_seconds)
                 log.warning("upload attempt %d failed (%s); retrying in %.1f s", attempt, exc.kind, wait)
                 self.sleep(wait)
 
@@ -220,7 +223,8 @@ class SftpDelivery:
         try:
             removed = self._remove_if_present(sftp, temp)
             try:
-                sftp.putfo(io.BytesIO(data), temp, file_size=len(data), callback=progress, confirm=True)
+                # confirm=False: the size is checked below, once, as a failure of its own kind
+                sftp.putfo(io.BytesIO(data), temp, file_size=len(data), callback=progress, confirm=False)
             except PermissionError:
                 raise SftpError("permission", "writing in the target folder is not permitted") from None
             except OSError as exc:

@@ -22,6 +22,7 @@ from shared.adapters.sftp import Credentials, SftpDelivery, SftpError
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
 from shared.domain.delivery_file import DeliveryFile, build_delivery_file
+from shared.domain.delivery_rules import already_delivered, lease_renewal_due, next_sequence
 from shared.domain.profile import profile_for
 from shared.domain.schedule import is_due
 from shared.domain.snapshot import iter_snapshot_bytes, iter_snapshot_rows
@@ -59,7 +60,7 @@ class DeliveryService:
     def __init__(self, settings: Settings, organisations: OrganisationsDocument, blobs: BlobStore,
                  outcomes: OutcomeStore, secrets: SecretProvider, *,
                  now: Callable[[], datetime] = utcnow, sleep: Callable[[float], None] = time.sleep,
-                 ) -> None:
+                 lease_seconds: int = LEASE_SECONDS) -> None:
         self.settings = settings
         self.organisations = organisations
         self.blobs = blobs
@@ -67,6 +68,7 @@ class DeliveryService:
         self.secrets = secrets
         self.now = now
         self.sleep = sleep
+        self.lease_seconds = lease_seconds  # Azure accepts 15-60 s (or -1: infinite)
 
     # -- the timer's entry point ---------------------------------------------------------------
     def tick(self) -> list[DeliveryOutcome]:
@@ -110,7 +112,7 @@ class DeliveryService:
                 return self._failed(org, day, reason, manual, "not_configured",
                                     "no SFTP target configured for this organisation")
             lease = self.blobs.acquire_lease(self.settings.locks_container, f"{org}/{day}.lock",
-                                             LEASE_SECONDS)
+                                             self.lease_seconds)
             if lease is None:
                 log.info("another instance is delivering this organisation's file; not again")
                 return DeliveryOutcome(org, day.isoformat(), "busy", reason, manual=manual)
@@ -126,11 +128,11 @@ class DeliveryService:
                         lease) -> DeliveryOutcome:
         org = organisation.code
         success = self.outcomes.latest(org, KIND_SUCCESS)
-        if success and success.get("day") == day.isoformat() and not manual:
+        if already_delivered(success, day, manual):
             log.info("already delivered for this day; nothing to do")
             return DeliveryOutcome(org, day.isoformat(), "skipped", "already_delivered",
                                    success.get("file"))
-        sequence = success["sequence"] + 1 if success and success.get("day") == day.isoformat() else 1
+        sequence = next_sequence(success, day)
         started = time.monotonic()
         try:
             built = self._build(organisation, day, sequence=sequence, success=success)
@@ -147,7 +149,7 @@ class DeliveryService:
         last_renewal = [time.monotonic()]
 
         def keep_lease(done: int = 0, total: int = 0) -> None:
-            if time.monotonic() - last_renewal[0] > LEASE_SECONDS / 3:
+            if lease_renewal_due(time.monotonic() - last_renewal[0], self.lease_seconds):
                 lease.renew()
                 last_renewal[0] = time.monotonic()
 
@@ -162,7 +164,8 @@ class DeliveryService:
                 built.name, built.content, progress=keep_lease)
         except (SftpError, SecretError) as exc:
             kind = getattr(exc, "kind", "secret")
-            return self._failed(org, day, reason, manual, kind, str(exc), built=built)
+            return self._failed(org, day, reason, manual, kind, str(exc), built=built,
+                                attempts=getattr(exc, "attempts", None))
         fields = {
             "status": "succeeded", "day": day.isoformat(), "reason": reason, "manual": manual or None,
             "file": built.name, "archive": f"{self.settings.outbox_container}/{archive}",
@@ -185,15 +188,16 @@ class DeliveryService:
                                manual=manual)
 
     def _failed(self, org: str, day: date, reason: str, manual: bool, kind: str, message: str,
-                built: DeliveryFile | None = None) -> DeliveryOutcome:
+                built: DeliveryFile | None = None, attempts: int | None = None) -> DeliveryOutcome:
         self.outcomes.record(org, KIND_DELIVERY, {
             "status": "failed", "day": day.isoformat(), "reason": reason, "manual": manual or None,
-            "error_kind": kind, "error": message[:300],
+            "error_kind": kind, "error": message[:300], "attempts": attempts,
             "file": built.name if built else None, "sha256": built.sha256 if built else None,
         })
         log.error("delivery failed (%s): %s", kind, message)
         return DeliveryOutcome(org, day.isoformat(), "failed", reason,
-                               built.name if built else None, error_kind=kind, manual=manual)
+                               built.name if built else None, attempts=attempts, error_kind=kind,
+                               manual=manual)
 
     def connection_test(self, org: str, *, probe: bool = True):
         """The same check as ``vish sftp-check``, recorded as an outcome (kind connection_test)."""

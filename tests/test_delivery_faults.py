@@ -1,0 +1,199 @@
+"""The delivery against a misbehaving SFTP server: what the server ends up holding, what it saw
+the client do, what the outcome table says and how long the delivery waited between attempts.
+
+Real parts: Azurite (snapshot, outbox, outcomes, the lease) and the asyncssh test server on
+loopback with its faults; only the delivery's ``sleep`` is replaced, to record the backoff.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from devtools.sftp_testserver import SftpTestServer
+from tests.test_delivery_sftp import DAY, accept_extract, make_service
+
+pytestmark = pytest.mark.integration
+FILE = "VISH_TST-1_20261128_001.csv"
+TEMP = f".{FILE}.part"
+
+
+@pytest.fixture
+def sng(tmp_path):
+    with SftpTestServer(tmp_path / "sng") as server:
+        yield server
+
+
+def seen(server: SftpTestServer, op: str) -> list[str]:
+    """The paths (file names) of the server's events of kind ``op``, in order."""
+    return [path.rsplit("/", 1)[-1] for kind, path in server.events if kind == op]
+
+
+# -- retries: exactly the configured attempts, exponential backoff --------------------------------
+def test_an_always_dropped_connection_is_tried_exactly_attempts_times_with_doubling_waits(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch, attempts=4, backoff_seconds=0.25)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code, rows=400)
+    sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99  # every upload is cut
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "transfer", 4)
+    assert len(seen(sng, "connect")) == 4 and seen(sng, "open_write") == [TEMP] * 4
+    assert waits == [0.25, 0.5, 1.0]  # b, 2b, 4b: one fewer than the attempts
+    latest = service.outcomes.latest(org_code, "delivery")
+    assert (latest["status"], latest["error_kind"], latest["attempts"]) == ("failed", "transfer", 4)
+    assert FILE not in sng.files()
+    assert service.outcomes.latest(org_code, "delivery_success") is None
+
+
+def test_the_default_three_attempts_wait_two_then_four_seconds(settings, org_code, sng, monkeypatch,
+                                                               azurite):
+    service = make_service(settings, org_code, sng, monkeypatch, backoff_seconds=2)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code, rows=400)
+    sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.attempts) == ("failed", 3)
+    assert len(seen(sng, "connect")) == 3 and waits == [2, 4]
+
+
+def test_a_single_configured_attempt_is_never_retried(settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch, attempts=1, backoff_seconds=5)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code, rows=400)
+    sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "transfer", 1)
+    assert len(seen(sng, "connect")) == 1 and waits == []
+
+
+def test_a_server_that_is_down_is_tried_attempts_times(settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch, port=1, attempts=3, backoff_seconds=1)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code)
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "connect", 3)
+    assert waits == [1, 2]
+    assert service.outcomes.latest(org_code, "delivery")["attempts"] == 3
+
+
+def test_one_cut_costs_one_more_attempt_and_one_wait(settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch, attempts=5, backoff_seconds=3)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code, rows=400)
+    sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 1
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.attempts) == ("succeeded", 2)
+    assert len(seen(sng, "connect")) == 2 and waits == [3]
+    assert service.outcomes.latest(org_code, "delivery_success")["attempts"] == 2
+
+
+def test_refused_writes_are_not_retried_and_not_waited_for(settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch, attempts=4, backoff_seconds=1)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code)
+    sng.faults.deny_write = True
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "permission", 1)
+    assert len(seen(sng, "connect")) == 1 and waits == []
+
+
+# -- the size check --------------------------------------------------------------------------------
+def test_a_server_that_loses_the_end_of_the_file_once_gets_it_again(settings, org_code, sng,
+                                                                    monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch, backoff_seconds=1)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code, rows=400)
+    sng.faults.drop_tail_bytes, sng.faults.drops_left = 100, 1
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.attempts) == ("succeeded", 2)
+    archived = service.blobs.read_bytes("outbox", f"{org_code}/2026-11-28/{FILE}")
+    assert sng.files() == {FILE: archived} and len(archived) == outcome.size
+    assert waits == [1]
+    assert seen(sng, "rename") == [FILE]  # renamed once: only the complete copy
+
+
+def test_a_server_that_always_loses_the_end_never_gets_a_final_file(settings, org_code, sng,
+                                                                    monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch, attempts=3, backoff_seconds=1)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code, rows=400)
+    sng.faults.drop_tail_bytes, sng.faults.drops_left = 1, 99  # one byte short, every time
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "verify", 3)
+    assert FILE not in sng.files() and seen(sng, "rename") == []
+    assert waits == [1, 2]
+    latest = service.outcomes.latest(org_code, "delivery")
+    assert (latest["status"], latest["error_kind"]) == ("failed", "verify")
+    assert service.outcomes.latest(org_code, "delivery_success") is None
+
+
+# -- a leftover temporary file ------------------------------------------------------------------
+def test_a_leftover_temporary_file_is_removed_before_the_upload(settings, org_code, sng, monkeypatch,
+                                                               azurite):
+    """A write-once server (many are) refuses to open an existing file for writing: the leftover
+    of a broken attempt must go first, or every later delivery of the day fails."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    (sng.root / TEMP).write_bytes(b"x" * 1_000_000)  # bigger than the new file
+    sng.faults.refuse_overwrite = True
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert outcome.status == "succeeded" and outcome.attempts == 1
+    archived = service.blobs.read_bytes("outbox", f"{org_code}/2026-11-28/{FILE}")
+    assert sng.files() == {FILE: archived}
+    ops = [(kind, path.rsplit("/", 1)[-1]) for kind, path in sng.events if kind != "connect"]
+    assert ops[:2] == [("remove", TEMP), ("open_write", TEMP)]
+
+
+# -- the lease outlives a long upload ----------------------------------------------------------------
+def test_the_lease_stays_ours_through_an_upload_longer_than_the_lease(settings, org_code, tmp_path,
+                                                                       monkeypatch, azurite):
+    """15 s lease (the shortest Azure grants), an upload of ~20 s to a slow server: the delivery
+    renews the lease as the upload progresses, so no other instance can take it meanwhile."""
+    lease_seconds = 15
+    # A one-packet SSH window keeps the client's writes (and its progress) in step with the server.
+    with SftpTestServer(tmp_path / "slow", window=32768) as slow:
+        service = make_service(settings, org_code, slow, monkeypatch)
+        service.lease_seconds = lease_seconds
+        accept_extract(service, azurite, org_code, rows=8000)  # ~330 kB: 11 writes of 32 kB
+        slow.faults.write_delay = 1.8
+        container, lock = service.settings.locks_container, f"{org_code}/{DAY}.lock"
+        taken: list[float] = []
+        done = threading.Event()
+
+        def another_instance() -> None:
+            while not done.is_set() and not seen(slow, "open_write"):
+                time.sleep(0.05)
+            while not done.is_set():
+                lease = service.blobs.acquire_lease(container, lock, lease_seconds)
+                if lease is not None:
+                    taken.append(time.monotonic() - started)
+                    lease.release()
+                done.wait(0.5)
+
+        started = time.monotonic()
+        watcher = threading.Thread(target=another_instance)
+        watcher.start()
+        try:
+            outcome = service.deliver(org_code, DAY, reason="t")
+        finally:
+            done.set()
+            watcher.join()
+        elapsed = time.monotonic() - started
+        assert outcome.status == "succeeded"
+        assert elapsed > lease_seconds + 2  # the upload did outlast the lease
+        assert taken == []  # nobody else got the lease meanwhile
+        # released at the end: the next instance gets it at once
+        lease = service.blobs.acquire_lease(container, lock, lease_seconds)
+        assert lease is not None
+        lease.release()

@@ -1,0 +1,142 @@
+"""The delivery's pure decisions: backoff, retry, already delivered, sequence, lease cadence."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import pairwise
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.domain.delivery_rules import (
+    already_delivered,
+    backoff_delays,
+    lease_renewal_due,
+    next_sequence,
+    retry_wait,
+    should_retry,
+)
+
+DAY = date(2026, 11, 28)
+
+
+# -- backoff ---------------------------------------------------------------------------------
+def test_the_wait_doubles_from_the_base_after_each_failed_attempt():
+    assert [retry_wait(attempt, 2) for attempt in (1, 2, 3, 4)] == [2, 4, 8, 16]
+    assert retry_wait(1, 0.5) == 0.5 and retry_wait(3, 0.5) == 2.0
+    assert retry_wait(5, 0) == 0
+
+
+def test_attempts_are_counted_from_one():
+    with pytest.raises(ValueError):
+        retry_wait(0, 2)
+
+
+@pytest.mark.parametrize(("attempts", "base", "expected"), [
+    (1, 2, []),  # one attempt: never a wait
+    (2, 2, [2]),
+    (3, 2, [2, 4]),  # the default target: 3 attempts, 2 s
+    (4, 1.5, [1.5, 3.0, 6.0]),
+    (10, 1, [1, 2, 4, 8, 16, 32, 64, 128, 256]),  # the most attempts a target may configure
+    (3, 0, [0, 0]),
+])
+def test_backoff_delays_one_fewer_than_the_attempts(attempts, base, expected):
+    assert backoff_delays(attempts, base) == expected
+
+
+@given(st.integers(min_value=1, max_value=10), st.floats(min_value=0.001, max_value=60))
+def test_backoff_is_exponential_and_bounded(attempts, base):
+    delays = backoff_delays(attempts, base)
+    assert len(delays) == attempts - 1
+    assert all(later == 2 * earlier for earlier, later in pairwise(delays))
+    assert delays == [] or delays[0] == base
+    assert sum(delays) == pytest.approx(base * (2 ** (attempts - 1) - 1))
+
+
+# -- whether to retry ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("transient", "attempt", "attempts", "expected"), [
+    (True, 1, 3, True),
+    (True, 2, 3, True),
+    (True, 3, 3, False),  # the last attempt failed: no more
+    (True, 4, 3, False),
+    (True, 1, 1, False),  # one attempt configured: never a retry
+    (True, 1, 2, True),
+    (False, 1, 3, False),  # auth, host key, permission: never retried
+    (False, 3, 3, False),
+])
+def test_retry_only_transient_failures_with_an_attempt_left(transient, attempt, attempts, expected):
+    assert should_retry(transient, attempt, attempts) is expected
+
+
+@given(st.integers(min_value=1, max_value=10))
+def test_a_failing_upload_makes_exactly_the_configured_attempts(attempts):
+    made = 1
+    while should_retry(True, made, attempts):
+        made += 1
+    assert made == attempts
+    assert made - 1 == len(backoff_delays(attempts, 1))
+
+
+# -- already delivered, next sequence -------------------------------------------------------------
+def success(day: str = "2026-11-28", sequence: int | None = 1) -> dict:
+    row = {"status": "succeeded", "day": day, "file": "VISH_TST-1_20261128_001.csv"}
+    if sequence is not None:
+        row["sequence"] = sequence
+    return row
+
+
+def test_nothing_delivered_yet():
+    assert already_delivered(None, DAY, manual=False) is False
+    assert already_delivered(None, DAY, manual=True) is False
+    assert next_sequence(None, DAY) == 1
+
+
+def test_a_success_for_the_day_means_done_unless_manual():
+    assert already_delivered(success(), DAY, manual=False) is True
+    assert already_delivered(success(), DAY, manual=True) is False  # manual re-delivery
+
+
+def test_a_success_of_another_day_does_not_count():
+    for other in ("2026-11-27", "2026-11-29", "2025-11-28"):
+        assert already_delivered(success(other, 4), DAY, manual=False) is False
+        assert already_delivered(success(other, 4), DAY, manual=True) is False
+        assert next_sequence(success(other, 4), DAY) == 1  # a new day starts at 1
+
+
+def test_a_manual_redelivery_on_the_delivered_day_takes_the_next_number():
+    assert next_sequence(success(sequence=1), DAY) == 2
+    assert next_sequence(success(sequence=2), DAY) == 3
+    assert next_sequence(success(sequence=41), DAY) == 42
+
+
+def test_a_success_row_without_a_sequence_counts_as_the_first_file():
+    assert next_sequence(success(sequence=None), DAY) == 2
+    assert already_delivered(success(sequence=None), DAY, manual=False) is True
+
+
+def test_a_success_row_without_a_day_is_no_delivery_of_this_day():
+    row = {"status": "succeeded", "sequence": 3}
+    assert already_delivered(row, DAY, manual=False) is False and next_sequence(row, DAY) == 1
+
+
+# -- the lease cadence ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("elapsed", "lease", "expected"), [
+    (0, 60, False),
+    (19.999, 60, False),
+    (20, 60, False),  # exactly a third: not yet
+    (20.001, 60, True),
+    (59, 60, True),
+    (61, 60, True),  # late is still due
+    (5, 15, False),  # the shortest lease Azure grants
+    (5.001, 15, True),
+    (4.9, 15, False),
+])
+def test_the_lease_is_renewed_once_more_than_a_third_has_passed(elapsed, lease, expected):
+    assert lease_renewal_due(elapsed, lease) is expected
+
+
+@given(st.integers(min_value=15, max_value=60), st.integers(min_value=0, max_value=120_000))
+def test_renewal_cadence_is_a_third_of_any_lease(lease, elapsed_ms):
+    # in whole milliseconds the boundary is exact: due when 3 * elapsed > lease
+    assert lease_renewal_due(elapsed_ms / 1000, lease) is (3 * elapsed_ms > 1000 * lease)
