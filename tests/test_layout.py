@@ -173,7 +173,8 @@ def test_a_developers_work_tree_leaves_secrets_settings_and_caches_out(tmp_path)
               "shared/domain/__pycache__/bsn.cpython-313.pyc", "vish_bridge.egg-info/PKG-INFO",
               ".pytest_cache/v/cache/lastfailed", ".ruff_cache/x", ".hypothesis/examples/x",
               "demo-output/rapport.csv", ".vish-local/x", "node_modules/azurite/package.json",
-              ".git/config", "functions/__pycache__/admin.cpython-313.pyc"]
+              ".git/config", "functions/__pycache__/admin.cpython-313.pyc",
+              "mutants/shared/domain/bsn.py", "mutants/mutmut-stats.json"]
     for rel in litter:
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
         (tree / rel).write_text("x")
