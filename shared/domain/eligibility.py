@@ -8,6 +8,11 @@ from typing import Literal
 Rule = Literal["toelating", "start"]
 
 
+def eligibility_basis(rule: Rule, has_toelating_column: bool) -> str:
+    """The date field that admits a client (see :func:`eligible_from`)."""
+    return "startdatum" if rule == "start" or not has_toelating_column else "toelatingsdatum"
+
+
 def eligible_from(rule: Rule, startdatum: date | None, toelatingsdatum: date | None,
                   has_toelating_column: bool) -> date | None:
     """The date from which a client may be registered.
@@ -16,7 +21,7 @@ def eligible_from(rule: Rule, startdatum: date | None, toelatingsdatum: date | N
     Rule ``start``: the startdatum. An extract without a toelatingsdatum column falls back to
     the startdatum (the caller reports that once per file).
     """
-    if rule == "start" or not has_toelating_column:
+    if eligibility_basis(rule, has_toelating_column) == "startdatum":
         return startdatum
     return toelatingsdatum
 

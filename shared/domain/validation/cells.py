@@ -12,7 +12,6 @@ from shared.domain.text import clean_text, has_other_digits
 
 MAX_VALUE_LENGTH = 255
 POSTCODE = re.compile(r"([1-9][0-9]{3}) ?([A-Za-z]{2})")
-_HUISNUMMER = re.compile(r"[1-9][0-9]{0,4}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
 # Dutch numbers incl. the municipal "14 0xx" short numbers and international ones.
 _PHONE = re.compile(r"(?:\+|00)?[0-9][0-9 ()\-]{3,18}[0-9]")

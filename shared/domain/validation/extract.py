@@ -154,7 +154,7 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
         issues.add(Issue(Code.TOELATINGSDATUM_COLUMN_MISSING, field="toelatingsdatum"))
     checker = RecordChecker(reader, mapping, today, ref, rules.eligibility_rule, result, issues,
                             spool)
-    result.eligibility_basis = "startdatum" if checker.use_start else "toelatingsdatum"
+    result.eligibility_basis = checker.basis
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the pass allocates many short-lived lists and no cycles
     try:

@@ -12,35 +12,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import date
 
-from shared.domain.dates import OPEN_END_YEAR
+from shared.domain.bsn import is_valid_bsn
+from shared.domain.eligibility import eligibility_basis, is_eligible
 from shared.domain.reader import QuoteSwallowsRows
 from shared.domain.snapshot import ORIGIN_ROW
 from shared.domain.text import OTHER_DIGIT
 from shared.domain.validation.cells import MAX_VALUE_LENGTH, POSTCODE
 from shared.domain.validation.records import DATE_CACHE, MISS, RecordChecker, partner_record
+from shared.domain.validation.rules import date_findings, huisnummer_ok, normal_postcode
 
 # Tests switch the shortcut off to prove that it decides exactly as the per-record path does.
 FAST_PATH = True
-_OPEN_END = date(OPEN_END_YEAR, 1, 1)  # an einddatum from here on means "none" (check() says)
-_POSTCODE_OR_EMPTY = re.compile(r"(?:[1-9][0-9]{3} ?[A-Za-z]{2})?")
 
 
-def bsn_fast_ok(value: str) -> bool:
-    """Nine ASCII digits, not all zero, passing the 11-proef: ``is_valid_bsn`` in one
-    expression, for the hot path."""
-    b = value.encode()
-    return (len(b) == 9 and b.isdigit() and b != b"000000000" and
-            (9 * b[0] + 8 * b[1] + 7 * b[2] + 6 * b[3] + 5 * b[4] + 4 * b[5] + 3 * b[6]
-             + 2 * b[7] - b[8] - 2064) % 11 == 0)
+# rules.normal_postcode's test, in one regular expression from the same pattern
+POSTCODE_OR_EMPTY = re.compile(f"(?:{POSTCODE.pattern})?")
 
 
-def normal_postcode(value: str) -> str:
-    if not value or (len(value) == 6 and value.isupper()):
-        return value
-    m = POSTCODE.fullmatch(value)
-    return m.group(1) + m.group(2).upper() if m else ""
+def memo(known: dict, value: str, rule: Callable[[str], object]):
+    """``rule(value)``, remembered in ``known`` (cleared when full: memory stays flat)."""
+    if len(known) >= 10_000:
+        known.clear()
+    result = known[value] = rule(value)
+    return result
 
 
 def _quotes_off(body: str, delimiter: str, width: int) -> tuple[list[str], str]:
@@ -83,9 +78,12 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
     i_start, i_toel, i_eind = idx["startdatum"], idx["toelatingsdatum"], idx["einddatum"]
     i_post, i_huis = idx["postcode"], idx["huisnummer"]
     i_tel, i_mail = idx["contact_telefoon"], idx["contact_email"]
-    today, ref, use_start = checker.today, checker.ref, checker.use_start
+    today, ref = checker.today, checker.ref
+    # eligibility.eligible_from's choice of date, made once for the file
+    from_start = eligibility_basis(checker.rule, checker.has_toelating) == "startdatum"
+    postcode_ok = POSTCODE_OR_EMPTY.fullmatch
+    hn_known: dict[str, bool] = {}  # rules.huisnummer_ok, memoised (house numbers repeat)
     dget, miss = DATE_CACHE.get, MISS
-    postcode_ok = _POSTCODE_OR_EMPTY.fullmatch
     phone_known, email_known = checker.phone_ok.cache, checker.email_ok.cache
     add_partner, own = state.add_partner, state.own
     # The bitmaps themselves, for one look-up per row (see people.BsnSet); a duplicate, or a
@@ -98,7 +96,6 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
     other_digit = OTHER_DIGIT.search
     isprintable = (str.isprintable if delimiter != "\t"
                    else lambda text: text.replace("\t", " ").isprintable())
-    open_end = _OPEN_END
     pad = any(i == width for i in idx.values())
     writerow, iso, parse = checker.writerow, checker.iso, checker.parse_date
     total = valid = ineligible = 0
@@ -134,26 +131,23 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                     if start is miss or toel is miss or eind is miss or geb is miss:
                         start, toel = parse(row[i_start]), parse(row[i_toel])
                         eind, geb = parse(row[i_eind]), parse(row[i_geb])
-                    b = bsn.encode()
                     clean = (
-                        # the 11-proef inline (see shared.domain.bsn.is_valid_bsn), on ASCII bytes
-                        len(b) == 9 and b.isdigit() and b != b"000000000"
-                        and (9 * b[0] + 8 * b[1] + 7 * b[2] + 6 * b[3] + 5 * b[4] + 4 * b[5]
-                             + 3 * b[6] + 2 * b[7] - b[8] - 2064) % 11 == 0
-                        and start is not None and start <= today
-                        and (toel <= today if toel is not None else not row[i_toel])
-                        and (start <= eind < open_end if eind is not None else not row[i_eind])
-                        and (geb <= today if geb is not None else not row[i_geb])
-                        and (not partner or (partner != bsn and bsn_fast_ok(partner)))
+                        # each rule is the per-record path's own function (rules.py)
+                        is_valid_bsn(bsn)
+                        # readable dates (None: empty or unreadable), a startdatum, the rules
+                        and start is not None
+                        and (toel is not None or not row[i_toel])
+                        and (eind is not None or not row[i_eind])
+                        and (geb is not None or not row[i_geb])
+                        and not date_findings(start, toel, eind, geb, today)
+                        and (not partner or (partner != bsn and is_valid_bsn(partner)))
                         and postcode_ok(row[i_post]) is not None
-                        # huisnummer: empty, or 1-5 ASCII digits without a leading zero
-                        and (not (h := row[i_huis])
-                             or (h.isascii() and h.isdigit() and h[0] != "0" and len(h) < 6))
+                        and (hn_known.get(h := row[i_huis]) or memo(hn_known, h, huisnummer_ok))
                         and phone_known.get(row[i_tel]) is True
                         and email_known.get(row[i_mail]) is True
                         # new to the own and partner bitmaps (a valid BSN is fixed by its
                         # first eight digits); else check() finds it registered and says so
-                        and not (seen := own_bits[(i := int(b[:8])) >> 3]) & (m := 1 << (i & 7))
+                        and not (seen := own_bits[(i := int(bsn[:8])) >> 3]) & (m := 1 << (i & 7))
                         and not (partner_bits and partner_bits[i >> 3] & m)
                     )
                 if not clean:
@@ -168,9 +162,8 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                 own_bits[i >> 3] = seen | m  # own.count is made good after the pass
                 total += 1
                 valid += 1
-                # eligibility.is_eligible, inline
-                from_date = start if use_start else toel
-                if from_date is None or from_date > ref or (eind is not None and eind < ref):
+                from_date = start if from_start else toel
+                if not is_eligible(from_date, eind, ref):
                     ineligible += 1
                 if partner:
                     add_partner(int(partner))

@@ -17,27 +17,20 @@ from typing import IO
 from shared.domain.bsn import BsnCheck, check_bsn, mask_bsn
 from shared.domain.columns import CANONICAL_FIELDS
 from shared.domain.dates import _CACHE as DATE_CACHE
-from shared.domain.dates import OPEN_END_YEAR, parse_dutch_date
-from shared.domain.eligibility import Rule, eligible_from, is_eligible
+from shared.domain.dates import parse_dutch_date
+from shared.domain.eligibility import Rule, eligibility_basis, eligible_from, is_eligible
 from shared.domain.issues import Code, Issue
 from shared.domain.privacy import shown_value
 from shared.domain.reader import ExtractReader
 from shared.domain.snapshot import ORIGIN_PARTNER, ORIGIN_ROW, new_writer
-from shared.domain.validation.cells import (
-    _EMAIL,
-    _HUISNUMMER,
-    _PHONE,
-    POSTCODE,
-    ShapeChecker,
-    clean_row,
-    shape_errors,
-)
+from shared.domain.validation.cells import _EMAIL, _PHONE, ShapeChecker, clean_row, shape_errors
 from shared.domain.validation.people import PeopleSeen
 from shared.domain.validation.result import IssueCollector, ValidationResult
+from shared.domain.validation.rules import OPEN_END, date_findings, huisnummer_ok, normal_postcode
 
 _MISSING = 1 << 30  # column index for a field the extract does not have
 MISS = object()  # "not in the date cache"
-
+DATE_FIELDS = ("startdatum", "toelatingsdatum", "einddatum", "geboortedatum")  # date_findings' order
 
 
 class RecordChecker:
@@ -53,8 +46,7 @@ class RecordChecker:
                  result: ValidationResult, issues: IssueCollector, spool: IO[str] | None) -> None:
         self.reader, self.today, self.ref, self.rule = reader, today, ref, rule
         self.has_toelating = "toelatingsdatum" in mapping.index
-        # The same choice eligibility.eligible_from makes, once, for the inline shortcut.
-        self.use_start = rule == "start" or not self.has_toelating
+        self.basis = eligibility_basis(rule, self.has_toelating)  # for the result
         self.result, self.add = result, issues.add
         self.width = len(reader.header or ())
         self.idx = {f: mapping.index.get(f, _MISSING) for f in CANONICAL_FIELDS}
@@ -173,11 +165,12 @@ class RecordChecker:
         return bsn, partner, errors
 
     def _dates(self, cell, ln: int, dref: str | None) -> tuple[dict[str, date | None], int]:
-        """Dates: never month-first; start and toelating not after today; end not before start.
-        Returns the parsed dates (None where empty or wrong) and the number of errors."""
-        add, today, errors = self.add, self.today, 0
+        """Dates: required startdatum, never month-first, then :func:`rules.date_findings`.
+        Returns the parsed dates (None where empty, wrong or in the future, and for an open
+        end) and the number of errors."""
+        add, errors = self.add, 0
         dates: dict[str, date | None] = {}
-        for name in ("startdatum", "toelatingsdatum", "einddatum", "geboortedatum"):
+        for name in DATE_FIELDS:
             raw = cell(name)
             d = None
             if not raw:
@@ -189,34 +182,26 @@ class RecordChecker:
                 if d is None:
                     add(Issue(Code.DATE_FORMAT, ln, name, None, dref))
                     errors += 1
-                elif d > today and name != "einddatum":
-                    add(Issue(Code.DATE_IN_FUTURE, ln, name, None, dref))
-                    errors += 1
-                    d = None
-                elif d.year == OPEN_END_YEAR and name == "einddatum":
-                    self.open_end += 1  # "no end date" in the case system: reported once
-                    d = None
             dates[name] = d
-        start, eind = dates["startdatum"], dates["einddatum"]
-        if start is not None and eind is not None and eind < start:
-            add(Issue(Code.END_BEFORE_START, ln, "einddatum", None, dref))
-            errors += 1
+        for name, finding in date_findings(*dates.values(), self.today):
+            dates[name] = None
+            if finding == OPEN_END:
+                self.open_end += 1  # "no end date" in the case system: reported once
+            else:
+                add(Issue(finding, ln, name, None, dref))
+                errors += 1
         return dates, errors
 
     def _optional_fields(self, cell, ln: int, dref: str | None) -> tuple[str, str, str, str]:
         """Postcode, huisnummer, telephone and e-mail: a bad shape is reported and left out
         (''); the person still counts."""
         add = self.add
-        postcode = cell("postcode")
-        if postcode:
-            m = POSTCODE.fullmatch(postcode)
-            if m:
-                postcode = m.group(1) + m.group(2).upper()
-            else:
-                add(Issue(Code.POSTCODE_FORMAT, ln, "postcode", None, dref))
-                postcode = ""
+        postcode = normal_postcode(cell("postcode"))
+        if postcode is None:
+            add(Issue(Code.POSTCODE_FORMAT, ln, "postcode", None, dref))
+            postcode = ""
         huisnummer = cell("huisnummer")
-        if huisnummer and not _HUISNUMMER.fullmatch(huisnummer):
+        if not huisnummer_ok(huisnummer):
             add(Issue(Code.HUISNUMMER_FORMAT, ln, "huisnummer", None, dref))
             huisnummer = ""
         telefoon = cell("contact_telefoon")
