@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from devtools.devservices import Azurite
 from shared import config, wiring
@@ -87,6 +88,12 @@ NOT_RUN = ("skipped", "xfailed", "xpassed")
 
 def ci_is_set(environ=os.environ) -> bool:
     return environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+# Property tests: in CI a fixed sequence of examples, so that a failure reproduces anywhere.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if ci_is_set():
+    hypothesis_settings.load_profile("ci")
 
 
 def tests_not_run(stats: dict) -> list[str]:

@@ -223,6 +223,17 @@ def test_rejects_extract_that_drops_more_than_the_mass_drop_threshold_of_current
     assert run(keeps_six, current=current, override_mass_drop=True)[0].accepted
 
 
+@pytest.mark.parametrize(("min_removed", "held"), [(3, True), (4, True), (5, False)])
+def test_the_mass_drop_guard_holds_from_its_minimum_number_removed(min_removed, held):
+    """mass_drop_min_removed is the least number of people that must disappear for the guard to
+    hold the file: 4 removed of 10 (40 %) holds at a minimum of 3 or 4, not at 5."""
+    current = snapshot_records(B[:10])
+    keeps_six = csv_bytes(*[f"{b};01-02-2024;01-02-2024;;" for b in B[:6]])
+    result, _ = run(keeps_six, current=current, rules=Rules(mass_drop_min_removed=min_removed))
+    assert result.removed == 4
+    assert (result.reason is Code.MASS_DROP_HELD) is held and result.accepted is not held
+
+
 def test_a_registered_person_with_an_invalid_row_today_keeps_the_earlier_record():
     current = snapshot_records(B[:20])
     rows = [f"{b};01-02-2024;01-02-2024;;" for b in B[1:20]]
@@ -287,7 +298,8 @@ def extract_lines(draw):
     return rows
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(extract_lines())
 def test_fast_path_gives_the_same_result_as_the_per_record_path(monkeypatch_rows):
     data = csv_bytes(*monkeypatch_rows, header=FULL_HEADER)
