@@ -88,7 +88,8 @@ class _Renderer:
             value = clean_text(value, digits=True)[0]
         if self.profile.quoting == "none":
             # No quoting means no way to carry these characters: replace, never break the layout.
-            for bad in (self.profile.delimiter, "\r", "\n", '"'):
+            # (Line breaks never get here: clean_text above has made them spaces.)
+            for bad in (self.profile.delimiter, '"'):
                 if bad in value:
                     value = value.replace(bad, " ")
         return value
@@ -180,7 +181,12 @@ def build_delivery_file(snapshot: Iterable[list[str]], organisation, on: date, p
         out.write(entry[entry.index("\0") + 1:])
     if profile.trailer:
         out.write(profile.trailer.format(count=len(entries)) + profile.newline)
-    content = out.getvalue().encode(profile.encoding, errors="vish_transliterate")
+    text = out.getvalue()
+    if not profile.encoding.startswith("utf-"):
+        # Composed first, so a decomposed letter (e + U+0301, as some exports write it) that the
+        # code page holds is sent as that letter ('é'), not as 'e?'.
+        text = unicodedata.normalize("NFC", text)
+    content = text.encode(profile.encoding, errors="vish_transliterate")
     name = profile.render_file_name(organisation_code=organisation.code,
                                     aansluitcode=organisation.aansluitcode, on=on, sequence=sequence)
     return DeliveryFile(name=name, content=content, sha256=hashlib.sha256(content).hexdigest(),
