@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -45,6 +46,15 @@ def test_check_bsn_classifies_format_problems():
     assert check_bsn("111222333") == (BsnCheck.OK, "111222333")
 
 
-def test_mask_keeps_only_the_last_four_digits():
-    assert mask_bsn("111222333") == "*****2333"
-    assert "111222" not in mask_bsn("111222333")
+@pytest.mark.parametrize(("value", "masked"), [
+    ("111222333", "*****2333"),
+    (111222333, "*****2333"),
+    ("11122233", "*****2233"),  # an unpadded spreadsheet value: still its last four
+    (" 111-22 2333 ", "*****2333"),  # only digits count
+    ("1234", "*****1234"),  # four digits: shown
+    ("123", "*****"),  # fewer: nothing shown
+    ("", "*****"),
+    ("onbekend", "*****"),
+])
+def test_mask_keeps_only_the_last_four_digits(value, masked):
+    assert mask_bsn(value) == masked

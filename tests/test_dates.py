@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.dates import parse_dutch_date
+from shared.domain.dates import _CACHE_LIMIT, parse_dutch_date
 
 DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31))
 
@@ -38,3 +38,23 @@ def test_month_first_text_is_never_read_month_first(d):
         assert parsed != d
     if parsed is not None:
         assert (parsed.day, parsed.month) == (d.month, d.day)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("01-01-1900", date(1900, 1, 1)),  # the first year accepted
+    ("19000101", date(1900, 1, 1)),
+    ("31-12-1899", None),
+    ("31-12-2199", date(2199, 12, 31)),  # the last ordinary year
+    ("01-01-2200", None),
+    ("31-12-9999", date(9999, 12, 31)),  # "no end date"
+    ("31-12-9998", None),
+])
+def test_the_years_run_from_1900_to_2199_and_9999(text, expected):
+    assert parse_dutch_date(text) == expected
+
+
+def test_an_empty_cell_is_none_also_after_the_memo_has_filled_up_and_been_cleared():
+    for i in range(_CACHE_LIMIT + 10):  # more distinct values than the memo holds
+        assert parse_dutch_date(f"x{i}") is None
+    assert parse_dutch_date("") is None
+    assert parse_dutch_date("03-04-2025") == date(2025, 4, 3)

@@ -28,9 +28,11 @@ def test_the_wait_doubles_from_the_base_after_each_failed_attempt():
     assert retry_wait(5, 0) == 0
 
 
-def test_attempts_are_counted_from_one():
-    with pytest.raises(ValueError):
-        retry_wait(0, 2)
+@pytest.mark.parametrize("attempt", [0, -1])
+def test_attempts_are_counted_from_one(attempt):
+    with pytest.raises(ValueError) as exc:
+        retry_wait(attempt, 2)
+    assert str(exc.value) == "attempts are counted from 1"
 
 
 @pytest.mark.parametrize(("attempts", "base", "expected"), [

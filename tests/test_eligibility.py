@@ -2,9 +2,19 @@ from datetime import date
 
 import pytest
 
-from shared.domain.eligibility import eligible_from, is_eligible
+from shared.domain.eligibility import eligibility_basis, eligible_from, is_eligible
 
 D = date(2025, 6, 1)
+
+
+@pytest.mark.parametrize(("rule", "has_column", "basis"), [
+    ("toelating", True, "toelatingsdatum"),
+    ("toelating", False, "startdatum"),  # no column: the startdatum (reported once per file)
+    ("start", True, "startdatum"),
+    ("start", False, "startdatum"),
+])
+def test_the_basis_names_the_date_field_that_admits(rule, has_column, basis):
+    assert eligibility_basis(rule, has_column) == basis
 
 
 @pytest.mark.parametrize(("rule", "start", "toel", "has_column", "expected"), [

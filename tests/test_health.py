@@ -38,7 +38,14 @@ PENDING = "Levering van vandaag volgt om 28-11-2026 06:00"
      "Levering van vandaag gelukt om 28-11-2026 10:00"),
     (NOON, {"recorded_at": NOON - timedelta(days=4)}, success(NOON), success(NOON), "stale_extract",
      "Geen geaccepteerd bestand sinds 24-11-2026 12:00"),
+    (NOON, {"recorded_at": NOON - timedelta(days=3)}, success(NOON), success(NOON), "ok",
+     "Levering van vandaag gelukt om 28-11-2026 12:00"),  # exactly stale_days old: not yet stale
+    (NOON, {"recorded_at": NOON - timedelta(days=3, seconds=1)}, success(NOON), success(NOON),
+     "stale_extract", "Geen geaccepteerd bestand sinds 25-11-2026 11:59"),
     (MORNING, None, None, None, "stale_extract", "Nog geen geaccepteerd bestand ontvangen"),
+    # a success recorded at the same instant as a failure: the failure is overcome
+    (NOON, ACCEPTED, failure(NOON - timedelta(hours=1)), success(NOON - timedelta(hours=1)), "ok",
+     "Levering van vandaag gelukt om 28-11-2026 11:00"),
     (MORNING, ACCEPTED, success(MORNING - timedelta(days=1), "2026-11-27"),
      success(MORNING - timedelta(days=1), "2026-11-27"), "pending", PENDING),
 ])

@@ -6,6 +6,7 @@ CEST (UTC+2); back to CET on 25 October at 01:00 UTC, when 03:00 CEST becomes 02
 from zoneinfo: each is written down as a literal.
 """
 
+import time as host_time
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -63,6 +64,25 @@ EXPECTED = [
                          ids=[f"{d}-{t:%H%M}" for d, t, _ in EXPECTED])
 def test_send_moment_is_the_hand_computed_utc_instant(day, send_time, expected):
     assert send_moment(day, send_time) == expected
+
+
+@pytest.fixture
+def host_in_new_york(monkeypatch):
+    """The machine's own zone is neither UTC nor Amsterdam (as on a developer's laptop)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    host_time.tzset()
+    yield
+    monkeypatch.undo()
+    host_time.tzset()
+
+
+@pytest.mark.parametrize(("day", "send_time", "text"), [
+    (date(2026, 1, 15), time(6, 0), "2026-01-15T05:00:00+00:00"),
+    (SPRING, time(2, 30), "2026-03-29T01:00:00+00:00"),  # in the gap
+])
+def test_send_moment_is_in_utc_whatever_the_hosts_zone(host_in_new_york, day, send_time, text):
+    assert send_moment(day, send_time).isoformat() == text
+    assert next_due(utc(2026, 1, 1), send_time, None).utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize(("day", "send_time", "expected"), EXPECTED,
