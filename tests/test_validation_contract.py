@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from shared.config import OrganisationsDocument
 from shared.domain.issues import Code
 from shared.domain.validation import Rules
@@ -88,3 +90,66 @@ def test_the_rules_are_read_from_the_organisation():
     assert Rules.of(organisation) == Rules(eligibility_rule="start", invalid_threshold=0.2,
                                            mass_drop_threshold=0.5, mass_drop_min_removed=7,
                                            column_aliases={"Klantnummer": "bsn"})
+
+
+MISSING = "Een verplichte kolom ontbreekt: kolom 'bsn' niet gevonden; "
+
+
+@pytest.mark.parametrize(("header", "shown"), [
+    ("Naam;Startdatum traject", "gevonden kolommen: Naam, Startdatum traject"),
+    # a first line of data is not echoed: it would put a BSN or a date in the report
+    ("123456782;01-02-2024", "de eerste regel lijkt gegevens te bevatten in plaats van kolomnamen"),
+    ("klant@voorbeeld.nl;Startdatum traject",
+     "de eerste regel lijkt gegevens te bevatten in plaats van kolomnamen"),
+    (";;", "geen kolomnamen gevonden"),
+    # at most 30 names, each at most 40 characters
+    (";".join(f"Kolom {i}" for i in range(35)),
+     "gevonden kolommen: " + ", ".join(f"Kolom {i}" for i in range(30))),
+    (" Een hele lange kolomnaam die veel te lang is om te tonen ;Startdatum traject",
+     "gevonden kolommen: Een hele lange kolomnaam die veel te lan, Startdatum traject"),
+])
+def test_a_missing_column_names_the_header_found_unless_it_looks_like_data(header, shown):
+    result, _ = run(csv_bytes("x;y", header=header))
+    assert result.reason is Code.MISSING_COLUMN
+    assert result.issues[0].message == MISSING + shown
+
+
+QUOTE_HEADER = "Startdatum traject;Dossiernummer;BSN"
+
+
+@pytest.mark.parametrize(("first", "carried"), [
+    # a quote opened and never closed swallows the lines after it: its person, read where the
+    # quoted fields put the BSN (quotes off), is carried over from the current snapshot
+    ('01-02-2024;"D0";"{bsn}', True),
+    # the line ends before the BSN column: nobody to carry over, and nothing breaks
+    ('01-02-2024;"D0', False),
+])
+def test_the_person_of_a_quote_line_is_carried_over_from_the_current_snapshot(first, carried):
+    current = snapshot_records(B[:6])
+    rows = [f"01-02-2024;D{i};{b}" for i, b in enumerate(B[1:6], start=1)]
+    data = csv_bytes(first.format(bsn=B[0]), *rows, header=QUOTE_HEADER)
+    result, records = run(data, current=current, snapshot=True, rules=Rules(invalid_threshold=0.5))
+    found = [(i.code, i.row, i.field, i.dossiernummer) for i in result.issues
+             if i.code in (Code.QUOTE_SWALLOWS_ROWS, Code.CARRIED_OVER)]
+    assert found[0] == (Code.QUOTE_SWALLOWS_ROWS, 2, None, "D0")
+    assert found[1:] == ([(Code.CARRIED_OVER, 2, "bsn", None)] if carried else [])
+    assert (result.total, result.valid, result.carried_over, result.removed) == (
+        6, 5, int(carried), int(not carried))
+    origins = {r[0]: r[-1] for r in records}
+    assert origins.get(B[0]) == ("carried_over" if carried else None)
+
+
+def test_a_partner_is_registered_with_the_case_not_with_the_clients_name_or_address():
+    data = csv_bytes(f"{B[0]};{B[1]};02-03-1980;Jansen;de;J.;1234 ab;12;A;01-02-2024;05-02-2024;"
+                     "31-12-2030;ZK-1;A. de Wit;014 0999;schuldhulp@voorbeeld.nl",
+                     header="BSN;BSN partner;Geboortedatum;Achternaam;Tussenvoegsel;Voorletters;"
+                            "Postcode;Huisnummer;Toevoeging;Startdatum traject;Datum toelating;"
+                            "Einddatum;Dossiernummer;Contactpersoon;Telefoonnummer;E-mail")
+    result, records = run(data, snapshot=True)
+    case = ["2024-02-01", "2024-02-05", "2030-12-31", "ZK-1", "A. de Wit", "014 0999",
+            "schuldhulp@voorbeeld.nl", "2024-02-05", "2"]
+    assert sorted(records) == sorted([
+        [B[0], B[1], "1980-03-02", "Jansen", "de", "J.", "1234AB", "12", "A", *case, "row"],
+        [B[1], B[0], "", "", "", "", "", "", "", *case, "partner"],
+    ])
+    assert (result.valid, result.people) == (1, 2)

@@ -1,0 +1,81 @@
+"""Which lines the inline shortcut takes, and that near misses decide as the per-record path.
+
+The shortcut is there for speed: plain clean lines, and lines with every field quoted (exports
+that quote all), never reach :meth:`RecordChecker.check`. Every line that is nearly such a
+line (a quote missing, one field more or less, an escaped quote, a space outside the quotes)
+must give exactly what the per-record path gives.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import shared.domain.validation.fast_path as fast_path
+from shared.domain.validation import Rules, records
+from tests.helpers import bsns, csv_bytes, run
+
+B = bsns(6, seed=21)
+
+
+def checked_lines(monkeypatch, data: bytes) -> tuple[list[int], tuple]:
+    """The lines the per-record path was asked about, and the result and snapshot."""
+    seen: list[int] = []
+    check = records.RecordChecker.check
+
+    def counting(self, row, ln):
+        seen.append(ln)
+        return check(self, row, ln)
+
+    monkeypatch.setattr(records.RecordChecker, "check", counting)
+    return seen, run(data, snapshot=True, rules=Rules(invalid_threshold=1.0))
+
+
+@pytest.mark.parametrize("line", [
+    f"{B[0]};01-02-2024;05-02-2024;;D1",
+    f'"{B[0]}";"01-02-2024";"05-02-2024";"";"D1"',
+    f'"{B[0]}";"2024-02-01";"20240205";"31-12-2030";"ZK 1"',
+])
+def test_clean_lines_plain_or_all_quoted_take_the_shortcut(monkeypatch, line):
+    seen, (result, snapshot) = checked_lines(monkeypatch, csv_bytes(line, line.replace(B[0], B[1])))
+    assert seen == []
+    assert (result.total, result.valid) == (2, 2)
+    assert sorted(r[0] for r in snapshot) == sorted([B[0], B[1]])
+    assert {r[12] for r in snapshot} == {line.split(";")[4].strip('"')}
+
+
+NEAR_MISSES = [
+    f'{B[0]}";"01-02-2024";"05-02-2024";"";"D1"',      # the first quote missing
+    f'"{B[0]}";"01-02-2024";"05-02-2024";"";"D1',      # the last quote missing
+    f'"{B[0]}";"01-02-2024";"05-02-2024";""',           # a field less
+    f'"{B[0]}";"01-02-2024";"05-02-2024";"";"D1";"x"',  # a field more
+    f'"{B[0]}";"01-02-2024";"05-02-2024";"";"D""1"',   # an escaped quote in a field
+    f'"{B[0]}" ;"01-02-2024";"05-02-2024";"";"D1"',     # a space outside the quotes
+    f'"{B[0]}";01-02-2024;"05-02-2024";"";"D1"',        # one field not quoted
+    f'""{B[0]}";"01-02-2024";"05-02-2024";"";"D1"',     # a doubled opening quote
+    f'"{B[0]}";"01-02-2024";"05-02-2024";"";"D1""',     # a doubled closing quote
+    f'"{B[0]};01-02-2024;05-02-2024;;D1"',              # the whole line one quoted field
+    f'"";"01-02-2024";"05-02-2024";"";"{B[0]}"',        # empty quoted BSN
+    '"";"";"";"";""',                                  # every field quoted and empty
+]
+
+
+@pytest.mark.parametrize("line", NEAR_MISSES)
+def test_a_near_miss_of_an_all_quoted_line_decides_as_the_per_record_path(monkeypatch, line):
+    data = csv_bytes(f"{B[2]};01-02-2024;05-02-2024;;D2", line, f'"{B[3]}";"01-02-2024";"";"";"D3"')
+    fast = run(data, snapshot=True, rules=Rules(invalid_threshold=1.0))
+    monkeypatch.setattr(fast_path, "FAST_PATH", False)
+    slow = run(data, snapshot=True, rules=Rules(invalid_threshold=1.0))
+    assert fast[0].to_contract() == slow[0].to_contract()
+    assert fast[0].summary() == slow[0].summary()
+    assert sorted(fast[1]) == sorted(slow[1])
+
+
+def test_a_header_only_line_width_is_what_an_all_quoted_line_must_match(monkeypatch):
+    """Two fields: one separator between quotes. A line with the header's width minus two
+    separators is no all-quoted line of this file."""
+    header = "BSN;Startdatum traject"
+    data = csv_bytes(f'"{B[4]}";"01-02-2024"', f'"{B[5]}"', header=header)
+    seen, (result, snapshot) = checked_lines(monkeypatch, data)
+    assert seen == [3]  # only the short line was handed over
+    assert (result.total, result.valid) == (2, 1)
+    assert [r[0] for r in snapshot] == [B[4]]
