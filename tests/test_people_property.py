@@ -6,20 +6,29 @@ rows of only delimiters, LF, CRLF or CR line endings, odd chunk boundaries). For
 first line the result does not name in an error-severity issue, the person must be in the
 snapshot (when the row was generated with a valid BSN). A rejected file that names no line loses
 everyone and fails the property too: stray quotes must never cost a file or a person.
+
+Below it, the bounded state the row pass keeps about people and values: the BSN bitmap set
+(people.BsnSet), the first lines of invalid rows (PeopleSeen.add_invalid) and the shape memo
+of contact details (cells.ShapeChecker).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import shared.domain.validation.people as people
+from devtools.sample import bsn_from_prefix
 from shared.domain.issues import CODES, Severity
 from shared.domain.validation import Rules, validate_extract
+from shared.domain.validation.cells import ShapeChecker
+from shared.domain.validation.people import BsnSet, PeopleSeen
 from tests.corpus import BsnPool, invalid_checksum, quoted
 
 TODAY = date(2026, 11, 28)
@@ -124,3 +133,86 @@ def test_a_person_without_an_error_on_their_line_is_in_the_snapshot(extract):
         # Without any quote, a row valid in every rule has no error at all (no blanket errors).
         flagged = [line for line, row in numbered if row.clean and line in errors]
         assert not flagged, f"valid rows with an error: lines {flagged}"
+
+
+# -- BsnSet: a set of valid BSNs as one bit per eight-digit prefix --------------------------------
+def _valid_in_byte(byte: int) -> list[str]:
+    """The valid BSNs whose prefixes share byte ``byte`` of the bitmap (prefixes 8*byte..+7)."""
+    return [b for p in range(8 * byte, 8 * byte + 8) if (b := bsn_from_prefix(p)) is not None]
+
+
+def _byte_with_valid(start: int, at_least: int) -> list[str]:
+    byte = start
+    while len(found := _valid_in_byte(byte)) < at_least:
+        byte += 1
+    return found
+
+
+SAME_BYTE = _byte_with_valid(1_234_567, 4)  # neighbours: a change to one must leave the others
+KEYS = [*SAME_BYTE, *_byte_with_valid(1, 2), *_byte_with_valid(12_499_990, 2)]  # both ends too
+
+
+def test_removing_a_bsn_leaves_its_neighbours_in_the_same_byte_alone():
+    a, b, c, d = (int(x) for x in SAME_BYTE[:4])
+    s = BsnSet()
+    assert len(s) == 0 and a not in s and s.discard(a) is False  # nothing allocated yet
+    assert s.add(a) and s.add(b) and s.add(c) and not s.add(b)
+    assert s.discard(b) is True and s.discard(b) is False
+    assert (a in s, b in s, c in s, d in s, len(s)) == (True, False, True, False, 2)
+    assert s.discard(d) is False and len(s) == 2  # never added, in the same byte
+    assert s.discard(a) is True and (a in s, c in s, len(s)) == (False, True, 1)
+    s.recount()
+    assert len(s) == 1
+    assert s.add(b) and len(s) == 2 and b in s and d not in s
+
+
+@settings(derandomize=True, max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "discard"]), st.sampled_from(KEYS)), max_size=40))
+def test_a_bsn_set_behaves_as_a_set_of_ints(operations):
+    s, model = BsnSet(), set()
+    for operation, key in operations:
+        key = int(key)
+        if operation == "add":
+            assert s.add(key) is (key not in model)
+            model.add(key)
+        else:
+            assert s.discard(key) is (key in model)
+            model.discard(key)
+        assert len(s) == len(model)
+        assert [int(k) in s for k in KEYS] == [int(k) in model for k in KEYS]
+    s.recount()
+    assert len(s) == len(model)
+
+
+# -- PeopleSeen.add_invalid: the first line per person, for at most MAX_INVALID_LINES people -----
+def test_an_invalid_person_keeps_the_line_of_their_first_invalid_row():
+    state, key = PeopleSeen(), int(KEYS[0])
+    state.add_invalid(key, 5)
+    state.add_invalid(key, 9)
+    assert state.invalid_lines == {key: 5} and key in state.invalid and len(state.invalid) == 1
+
+
+def test_lines_of_invalid_rows_are_remembered_for_the_first_people_only(monkeypatch):
+    monkeypatch.setattr(people, "MAX_INVALID_LINES", 3)
+    state = PeopleSeen()
+    for line, key in enumerate(KEYS[:6], start=2):
+        state.add_invalid(int(key), line)
+        state.add_invalid(int(key), line + 100)  # a second invalid row: neither kept nor counted
+    assert state.invalid_lines == {int(k): line for line, k in enumerate(KEYS[:3], start=2)}
+    assert len(state.invalid) == 6 and all(int(k) in state.invalid for k in KEYS[:6])
+
+
+# -- ShapeChecker: pattern.fullmatch with a bounded memo -------------------------------------------
+def test_the_shape_memo_answers_right_every_time_and_stays_bounded():
+    check = ShapeChecker(re.compile(r"\d{5}"))
+    assert check("") is True and check("") is True  # '' is fine: the field is optional
+    limit = ShapeChecker.LIMIT
+    for i in range(limit + 50):  # more distinct values than the memo keeps
+        value = f"{i:05d}"
+        assert check(value) is True and check(value) is True
+        if i % 997 == 0 or i >= limit - 3:
+            assert check(f"x{value}") is False and check(f"x{value}") is False
+            assert check("\u0661" + value[1:]) is False  # another script's digit: never the shape
+            assert check("") is True
+        assert len(check.cache) <= limit
+    assert check("") is True and check("XXXX") is False and check("00001") is True
