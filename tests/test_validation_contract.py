@@ -117,21 +117,26 @@ def test_a_missing_column_names_the_header_found_unless_it_looks_like_data(heade
 QUOTE_HEADER = "Startdatum traject;Dossiernummer;BSN"
 
 
-@pytest.mark.parametrize(("first", "carried"), [
+@pytest.mark.parametrize(("first", "carried", "dossier"), [
     # a quote opened and never closed swallows the lines after it: its person, read where the
     # quoted fields put the BSN (quotes off), is carried over from the current snapshot
-    ('01-02-2024;"D0";"{bsn}', True),
-    # the line ends before the BSN column: nobody to carry over, and nothing breaks
-    ('01-02-2024;"D0', False),
+    ('01-02-2024;"D0";"{bsn}', True, "D0"),
+    ('01-02-2024;"XD-0X";"{bsn}', True, "XD-0X"),
+    # what is left after the quotes is no BSN: nobody to carry over
+    ('01-02-2024;"D0";"{bsn}X', False, "D0"),
+    # the line ends before the BSN column (and before the dossier): nothing breaks
+    ('01-02-2024;"D0', False, "D0"),
+    ('"01-02-2024', False, None),
 ])
-def test_the_person_of_a_quote_line_is_carried_over_from_the_current_snapshot(first, carried):
+def test_the_person_of_a_quote_line_is_carried_over_from_the_current_snapshot(first, carried,
+                                                                              dossier):
     current = snapshot_records(B[:6])
     rows = [f"01-02-2024;D{i};{b}" for i, b in enumerate(B[1:6], start=1)]
     data = csv_bytes(first.format(bsn=B[0]), *rows, header=QUOTE_HEADER)
     result, records = run(data, current=current, snapshot=True, rules=Rules(invalid_threshold=0.5))
     found = [(i.code, i.row, i.field, i.dossiernummer) for i in result.issues
              if i.code in (Code.QUOTE_SWALLOWS_ROWS, Code.CARRIED_OVER)]
-    assert found[0] == (Code.QUOTE_SWALLOWS_ROWS, 2, None, "D0")
+    assert found[0] == (Code.QUOTE_SWALLOWS_ROWS, 2, None, dossier)
     assert found[1:] == ([(Code.CARRIED_OVER, 2, "bsn", None)] if carried else [])
     assert (result.total, result.valid, result.carried_over, result.removed) == (
         6, 5, int(carried), int(not carried))
