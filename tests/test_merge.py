@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -275,3 +276,23 @@ def merge_peak(n: int) -> int:
 def test_the_merge_keeps_about_one_bit_per_spooled_record():
     # 50,000 more records may cost some 6 KB (a bit each), far less than a byte each
     assert merge_peak(60_000) - merge_peak(10_000) < 50_000 // 2
+
+
+@pytest.mark.parametrize(("per_pass", "passes"), [(3, 2), (4, 1)])
+def test_people_merged_are_counted_per_bucket_to_plan_the_passes(monkeypatch, per_pass, passes):
+    """Two buckets with two merged people each: four people in all, so a pass of at most three
+    takes two passes over the spool, a pass of four takes one."""
+    a, b = bsn_at(10_000_000), bsn_at(10_000_000 + 50)
+    c, d = bsn_at(90_000_000), bsn_at(90_000_000 + 50)
+    assert bucket(a) == bucket(b) != bucket(c) == bucket(d)
+    records = [own(x, "2024-01-01", line) for line, x in enumerate([a, b, c, d, a, b, c, d], 2)]
+    state = PeopleSeen()
+    for record in records:
+        state.add_own(int(record[0]))
+    spool = spooled(records)
+    monkeypatch.setattr(merge, "MAX_MERGED_PER_PASS", per_pass)
+    out = io.StringIO()
+    merge.write_snapshot(spool, out, state)
+    assert spool.seeks == passes + 2  # once to begin, once per pass, once for the copy
+    assert [line.split(";")[FIELD["source_row"]] for line in out.getvalue().splitlines()[1:]] == [
+        "6", "7", "8", "9"]

@@ -158,3 +158,19 @@ def test_a_partner_is_registered_with_the_case_not_with_the_clients_name_or_addr
         [B[1], B[0], "", "", "", "", "", "", "", *case, "partner"],
     ])
     assert (result.valid, result.people) == (1, 2)
+
+
+def test_bad_optional_fields_are_warnings_that_name_the_dossier_and_leave_the_value_out():
+    header = "BSN;Startdatum traject;Postcode;Huisnummer;Telefoonnummer;E-mail;Dossiernummer"
+    data = csv_bytes(f"{B[0]};01-02-2024;12345;0;bel mij;geen;ZK-7", header=header)
+    result, records = run(data, snapshot=True)
+    assert [(i.row, i.field, i.code, i.dossiernummer) for i in result.issues
+            if i.code is not Code.TOELATINGSDATUM_COLUMN_MISSING] == [
+        (2, "postcode", Code.POSTCODE_FORMAT, "ZK-7"),
+        (2, "huisnummer", Code.HUISNUMMER_FORMAT, "ZK-7"),
+        (2, "contact_telefoon", Code.PHONE_FORMAT, "ZK-7"),
+        (2, "contact_email", Code.EMAIL_FORMAT, "ZK-7"),
+    ]
+    assert result.accepted and result.valid == 1
+    (record,) = records
+    assert record[:2] == [B[0], ""] and record[6:9] == ["", "", ""] and record[14:16] == ["", ""]
