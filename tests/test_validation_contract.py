@@ -174,3 +174,39 @@ def test_bad_optional_fields_are_warnings_that_name_the_dossier_and_leave_the_va
     assert result.accepted and result.valid == 1
     (record,) = records
     assert record[:2] == [B[0], ""] and record[6:9] == ["", "", ""] and record[14:16] == ["", ""]
+
+
+def test_each_row_rule_gives_its_issue_on_its_line_field_and_dossier():
+    from devtools.sample import bsn_from_prefix
+
+    padded = bsn_from_prefix(1_234_567)
+    assert padded.startswith("0")
+    header = "BSN;BSN partner;Startdatum traject;Datum toelating;Einddatum;Geboortedatum;Dossiernummer"
+    rows = [f"{B[0]};;01-02-2024;;;;D1", f"{B[0]};;01-02-2024;;;;D2", f"{B[2]};{B[2]};01-02-2024;;;;D3",
+            f"{invalid_checksum(B[3])};;01-02-2024;;;;D4", "12a;;01-02-2024;;;;D5", ";;01-02-2024;;;;D6",
+            f"{B[4]};{invalid_checksum(B[5])};01-02-2024;;;;D7", f"{B[6]};;;;;;D8",
+            f"{B[7]};;31-02-2024;;;;D9", f"{B[8]};;01-02-2099;01-02-2099;;01-01-2099;D10",
+            f"{B[9]};;01-02-2024;;01-01-2024;;D11", f"{padded[1:]};;01-02-2024;;;;D12"]
+    result, _ = run(csv_bytes(*rows, header=header), rules=Rules(invalid_threshold=1.0))
+    future = "Datum ligt in de toekomst"
+    checksum = "Geen geldig BSN: het nummer voldoet niet aan de 11-proef"
+    assert [(i.row, i.field, i.code.value, i.dossiernummer, i.message) for i in result.issues] == [
+        (3, "bsn", "duplicate_bsn", "D2",
+         f"BSN komt vaker voor; de regel met de laatste startdatum is gebruikt: *****{B[0][-4:]}"),
+        (4, "partner_bsn", "partner_is_client", "D3",
+         "BSN partner is gelijk aan het BSN van de cliënt; partner niet gebruikt"),
+        (5, "bsn", "bsn_checksum", "D4", checksum),
+        (6, "bsn", "bsn_format", "D5", "Geen geldig BSN: een BSN bestaat uit 9 cijfers"),
+        (7, "bsn", "required", "D6", "Verplicht veld is leeg"),
+        (8, "partner_bsn", "bsn_checksum", "D7", checksum),
+        (9, "startdatum", "required", "D8", "Verplicht veld is leeg"),
+        (10, "startdatum", "date_format", "D9",
+         "Datum niet herkend; gebruik dag-maand-jaar, bijvoorbeeld 03-04-2025"),
+        (11, "startdatum", "date_in_future", "D10", future),
+        (11, "toelatingsdatum", "date_in_future", "D10", future),
+        (11, "geboortedatum", "date_in_future", "D10", future),
+        (12, "einddatum", "end_before_start", "D11", "Einddatum ligt voor de startdatum"),
+        (13, "bsn", "bsn_left_padded", "D12", result.issues[-1].message),
+    ]
+    assert result.issues[-1].message.endswith(f"*****{padded[-4:]}")
+    assert (result.total, result.valid) == (12, 4)  # D1, D2 (merged), D3, D12
