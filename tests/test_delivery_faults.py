@@ -181,6 +181,23 @@ def test_the_lease_stays_ours_through_an_upload_longer_than_the_lease(settings, 
                     lease.release()
                 done.wait(0.5)
 
+        # the moment the delivery lets its lease go: a take after it is the next instance's right
+        released: list[float] = []
+        acquire = service.blobs.acquire_lease
+
+        def acquire_and_note_release(*args, **kwargs):
+            lease = acquire(*args, **kwargs)
+            if lease is not None and threading.current_thread() is threading.main_thread():
+                release = lease.release
+
+                def noted_release():
+                    released.append(time.monotonic() - started)
+                    release()
+
+                lease.release = noted_release
+            return lease
+
+        monkeypatch.setattr(service.blobs, "acquire_lease", acquire_and_note_release)
         started = time.monotonic()
         watcher = threading.Thread(target=another_instance)
         watcher.start()
@@ -192,7 +209,8 @@ def test_the_lease_stays_ours_through_an_upload_longer_than_the_lease(settings, 
         elapsed = time.monotonic() - started
         assert outcome.status == "succeeded"
         assert elapsed > lease_seconds + 2  # the upload did outlast the lease
-        assert taken == []  # nobody else got the lease meanwhile
+        assert len(released) == 1
+        assert [t for t in taken if t < released[0]] == []  # nobody else got it meanwhile
         # released at the end: the next instance gets it at once
         lease = service.blobs.acquire_lease(container, lock, lease_seconds)
         assert lease is not None
