@@ -28,6 +28,8 @@ class Faults:
     drops_left: int = 0  # how many written files lose their tail (then behave)
     refuse_overwrite: bool = False  # an existing file cannot be opened for writing (write-once)
     write_delay: float = 0.0  # seconds each write request takes (a slow link or disk)
+    cuts_on_close_left: int = 0  # drop the connection when a written file is closed (all data in)
+    cuts_on_stat_left: int = 0  # drop the connection when a client asks a .part file's size
 
 
 class SftpTestServer:
@@ -126,7 +128,20 @@ class SftpTestServer:
                         faults.drops_left -= 1
                         size = file_obj.seek(0, 2)
                         file_obj.truncate(max(0, size - faults.drop_tail_bytes))
+                    if faults.cuts_on_close_left > 0:
+                        faults.cuts_on_close_left -= 1
+                        super().close(file_obj)
+                        self.connection.abort()
+                        raise asyncssh.SFTPConnectionLost("cut after the last write")
                 return super().close(file_obj)
+
+            def stat(self, path):
+                if faults.cuts_on_stat_left > 0 and text(path).endswith(".part") and any(
+                        kind == "open_write" for kind, _ in events):
+                    faults.cuts_on_stat_left -= 1
+                    self.connection.abort()
+                    raise asyncssh.SFTPConnectionLost("cut at the size check")
+                return super().stat(path)
 
             def remove(self, path):
                 events.append(("remove", text(path)))

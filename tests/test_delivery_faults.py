@@ -215,3 +215,22 @@ def test_the_lease_stays_ours_through_an_upload_longer_than_the_lease(settings, 
         lease = service.blobs.acquire_lease(container, lock, lease_seconds)
         assert lease is not None
         lease.release()
+
+
+@pytest.mark.parametrize("fault", ["cuts_on_close_left", "cuts_on_stat_left"])
+def test_a_connection_dropped_after_the_last_write_is_retried(settings, org_code, sng, monkeypatch,
+                                                               azurite, fault):
+    """The server has every byte but drops the connection when the file is closed, or at the
+    size check before the rename: a transient failure, retried; the final file appears once,
+    whole."""
+    service = make_service(settings, org_code, sng, monkeypatch, backoff_seconds=1)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code, rows=400)
+    setattr(sng.faults, fault, 1)
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.attempts) == ("succeeded", 2) and waits == [1]
+    archived = service.blobs.read_bytes(service.settings.outbox_container,
+                                        f"{org_code}/{DAY.isoformat()}/{outcome.file}")
+    assert sng.files()[outcome.file] == archived
+    assert len(seen(sng, "rename")) == 1

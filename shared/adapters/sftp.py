@@ -249,6 +249,11 @@ class SftpDelivery:
                             transient=True) from None
         except SftpError:
             raise
+        except OSError as exc:
+            # paramiko's "Socket is closed" when the server drops the channel between two
+            # requests (the size check, the rename): the connection is gone, try again
+            raise SftpError("transfer", f"connection lost during upload ({type(exc).__name__})",
+                            transient=True) from None
         except Exception as exc:
             import paramiko
 
