@@ -210,3 +210,30 @@ def test_each_row_rule_gives_its_issue_on_its_line_field_and_dossier():
     ]
     assert result.issues[-1].message.endswith(f"*****{padded[-4:]}")
     assert (result.total, result.valid) == (12, 4)  # D1, D2 (merged), D3, D12
+
+
+def test_line_level_rules_name_the_dossier_and_count_what_they_say():
+    header = "BSN;BSN partner;Startdatum traject;Einddatum;Huisnummer;Dossiernummer"
+    rows = [f"{invalid_checksum(B[0])};{B[1]};01-02-2024;;;D1",  # a valid partner saves no one
+            f"{B[2]};;01-02-2024;31-12-9999;;D2", f"{B[3]};;01-02-2024;9999-12-31;;D3",
+            f"{B[4]};;01-02-2024;;012;D4",  # only the huisnummer is wrong: a warning
+            f"{B[5]};;01-02-2024;;;D5\x00x", f"{B[6]};;01-02-2024;;;D6;;extra",
+            f"{B[7]};;01-02-2024;;;" + "Z" * 60, f"{B[8]};;01-02-2024;;;" + "Y" * 255,
+            f"{B[9]};;01-02-2024;;;" + "Y" * 256]
+    result, records = run(csv_bytes(*rows, header=header), rules=Rules(invalid_threshold=1.0),
+                          snapshot=True)
+    assert [(i.row, i.field, i.code.value, i.dossiernummer) for i in result.issues] == [
+        (None, "toelatingsdatum", "toelatingsdatum_column_missing", None),
+        (2, "bsn", "bsn_checksum", "D1"),
+        (5, "huisnummer", "huisnummer_format", "D4"),
+        (6, "dossiernummer", "control_characters", "D5x"),
+        (7, None, "column_count", "D6"),
+        (10, None, "value_too_long", "Y" * 50),
+        (None, "einddatum", "open_end_date", None),
+    ]
+    assert result.issues[4].message.endswith("8 velden, kopregel heeft er 6")
+    assert result.issues[-1].message.endswith(": 2 regel(s)")
+    assert (result.total, result.valid) == (9, 6)
+    kept = {r[0]: (r[7], r[11], r[12]) for r in records}
+    assert kept == {B[2]: ("", "", "D2"), B[3]: ("", "", "D3"), B[4]: ("", "", "D4"),
+                    B[5]: ("", "", "D5x"), B[7]: ("", "", "Z" * 50), B[8]: ("", "", "Y" * 50)}
