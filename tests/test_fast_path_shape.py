@@ -79,3 +79,17 @@ def test_a_header_only_line_width_is_what_an_all_quoted_line_must_match(monkeypa
     assert seen == [3]  # only the short line was handed over
     assert (result.total, result.valid) == (2, 1)
     assert [r[0] for r in snapshot] == [B[4]]
+
+
+@pytest.mark.parametrize("huisnummer", ["012", "0", "123456", "12a"])
+def test_a_line_clean_but_for_its_huisnummer_gets_the_warning_every_time(monkeypatch, huisnummer):
+    """The shortcut remembers its verdict per huisnummer: the first and the second line with
+    the same wrong value are both handed over and warned about, the good ones are not."""
+    header = "BSN;Startdatum traject;Huisnummer;Dossiernummer"
+    data = csv_bytes(f"{B[0]};01-02-2024;{huisnummer};D1", f"{B[1]};01-02-2024;12;D2",
+                     f"{B[2]};01-02-2024;{huisnummer};D3", header=header)
+    seen, (result, snapshot) = checked_lines(monkeypatch, data)
+    assert seen == [2, 4]
+    assert [(i.row, i.field, i.dossiernummer) for i in result.issues if i.row] == [
+        (2, "huisnummer", "D1"), (4, "huisnummer", "D3")]
+    assert sorted(r[7] for r in snapshot) == ["", "", "12"]
