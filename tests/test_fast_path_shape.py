@@ -12,7 +12,7 @@ import pytest
 
 import shared.domain.validation.fast_path as fast_path
 from shared.domain.validation import Rules, records
-from tests.helpers import bsns, csv_bytes, run
+from tests.helpers import HEADER, bsns, csv_bytes, run
 
 B = bsns(6, seed=21)
 
@@ -30,17 +30,42 @@ def checked_lines(monkeypatch, data: bytes) -> tuple[list[int], tuple]:
     return seen, run(data, snapshot=True, rules=Rules(invalid_threshold=1.0))
 
 
-@pytest.mark.parametrize("line", [
-    f"{B[0]};01-02-2024;05-02-2024;;D1",
-    f'"{B[0]}";"01-02-2024";"05-02-2024";"";"D1"',
-    f'"{B[0]}";"2024-02-01";"20240205";"31-12-2030";"ZK 1"',
+@pytest.mark.parametrize(("line", "header"), [
+    (f"{B[0]};01-02-2024;05-02-2024;;D1", HEADER),
+    (f'"{B[0]}";"01-02-2024";"05-02-2024";"";"D1"', HEADER),
+    (f'"{B[0]}";"2024-02-01";"20240205";"31-12-2030";"ZK 1"', HEADER),
+    (f"{B[0]};01-02-2024;05-02-2024;;XD-1X", HEADER),         # X at the end stays
+    (f"{B[0]};01-02-2024;05-02-2024;;Yılmaz-1", HEADER),      # not ASCII, no other digits
+    (f"{B[0]}\t01-02-2024\t05-02-2024\t\tD 1", HEADER.replace(";", "\t")),  # tab-separated
 ])
-def test_clean_lines_plain_or_all_quoted_take_the_shortcut(monkeypatch, line):
-    seen, (result, snapshot) = checked_lines(monkeypatch, csv_bytes(line, line.replace(B[0], B[1])))
+def test_clean_lines_plain_or_all_quoted_take_the_shortcut(monkeypatch, line, header):
+    delimiter = "\t" if "\t" in header else ";"
+    data = csv_bytes(line, line.replace(B[0], B[1]), header=header)
+    seen, (result, snapshot) = checked_lines(monkeypatch, data)
     assert seen == []
     assert (result.total, result.valid) == (2, 2)
     assert sorted(r[0] for r in snapshot) == sorted([B[0], B[1]])
-    assert {r[12] for r in snapshot} == {line.split(";")[4].strip('"')}
+    assert {r[12] for r in snapshot} == {line.split(delimiter)[4].strip('"')}
+
+
+@pytest.mark.parametrize(("line", "header"), [
+    (f"{B[0]};01-02-2024;05-02-2024;; D1", HEADER),           # a space after the delimiter
+    (f"{B[0]};01-02-2024 ;05-02-2024;;D1", HEADER),           # a space before it
+    (f"{B[0]};Jansen ;01-02-2024;D1", "BSN;Achternaam;Startdatum traject;Dossiernummer"),
+    (f"{B[0]}; Jansen;01-02-2024;D1", "BSN;Achternaam;Startdatum traject;Dossiernummer"),
+    (f"{B[0]};01-02-2024;05-02-2024;;D\t1", HEADER),          # a tab inside a field
+    (f"{B[0]};01-02-2024;05-02-2024;;D1 ", HEADER),           # a space at the end of the line
+    (f"{B[0]}\t01-02-2024\t05-02-2024\t\tD\xa01", HEADER.replace(";", "\t")),  # NBSP
+    (f"{B[0]};01-02-2024;05-02-2024;;ZK-١٢", HEADER),          # digits of another script
+])
+def test_a_clean_line_but_for_white_space_decides_as_the_per_record_path(monkeypatch, line,
+                                                                         header):
+    data = csv_bytes(line, header=header)
+    fast = run(data, snapshot=True)
+    monkeypatch.setattr(fast_path, "FAST_PATH", False)
+    slow = run(data, snapshot=True)
+    assert fast[0].to_contract() == slow[0].to_contract() and fast[1] == slow[1]
+    assert [r[0] for r in fast[1]] == [B[0]]
 
 
 NEAR_MISSES = [

@@ -237,3 +237,11 @@ def test_line_level_rules_name_the_dossier_and_count_what_they_say():
     kept = {r[0]: (r[7], r[11], r[12]) for r in records}
     assert kept == {B[2]: ("", "", "D2"), B[3]: ("", "", "D3"), B[4]: ("", "", "D4"),
                     B[5]: ("", "", "D5x"), B[7]: ("", "", "Z" * 50), B[8]: ("", "", "Y" * 50)}
+
+
+def test_every_date_rule_a_row_breaks_is_reported():
+    header = "BSN;Startdatum traject;Datum toelating;Einddatum;Dossiernummer"
+    result, _ = run(csv_bytes(f"{B[0]};01-02-2024;01-02-2099;01-01-2024;D1", header=header),
+                    rules=Rules(invalid_threshold=1.0))
+    assert [(i.row, i.field, i.code) for i in result.issues] == [
+        (2, "toelatingsdatum", Code.DATE_IN_FUTURE), (2, "einddatum", Code.END_BEFORE_START)]
