@@ -245,3 +245,25 @@ def test_every_date_rule_a_row_breaks_is_reported():
                     rules=Rules(invalid_threshold=1.0))
     assert [(i.row, i.field, i.code) for i in result.issues] == [
         (2, "toelatingsdatum", Code.DATE_IN_FUTURE), (2, "einddatum", Code.END_BEFORE_START)]
+
+
+DUPLICATE = "Twee kolommen hebben dezelfde betekenis: "
+
+
+@pytest.mark.parametrize(("header", "shown"), [
+    ("BSN;Burgerservicenummer;Startdatum traject", "'BSN' en 'Burgerservicenummer'"),
+    (";".join(["BSN"] * 5) + ";Startdatum traject", " en ".join(["'BSN'"] * 5)),
+    (";".join(["BSN"] * 7) + ";Startdatum traject", " en ".join(["'BSN'"] * 5) + " (en nog 2)"),
+    (";".join(["BSN"] * 6) + ";Startdatum traject", " en ".join(["'BSN'"] * 5) + " (en nog 1)"),
+])
+def test_columns_with_the_same_meaning_are_named_at_most_five(header, shown):
+    result, _ = run(csv_bytes("1;2", header=header))
+    assert result.reason is Code.DUPLICATE_COLUMN
+    assert [i.message for i in result.issues] == [DUPLICATE + shown]
+
+
+def test_a_duplicate_column_name_is_shown_at_most_forty_characters():
+    result, _ = run(csv_bytes("1;2", header="BSN;" + "x" * 45 + ";Startdatum traject"),
+                    rules=Rules(column_aliases={"x" * 45: "bsn"}))
+    assert result.reason is Code.DUPLICATE_COLUMN
+    assert result.issues[0].message == DUPLICATE + f"'BSN' en '{'x' * 40}'"
