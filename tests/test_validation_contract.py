@@ -267,3 +267,35 @@ def test_a_duplicate_column_name_is_shown_at_most_forty_characters():
                     rules=Rules(column_aliases={"x" * 45: "bsn"}))
     assert result.reason is Code.DUPLICATE_COLUMN
     assert result.issues[0].message == DUPLICATE + f"'BSN' en '{'x' * 40}'"
+
+
+IGNORED = "Kolom niet herkend en niet gebruikt: "
+
+
+@pytest.mark.parametrize(("extra", "shown"), [
+    ("Opmerking;123456782;01-02-2024", "Opmerking, 2 kolom(men) met een naam die op gegevens lijkt"),
+    ("123456782", "1 kolom(men) met een naam die op gegevens lijkt"),
+    ("Opmerking;Notitie", "Opmerking, Notitie"),
+])
+def test_file_level_notes_are_pinned_whole(extra, shown):
+    """Columns not used are named (unless named like data: counted), the missing toelating
+    column and the open end date are notes on their field."""
+    n = extra.count(";") + 1
+    header = f"BSN;Startdatum traject;{extra};Einddatum"
+    rows = [f"{B[0]};01-02-2024;{';'.join(['x'] * n)};31-12-9999"]
+    result, _ = run(csv_bytes(*rows, header=header))
+    assert [(i.row, i.field, i.code, i.message) for i in result.issues] == [
+        (None, None, Code.COLUMN_IGNORED, IGNORED + shown),
+        (None, "toelatingsdatum", Code.TOELATINGSDATUM_COLUMN_MISSING, result.issues[1].message),
+        (None, "einddatum", Code.OPEN_END_DATE, result.issues[2].message),
+    ]
+    assert result.summary()["people"] == 1 and result.accepted
+
+
+def test_a_truncated_issue_list_says_how_many_there_were():
+    result, _ = run(csv_bytes(*[f"x{i};01-02-2024" for i in range(5)],
+                              header="BSN;Startdatum traject"), max_issues=3)
+    assert [i.code for i in result.issues] == [
+        Code.TOELATINGSDATUM_COLUMN_MISSING, Code.BSN_FORMAT, Code.BSN_FORMAT,
+        Code.ISSUES_TRUNCATED]
+    assert result.issues[-1].message.endswith(": 3 van 7 meldingen")
