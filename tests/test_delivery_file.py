@@ -93,6 +93,16 @@ def test_eight_bit_profiles_transliterate_and_unquoted_profiles_never_break_the_
     assert built.content.decode("windows-1252") == f"A|TST-1|{B[0]}|{delivered}\r\nEINDE|1\r\n"
 
 
+def test_a_utf8_profile_sends_decomposed_letters_composed():
+    profile = shipped_profile("vish-minimaal").model_copy(update={"fields": [
+        *shipped_profile("vish-minimaal").fields[:2],
+        shipped_profile("vish-minimaal").fields[0].model_copy(update={"column": "naam",
+                                                                      "source": "achternaam"})]})
+    built = build_delivery_file([record(B[0], naam="Rene\u0301 Dani\u00eb")], ORG, ON, profile)
+    assert ";René Danië\r\n" in built.content.decode("utf-8")
+    assert "e\u0301".encode() not in built.content
+
+
 @pytest.mark.parametrize("profile", ["vish-minimaal", "voorbeeld-mutaties"])
 def test_a_person_twice_in_a_damaged_snapshot_is_delivered_once(profile):
     built = build_delivery_file([record(B[0]), record(B[1]), record(B[0], dossier="D2")], ORG, ON,

@@ -182,10 +182,10 @@ def build_delivery_file(snapshot: Iterable[list[str]], organisation, on: date, p
     if profile.trailer:
         out.write(profile.trailer.format(count=len(entries)) + profile.newline)
     text = out.getvalue()
-    if not profile.encoding.startswith("utf-"):
-        # Composed first, so a decomposed letter (e + U+0301, as some exports write it) that the
-        # code page holds is sent as that letter ('é'), not as 'e?'.
-        text = unicodedata.normalize("NFC", text)
+    # Composed (NFC, the form for interchange), so a decomposed letter (e + U+0301, as some
+    # exports write it) is sent as that letter ('é'): in UTF-8 as one character, in a code
+    # page that holds it as that byte, not as 'e?'. Text already composed is left as it is.
+    text = unicodedata.normalize("NFC", text)
     content = text.encode(profile.encoding, errors="vish_transliterate")
     name = profile.render_file_name(organisation_code=organisation.code,
                                     aansluitcode=organisation.aansluitcode, on=on, sequence=sequence)
