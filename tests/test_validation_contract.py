@@ -299,3 +299,19 @@ def test_a_truncated_issue_list_says_how_many_there_were():
         Code.TOELATINGSDATUM_COLUMN_MISSING, Code.BSN_FORMAT, Code.BSN_FORMAT,
         Code.ISSUES_TRUNCATED]
     assert result.issues[-1].message.endswith(": 3 van 7 meldingen")
+
+
+def test_a_duplicate_column_is_reported_on_its_field():
+    result, _ = run(csv_bytes("1;2;3", header="BSN;Burgerservicenummer;Startdatum traject"))
+    assert [(i.code, i.field) for i in result.issues] == [(Code.DUPLICATE_COLUMN, "bsn")]
+
+
+def test_progress_is_reported_every_50000_rows():
+    from itertools import islice
+
+    from devtools.sample import unique_bsns
+
+    seen: list[int] = []
+    rows = [f"{b};01-02-2024" for b in islice(unique_bsns(5), 120_000)]
+    result, _ = run(csv_bytes(*rows, header="BSN;Startdatum traject"), progress=seen.append)
+    assert result.valid == 120_000 and seen == [50_000, 100_000]
