@@ -118,3 +118,23 @@ def test_a_line_clean_but_for_its_huisnummer_gets_the_warning_every_time(monkeyp
     assert [(i.row, i.field, i.dossiernummer) for i in result.issues if i.row] == [
         (2, "huisnummer", "D1"), (4, "huisnummer", "D3")]
     assert sorted(r[7] for r in snapshot) == ["", "", "12"]
+
+
+GEB_HEADER = "BSN;Geboortedatum;Startdatum traject;Dossiernummer"
+
+
+@pytest.mark.parametrize(("geb", "handed_over", "kept", "code"), [
+    ("02-03-1980", [], "1980-03-02", None),
+    ("", [], "", None),
+    ("02-03-2099", [2], None, "date_in_future"),
+    ("31-02-1980", [2], None, "date_format"),
+])
+def test_the_shortcut_applies_the_birth_date_rules(monkeypatch, geb, handed_over, kept, code):
+    data = csv_bytes(f"{B[0]};{geb};01-02-2024;" + "Z" * 60, header=GEB_HEADER)
+    seen, (result, snapshot) = checked_lines(monkeypatch, data)
+    assert seen == handed_over
+    assert [i.code.value for i in result.issues if i.row] == ([code] if code else [])
+    if kept is None:
+        assert snapshot == []
+    else:  # the dossiernummer is cut at 50 characters on either path
+        assert [(r[0], r[2], r[12]) for r in snapshot] == [(B[0], kept, "Z" * 50)]
