@@ -315,3 +315,15 @@ def test_progress_is_reported_every_50000_rows():
     rows = [f"{b};01-02-2024" for b in islice(unique_bsns(5), 120_000)]
     result, _ = run(csv_bytes(*rows, header="BSN;Startdatum traject"), progress=seen.append)
     assert result.valid == 120_000 and seen == [50_000, 100_000]
+
+
+@pytest.mark.parametrize(("rule", "header", "basis"), [
+    ("toelating", "BSN;Startdatum traject;Datum toelating", "toelatingsdatum"),
+    ("start", "BSN;Startdatum traject;Datum toelating", "startdatum"),
+    ("toelating", "BSN;Startdatum traject", "startdatum"),
+])
+def test_the_summary_names_the_date_that_admits(rule, header, basis):
+    data = csv_bytes(f"{B[0]};01-02-2024" + (";01-03-2024" if "toelating" in header else ""),
+                     header=header)
+    result, _ = run(data, rules=Rules(eligibility_rule=rule))
+    assert result.summary()["eligibility_basis"] == basis
