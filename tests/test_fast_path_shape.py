@@ -138,3 +138,15 @@ def test_the_shortcut_applies_the_birth_date_rules(monkeypatch, geb, handed_over
         assert snapshot == []
     else:  # the dossiernummer is cut at 50 characters on either path
         assert [(r[0], r[2], r[12]) for r in snapshot] == [(B[0], kept, "Z" * 50)]
+
+
+def test_lines_read_again_after_a_runaway_quote_keep_every_rule(monkeypatch):
+    """A quote that would swallow the lines after it: those lines are read again, each by the
+    per-record path, so a value over the length limit among them is still an error."""
+    header = "BSN;Achternaam;Startdatum traject;Dossiernummer"
+    data = csv_bytes(f'{B[0]};"O;01-02-2024;D1', f"{B[1]};{'N' * 300};01-02-2024;D2",
+                     f"{B[2]};Jansen;01-02-2024;D3", header=header)
+    result, snapshot = run(data, snapshot=True, rules=Rules(invalid_threshold=1.0))
+    assert [(i.row, i.code.value) for i in result.issues if i.row] == [
+        (2, "quote_swallows_rows"), (3, "value_too_long")]
+    assert [r[0] for r in snapshot] == [B[2]]
