@@ -244,14 +244,11 @@ class SftpDelivery:
                     raise SftpError("rename", "renaming the uploaded file to its final name was refused"
                                     ) from None
             return removed
-        except (TimeoutError, EOFError, ConnectionError) as exc:
-            raise SftpError("transfer", f"connection lost during upload ({type(exc).__name__})",
-                            transient=True) from None
         except SftpError:
             raise
-        except OSError as exc:
-            # paramiko's "Socket is closed" when the server drops the channel between two
-            # requests (the size check, the rename): the connection is gone, try again
+        except (EOFError, OSError) as exc:
+            # a timeout, a reset, or paramiko's "Socket is closed" when the server dropped the
+            # channel between two requests (the size check, the rename): try again
             raise SftpError("transfer", f"connection lost during upload ({type(exc).__name__})",
                             transient=True) from None
         except Exception as exc:
