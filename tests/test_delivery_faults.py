@@ -31,13 +31,21 @@ def seen(server: SftpTestServer, op: str) -> list[str]:
     return [path.rsplit("/", 1)[-1] for kind, path in server.events if kind == op]
 
 
+def waiting_service(settings, org_code, sng, monkeypatch, azurite, rows=40, **sftp):
+    """A delivery service for ``sng`` whose sleep records the waits asked of it, with an
+    accepted extract of ``rows`` rows."""
+    service = make_service(settings, org_code, sng, monkeypatch, **sftp)
+    waits: list[float] = []
+    service.sleep = waits.append
+    accept_extract(service, azurite, org_code, rows=rows)
+    return service, waits
+
+
 # -- retries: exactly the configured attempts, exponential backoff --------------------------------
 def test_an_always_dropped_connection_is_tried_exactly_attempts_times_with_doubling_waits(
         settings, org_code, sng, monkeypatch, azurite):
-    service = make_service(settings, org_code, sng, monkeypatch, attempts=4, backoff_seconds=0.25)
-    waits: list[float] = []
-    service.sleep = waits.append
-    accept_extract(service, azurite, org_code, rows=400)
+    service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
+                                     rows=400, attempts=4, backoff_seconds=0.25)
     sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99  # every upload is cut
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "transfer", 4)
@@ -51,10 +59,8 @@ def test_an_always_dropped_connection_is_tried_exactly_attempts_times_with_doubl
 
 def test_the_default_three_attempts_wait_two_then_four_seconds(settings, org_code, sng, monkeypatch,
                                                                azurite):
-    service = make_service(settings, org_code, sng, monkeypatch, backoff_seconds=2)
-    waits: list[float] = []
-    service.sleep = waits.append
-    accept_extract(service, azurite, org_code, rows=400)
+    service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
+                                     rows=400, backoff_seconds=2)
     sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.attempts) == ("failed", 3)
@@ -62,10 +68,8 @@ def test_the_default_three_attempts_wait_two_then_four_seconds(settings, org_cod
 
 
 def test_a_single_configured_attempt_is_never_retried(settings, org_code, sng, monkeypatch, azurite):
-    service = make_service(settings, org_code, sng, monkeypatch, attempts=1, backoff_seconds=5)
-    waits: list[float] = []
-    service.sleep = waits.append
-    accept_extract(service, azurite, org_code, rows=400)
+    service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
+                                     rows=400, attempts=1, backoff_seconds=5)
     sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "transfer", 1)
@@ -73,10 +77,8 @@ def test_a_single_configured_attempt_is_never_retried(settings, org_code, sng, m
 
 
 def test_a_server_that_is_down_is_tried_attempts_times(settings, org_code, sng, monkeypatch, azurite):
-    service = make_service(settings, org_code, sng, monkeypatch, port=1, attempts=3, backoff_seconds=1)
-    waits: list[float] = []
-    service.sleep = waits.append
-    accept_extract(service, azurite, org_code)
+    service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
+                                     port=1, attempts=3, backoff_seconds=1)
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "connect", 3)
     assert waits == [1, 2]
@@ -84,10 +86,8 @@ def test_a_server_that_is_down_is_tried_attempts_times(settings, org_code, sng, 
 
 
 def test_one_cut_costs_one_more_attempt_and_one_wait(settings, org_code, sng, monkeypatch, azurite):
-    service = make_service(settings, org_code, sng, monkeypatch, attempts=5, backoff_seconds=3)
-    waits: list[float] = []
-    service.sleep = waits.append
-    accept_extract(service, azurite, org_code, rows=400)
+    service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
+                                     rows=400, attempts=5, backoff_seconds=3)
     sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 1
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.attempts) == ("succeeded", 2)
@@ -96,10 +96,8 @@ def test_one_cut_costs_one_more_attempt_and_one_wait(settings, org_code, sng, mo
 
 
 def test_refused_writes_are_not_retried_and_not_waited_for(settings, org_code, sng, monkeypatch, azurite):
-    service = make_service(settings, org_code, sng, monkeypatch, attempts=4, backoff_seconds=1)
-    waits: list[float] = []
-    service.sleep = waits.append
-    accept_extract(service, azurite, org_code)
+    service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
+                                     attempts=4, backoff_seconds=1)
     sng.faults.deny_write = True
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "permission", 1)
@@ -109,10 +107,8 @@ def test_refused_writes_are_not_retried_and_not_waited_for(settings, org_code, s
 # -- the size check --------------------------------------------------------------------------------
 def test_a_server_that_loses_the_end_of_the_file_once_gets_it_again(settings, org_code, sng,
                                                                     monkeypatch, azurite):
-    service = make_service(settings, org_code, sng, monkeypatch, backoff_seconds=1)
-    waits: list[float] = []
-    service.sleep = waits.append
-    accept_extract(service, azurite, org_code, rows=400)
+    service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
+                                     rows=400, backoff_seconds=1)
     sng.faults.drop_tail_bytes, sng.faults.drops_left = 100, 1
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.attempts) == ("succeeded", 2)
@@ -124,10 +120,8 @@ def test_a_server_that_loses_the_end_of_the_file_once_gets_it_again(settings, or
 
 def test_a_server_that_always_loses_the_end_never_gets_a_final_file(settings, org_code, sng,
                                                                     monkeypatch, azurite):
-    service = make_service(settings, org_code, sng, monkeypatch, attempts=3, backoff_seconds=1)
-    waits: list[float] = []
-    service.sleep = waits.append
-    accept_extract(service, azurite, org_code, rows=400)
+    service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
+                                     rows=400, attempts=3, backoff_seconds=1)
     sng.faults.drop_tail_bytes, sng.faults.drops_left = 1, 99  # one byte short, every time
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "verify", 3)
@@ -223,10 +217,8 @@ def test_a_connection_dropped_after_the_last_write_is_retried(settings, org_code
     """The server has every byte but drops the connection when the file is closed, or at the
     size check before the rename: a transient failure, retried; the final file appears once,
     whole."""
-    service = make_service(settings, org_code, sng, monkeypatch, backoff_seconds=1)
-    waits: list[float] = []
-    service.sleep = waits.append
-    accept_extract(service, azurite, org_code, rows=400)
+    service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
+                                     rows=400, backoff_seconds=1)
     setattr(sng.faults, fault, 1)
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.attempts) == ("succeeded", 2) and waits == [1]

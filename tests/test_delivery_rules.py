@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from shared.domain.delivery_rules import (
     already_delivered,
-    backoff_delays,
     lease_renewal_due,
     next_sequence,
     retry_wait,
@@ -87,6 +86,11 @@ def success(day: str = "2026-11-28", sequence: int | None = 1) -> dict:
         row["sequence"] = sequence
     return row
 
+
+
+def backoff_delays(attempts: int, base: float) -> list[float]:
+    """The waits between ``attempts`` attempts that all fail, as the uploader asks them."""
+    return [retry_wait(attempt, base) for attempt in range(1, attempts)]
 
 def test_nothing_delivered_yet():
     assert already_delivered(None, DAY, manual=False) is False

@@ -21,11 +21,6 @@ def retry_wait(attempt: int, base: float) -> float:
     return base * 2 ** (attempt - 1)
 
 
-def backoff_delays(attempts: int, base: float) -> list[float]:
-    """The waits between ``attempts`` attempts that all fail: one fewer than the attempts."""
-    return [retry_wait(attempt, base) for attempt in range(1, attempts)]
-
-
 def should_retry(transient: bool, attempt: int, attempts: int) -> bool:
     """After failed attempt number ``attempt`` of at most ``attempts``: try again only when the
     failure is transient (network, timeout, a dropped connection, a wrong size) and an attempt is
