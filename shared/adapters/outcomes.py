@@ -7,7 +7,15 @@ Layout (PartitionKey = organisation code):
 * history rows, RowKey ``{inverted ms timestamp:013d}-{kind}-{id}``: newest sort first, so the
   latest N are one cheap range query;
 * one ``latest-{kind}`` row per organisation and kind, written in the same transaction as its
-  history row, so status look-ups never scan.
+  history row, so status look-ups never scan;
+* the success pointer ``latest-delivery_success``: the latest *day* delivered. It is written in
+  the same transaction as the delivery's history row, and only ever moves forward;
+* ``intent-delivery``: a delivery that is about to rename its file on SNG's server (name, size,
+  SHA-256). The next delivery reconciles it before anything else; the success removes it in the
+  same transaction.
+
+Every entity of an organisation shares its partition, so each of these is one table
+transaction: a crash leaves all of it or none of it.
 """
 
 from __future__ import annotations
@@ -60,7 +68,10 @@ class ExtractOutcome(_Outcome):
 
 
 class DeliveryRecord(_Outcome):
-    status: Literal["succeeded", "failed"]
+    # succeeded; failed; held (the drop guard: waits for a release); busy (another instance
+    # holds the lease: history only); unconfirmed (renamed on the server, but arrival could not
+    # be confirmed afterwards: an operator checks with SNG; never sent again automatically)
+    status: Literal["succeeded", "failed", "held", "busy", "unconfirmed"]
     day: str
     reason: str | None = None
     manual: bool | None = None
@@ -79,10 +90,19 @@ class DeliveryRecord(_Outcome):
     profile: str | None = None
     error_kind: str | None = None
     error: str | None = None
+    previous_people: int | None = None  # people in the last file delivered (the drop guard)
+    reconciled: bool | None = None  # recorded by a later delivery from the intent
+
+
+class DeliveryIntent(DeliveryRecord):
+    """A file uploaded and verified under its temporary name, about to be renamed."""
+
+    status: Literal["renaming"]
+    temp: str
 
 
 class ManualAction(_Outcome):
-    action: Literal["redeliver", "release"]
+    action: Literal["redeliver", "release", "release_delivery"]
     reason: str  # typed by an operator: BSN-like numbers are masked on the way in
     day: str | None = None
     file: str | None = None
@@ -105,8 +125,11 @@ class ConnectionTest(_Outcome):
 KINDS: dict[str, type[_Outcome]] = {
     "extract": ExtractOutcome, "extract_accepted": ExtractOutcome,
     "delivery": DeliveryRecord, "delivery_success": DeliveryRecord,
-    "manual": ManualAction, "connection_test": ConnectionTest,
+    "delivery_intent": DeliveryIntent, "manual": ManualAction, "connection_test": ConnectionTest,
 }
+INTENT_ROW = "intent-delivery"
+SUCCESS_ROW = "latest-delivery_success"
+_CONFLICTS = 5  # a pointer or intent changed under a transaction: read again, at most this often
 
 
 def _typed(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
@@ -136,16 +159,84 @@ class OutcomeStore:
             self.table.create_table()
 
     def record(self, org: str, kind: str, fields: dict[str, Any],
-               at: datetime | None = None) -> dict[str, Any]:
-        """Append one history entity and replace the ``latest`` one, atomically."""
+               at: datetime | None = None, *, latest: bool = True) -> dict[str, Any]:
+        """Append one history entity and replace the ``latest`` one, atomically.
+        ``latest=False``: the history row only (an event that must not hide the last outcome,
+        such as a delivery found busy)."""
+        history, pointer = self._rows(org, kind, fields, at)
+        operations = [("create", history)]
+        if latest:
+            operations.append(("upsert", pointer, {"mode": "replace"}))
+        self.table.submit_transaction(operations)
+        return history
+
+    @staticmethod
+    def _rows(org: str, kind: str, fields: dict[str, Any],
+              at: datetime | None) -> tuple[dict[str, Any], dict[str, Any]]:
         at = at or datetime.now(UTC)
         body = _typed(kind, fields)
         body.update(kind=kind, recorded_at=at, schema_version=SCHEMA_VERSION)
         history = {"PartitionKey": org, "RowKey": history_key(at, kind), **body}
         latest = {"PartitionKey": org, "RowKey": f"latest-{kind}", **body,
                   "history_row": history["RowKey"]}
-        self.table.submit_transaction([("create", history), ("upsert", latest, {"mode": "replace"})])
-        return history
+        return history, latest
+
+    def record_delivery(self, org: str, fields: dict[str, Any], *,
+                        manual: dict[str, Any] | None = None, at: datetime | None = None) -> None:
+        """A delivery's end (succeeded or unconfirmed), in one transaction: its history row and
+        ``latest-delivery``; the success pointer, moved only forward (a delivery for an earlier
+        day leaves a later day's pointer as it is); the manual action, if any; and the intent
+        removed. Should the pointer or the intent change in between (another writer), the rows
+        are read again and the transaction is tried again."""
+        from azure.core import MatchConditions
+        from azure.data.tables import TableTransactionError
+
+        history, latest = self._rows(org, "delivery", fields, at)
+        pointer = dict(latest, RowKey=SUCCESS_ROW, kind="delivery_success")
+        extra: list = []
+        if manual is not None:
+            manual_history, manual_latest = self._rows(org, "manual", manual, at)
+            extra = [("create", manual_history), ("upsert", manual_latest, {"mode": "replace"})]
+        for attempt in range(1, _CONFLICTS + 1):
+            operations = [("create", history), ("upsert", latest, {"mode": "replace"}), *extra]
+            current = self._entity(org, SUCCESS_ROW)
+            if current is None:
+                operations.append(("create", pointer))
+            elif str(current.get("day", "")) <= fields["day"]:
+                operations.append(("update", pointer, {
+                    "mode": "replace", "etag": current.metadata["etag"],
+                    "match_condition": MatchConditions.IfNotModified}))
+            intent = self._entity(org, INTENT_ROW)
+            if intent is not None:
+                operations.append(("delete", {"PartitionKey": org, "RowKey": INTENT_ROW}, {
+                    "etag": intent.metadata["etag"],
+                    "match_condition": MatchConditions.IfNotModified}))
+            try:
+                self.table.submit_transaction(operations)
+                return
+            except TableTransactionError:
+                if attempt == _CONFLICTS:
+                    raise
+
+    def put_intent(self, org: str, fields: dict[str, Any], at: datetime | None = None) -> None:
+        """Note the file about to be renamed on the server (see :meth:`record_delivery`)."""
+        at = at or datetime.now(UTC)
+        body = _typed("delivery_intent", fields)
+        body.update(kind="delivery_intent", recorded_at=at, schema_version=SCHEMA_VERSION)
+        self.table.upsert_entity({"PartitionKey": org, "RowKey": INTENT_ROW, **body},
+                                 mode=_replace_mode())
+
+    def intent(self, org: str) -> dict[str, Any] | None:
+        entity = self._entity(org, INTENT_ROW)
+        return dict(entity) if entity is not None else None
+
+    def _entity(self, org: str, row: str):
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            return self.table.get_entity(org, row)
+        except ResourceNotFoundError:
+            return None
 
     def put_latest(self, org: str, kind: str, fields: dict[str, Any],
                    at: datetime | None = None) -> None:
@@ -157,12 +248,8 @@ class OutcomeStore:
                                  mode=_replace_mode())
 
     def latest(self, org: str, kind: str) -> dict[str, Any] | None:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            return dict(self.table.get_entity(org, f"latest-{kind}"))
-        except ResourceNotFoundError:
-            return None
+        entity = self._entity(org, f"latest-{kind}")
+        return dict(entity) if entity is not None else None
 
     def history_page(self, org: str, *, page_size: int = 50, since: datetime | None = None,
                      continuation: str | None = None) -> tuple[list[dict[str, Any]], str | None]:

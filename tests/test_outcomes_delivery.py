@@ -1,0 +1,105 @@
+"""The outcome store's delivery rows on Azurite: one transaction for a delivery's end, a success
+pointer that only moves forward, and the intent a later delivery reconciles."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.adapters.azure_clients import table_service
+from shared.adapters.outcomes import OutcomeStore
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store(settings) -> OutcomeStore:
+    outcomes = OutcomeStore(table_service(settings).get_table_client(settings.outcomes_table))
+    outcomes.ensure_table()
+    return outcomes
+
+
+def success(day: str, file: str = "f.csv") -> dict:
+    return {"status": "succeeded", "day": day, "file": file, "size": 10, "sha256": "0" * 64}
+
+
+def intent(day: str, file: str = "f.csv") -> dict:
+    return {**success(day, file), "status": "renaming", "temp": f".{file}.x.part"}
+
+
+def test_a_delivery_end_writes_history_latest_and_pointer_and_clears_the_intent(store, org_code):
+    store.put_intent(org_code, intent("2026-11-28"))
+    assert store.intent(org_code)["temp"] == ".f.csv.x.part"
+    store.record_delivery(org_code, success("2026-11-28"))
+    assert store.intent(org_code) is None
+    assert store.latest(org_code, "delivery_success")["day"] == "2026-11-28"
+    assert store.latest(org_code, "delivery")["status"] == "succeeded"
+    rows = store.history(org_code)
+    assert [r["kind"] for r in rows] == ["delivery"]
+    assert store.latest(org_code, "delivery")["history_row"] == rows[0]["RowKey"]
+
+
+def test_the_pointer_never_moves_back_to_an_earlier_day(store, org_code):
+    store.record_delivery(org_code, success("2026-11-28", "today.csv"))
+    store.record_delivery(org_code, success("2026-11-27", "yesterday.csv"),
+                          manual={"action": "redeliver", "reason": "opnieuw", "day": "2026-11-27"})
+    pointer = store.latest(org_code, "delivery_success")
+    assert (pointer["day"], pointer["file"]) == ("2026-11-28", "today.csv")
+    # the earlier day's delivery is still in history, with its manual action, and is the last attempt
+    assert store.latest(org_code, "delivery")["file"] == "yesterday.csv"
+    assert sorted(r["kind"] for r in store.history(org_code)) == ["delivery", "delivery", "manual"]
+    store.record_delivery(org_code, success("2026-11-28", "today-2.csv"))  # same day: moves
+    assert store.latest(org_code, "delivery_success")["file"] == "today-2.csv"
+
+
+def test_a_failing_transaction_writes_nothing(store, org_code):
+    """One bad row (an entity too large for the table) and none of the rows is written: the
+    history, the latest row and the pointer go together or not at all."""
+    store.record_delivery(org_code, success("2026-11-27", "before.csv"))
+    from azure.data.tables import TableTransactionError
+
+    with pytest.raises(TableTransactionError):
+        store.record_delivery(org_code, success("2026-11-28"),
+                              manual={"action": "redeliver", "reason": "x" * 500, "day": "2026-11-28",
+                                      "file": "é" * 40_000})
+    assert store.latest(org_code, "delivery_success")["file"] == "before.csv"
+    assert len(store.history(org_code)) == 1
+
+
+def test_busy_is_history_only(store, org_code):
+    store.record(org_code, "delivery", {"status": "failed", "day": "2026-11-28", "error_kind": "auth"})
+    store.record(org_code, "delivery", {"status": "busy", "day": "2026-11-28"}, latest=False)
+    assert store.latest(org_code, "delivery")["status"] == "failed"
+    assert [r["status"] for r in store.history(org_code)] == ["busy", "failed"]
+
+
+def test_history_and_purge_never_see_the_intent_or_pointer(store, org_code):
+    store.record_delivery(org_code, success("2026-11-27"), at=datetime(2020, 1, 1, tzinfo=UTC))
+    store.put_intent(org_code, intent("2026-11-28"))
+    assert all(r["RowKey"][0].isdigit() for r in store.history(org_code))
+    assert store.purge(org_code, datetime(2021, 1, 1, tzinfo=UTC)) == 1
+    assert store.intent(org_code) is not None
+    assert store.latest(org_code, "delivery_success") is not None
+
+
+def test_a_pointer_moved_by_another_writer_in_between_is_read_again_not_overwritten(store, org_code):
+    """Two deliveries end at once (an earlier day by hand, today by the timer): the earlier one
+    read the pointer before the later one moved it. Its transaction must fail on the changed row
+    and, read again, leave the later day in place."""
+    store.record_delivery(org_code, success("2026-11-26", "old.csv"))
+    other = OutcomeStore(store.table)
+
+    class Racing(OutcomeStore):
+        raced = False
+
+        def _entity(self, org, row):
+            found = super()._entity(org, row)
+            if row == "latest-delivery_success" and not self.raced:
+                self.raced = True  # the timer's delivery of a later day lands right now
+                other.record_delivery(org, success("2026-11-28", "today.csv"))
+            return found
+
+    Racing(store.table).record_delivery(org_code, success("2026-11-27", "yesterday.csv"))
+    assert store.latest(org_code, "delivery_success")["file"] == "today.csv"
+    assert len(store.history(org_code)) == 3
