@@ -7,6 +7,7 @@ loopback with its faults; only the delivery's ``sleep`` is replaced, to record t
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -17,7 +18,12 @@ from tests.test_delivery_sftp import DAY, accept_extract, make_service
 
 pytestmark = pytest.mark.integration
 FILE = "VISH_TST-1_20261128_001.csv"
-TEMP = f".{FILE}.part"
+TEMP = f".{FILE}.part"  # the temporary name of the code before unique names: a leftover
+
+
+def is_temp(name: str) -> bool:
+    """This delivery's own temporary name: ``.{FILE}.{token}.part``."""
+    return re.fullmatch(rf"\.{re.escape(FILE)}\.[0-9a-f]{{12}}\.part", name) is not None
 
 
 @pytest.fixture
@@ -49,7 +55,9 @@ def test_an_always_dropped_connection_is_tried_exactly_attempts_times_with_doubl
     sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99  # every upload is cut
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "transfer", 4)
-    assert len(seen(sng, "connect")) == 4 and seen(sng, "open_write") == [TEMP] * 4
+    opened = seen(sng, "open_write")
+    assert len(seen(sng, "connect")) == 4 and len(opened) == 4 and len(set(opened)) == 1
+    assert is_temp(opened[0])
     assert waits == [0.25, 0.5, 1.0]  # b, 2b, 4b: one fewer than the attempts
     latest = service.outcomes.latest(org_code, "delivery")
     assert (latest["status"], latest["error_kind"], latest["attempts"]) == ("failed", "transfer", 4)
@@ -146,7 +154,7 @@ def test_a_leftover_temporary_file_is_removed_before_the_upload(settings, org_co
     archived = service.blobs.read_bytes("outbox", f"{org_code}/2026-11-28/{FILE}")
     assert sng.files() == {FILE: archived}
     ops = [(kind, path.rsplit("/", 1)[-1]) for kind, path in sng.events if kind != "connect"]
-    assert ops[:2] == [("remove", TEMP), ("open_write", TEMP)]
+    assert ops[0] == ("remove", TEMP) and ops[1][0] == "open_write" and is_temp(ops[1][1])
 
 
 # -- the lease outlives a long upload ----------------------------------------------------------------
@@ -161,7 +169,7 @@ def test_the_lease_stays_ours_through_an_upload_longer_than_the_lease(settings, 
         service.lease_seconds = lease_seconds
         accept_extract(service, azurite, org_code, rows=8000)  # ~330 kB: 11 writes of 32 kB
         slow.faults.write_delay = 1.8
-        container, lock = service.settings.locks_container, f"{org_code}/{DAY}.lock"
+        container, lock = service.settings.locks_container, f"{org_code}.lock"
         taken: list[float] = []
         done = threading.Event()
 

@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from shared.domain.delivery_rules import (
     already_delivered,
-    lease_renewal_due,
+    delivery_drop_held,
+    lease_margin_ok,
     next_sequence,
     retry_wait,
     should_retry,
+    step_timeout,
 )
 
 DAY = date(2026, 11, 28)
@@ -127,22 +129,28 @@ def test_a_success_row_without_a_day_is_no_delivery_of_this_day():
 
 
 # -- the lease cadence ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("elapsed", "lease", "expected"), [
-    (0, 60, False),
-    (19.999, 60, False),
-    (20, 60, False),  # exactly a third: not yet
-    (20.001, 60, True),
-    (59, 60, True),
-    (61, 60, True),  # late is still due
-    (5, 15, False),  # the shortest lease Azure grants
-    (5.001, 15, True),
-    (4.9, 15, False),
+def test_a_step_fits_only_with_more_lease_left_than_it_may_take():
+    assert lease_margin_ok(25.1, 25) and not lease_margin_ok(25, 25) and not lease_margin_ok(0, 0)
+
+
+@pytest.mark.parametrize(("configured", "lease", "expected"), [
+    (120, 60, 20), (15, 60, 15), (20, 60, 20), (30, 15, 5), (4, 15, 4)])
+def test_one_request_may_take_the_configured_timeout_but_never_more_than_a_third_of_the_lease(
+        configured, lease, expected):
+    assert step_timeout(configured, lease) == expected
+
+
+@pytest.mark.parametrize(("previous", "people", "threshold", "min_removed", "held"), [
+    (None, 0, 0.3, 1, False),  # nothing delivered yet: nothing to compare with
+    (0, 0, 0.3, 1, False),
+    (974, 0, 0.3, 1, True),  # the file would empty VISH
+    (3, 0, 0.3, 50, True),  # ... also below the minimum count
+    (1000, 700, 0.3, 1, False),  # exactly the threshold: sent
+    (1000, 699, 0.3, 1, True),  # just over it: held
+    (1000, 699, 0.3, 301, True),  # 301 leave: at the minimum count
+    (1000, 699, 0.3, 302, False),  # below the minimum count
+    (1000, 1200, 0.3, 1, False),  # growth is never held
+    (10, 6, 0.3, 1, True), (10, 7, 0.3, 1, False),
 ])
-def test_the_lease_is_renewed_once_more_than_a_third_has_passed(elapsed, lease, expected):
-    assert lease_renewal_due(elapsed, lease) is expected
-
-
-@given(st.integers(min_value=15, max_value=60), st.integers(min_value=0, max_value=120_000))
-def test_renewal_cadence_is_a_third_of_any_lease(lease, elapsed_ms):
-    # in whole milliseconds the boundary is exact: due when 3 * elapsed > lease
-    assert lease_renewal_due(elapsed_ms / 1000, lease) is (3 * elapsed_ms > 1000 * lease)
+def test_the_delivery_drop_guard(previous, people, threshold, min_removed, held):
+    assert delivery_drop_held(previous, people, threshold, min_removed) is held

@@ -165,9 +165,10 @@ def test_a_refused_rename_fails_and_the_next_attempt_cleans_up(service, azurite,
     sng.faults.deny_rename = True
     outcome = service.deliver(org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind) == ("failed", "rename")
-    assert list(sng.files()) == [".VISH_TST-1_20261128_001.csv.part"]
+    assert sng.files() == {}  # the refused file is removed: the answer was known
+    assert service.outcomes.intent(org_code) is None  # so nothing is left to reconcile
     sng.faults.deny_rename = False
-    sng.faults.refuse_overwrite = True  # write-once server: the leftover must be removed first
+    sng.faults.refuse_overwrite = True
     assert service.deliver(org_code, DAY, reason="retry").status == "succeeded"
     assert list(sng.files()) == ["VISH_TST-1_20261128_001.csv"]
 

@@ -51,6 +51,7 @@ class ExtractOutcome(_Outcome):
     people: int | None = None
     current_people: int | None = None
     people_removed: int | None = None
+    people_ineligible_now: int | None = None
     carried_over: int | None = None
     errors: int | None = None
     warnings: int | None = None
@@ -218,13 +219,28 @@ class OutcomeStore:
                 if attempt == _CONFLICTS:
                     raise
 
-    def put_intent(self, org: str, fields: dict[str, Any], at: datetime | None = None) -> None:
-        """Note the file about to be renamed on the server (see :meth:`record_delivery`)."""
+    def put_intent(self, org: str, fields: dict[str, Any], at: datetime | None = None) -> str:
+        """Note the file about to be renamed on the server (see :meth:`record_delivery`);
+        returns the row's ETag (for :meth:`clear_intent`)."""
         at = at or datetime.now(UTC)
         body = _typed("delivery_intent", fields)
         body.update(kind="delivery_intent", recorded_at=at, schema_version=SCHEMA_VERSION)
-        self.table.upsert_entity({"PartitionKey": org, "RowKey": INTENT_ROW, **body},
-                                 mode=_replace_mode())
+        result = self.table.upsert_entity({"PartitionKey": org, "RowKey": INTENT_ROW, **body},
+                                          mode=_replace_mode())
+        return result["etag"]
+
+    def clear_intent(self, org: str, etag: str) -> bool:
+        """Remove the intent written with ``etag`` (a rename that was never asked for); an
+        intent written since by another delivery stays. True when it was removed."""
+        from azure.core import MatchConditions
+        from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+
+        try:
+            self.table.delete_entity(org, INTENT_ROW, etag=etag,
+                                     match_condition=MatchConditions.IfNotModified)
+        except (ResourceNotFoundError, ResourceModifiedError):
+            return False
+        return True
 
     def intent(self, org: str) -> dict[str, Any] | None:
         entity = self._entity(org, INTENT_ROW)

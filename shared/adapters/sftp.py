@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import io
 import posixpath
@@ -40,6 +41,7 @@ class SftpError(Exception):
         self.kind = kind
         self.transient = transient
         self.attempts: int | None = None  # set by the upload: how many attempts were made
+        self.renaming = False  # failed once the rename was asked for: whether it happened is unknown
 
 
 @dataclass(frozen=True)
@@ -137,10 +139,14 @@ def hardened_transport():
 
 class SftpDelivery:
     def __init__(self, target, credentials: Credentials, *,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 operation_timeout: float | None = None) -> None:
+        """``operation_timeout``: the most one SFTP request may take (default: the target's);
+        the delivery passes less than its lease, so a hung request cannot outlive it."""
         self.target = target
         self.credentials = credentials
         self.sleep = sleep
+        self.operation_timeout = operation_timeout or target.operation_timeout
 
     # -- connection ----------------------------------------------------------------------------
     def _connect(self):
@@ -192,84 +198,183 @@ class SftpDelivery:
             raise SftpError("connect", f"connection lost during set-up ({type(exc).__name__})",
                             transient=True) from None
         sftp = paramiko.SFTPClient.from_transport(client.get_transport(), window_size=WINDOW_SIZE)
-        sftp.get_channel().settimeout(t.operation_timeout)
+        sftp.get_channel().settimeout(self.operation_timeout)
         return client, sftp
 
     # -- upload --------------------------------------------------------------------------------
     def upload(self, name: str, data: bytes,
-               progress: Callable[[int, int], None] | None = None) -> UploadResult:
-        """Upload ``data`` as ``name`` in the target folder; retries transient failures."""
+               progress: Callable[[int, int], None] | None = None, *, token: str = "",
+               before_rename: Callable[[str], None] | None = None) -> UploadResult:
+        """Upload ``data`` as ``name`` in the target folder; retries transient failures.
+
+        ``token`` makes the temporary name this delivery's own (``.{name}.{token}.part``): two
+        instances never write, verify or rename each other's file. ``before_rename(temp)`` runs
+        after the size check and before the rename (the caller's fence and intent); whatever it
+        raises stops the upload, and the temporary file is removed. A failure once the rename
+        was asked for is never retried here: whether it happened is unknown
+        (:attr:`SftpError.renaming`), the caller finds out with :meth:`settle`."""
         t = self.target
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
-                removed = self._upload_once(name, data, progress)
+                removed = self._upload_once(name, data, progress, token, before_rename)
                 return UploadResult(posixpath.join(t.directory, name), len(data), attempt,
                                     time.monotonic() - started, removed)
             except SftpError as exc:
                 exc.attempts = attempt
-                if not should_retry(exc.transient, attempt, t.attempts):
+                if exc.renaming or not should_retry(exc.transient, attempt, t.attempts):
                     raise
                 wait = retry_wait(attempt, t.backoff_seconds)
                 log.warning("upload attempt %d failed (%s); retrying in %.1f s", attempt, exc.kind, wait)
                 self.sleep(wait)
 
-    def _upload_once(self, name: str, data: bytes, progress) -> bool:
+    @staticmethod
+    def temp_name(name: str, token: str = "") -> str:
+        return f".{name}.{token}.part" if token else f".{name}.part"
+
+    def _upload_once(self, name: str, data: bytes, progress, token: str, before_rename) -> bool:
         client, sftp = self._connect()
         final = posixpath.join(self.target.directory, name)
-        temp = posixpath.join(self.target.directory, f".{name}.part")
+        temp = posixpath.join(self.target.directory, self.temp_name(name, token))
+        written = renaming = False  # renaming: the rename was asked for, its answer not known
         try:
-            removed = self._remove_if_present(sftp, temp)
+            removed = self._remove_leftovers(sftp, name)
             try:
+                written = True
                 # confirm=False: the size is checked below, once, as a failure of its own kind
                 sftp.putfo(io.BytesIO(data), temp, file_size=len(data), callback=progress, confirm=False)
-            except PermissionError:
-                raise SftpError("permission", "writing in the target folder is not permitted") from None
-            except OSError as exc:
-                if _is_permission(exc):
-                    raise SftpError("permission", "writing in the target folder is not permitted") from None
-                raise SftpError("transfer", f"upload interrupted ({type(exc).__name__})",
-                                transient=True) from None
+            except (EOFError, OSError) as exc:
+                raise self._write_failure(sftp, exc, len(data)) from None
             size = sftp.stat(temp).st_size
             if size != len(data):
                 raise SftpError("verify", f"remote size {size} differs from {len(data)}", transient=True)
-            try:
-                sftp.posix_rename(temp, final)
-            except OSError as exc:
-                if "unsupported" in str(exc).lower() or "not supported" in str(exc).lower():
-                    sftp.rename(temp, final)
-                else:
-                    raise SftpError("rename", "renaming the uploaded file to its final name was refused"
-                                    ) from None
+            if before_rename is not None:
+                before_rename(posixpath.basename(temp))
+            renaming = True
+            _rename(sftp, temp, final)
+            written = renaming = False
             return removed
-        except SftpError:
+        except SftpError as exc:
+            if exc.kind == "rename":
+                renaming = False  # refused: a known answer, the file is still the temporary one
+            exc.renaming = renaming
             raise
         except (EOFError, OSError) as exc:
             # a timeout, a reset, or paramiko's "Socket is closed" when the server dropped the
             # channel between two requests (the size check, the rename): try again
-            raise SftpError("transfer", f"connection lost during upload ({type(exc).__name__})",
-                            transient=True) from None
+            error = SftpError("transfer", f"connection lost during upload ({type(exc).__name__})",
+                              transient=True)
+            error.renaming = renaming
+            raise error from None
         except Exception as exc:
             import paramiko
 
             if isinstance(exc, paramiko.SSHException):
-                raise SftpError("transfer", f"SSH error during upload ({type(exc).__name__})",
-                                transient=True) from None
+                error = SftpError("transfer", f"SSH error during upload ({type(exc).__name__})",
+                                  transient=True)
+                error.renaming = renaming
+                raise error from None
             raise
         finally:
+            if written and not renaming:
+                self._remove_quietly(sftp, temp)  # no .part left where it can be removed
             client.close()
 
-    @staticmethod
-    def _remove_if_present(sftp, path: str) -> bool:
+    def _write_failure(self, sftp, exc: BaseException, needed: int) -> SftpError:
+        """What a failed write means: a full disk or quota and a refused write cannot succeed
+        on a retry (``remote_full``, ``permission``); anything else may (``transfer``)."""
+        text = _status_text(exc)
+        if isinstance(exc, OSError) and _is_permission(exc):
+            return SftpError("permission", f"writing in the target folder is not permitted ({text})")
+        lowered = text.lower()
+        if any(word in lowered for word in _FULL_WORDS):
+            return SftpError("remote_full", f"the server's disk or quota is full ({text})")
+        if isinstance(exc, OSError) and not isinstance(exc, (TimeoutError, ConnectionError)):
+            # OpenSSH answers a full disk with a bare "Failure": ask the server how much is free
+            free = self._free_bytes(sftp)
+            if free is not None and free < needed:
+                return SftpError("remote_full", f"the server has {free} bytes free, {needed} needed")
+        return SftpError("transfer", f"upload interrupted ({type(exc).__name__}: {text})",
+                         transient=True)
+
+    def _free_bytes(self, sftp) -> int | None:
+        """Free bytes for this user in the target folder (``statvfs@openssh.com``), or None
+        when the server does not say."""
         try:
-            sftp.stat(path)
-        except OSError:
+            from paramiko.sftp import CMD_EXTENDED, CMD_EXTENDED_REPLY
+
+            kind, msg = sftp._request(CMD_EXTENDED, "statvfs@openssh.com", self.target.directory)
+            if kind != CMD_EXTENDED_REPLY:
+                return None
+            bsize, frsize, _blocks, _bfree, bavail = (msg.get_int64() for _ in range(5))
+            return bavail * (frsize or bsize)
+        except Exception:  # unsupported, or the connection is gone: no diagnosis
+            return None
+
+    def _remove_leftovers(self, sftp, name: str) -> bool:
+        """Remove temporary files of ``name`` left by broken attempts (ours, or an instance
+        whose lease ran out: the caller holds the lease now). One that cannot be removed is
+        left, with a warning: this upload's temporary name is its own."""
+        prefix = f".{name}."
+        try:
+            entries = sftp.listdir(self.target.directory)
+        except OSError as exc:
+            if not _is_permission(exc):
+                raise
+            log.warning("the target folder cannot be listed; leftover temporary files stay")
             return False
-        sftp.remove(path)
-        log.info("removed a leftover temporary file from an earlier, broken attempt")
-        return True
+        removed = False
+        for entry in entries:
+            if entry.startswith(prefix) and entry.endswith(".part"):
+                path = posixpath.join(self.target.directory, entry)
+                try:
+                    sftp.remove(path)
+                except OSError as exc:
+                    if not _is_permission(exc) and not isinstance(exc, FileNotFoundError):
+                        raise
+                    log.warning("a leftover temporary file could not be removed (%s); it stays",
+                                _status_text(exc))
+                    continue
+                removed = True
+                log.info("removed a leftover temporary file from an earlier, broken attempt")
+        return removed
+
+    @staticmethod
+    def _remove_quietly(sftp, path: str) -> None:
+        try:
+            sftp.remove(path)
+        except Exception:  # the connection may be gone; the next delivery removes it
+            log.warning("the temporary file could not be removed now; the next delivery will")
+
+    # -- reconciliation ------------------------------------------------------------------------
+    def settle(self, name: str, temp: str, size: int,
+               before_rename: Callable[[], None] | None = None) -> str:
+        """Where a file whose rename may or may not have happened is now: ``final`` (under its
+        name, with ``size`` bytes), ``finished`` (only the verified temporary file was there:
+        renamed now), ``mismatch`` (a file of another size under the final name: left alone),
+        or ``none`` (neither: the receiving side may have taken it already)."""
+        client, sftp = self._connect()
+        final = posixpath.join(self.target.directory, name)
+        part = posixpath.join(self.target.directory, temp)
+        try:
+            found = _size_of(sftp, final)
+            if found is not None:
+                return "final" if found == size else "mismatch"
+            if _size_of(sftp, part) != size:
+                return "none"
+            if before_rename is not None:
+                before_rename()
+            _rename(sftp, part, final)
+            return "finished"
+        except SftpError:
+            raise
+        except (EOFError, OSError) as exc:
+            raise SftpError("transfer", f"connection lost while checking ({type(exc).__name__})",
+                            transient=True) from None
+        finally:
+            client.close()
 
     # -- connection test -------------------------------------------------------------------------
     def check(self, probe: bool = False) -> CheckResult:
@@ -309,5 +414,42 @@ class SftpDelivery:
             client.close()
 
 
+_FULL_WORDS = ("no space", "quota", "disk full", "disk is full", "insufficient storage")
+
+
 def _is_permission(exc: OSError) -> bool:
-    return isinstance(exc, PermissionError) or exc.errno == 13 or "permission" in str(exc).lower()
+    text = str(exc).lower()
+    return (isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+            or "permission" in text or "read-only" in text or "write protect" in text)
+
+
+def _status_text(exc: BaseException) -> str:
+    """The server's status text of an SFTP error, short and single-line (never a path)."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return " ".join(text.split())[:80] or type(exc).__name__
+
+
+def _rename(sftp, source: str, target: str) -> None:
+    """``posix-rename`` (replaces atomically) where the server offers it, else a plain rename.
+    A refusal is :class:`SftpError` ``rename``; a lost connection stays an ``OSError``."""
+    try:
+        sftp.posix_rename(source, target)
+    except OSError as exc:
+        if "unsupported" in str(exc).lower() or "not supported" in str(exc).lower():
+            sftp.rename(source, target)
+        elif isinstance(exc, (TimeoutError, ConnectionError)) or "socket" in str(exc).lower():
+            raise
+        else:
+            raise SftpError("rename", "renaming the uploaded file to its final name was "
+                            f"refused ({_status_text(exc)})") from None
+
+
+def _size_of(sftp, path: str) -> int | None:
+    try:
+        return sftp.stat(path).st_size
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None
+        raise

@@ -1,14 +1,14 @@
 """The delivery's decisions, as pure functions: retries and their backoff, whether a day is
-already delivered and which sequence number the next file gets, and when the delivery lease is
-renewed. No I/O and no clock: the callers pass in attempts, outcome rows and elapsed seconds.
-"""
+already delivered and which sequence number the next file gets, how much of the lease a step
+needs, and when a file would drop too many people from VISH. No I/O and no clock: the callers
+pass in attempts, outcome rows, counts and seconds."""
 
 from __future__ import annotations
 
 from datetime import date
 
-# A lease is renewed once more than 1/RENEW_DIVISOR of its duration has passed since the last
-# renewal: two more chances before it would expire.
+# The lease keeper renews every 1/RENEW_DIVISOR of the lease: two more chances before it would
+# expire. One SFTP request may take at most that long during a delivery.
 RENEW_DIVISOR = 3
 
 
@@ -49,6 +49,26 @@ def next_sequence(success: dict | None, day: date) -> int:
 
 
 # -- the lease ---------------------------------------------------------------------------------
-def lease_renewal_due(elapsed: float, lease_seconds: float) -> bool:
-    """True when more than a third of the lease has passed since it was last renewed."""
-    return elapsed > lease_seconds / RENEW_DIVISOR
+def lease_margin_ok(remaining: float, margin: float) -> bool:
+    """True when more than ``margin`` seconds of the lease are surely left: a step that takes
+    at most ``margin`` seconds ends while the lease is still ours."""
+    return remaining > margin
+
+
+def step_timeout(configured: float, lease_seconds: float) -> float:
+    """The time one SFTP request may take during a delivery: the configured operation timeout,
+    but never more than a third of the lease (a request that hangs cannot outlive the fence)."""
+    return min(configured, lease_seconds / RENEW_DIVISOR)
+
+
+# -- the drop guard ----------------------------------------------------------------------------
+def delivery_drop_held(previous: int | None, people: int, threshold: float, min_removed: int) -> bool:
+    """True when a file with ``people`` would replace the last file delivered (``previous``
+    people; None: nothing delivered yet) with too few: a drop of at least ``min_removed`` and
+    more than ``threshold`` of ``previous``, or any file that empties VISH."""
+    if not previous:
+        return False
+    dropped = previous - people
+    if people == 0:
+        return True
+    return dropped >= min_removed and dropped / previous > threshold

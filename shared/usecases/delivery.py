@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 from shared.adapters.blobs import BlobStore
-from shared.adapters.outcomes import OutcomeStore
+from shared.adapters.lease import LeaseKeeper, LeaseLost
+from shared.adapters.outcomes import DeliveryRecord, OutcomeStore
 from shared.adapters.secrets import SecretError, SecretProvider
 from shared.adapters.sftp import Credentials, SftpDelivery, SftpError
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
 from shared.domain.delivery_file import DeliveryFile, build_delivery_file
-from shared.domain.delivery_rules import already_delivered, lease_renewal_due, next_sequence
+from shared.domain.delivery_rules import already_delivered, delivery_drop_held, next_sequence, step_timeout
 from shared.domain.profile import profile_for
 from shared.domain.schedule import is_due
-from shared.domain.snapshot import iter_snapshot_bytes, iter_snapshot_rows
+from shared.domain.snapshot import SnapshotFormatError, iter_snapshot_bytes, iter_snapshot_rows
 from shared.log import get_logger, log_context
 from shared.usecases.intake import SNAPSHOT_NAME
 
@@ -33,6 +35,7 @@ KIND_DELIVERY = "delivery"
 KIND_SUCCESS = "delivery_success"
 KIND_MANUAL = "manual"
 LEASE_SECONDS = 60
+FENCE_SLACK_SECONDS = 5  # besides the longest SFTP request, this much lease must be left to rename
 
 log = get_logger("delivery")
 
@@ -41,7 +44,7 @@ log = get_logger("delivery")
 class DeliveryOutcome:
     org: str
     day: str
-    status: str  # succeeded | failed | skipped | busy | dry_run
+    status: str  # succeeded | failed | held | unconfirmed | skipped | busy | dry_run
     reason: str | None = None
     file: str | None = None
     records: int | None = None
@@ -72,15 +75,24 @@ class DeliveryService:
 
     # -- the timer's entry point ---------------------------------------------------------------
     def tick(self) -> list[DeliveryOutcome]:
-        """Deliver for every organisation that is due now; one failure does not stop the others."""
+        """Deliver for every organisation that is due now. One organisation's failure, whatever
+        it is, is recorded for that organisation and never stops the others."""
         now = self.now()
         results = []
         for organisation in self.organisations.organisations:
             if organisation.sftp is None:
                 continue
-            if is_due(now, organisation.send_time, self.last_success_day(organisation.code)):
+            try:
+                due = is_due(now, organisation.send_time, self.last_success_day(organisation.code))
+            except Exception as exc:  # the outcomes table is unreachable: try again next tick
+                log.error("cannot tell whether %s is due (%s)", organisation.code, _kind_of(exc))
+                continue
+            if due:
                 results.append(self.deliver(organisation.code, local_today(now), reason="schedule"))
-        self.apply_retention(now)
+        try:
+            self.apply_retention(now)
+        except Exception as exc:
+            log.error("retention not applied (%s); next tick", _kind_of(exc))
         return results
 
     def apply_retention(self, now: datetime) -> None:
@@ -97,9 +109,11 @@ class DeliveryService:
 
     # -- one delivery --------------------------------------------------------------------------
     def deliver(self, org: str, day: date, *, reason: str, manual: bool = False,
-                dry_run: bool = False) -> DeliveryOutcome:
+                dry_run: bool = False, release: bool = False) -> DeliveryOutcome:
         """Build and send ``org``'s file for ``day``. ``manual`` re-delivers even when the day
-        already succeeded (an explicit, recorded action with ``reason``)."""
+        already succeeded (an explicit, recorded action with ``reason``); ``release`` sends a
+        file the drop guard would hold (a person confirmed it). Every failure is recorded for
+        this organisation with an error kind and returned, never raised."""
         with log_context(org=org, day=day.isoformat()):
             organisation = self.organisations.get(org)
             if organisation is None:
@@ -108,25 +122,46 @@ class DeliveryService:
                 built = self._build(organisation, day, sequence=1)
                 return DeliveryOutcome(org, day.isoformat(), "dry_run", reason, built.name,
                                        built.records, built.people, len(built.content), built.sha256)
-            if organisation.sftp is None:
-                return self._failed(org, day, reason, manual, "not_configured",
-                                    "no SFTP target configured for this organisation")
-            lease = self.blobs.acquire_lease(self.settings.locks_container, f"{org}/{day}.lock",
-                                             self.lease_seconds)
-            if lease is None:
-                log.info("another instance is delivering this organisation's file; not again")
-                return DeliveryOutcome(org, day.isoformat(), "busy", reason, manual=manual)
+            attempt = _Attempt(org, day, reason, manual)
             try:
-                return self._deliver_leased(organisation, day, reason, manual, lease)
-            finally:
+                if organisation.sftp is None:
+                    raise _Stop("not_configured", "no SFTP target configured for this organisation")
+                lease = self.blobs.acquire_lease(self.settings.locks_container, f"{org}.lock",
+                                                 self.lease_seconds)
+                if lease is None:
+                    log.info("another instance is delivering this organisation's file; not again")
+                    self.outcomes.record(org, KIND_DELIVERY, {
+                        "status": "busy", "day": day.isoformat(), "reason": reason,
+                        "manual": manual or None}, latest=False)
+                    return DeliveryOutcome(org, day.isoformat(), "busy", reason, manual=manual)
                 try:
-                    lease.release()
-                except Exception:  # an expired lease needs no release
-                    log.warning("lease could not be released (expired?)")
+                    with LeaseKeeper(lease, self.lease_seconds) as keeper:
+                        return self._deliver_leased(organisation, attempt, keeper, release)
+                finally:
+                    try:
+                        lease.release()
+                    except Exception:  # an expired or taken lease needs no release
+                        log.warning("lease could not be released (expired?)")
+            except Exception as exc:  # recorded as an error kind, never raised
+                return self._failed(attempt, exc)
 
-    def _deliver_leased(self, organisation, day: date, reason: str, manual: bool,
-                        lease) -> DeliveryOutcome:
-        org = organisation.code
+    def release_held(self, org: str, reason: str) -> DeliveryOutcome:
+        """Send today's file although the drop guard held the last one, after a person
+        confirmed the drop (recorded as a manual action)."""
+        held = self.outcomes.latest(org, KIND_DELIVERY)
+        if not held or held.get("status") != "held":
+            raise NothingHeld("the last delivery of this organisation is not held")
+        return self.deliver(org, local_today(self.now()), reason=reason,
+                            manual=bool(held.get("manual")), release=True)
+
+    def _deliver_leased(self, organisation, attempt: _Attempt, keeper: LeaseKeeper,
+                        release: bool) -> DeliveryOutcome:
+        org, day, reason, manual = attempt.org, attempt.day, attempt.reason, attempt.manual
+        intent = self.outcomes.intent(org)
+        if intent is not None:
+            settled = self._reconcile(organisation, intent, keeper)
+            if settled.day == day.isoformat() and not manual:
+                return settled
         success = self.outcomes.latest(org, KIND_SUCCESS)
         if already_delivered(success, day, manual):
             log.info("already delivered for this day; nothing to do")
@@ -137,67 +172,163 @@ class DeliveryService:
         try:
             built = self._build(organisation, day, sequence=sequence, success=success)
         except FileNotFoundError:
-            return self._failed(org, day, reason, manual, "no_snapshot",
-                                "no accepted extract yet: nothing to deliver")
+            raise _Stop("no_snapshot", "no accepted extract yet: nothing to deliver") from None
+        except SnapshotFormatError as exc:
+            raise _Stop("snapshot_unreadable", f"the stored snapshot or manifest cannot be read "
+                                               f"({exc})") from None
+        attempt.built = built
+        previous = int(success.get("people") or 0) if success else None
+        if not release and delivery_drop_held(previous, built.people,
+                                              organisation.mass_drop_threshold,
+                                              organisation.mass_drop_min_removed):
+            return self._held(attempt, previous)
+        keeper.check()
         archive = f"{org}/{day.isoformat()}/{built.name}"
         self.blobs.upload(self.settings.outbox_container, archive, built.content)
         manifest = None
         if built.manifest:
             manifest = archive + ".manifest.csv"
             self.blobs.upload(self.settings.outbox_container, manifest, built.manifest)
-        lease.renew()  # building took time: start the upload with a full lease
-        last_renewal = [time.monotonic()]
-
-        def keep_lease(done: int = 0, total: int = 0) -> None:
-            if lease_renewal_due(time.monotonic() - last_renewal[0], self.lease_seconds):
-                lease.renew()
-                last_renewal[0] = time.monotonic()
-
-        def pause(seconds: float) -> None:
-            # Backoff between upload attempts: the lease must outlive it.
-            self.sleep(seconds)
-            keep_lease()
-
-        try:
-            credentials = self.credentials_for(organisation.sftp)
-            uploaded = SftpDelivery(organisation.sftp, credentials, sleep=pause).upload(
-                built.name, built.content, progress=keep_lease)
-        except (SftpError, SecretError) as exc:
-            kind = getattr(exc, "kind", "secret")
-            return self._failed(org, day, reason, manual, kind, str(exc), built=built,
-                                attempts=getattr(exc, "attempts", None))
         fields = {
             "status": "succeeded", "day": day.isoformat(), "reason": reason, "manual": manual or None,
             "file": built.name, "archive": f"{self.settings.outbox_container}/{archive}",
             "manifest": f"{self.settings.outbox_container}/{manifest}" if manifest else None,
             "records": built.records, "people": built.people, "added": built.added,
             "removed": built.removed, "size": len(built.content), "sha256": built.sha256,
-            "attempts": uploaded.attempts, "sequence": sequence,
-            "duration_ms": int((time.monotonic() - started) * 1000),
+            "sequence": sequence, "previous_people": previous,
             "profile": profile_for(organisation).name,
         }
-        self.outcomes.record(org, KIND_DELIVERY, fields)
-        self.outcomes.put_latest(org, KIND_SUCCESS, fields)
-        if manual:
-            self.outcomes.record(org, KIND_MANUAL, {"action": "redeliver", "reason": reason,
-                                                    "day": day.isoformat(), "file": built.name})
+        credentials = self.credentials_for(organisation.sftp)
+        keeper.check()
+        target = organisation.sftp
+        step = step_timeout(target.operation_timeout, self.lease_seconds)
+
+        def on_progress(done: int = 0, total: int = 0) -> None:
+            keeper.check()  # no I/O here: the keeper renews in its own thread
+
+        def before_rename(temp: str) -> None:
+            # The intent first (a crash after the rename is then reconciled, not sent again),
+            # then the fence: the lease is ours for longer than the rename may take.
+            attempt.intent_etag = self.outcomes.put_intent(
+                org, {**fields, "status": "renaming", "temp": temp})
+            keeper.confirm(margin=step + FENCE_SLACK_SECONDS)
+
+        def pause(seconds: float) -> None:  # backoff between attempts; the keeper renews meanwhile
+            self.sleep(seconds)
+            keeper.check()
+
+        sftp = SftpDelivery(target, credentials, sleep=pause, operation_timeout=step)
+        try:
+            uploaded = sftp.upload(built.name, built.content, progress=on_progress,
+                                   token=uuid.uuid4().hex[:12], before_rename=before_rename)
+        except SftpError as exc:
+            attempt.attempts = exc.attempts
+            if exc.renaming:
+                # Whether the rename happened is unknown: find out now rather than send again.
+                return self._reconcile(organisation, self.outcomes.intent(org), keeper)
+            self._clear_intent(attempt)
+            raise
+        except BaseException:
+            self._clear_intent(attempt)
+            raise
+        fields.update(attempts=uploaded.attempts,
+                      duration_ms=int((time.monotonic() - started) * 1000))
+        self._record_end(org, fields, manual, reason, day.isoformat(), built.name)
         log.info("delivered %s: %d records, %d bytes, %d attempt(s)", built.name, built.records,
                  len(built.content), uploaded.attempts)
         return DeliveryOutcome(org, day.isoformat(), "succeeded", reason, built.name, built.records,
                                built.people, len(built.content), built.sha256, uploaded.attempts,
                                manual=manual)
+    def _reconcile(self, organisation, intent: dict | None, keeper: LeaseKeeper) -> DeliveryOutcome:
+        """Settle a delivery that wrote its intent and then asked for the rename, without
+        knowing whether the rename happened (a crash, a lost connection, a storage outage).
+        Never uploads again: the final name with the intended size is a success; only the
+        verified temporary file is renamed now (a success); a file of another size under the
+        final name, or nothing at all (the receiving side may have taken it) is recorded
+        ``unconfirmed`` for an operator, and the day counts as delivered."""
+        org = organisation.code
+        if intent is None:
+            raise _Stop("storage", "the delivery's intent could not be read back")
+        target = organisation.sftp
+        step = step_timeout(target.operation_timeout, self.lease_seconds)
+        credentials = self.credentials_for(target)
+        keeper.check()
+        where = SftpDelivery(target, credentials, sleep=self.sleep, operation_timeout=step).settle(
+            intent["file"], intent["temp"], int(intent["size"]),
+            before_rename=lambda: keeper.confirm(margin=step + FENCE_SLACK_SECONDS))
+        fields = {k: intent[k] for k in DeliveryRecord.model_fields if intent.get(k) is not None}
+        fields.update(reconciled=True)
+        if where in ("final", "finished"):
+            fields["status"] = "succeeded"
+            log.info("an earlier delivery's file is on the server (%s); recorded as delivered", where)
+        else:
+            fields.update(status="unconfirmed", error_kind="remote_mismatch" if where == "mismatch"
+                          else "not_found")
+            log.error("an earlier delivery's file cannot be confirmed on the server (%s); recorded "
+                      "as unconfirmed, not sent again", where)
+        manual = bool(intent.get("manual"))
+        self._record_end(org, fields, manual, intent.get("reason") or "", intent["day"],
+                         intent["file"])
+        return DeliveryOutcome(org, intent["day"], fields["status"], intent.get("reason"),
+                               intent["file"], intent.get("records"), intent.get("people"),
+                               intent.get("size"), intent.get("sha256"), intent.get("attempts"),
+                               fields.get("error_kind"), manual)
 
-    def _failed(self, org: str, day: date, reason: str, manual: bool, kind: str, message: str,
-                built: DeliveryFile | None = None, attempts: int | None = None) -> DeliveryOutcome:
-        self.outcomes.record(org, KIND_DELIVERY, {
-            "status": "failed", "day": day.isoformat(), "reason": reason, "manual": manual or None,
-            "error_kind": kind, "error": message[:300], "attempts": attempts,
-            "file": built.name if built else None, "sha256": built.sha256 if built else None,
-        })
+    def _record_end(self, org: str, fields: dict, manual: bool, reason: str, day: str,
+                    file: str) -> None:
+        action = ({"action": "redeliver", "reason": reason or "-", "day": day, "file": file}
+                  if manual else None)
+        self.outcomes.record_delivery(org, fields, manual=action)
+
+    def _clear_intent(self, attempt: _Attempt) -> None:
+        """The rename was never asked for: the intent goes (only ours: its ETag)."""
+        if attempt.intent_etag is None:
+            return
+        try:
+            self.outcomes.clear_intent(attempt.org, attempt.intent_etag)
+        except Exception as exc:
+            log.warning("the delivery's intent could not be removed (%s)", _kind_of(exc))
+
+    def _held(self, attempt: _Attempt, previous: int) -> DeliveryOutcome:
+        """The drop guard: the file would remove too many people from VISH against the last
+        file delivered. Recorded once per file (a tick that builds the same file again does not
+        add a row), alerted, and kept until an operator releases it."""
+        built = attempt.built
+        org, day = attempt.org, attempt.day.isoformat()
+        latest = self.outcomes.latest(org, KIND_DELIVERY)
+        if not (latest and latest.get("status") == "held" and latest.get("day") == day
+                and latest.get("sha256") == built.sha256):
+            self.outcomes.record(org, KIND_DELIVERY, {
+                "status": "held", "day": day, "reason": attempt.reason,
+                "manual": attempt.manual or None, "error_kind": "mass_drop", "file": built.name,
+                "records": built.records, "people": built.people, "previous_people": previous,
+                "size": len(built.content), "sha256": built.sha256})
+        log.error("delivery held: %d of %d people would leave VISH; waiting for a release",
+                  previous - built.people, previous)
+        return DeliveryOutcome(org, day, "held", attempt.reason, built.name, built.records,
+                               built.people, len(built.content), built.sha256,
+                               error_kind="mass_drop", manual=attempt.manual)
+
+    def _failed(self, attempt: _Attempt, exc: BaseException) -> DeliveryOutcome:
+        """Record a failure of this organisation's delivery: an error kind and a message with
+        no personal data (unknown errors: their type only). Should the record fail too (storage
+        down), it is logged; the caller goes on with the next organisation."""
+        kind, message = _classify(exc)
+        built = attempt.built
+        attempts = attempt.attempts if attempt.attempts is not None else getattr(exc, "attempts", None)
+        try:
+            self.outcomes.record(attempt.org, KIND_DELIVERY, {
+                "status": "failed", "day": attempt.day.isoformat(), "reason": attempt.reason,
+                "manual": attempt.manual or None, "error_kind": kind, "error": message[:300],
+                "attempts": attempts, "file": built.name if built else None,
+                "sha256": built.sha256 if built else None})
+        except Exception as again:
+            log.error("delivery failed (%s) and the failure could not be recorded (%s)", kind,
+                      _kind_of(again))
         log.error("delivery failed (%s): %s", kind, message)
-        return DeliveryOutcome(org, day.isoformat(), "failed", reason,
+        return DeliveryOutcome(attempt.org, attempt.day.isoformat(), "failed", attempt.reason,
                                built.name if built else None, attempts=attempts, error_kind=kind,
-                               manual=manual)
+                               manual=attempt.manual)
 
     def connection_test(self, org: str, *, probe: bool = True):
         """The same check as ``vish sftp-check``, recorded as an outcome (kind connection_test)."""
@@ -245,3 +376,59 @@ class DeliveryService:
         passphrase = self.secrets.get(target.passphrase_secret) if target.passphrase_secret else None
         return Credentials(private_key=secret, passphrase=passphrase)
 
+
+
+# -- small parts -------------------------------------------------------------------------------
+class NothingHeld(Exception):
+    """There is no held delivery to release."""
+
+
+class _Stop(Exception):
+    """A delivery that cannot go on, with its error kind."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class _Attempt:
+    """What one delivery knows so far (for its outcome, whatever happens)."""
+
+    org: str
+    day: date
+    reason: str
+    manual: bool
+    built: DeliveryFile | None = None
+    attempts: int | None = None
+    intent_etag: str | None = None
+
+
+def _kind_of(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def _classify(exc: BaseException) -> tuple[str, str]:
+    """The error kind and a message without personal data. Messages of our own errors name
+    kinds, sizes and hosts only; anything unforeseen is named by its type alone."""
+    if isinstance(exc, (_Stop, SftpError)):
+        return exc.kind, str(exc)
+    if isinstance(exc, SecretError):
+        return "secret", str(exc)
+    if isinstance(exc, LeaseLost):
+        return LeaseLost.kind, str(exc)
+    from azure.core.exceptions import AzureError
+
+    if isinstance(exc, AzureError):
+        status = getattr(exc, "status_code", None)
+        return "storage", f"storage or table call failed ({_kind_of(exc)}{f' {status}' if status else ''})"
+    return "unexpected", f"unexpected error ({_kind_of(exc)} at {_where(exc)})"
+
+
+def _where(exc: BaseException) -> str:
+    """Where an unforeseen error was raised (file:line of the last frames), never its message:
+    a message may quote a value."""
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    return " < ".join(f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" for frame in reversed(frames))
