@@ -2,14 +2,16 @@
 
 Public-key and password authentication, a chroot folder, its own host key, and switches to make
 it misbehave the way real servers do (refuse writes, refuse renames, drop the connection in the
-middle of an upload, lose the end of a file, refuse to overwrite, answer slowly). What clients did
-is kept in ``events`` (connections, opens for writing, removes, renames), so tests can check the
-behaviour a server sees. Not used in Azure.
+middle of an upload, lose the end of a file, refuse to overwrite or remove, answer slowly, hold
+or cut a rename, run out of disk, take a delivered file away). What clients did is kept in
+``events`` (connections, opens for writing, removes, renames, files taken away), so tests can
+check the behaviour a server sees. Not used in Azure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import threading
 from dataclasses import dataclass
@@ -30,6 +32,14 @@ class Faults:
     write_delay: float = 0.0  # seconds each write request takes (a slow link or disk)
     cuts_on_close_left: int = 0  # drop the connection when a written file is closed (all data in)
     cuts_on_stat_left: int = 0  # drop the connection when a client asks a .part file's size
+    refuse_remove: bool = False  # removing any file is refused (permission denied)
+    rename_delay: float = 0.0  # seconds a rename waits before it happens (a held rename)
+    cuts_on_rename_left: int = 0  # rename, then drop the connection: the answer is lost
+    cuts_before_rename_left: int = 0  # drop the connection when a rename is asked, not renaming
+    take_away: bool = False  # the receiving side takes every renamed file away at once
+    disk_capacity: int | None = None  # bytes the disk holds: a write beyond it fails (ENOSPC)
+    bare_failures: bool = False  # a full disk answers a bare "Failure", as OpenSSH does; the free
+    # space is then only told through statvfs@openssh.com
 
 
 class SftpTestServer:
@@ -74,6 +84,9 @@ class SftpTestServer:
         def text(path) -> str:
             return path.decode("utf-8", "replace") if isinstance(path, bytes) else str(path)
 
+        def used_bytes() -> int:
+            return sum(p.stat().st_size for p in server.root.rglob("*") if p.is_file())
+
         class Server(asyncssh.SSHServer):
             def connection_made(self, conn) -> None:
                 events.append(("connect", ""))
@@ -114,6 +127,12 @@ class SftpTestServer:
             async def write(self, file_obj, offset, data):
                 if faults.write_delay:
                     await asyncio.sleep(faults.write_delay)
+                if faults.disk_capacity is not None:
+                    size = file_obj.seek(0, 2)
+                    if used_bytes() - size + max(size, offset + len(data)) > faults.disk_capacity:
+                        if faults.bare_failures:
+                            raise asyncssh.SFTPFailure("Failure")
+                        raise OSError(errno.ENOSPC, "No space left on device")
                 if (faults.cut_after_bytes is not None and faults.cuts_left > 0
                         and offset + len(data) > faults.cut_after_bytes):
                     faults.cuts_left -= 1
@@ -145,19 +164,43 @@ class SftpTestServer:
 
             def remove(self, path):
                 events.append(("remove", text(path)))
+                if faults.refuse_remove:
+                    raise asyncssh.SFTPPermissionDenied("removing files is not permitted")
                 return super().remove(path)
 
-            def rename(self, oldpath, newpath):
-                events.append(("rename", f"{text(oldpath)} -> {text(newpath)}"))
-                if faults.deny_rename:
-                    raise asyncssh.SFTPPermissionDenied("rename denied")
-                return super().rename(oldpath, newpath)
+            def statvfs(self, path):
+                if faults.disk_capacity is None:
+                    return super().statvfs(path)
+                free = max(0, faults.disk_capacity - used_bytes()) // 4096
+                blocks = faults.disk_capacity // 4096
+                return asyncssh.SFTPVFSAttrs(bsize=4096, frsize=4096, blocks=blocks, bfree=free,
+                                             bavail=free, files=1000, ffree=1000, favail=1000,
+                                             fsid=1, flag=0, namemax=255)
 
-            def posix_rename(self, oldpath, newpath):
+            async def rename(self, oldpath, newpath):
+                return await self._rename(oldpath, newpath, super().rename)
+
+            async def posix_rename(self, oldpath, newpath):
+                return await self._rename(oldpath, newpath, super().posix_rename)
+
+            async def _rename(self, oldpath, newpath, rename):
                 events.append(("rename", f"{text(oldpath)} -> {text(newpath)}"))
                 if faults.deny_rename:
                     raise asyncssh.SFTPPermissionDenied("rename denied")
-                return super().posix_rename(oldpath, newpath)
+                if faults.rename_delay:
+                    await asyncio.sleep(faults.rename_delay)
+                if faults.cuts_before_rename_left > 0:
+                    faults.cuts_before_rename_left -= 1
+                    self.connection.abort()
+                    raise asyncssh.SFTPConnectionLost("cut when the rename was asked")
+                rename(oldpath, newpath)
+                if faults.take_away:
+                    os.remove(self.map_path(newpath))
+                    events.append(("taken", text(newpath)))
+                if faults.cuts_on_rename_left > 0:
+                    faults.cuts_on_rename_left -= 1
+                    self.connection.abort()
+                    raise asyncssh.SFTPConnectionLost("cut after the rename")
 
         async def serve():
             window = {"window": self.window} if self.window else {}

@@ -13,6 +13,13 @@ if TYPE_CHECKING:  # imported lazily: the status function must cold-start withou
     from azure.storage.blob import BlobServiceClient
 
 
+# Every storage and Key Vault call is bounded: a try takes at most about 20 s (connect 5, each
+# read 15) and is tried at most three times. Shorter than the delivery's 60 s lease per try; the
+# lease keeper and the fence before the rename cover the rest (see shared/adapters/lease.py).
+CALL_LIMITS = {"connection_timeout": 5, "read_timeout": 15, "retry_total": 2,
+               "retry_backoff_factor": 0.5, "retry_backoff_max": 4}
+
+
 @lru_cache(maxsize=1)
 def _credential():
     from azure.identity import DefaultAzureCredential
@@ -26,8 +33,8 @@ def blob_service(settings: Settings) -> BlobServiceClient:
 
     conn = settings.connection_string()
     if conn:
-        return BlobServiceClient.from_connection_string(conn)
-    return BlobServiceClient(settings.blob_service_uri, credential=_credential())
+        return BlobServiceClient.from_connection_string(conn, **CALL_LIMITS)
+    return BlobServiceClient(settings.blob_service_uri, credential=_credential(), **CALL_LIMITS)
 
 
 def table_service(settings: Settings) -> TableServiceClient:
@@ -35,10 +42,10 @@ def table_service(settings: Settings) -> TableServiceClient:
 
     conn = settings.connection_string()
     if conn:
-        return TableServiceClient.from_connection_string(conn)
+        return TableServiceClient.from_connection_string(conn, **CALL_LIMITS)
     if not settings.table_service_uri:
         from shared.config import ConfigError
 
         raise ConfigError("VISH_TABLE_SERVICE_URI (or AzureWebJobsStorage__tableServiceUri) "
                           "is needed with identity-based storage")
-    return TableServiceClient(settings.table_service_uri, credential=_credential())
+    return TableServiceClient(settings.table_service_uri, credential=_credential(), **CALL_LIMITS)

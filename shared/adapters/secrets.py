@@ -68,11 +68,12 @@ class KeyVaultSecrets(SecretProvider):
                  **client_kwargs) -> KeyVaultSecrets:
         from azure.keyvault.secrets import SecretClient
 
-        if credential is None:
-            from shared.adapters.azure_clients import _credential
+        from shared.adapters.azure_clients import CALL_LIMITS, _credential
 
+        if credential is None:
             credential = _credential()
-        return cls(SecretClient(vault_url, credential, **client_kwargs), ttl_seconds=ttl_seconds)
+        options = {**CALL_LIMITS, **client_kwargs}  # bounded calls unless a caller says otherwise
+        return cls(SecretClient(vault_url, credential, **options), ttl_seconds=ttl_seconds)
 
     def get(self, name: str) -> str:
         now = self.clock()
