@@ -27,6 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.domain.columns import CANONICAL_FIELDS
 from shared.domain.profile import DEFAULT_PROFILE, Profile, ProfileError, shipped_profile
+from shared.domain.schedule import ScheduleError, parse_schedule, unreachable_message
 
 # Azurite's documented development account: a public, well-known key, only valid locally.
 AZURITE_ACCOUNT = "devstoreaccount1"
@@ -81,7 +82,11 @@ class Settings(BaseSettings):
     key_vault_url: str | None = None
     secret_cache_seconds: float = Field(default=300.0, ge=0)
     secrets_dir: Path | None = None
-    delivery_schedule: str = "0 */15 * * * *"
+    delivery_schedule: str = Field(
+        default="0 */15 * * * *",
+        description="the timer's NCRONTAB in UTC (second minute hour; day, month and day-of-week "
+                    "only '*'); every send_time must get a tick on its own local day",
+    )
     delivery_grace_minutes: int = Field(default=60, ge=0)
     stale_extract_days: int = Field(default=3, ge=1)
     outcome_retention_days: int = Field(default=400, ge=30)
@@ -211,32 +216,55 @@ EXAMPLE_ORGANISATIONS: dict = {
 }
 
 
-def parse_organisations(text: str, source: str) -> OrganisationsDocument:
-    """Parse and validate the organisations JSON; errors name the source and the field."""
+def parse_organisations(text: str, source: str, schedule: str | None = None) -> OrganisationsDocument:
+    """Parse and validate the organisations JSON; errors name the source and the field.
+
+    With ``schedule`` (the timer's NCRONTAB), also refuse a send time that the schedule never
+    reaches on its own local day (see ``check_send_times``)."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
     try:
-        return OrganisationsDocument.model_validate(raw)
+        document = OrganisationsDocument.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '(document)'}: {err['msg']}"
             for err in exc.errors()
         )
         raise ConfigError(f"{source}: invalid organisations document: {problems}") from None
+    if schedule is not None:
+        check_send_times(document, schedule)
+    return document
+
+
+def check_send_times(document: OrganisationsDocument, schedule: str) -> None:
+    """Refuse an unreadable schedule, and any organisation whose send time the schedule does
+    not reach on every local day (Dutch messages: the operator reads them)."""
+    try:
+        parsed = parse_schedule(schedule)
+    except ScheduleError as exc:
+        raise ConfigError(f"VISH_DELIVERY_SCHEDULE: schema '{schedule}' is niet te lezen: {exc}") from None
+    problems = [f"organisatie '{o.code}': {message}" for o in document.organisations
+                if (message := unreachable_message(parsed, o.send_time))]
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 def load_organisations(settings: Settings) -> OrganisationsDocument:
+    """The organisations of this deployment, checked against the timer's schedule."""
+    schedule = settings.delivery_schedule
     if settings.organisations_json:
-        return parse_organisations(settings.organisations_json, "VISH_ORGANISATIONS_JSON")
+        return parse_organisations(settings.organisations_json, "VISH_ORGANISATIONS_JSON", schedule)
     if settings.organisations_file:
         try:
             text = settings.organisations_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"VISH_ORGANISATIONS_FILE: cannot read ({exc.strerror})") from None
-        return parse_organisations(text, str(settings.organisations_file))
-    return OrganisationsDocument.model_validate(EXAMPLE_ORGANISATIONS)
+        return parse_organisations(text, str(settings.organisations_file), schedule)
+    document = OrganisationsDocument.model_validate(EXAMPLE_ORGANISATIONS)
+    check_send_times(document, schedule)
+    return document
 
 
 @lru_cache(maxsize=1)

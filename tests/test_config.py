@@ -61,3 +61,68 @@ def test_the_shipped_example_file_matches_the_built_in_default():
 
     shipped = json.loads((Path(__file__).parent.parent / "organisations.example.json").read_text())
     assert shipped == EXAMPLE_ORGANISATIONS
+
+
+def _document(*send_times: str) -> str:
+    import json
+
+    return json.dumps({"organisations": [
+        {"code": f"gem{i}", "name": "n", "aansluitcode": "a", "send_time": send_time,
+         "contact": {"naam": "x", "telefoon": "14 0999", "email": "x@y.nl"}}
+        for i, send_time in enumerate(send_times)]})
+
+
+def _settings(**values) -> Settings:
+    return Settings(**{"organisations_json": None, "organisations_file": None, **values})
+
+
+def test_a_send_time_the_schedule_never_reaches_is_refused_in_dutch():
+    with pytest.raises(ConfigError) as exc:
+        load_organisations(_settings(organisations_json=_document("23:45", "23:50")))
+    assert str(exc.value) == (
+        "organisatie 'gem1': verzendtijd 23:50 valt na de laatste tik van het schema '0 */15 * * * *' "
+        "(laatste tik 23:45 lokale tijd); kies een vroegere verzendtijd")
+    [a, b] = load_organisations(_settings(organisations_json=_document("23:45", "06:00"))).organisations
+    assert (a.code, b.code) == ("gem0", "gem1")
+
+
+def test_the_check_uses_the_configured_schedule_and_names_every_organisation():
+    hourly = _settings(delivery_schedule="0 0 * * * *", organisations_json=_document("23:30", "23:01"))
+    with pytest.raises(ConfigError) as exc:
+        load_organisations(hourly)
+    assert str(exc.value) == (
+        "organisatie 'gem0': verzendtijd 23:30 valt na de laatste tik van het schema '0 0 * * * *' "
+        "(laatste tik 23:00 lokale tijd); kies een vroegere verzendtijd; "
+        "organisatie 'gem1': verzendtijd 23:01 valt na de laatste tik van het schema '0 0 * * * *' "
+        "(laatste tik 23:00 lokale tijd); kies een vroegere verzendtijd")
+    assert load_organisations(_settings(delivery_schedule="0 0 * * * *",
+                                        organisations_json=_document("23:00"))).organisations
+
+
+def test_the_organisations_file_is_checked_too(tmp_path):
+    path = tmp_path / "organisations.json"
+    path.write_text(_document("22:00"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="laatste tik 21:45 lokale tijd in de winter"):
+        load_organisations(_settings(organisations_file=path, delivery_schedule="0 */15 4-20 * * *"))
+    path.write_text(_document("21:45"), encoding="utf-8")
+    assert load_organisations(_settings(organisations_file=path, delivery_schedule="0 */15 4-20 * * *"))
+
+
+@pytest.mark.parametrize(("schedule", "detail"), [
+    ("0 */15 * * *", "'0 */15 * * *' heeft 5 velden; verwacht zes"),
+    ("0 0 6 * * 1-5", "veld 'dag van de week': alleen '*' wordt ondersteund"),
+    ("0 0 25 * * *", "veld 'uur': 25 valt buiten 0-23"),
+])
+def test_an_unreadable_schedule_is_refused(schedule, detail):
+    for settings in (_settings(delivery_schedule=schedule),  # the built-in example organisation
+                     _settings(delivery_schedule=schedule, organisations_json=_document("06:00"))):
+        with pytest.raises(ConfigError) as exc:
+            load_organisations(settings)
+        assert str(exc.value).startswith(f"VISH_DELIVERY_SCHEDULE: schema '{schedule}' is niet te lezen: ")
+        assert detail in str(exc.value)
+
+
+def test_parse_organisations_checks_send_times_only_when_given_a_schedule():
+    assert parse_organisations(_document("23:50"), "x").organisations[0].code == "gem0"
+    with pytest.raises(ConfigError, match="verzendtijd 23:50 valt na de laatste tik"):
+        parse_organisations(_document("23:50"), "x", "0 */15 * * * *")

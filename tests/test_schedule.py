@@ -7,12 +7,22 @@ from zoneinfo: each is written down as a literal.
 """
 
 import time as host_time
+from bisect import bisect_left
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from shared.domain.localtime import AMSTERDAM
-from shared.domain.schedule import is_due, next_due, send_moment
+from shared.domain.schedule import (
+    ScheduleError,
+    is_due,
+    is_reachable,
+    next_due,
+    parse_schedule,
+    send_moment,
+    unreachable_days,
+    unreachable_message,
+)
 
 TICK = timedelta(minutes=15)
 SECOND = timedelta(seconds=1)
@@ -200,3 +210,153 @@ def test_local_midnight_not_utc_midnight_decides_the_day():
     assert not is_due(now, time(0, 0), date(2026, 11, 29))
     # and 22:59 UTC on 28 Nov is still the 28th locally: delivered that day, nothing due
     assert not is_due(datetime(2026, 11, 28, 22, 59, tzinfo=UTC), time(0, 0), date(2026, 11, 28))
+
+
+# --- the timer's schedule and which send times it reaches -------------------------------------
+WINTER, SUMMER = date(2026, 1, 15), date(2026, 7, 1)
+
+
+@pytest.mark.parametrize(("expression", "seconds", "minutes", "hours"), [
+    ("0 */15 * * * *", [0], [0, 15, 30, 45], list(range(24))),
+    ("0 0 * * * *", [0], [0], list(range(24))),
+    ("0 */15 4-20 * * *", [0], [0, 15, 30, 45], list(range(4, 21))),
+    ("30 5,35 1-3,22 * * *", [30], [5, 35], [1, 2, 3, 22]),
+    ("0 10-50/20 0-23/6 * * *", [0], [10, 30, 50], [0, 6, 12, 18]),
+    ("  0\t*/30   2  *  *  *  ", [0], [0, 30], [2]),
+])
+def test_the_schedule_reader_reads_the_supported_subset(expression, seconds, minutes, hours):
+    schedule = parse_schedule(expression)
+    assert (list(schedule.seconds), list(schedule.minutes), list(schedule.hours)) == \
+        (seconds, minutes, hours)
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("0 */15 * * *", "'0 */15 * * *' heeft 5 velden; verwacht zes"),
+    ("", "'' heeft 0 velden; verwacht zes"),
+    ("0 */15 * * * * *", "heeft 7 velden"),
+    ("0 0 6 * * 1-5", "veld 'dag van de week': alleen '*' wordt ondersteund, niet '1-5'"),
+    ("0 0 6 1 * *", "veld 'dag': alleen '*' wordt ondersteund, niet '1'"),
+    ("0 0 6 * */2 *", "veld 'maand': alleen '*' wordt ondersteund, niet '*/2'"),
+    ("0 0 6 * * MON", "veld 'dag van de week': alleen '*'"),
+    ("0 60 * * * *", "veld 'minuut': 60 valt buiten 0-59"),
+    ("60 0 * * * *", "veld 'seconde': 60 valt buiten 0-59"),
+    ("0 0 24 * * *", "veld 'uur': 24 valt buiten 0-23"),
+    ("0 5/15 * * * *", "veld 'minuut': een stap mag alleen na '*' of een bereik ('5/15')"),
+    ("0 */0 * * * *", "veld 'minuut': stap 0 in '*/0'"),
+    ("0 30-10 * * * *", "veld 'minuut': bereik '30-10' loopt achteruit"),
+    ("0 1,,2 * * * *", "veld 'minuut': '' is niet te lezen"),
+    ("0 -5 * * * *", "veld 'minuut': '-5' is niet te lezen"),
+    ("0 1-2-3 * * * *", "veld 'minuut': '1-2-3' is niet te lezen"),
+    ("0 */15/2 * * * *", "veld 'minuut': '*/15/2' is niet te lezen"),
+    ("0 +5 * * * *", "veld 'minuut': '+5' is niet te lezen"),
+    ("0 005 * * * *", "veld 'minuut': '005' is niet te lezen"),
+    ("0 \u0663 * * * *", "is niet te lezen"),  # an Arabic-Indic digit three is not a number here
+    ("0 L * * * *", "veld 'minuut': 'L' is niet te lezen"),
+    ("0 0 */15 * * ?", "veld 'dag van de week'"),
+])
+def test_an_unreadable_schedule_is_refused_naming_the_field(expression, message):
+    with pytest.raises(ScheduleError) as exc:
+        parse_schedule(expression)
+    assert message in str(exc.value)
+
+
+LAST = "valt na de laatste tik van het schema"
+
+
+@pytest.mark.parametrize(("expression", "send_time", "message"), [
+    ("0 */15 * * * *", time(23, 45), None),
+    ("0 */15 * * * *", time(23, 50), f"verzendtijd 23:50 {LAST} '0 */15 * * * *' "
+                                     "(laatste tik 23:45 lokale tijd); kies een vroegere verzendtijd"),
+    ("0 */15 * * * *", time(0, 0), None),
+    ("0 */15 * * * *", time(23, 45, 1), f"verzendtijd 23:45:01 {LAST} '0 */15 * * * *' "
+                                        "(laatste tik 23:45 lokale tijd); kies een vroegere verzendtijd"),
+    ("0 0 * * * *", time(23, 0), None),
+    ("0 0 * * * *", time(23, 30), f"verzendtijd 23:30 {LAST} '0 0 * * * *' "
+                                  "(laatste tik 23:00 lokale tijd); kies een vroegere verzendtijd"),
+    # UTC hours 4-20: the last tick is 21:45 local in winter, 22:45 in summer. Winter decides.
+    ("0 */15 4-20 * * *", time(21, 45), None),
+    ("0 */15 4-20 * * *", time(22, 0), f"verzendtijd 22:00 {LAST} '0 */15 4-20 * * *' (laatste tik "
+                                       "21:45 lokale tijd in de winter); kies een vroegere verzendtijd"),
+    ("0 */15 4-20 * * *", time(5, 0), None),
+    ("0 */15 4-20 * * *", time(0, 0), None),
+    # 22:00 and 23:00 UTC: in summer that is 00:00 and 01:00 local, the start of the day. Summer decides.
+    ("0 0 22,23 * * *", time(0, 0), None),
+    ("0 0 22,23 * * *", time(1, 0), f"verzendtijd 01:00 {LAST} '0 0 22,23 * * *' (laatste tik 00:00 "
+                                    "lokale tijd op de dag van de overgang naar zomertijd); kies een "
+                                    "vroegere verzendtijd"),
+    ("0 0 22,23 * * *", time(6, 0), f"verzendtijd 06:00 {LAST} '0 0 22,23 * * *' (laatste tik "
+                                    "01:00 lokale tijd in de zomer); kies een vroegere verzendtijd"),
+    # 01:00 UTC only: 02:00 local in winter, so 02:30 waits for the next day; only winter fails.
+    ("0 0 1 * * *", time(2, 30), f"verzendtijd 02:30 {LAST} '0 0 1 * * *' (laatste tik "
+                                 "02:00 lokale tijd in de winter); kies een vroegere verzendtijd"),
+    ("0 0 1 * * *", time(2, 0), None),
+    # 22:30 UTC only: the 23-hour spring day (23:00 UTC to 22:00 UTC) has no tick at all.
+    ("0 30 22 * * *", time(0, 15), "verzendtijd 00:15 wordt niet elke dag bereikt: het schema "
+                                   "'0 30 22 * * *' tikt op de dag van de overgang naar zomertijd "
+                                   "geen enkele keer; kies een ander schema"),
+])
+def test_a_send_time_after_the_last_tick_of_its_local_day_is_unreachable(expression, send_time,
+                                                                        message):
+    schedule = parse_schedule(expression)
+    assert unreachable_message(schedule, send_time) == message
+    assert is_reachable(schedule, send_time) is (message is None)
+
+
+@pytest.mark.parametrize(("expression", "send_time", "days"), [
+    ("0 */15 * * * *", time(23, 50), [WINTER, SUMMER, SPRING, AUTUMN]),
+    ("0 */15 4-20 * * *", time(22, 0), [WINTER, AUTUMN]),  # 20:00 UTC on the spring day is 22:00
+    ("0 */15 4-20 * * *", time(23, 0), [WINTER, SUMMER, SPRING, AUTUMN]),
+    ("0 0 22,23 * * *", time(6, 0), [SUMMER, SPRING]),
+    ("0 0 1 * * *", time(2, 30), [WINTER]),
+    ("0 30 22 * * *", time(0, 15), [SPRING]),
+    ("0 30 22 * * *", time(23, 30), [SUMMER, SPRING]),
+])
+def test_each_kind_of_local_day_is_checked(expression, send_time, days):
+    found = unreachable_days(parse_schedule(expression), send_time)
+    assert [d.day for d in found] == days
+
+
+def test_the_last_tick_is_the_last_one_of_the_failing_local_day():
+    [winter, autumn] = unreachable_days(parse_schedule("0 */15 4-20 * * *"), time(22, 0))
+    assert winter.last_tick == utc(2026, 1, 15, 20, 45) and autumn.last_tick == utc(2026, 10, 25, 20, 45)
+    [spring] = unreachable_days(parse_schedule("0 30 22 * * *"), time(0, 15))
+    assert spring.last_tick is None
+
+
+# (schedule, its ticks written out by hand: UTC hours, minutes)
+HAND_TICKS = [
+    ("0 */15 * * * *", range(24), (0, 15, 30, 45)),
+    ("0 0 * * * *", range(24), (0,)),
+    ("0 */15 4-20 * * *", range(4, 21), (0, 15, 30, 45)),
+    ("0 0 22,23 * * *", (22, 23), (0,)),
+    ("0 0 1 * * *", (1,), (0,)),
+    ("0 30 22 * * *", (22,), (30,)),
+]
+
+
+@pytest.mark.parametrize(("expression", "hours", "minutes"), HAND_TICKS, ids=[e for e, _, _ in HAND_TICKS])
+def test_reachable_exactly_when_every_day_of_the_year_has_a_tick_after_the_send_moment(expression, hours,
+                                                                                      minutes):
+    """Four reference days stand for every day: checked against all of 2026, tick by tick."""
+    first = date(2025, 12, 31)
+    ticks = sorted(datetime.combine(first + timedelta(days=i), time(h, m), tzinfo=UTC)
+                   for i in range(368) for h in hours for m in minutes)
+    schedule = parse_schedule(expression)
+    days = [date(2026, 1, 1) + timedelta(days=i) for i in range(365)]
+    for send_time in [time(h, m) for h in range(24) for m in (0, 10, 30, 50)]:
+        missed = []
+        for day in days:
+            moment = send_moment(day, send_time)
+            end = send_moment(day + timedelta(days=1), time(0, 0))  # local midnight always exists
+            i = bisect_left(ticks, moment)
+            if not ticks[i] < end:
+                missed.append(day)
+        assert is_reachable(schedule, send_time) is (missed == []), (send_time, missed[:3])
+
+
+def test_under_the_15_minute_timer_2350_would_never_be_delivered():
+    """Why 23:50 is refused: the tick after it is on the next local day, which is not due yet."""
+    assert simulate(utc(2026, 11, 27, 0, 0), utc(2026, 11, 30, 0, 0), time(23, 50)) == {}
+    assert simulate(utc(2026, 11, 27, 0, 0), utc(2026, 11, 30, 0, 0), time(23, 45)) == {
+        date(2026, 11, 27): [utc(2026, 11, 27, 22, 45)], date(2026, 11, 28): [utc(2026, 11, 28, 22, 45)],
+        date(2026, 11, 29): [utc(2026, 11, 29, 22, 45)]}
