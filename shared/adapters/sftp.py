@@ -249,6 +249,12 @@ class SftpDelivery:
                 raise self._write_failure(sftp, exc, len(data)) from None
             size = sftp.stat(temp).st_size
             if size != len(data):
+                # paramiko drops the error of a pipelined write answered at close: a full disk
+                # then shows only here, as a short file. Ask the server what is free.
+                free = self._free_bytes(sftp)
+                if free is not None and free < len(data) - size:
+                    raise SftpError("remote_full", f"the server has {free} bytes free, "
+                                    f"{len(data) - size} more needed")
                 raise SftpError("verify", f"remote size {size} differs from {len(data)}", transient=True)
             if before_rename is not None:
                 before_rename(posixpath.basename(temp))

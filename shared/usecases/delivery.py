@@ -122,7 +122,8 @@ class DeliveryService:
                 built = self._build(organisation, day, sequence=1)
                 return DeliveryOutcome(org, day.isoformat(), "dry_run", reason, built.name,
                                        built.records, built.people, len(built.content), built.sha256)
-            attempt = _Attempt(org, day, reason, manual)
+            attempt = _Attempt(org, day, reason, manual,
+                               action="release_delivery" if release else "redeliver" if manual else None)
             try:
                 if organisation.sftp is None:
                     raise _Stop("not_configured", "no SFTP target configured for this organisation")
@@ -233,7 +234,7 @@ class DeliveryService:
             raise
         fields.update(attempts=uploaded.attempts,
                       duration_ms=int((time.monotonic() - started) * 1000))
-        self._record_end(org, fields, manual, reason, day.isoformat(), built.name)
+        self._record_end(org, fields, attempt.action, reason, day.isoformat(), built.name)
         log.info("delivered %s: %d records, %d bytes, %d attempt(s)", built.name, built.records,
                  len(built.content), uploaded.attempts)
         return DeliveryOutcome(org, day.isoformat(), "succeeded", reason, built.name, built.records,
@@ -267,18 +268,20 @@ class DeliveryService:
             log.error("an earlier delivery's file cannot be confirmed on the server (%s); recorded "
                       "as unconfirmed, not sent again", where)
         manual = bool(intent.get("manual"))
-        self._record_end(org, fields, manual, intent.get("reason") or "", intent["day"],
-                         intent["file"])
+        self._record_end(org, fields, "redeliver" if manual else None, intent.get("reason") or "",
+                         intent["day"], intent["file"])
         return DeliveryOutcome(org, intent["day"], fields["status"], intent.get("reason"),
                                intent["file"], intent.get("records"), intent.get("people"),
                                intent.get("size"), intent.get("sha256"), intent.get("attempts"),
                                fields.get("error_kind"), manual)
 
-    def _record_end(self, org: str, fields: dict, manual: bool, reason: str, day: str,
+    def _record_end(self, org: str, fields: dict, action: str | None, reason: str, day: str,
                     file: str) -> None:
-        action = ({"action": "redeliver", "reason": reason or "-", "day": day, "file": file}
-                  if manual else None)
-        self.outcomes.record_delivery(org, fields, manual=action)
+        """The delivery's end and, for a re-delivery or a release, the person's action: one
+        transaction."""
+        manual = ({"action": action, "reason": reason or "-", "day": day, "file": file}
+                  if action else None)
+        self.outcomes.record_delivery(org, fields, manual=manual)
 
     def _clear_intent(self, attempt: _Attempt) -> None:
         """The rename was never asked for: the intent goes (only ours: its ETag)."""
@@ -317,11 +320,15 @@ class DeliveryService:
         built = attempt.built
         attempts = attempt.attempts if attempt.attempts is not None else getattr(exc, "attempts", None)
         try:
+            # An instance that lost its lease to one that then delivered the day: history only,
+            # so the status shows the delivery, not the loser's failure.
+            latest = not (kind == LeaseLost.kind and not attempt.manual and _day_done(
+                self.outcomes.latest(attempt.org, KIND_SUCCESS), attempt.day))
             self.outcomes.record(attempt.org, KIND_DELIVERY, {
                 "status": "failed", "day": attempt.day.isoformat(), "reason": attempt.reason,
                 "manual": attempt.manual or None, "error_kind": kind, "error": message[:300],
                 "attempts": attempts, "file": built.name if built else None,
-                "sha256": built.sha256 if built else None})
+                "sha256": built.sha256 if built else None}, latest=latest)
         except Exception as again:
             log.error("delivery failed (%s) and the failure could not be recorded (%s)", kind,
                       _kind_of(again))
@@ -402,6 +409,11 @@ class _Attempt:
     built: DeliveryFile | None = None
     attempts: int | None = None
     intent_etag: str | None = None
+    action: str | None = None  # the person's action recorded with the delivery's end
+
+
+def _day_done(success: dict | None, day: date) -> bool:
+    return bool(success) and str(success.get("day", "")) >= day.isoformat()
 
 
 def _kind_of(exc: BaseException) -> str:

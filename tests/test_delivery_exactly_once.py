@@ -1,0 +1,452 @@
+"""Exactly once per organisation and day, under faults: the fault matrix of README.
+
+Real parts: Azurite (snapshot, outbox, outcomes, the lease) and the asyncssh SFTP server on
+loopback with its faults. A "crash" between two writes is a storage call that fails at that point
+(the process goes on, but nothing after it is written, as after a crash); a "second instance" is a
+second delivery service on the same storage. Each case checks what the server holds (no
+duplicate, no truncated final file, no ``.part`` left where it could be removed), the outcome rows
+and the status word.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from azure.core.exceptions import ServiceRequestError
+
+from devtools.sample import HEADER, sample_rows
+from devtools.sftp_testserver import SftpTestServer
+from shared import wiring
+from shared.config import OrganisationsDocument
+from shared.usecases.intake import EXTRACTS_CONTAINER
+from shared.usecases.status import StatusService
+from tests.conftest import organisations_for
+from tests.helpers import TODAY
+from tests.test_delivery_faults import is_temp, seen
+from tests.test_delivery_sftp import AFTER_SEND, DAY, accept_extract, make_service, target
+
+pytestmark = pytest.mark.integration
+FILE = "VISH_TST-1_20261128_001.csv"
+
+
+@pytest.fixture
+def sng(tmp_path):
+    with SftpTestServer(tmp_path / "sng") as server:
+        yield server
+
+
+def finals(server: SftpTestServer) -> dict[str, bytes]:
+    return {name: data for name, data in server.files().items() if not name.startswith(".")}
+
+
+def temps(server: SftpTestServer) -> list[str]:
+    return [name for name in server.files() if name.endswith(".part")]
+
+
+def statuses(service, org: str) -> list[str]:
+    """The delivery rows of ``org``'s history, oldest first."""
+    return [row["status"] for row in reversed(service.outcomes.history(org, kind="delivery"))]
+
+
+def word(service, now: datetime = AFTER_SEND) -> str:
+    status = StatusService(service.settings, service.organisations, service.outcomes, now=lambda: now)
+    return status.overview()["organisations"][0]["health"]
+
+
+def archived(service, org: str, name: str, day: date = DAY) -> bytes:
+    return service.blobs.read_bytes(service.settings.outbox_container, f"{org}/{day}/{name}")
+
+
+class FailOnce:
+    """Stands in for one storage call: the first call fails as an outage would (after the
+    step before it happened: a crash between two writes), later calls go through."""
+
+    def __init__(self, real, failures: int = 1) -> None:
+        self.real, self.left = real, failures
+
+    def __call__(self, *args, **kwargs):
+        if self.left > 0:
+            self.left -= 1
+            raise ServiceRequestError("storage unreachable")
+        return self.real(*args, **kwargs)
+
+
+# -- 2, 3: a crash or outage after the rename: the next tick reconciles, never sends again --------
+def test_an_outage_after_the_rename_is_reconciled_by_the_next_tick_not_sent_again(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
+    first = service.deliver(org_code, DAY, reason="schedule")
+    assert (first.status, first.error_kind) == ("failed", "storage")
+    assert list(finals(sng)) == [FILE]  # renamed: the file is there, its success is not recorded
+    intent = service.outcomes.intent(org_code)
+    assert (intent["file"], intent["size"]) == (FILE, len(sng.files()[FILE]))
+    assert service.outcomes.latest(org_code, "delivery_success") is None
+
+    [second] = service.tick()  # the next tick: the day looks undone
+    assert (second.status, second.file) == ("succeeded", FILE)
+    assert len(seen(sng, "open_write")) == 1 and len(seen(sng, "rename")) == 1  # uploaded once
+    assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
+    success = service.outcomes.latest(org_code, "delivery_success")
+    assert (success["day"], success["reconciled"], success["sequence"]) == ("2026-11-28", True, 1)
+    assert service.outcomes.intent(org_code) is None
+    assert statuses(service, org_code) == ["failed", "succeeded"]
+    assert service.tick() == []  # and the day is done
+    assert word(service) == "ok"
+
+
+@pytest.mark.parametrize(("fault", "found"), [
+    ("cuts_on_rename_left", "final"),  # renamed, but the answer was lost with the connection
+    ("cuts_before_rename_left", "temp"),  # the connection dropped as the rename was asked
+])
+def test_a_rename_whose_answer_is_lost_is_settled_at_once_without_a_second_upload(
+        settings, org_code, sng, monkeypatch, azurite, fault, found):
+    service = make_service(settings, org_code, sng, monkeypatch, attempts=3)
+    accept_extract(service, azurite, org_code)
+    setattr(sng.faults, fault, 1)
+    outcome = service.deliver(org_code, DAY, reason="schedule")
+    assert outcome.status == "succeeded"
+    assert len(seen(sng, "open_write")) == 1  # never uploaded again
+    assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
+    renames = seen(sng, "rename")
+    assert len(renames) == (1 if found == "final" else 2)  # the second: finishing the temp file
+    assert service.outcomes.latest(org_code, "delivery_success")["reconciled"] is True
+    assert service.outcomes.intent(org_code) is None
+    assert word(service) == "ok"
+
+
+def test_a_file_taken_away_before_the_answer_is_unconfirmed_and_never_sent_again(
+        settings, org_code, sng, monkeypatch, azurite):
+    """The receiving side takes each file at once; the answer to the rename is lost. Neither the
+    final nor the temporary file is there: it may have arrived. Recorded ``unconfirmed`` for an
+    operator, the day counts as done (no silent second file), the status is not healthy."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    sng.faults.take_away, sng.faults.cuts_on_rename_left = True, 1
+    outcome = service.deliver(org_code, DAY, reason="schedule")
+    assert (outcome.status, outcome.error_kind) == ("unconfirmed", "not_found")
+    assert sng.files() == {} and len(seen(sng, "open_write")) == 1
+    pointer = service.outcomes.latest(org_code, "delivery_success")
+    assert (pointer["status"], pointer["day"], pointer["file"]) == ("unconfirmed", "2026-11-28", FILE)
+    assert service.tick() == []  # not sent again by the schedule
+    assert len(seen(sng, "open_write")) == 1
+    assert word(service) == "unconfirmed"
+    # the operator confirmed with SNG that it did not arrive: a manual re-delivery sends it
+    again = service.deliver(org_code, DAY, reason="SNG heeft het niet ontvangen", manual=True)
+    assert (again.status, again.file) == ("succeeded", "VISH_TST-1_20261128_002.csv")
+    assert word(service) == "ok"
+
+
+def test_another_file_under_the_final_name_is_left_alone_and_unconfirmed(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
+    assert service.deliver(org_code, DAY, reason="schedule").status == "failed"
+    (sng.root / FILE).write_bytes(b"somebody else's file")
+    outcome = service.deliver(org_code, DAY, reason="schedule")
+    assert (outcome.status, outcome.error_kind) == ("unconfirmed", "remote_mismatch")
+    assert sng.files() == {FILE: b"somebody else's file"}  # never overwritten
+
+
+def test_while_the_server_is_down_the_intent_waits_and_nothing_is_sent(
+        settings, org_code, sng, monkeypatch, azurite, tmp_path):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
+    assert service.deliver(org_code, DAY, reason="schedule").status == "failed"
+    sng.stop()
+    outcome = service.deliver(org_code, DAY, reason="schedule")
+    assert (outcome.status, outcome.error_kind) == ("failed", "connect")
+    assert service.outcomes.intent(org_code) is not None  # still to be settled
+    assert word(service) == "failing"
+
+
+# -- 1, 6: a lease lost during a slow step never renames; the other instance delivers once ---------
+def test_an_instance_that_lost_its_lease_during_a_slow_step_never_renames(
+        settings, org_code, sng, monkeypatch, azurite):
+    """Instance A finishes its upload, then its intent write hangs (storage unreachable for it,
+    its lease renewals failing too) past the 15 s lease. Instance B takes the lease and delivers.
+    A's fence before the rename finds the lease gone: no rename, its own temporary file removed,
+    a lease_lost row in history only. One file on the server, B's, whole; one success row."""
+    a = make_service(settings, org_code, sng, monkeypatch)
+    a.lease_seconds = 15
+    b = make_service(settings, org_code, sng, monkeypatch)
+    b.lease_seconds = 15
+    accept_extract(a, azurite, org_code)
+    b_done = threading.Event()
+    partitioned = threading.Event()
+    acquire = a.blobs.acquire_lease
+
+    def a_lease(*args, **kwargs):
+        lease = acquire(*args, **kwargs)
+        renew = lease.renew
+
+        def renew_unless_partitioned(**kw):
+            if partitioned.is_set():
+                raise ServiceRequestError("storage unreachable")
+            return renew(**kw)
+
+        lease.renew = renew_unless_partitioned
+        return lease
+
+    put_intent = a.outcomes.put_intent
+
+    def hanging_put_intent(*args, **kwargs):
+        partitioned.set()  # from here on A cannot reach storage ...
+        assert b_done.wait(60)  # ... until B has delivered
+        partitioned.clear()
+        return put_intent(*args, **kwargs)
+
+    monkeypatch.setattr(a.blobs, "acquire_lease", a_lease)
+    monkeypatch.setattr(a.outcomes, "put_intent", hanging_put_intent)
+    results = {}
+    runner = threading.Thread(target=lambda: results.setdefault("a", a.deliver(org_code, DAY, reason="a")))
+    runner.start()
+    while not partitioned.is_set():
+        time.sleep(0.05)
+    while (outcome := b.deliver(org_code, DAY, reason="b")).status == "busy":
+        time.sleep(0.5)  # A's lease has not run out yet
+    results["b"] = outcome
+    b_done.set()
+    runner.join(60)
+    assert results["b"].status == "succeeded"
+    assert (results["a"].status, results["a"].error_kind) == ("failed", "lease_lost")
+    assert finals(sng) == {FILE: archived(b, org_code, FILE)} and temps(sng) == []
+    opened = seen(sng, "open_write")
+    assert len(opened) == 2 and len(set(opened)) == 2 and all(map(is_temp, opened))  # own names
+    assert len(seen(sng, "rename")) == 1
+    assert statuses(b, org_code).count("succeeded") == 1
+    assert b.outcomes.latest(org_code, "delivery")["status"] == "succeeded"  # A's loss: history only
+    assert b.outcomes.intent(org_code) is None  # A removed only its own intent
+    assert word(b) == "ok"
+
+
+def test_renewals_failing_during_a_long_upload_stop_it_before_the_rename(
+        settings, org_code, tmp_path, monkeypatch, azurite):
+    """Storage unreachable during the upload: the lease cannot be renewed. The upload is not
+    stalled by it (renewals run beside it); once the lease may have run out the delivery stops,
+    removes its temporary file and records lease_lost. No final file."""
+    with SftpTestServer(tmp_path / "slow", window=32768) as slow:
+        service = make_service(settings, org_code, slow, monkeypatch)
+        service.lease_seconds = 15
+        accept_extract(service, azurite, org_code, rows=8000)  # ~330 kB: 11 writes of 32 kB
+        slow.faults.write_delay = 1.8  # ~20 s: longer than the lease
+        acquire = service.blobs.acquire_lease
+
+        def unrenewable(*args, **kwargs):
+            lease = acquire(*args, **kwargs)
+
+            def renew(**kw):
+                raise ServiceRequestError("storage unreachable")
+
+            lease.renew = renew
+            return lease
+
+        monkeypatch.setattr(service.blobs, "acquire_lease", unrenewable)
+        outcome = service.deliver(org_code, DAY, reason="t")
+        assert (outcome.status, outcome.error_kind) == ("failed", "lease_lost")
+        assert slow.files() == {}
+        assert seen(slow, "rename") == []
+        assert service.outcomes.intent(org_code) is None
+        assert service.outcomes.latest(org_code, "delivery")["error_kind"] == "lease_lost"
+
+
+# -- 4: an earlier day delivered by hand never makes today look undone -----------------------------
+def test_a_manual_delivery_for_an_earlier_day_does_not_rewind_the_success_pointer(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    [today] = service.tick()
+    assert today.status == "succeeded"
+    earlier = service.deliver(org_code, DAY - timedelta(days=1), reason="gisteren opnieuw", manual=True)
+    assert (earlier.status, earlier.file) == ("succeeded", "VISH_TST-1_20261127_001.csv")
+    pointer = service.outcomes.latest(org_code, "delivery_success")
+    assert (pointer["day"], pointer["file"]) == ("2026-11-28", FILE)
+    assert service.tick() == []  # today is still done
+    assert sorted(finals(sng)) == ["VISH_TST-1_20261127_001.csv", FILE]
+    assert len(seen(sng, "open_write")) == 2
+    manual = service.outcomes.latest(org_code, "manual")
+    assert (manual["action"], manual["day"]) == ("redeliver", "2026-11-27")
+
+
+# -- 5: one organisation's failure never stops another's -------------------------------------------
+def two_organisations(first: str, second: str, server) -> OrganisationsDocument:
+    orgs = [organisations_for(code, sftp=target(server), profile="vish-minimaal").organisations[0]
+            .model_copy(update={"aansluitcode": code.upper()[:10]}) for code in (first, second)]
+    return OrganisationsDocument(organisations=orgs)
+
+
+def test_an_unforeseen_error_of_one_organisation_is_recorded_and_the_next_is_delivered(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    other = org_code[:-1] + ("x" if org_code[-1] != "x" else "y")
+    service.organisations = two_organisations(org_code, other, sng)
+    accept_extract(service, azurite, org_code)
+    monkeypatch.setenv("VISH_ORGANISATIONS_JSON", service.organisations.model_dump_json())
+    from shared import config
+
+    config.get_settings.cache_clear()
+    accept_extract(service, azurite, other)
+    build = service._build
+
+    def broken_for_the_first(organisation, *args, **kwargs):
+        if organisation.code == org_code:
+            raise RuntimeError("Jansen 123456782 1980-01-01")  # a message that quotes data
+        return build(organisation, *args, **kwargs)
+
+    monkeypatch.setattr(service, "_build", broken_for_the_first)
+    first, second = service.tick()
+    assert (first.org, first.status, first.error_kind) == (org_code, "failed", "unexpected")
+    assert (second.org, second.status) == (other, "succeeded")
+    row = service.outcomes.latest(org_code, "delivery")
+    assert row["error"].startswith("unexpected error (RuntimeError at ")
+    assert "123456782" not in str(row) and "Jansen" not in str(row) and "1980" not in str(row)
+
+
+def test_a_server_that_refuses_removes_keeps_its_leftover_and_still_gets_the_file(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    (sng.root / f".{FILE}.0123456789ab.part").write_bytes(b"x" * 100)  # another instance's
+    sng.faults.refuse_remove = True
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert outcome.status == "succeeded"
+    assert finals(sng) == {FILE: archived(service, org_code, FILE)}
+    assert temps(sng) == [f".{FILE}.0123456789ab.part"]  # could not be removed: it stays
+
+
+def test_a_read_only_target_with_a_leftover_is_a_recorded_permission_failure_not_retried(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch, attempts=3)
+    accept_extract(service, azurite, org_code)
+    (sng.root / f".{FILE}.part").write_bytes(b"x")
+    sng.faults.refuse_remove = sng.faults.deny_write = True
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "permission", 1)
+    assert len(seen(sng, "connect")) == 1
+    row = service.outcomes.latest(org_code, "delivery")
+    assert (row["error_kind"], row["attempts"]) == ("permission", 1)
+    assert word(service) == "failing"
+
+
+def test_storage_down_for_the_failure_record_too_is_logged_and_the_tick_goes_on(
+        settings, org_code, sng, monkeypatch, azurite, caplog):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+
+    def unreachable(*args, **kwargs):
+        raise ServiceRequestError("storage unreachable")
+
+    monkeypatch.setattr(service.blobs, "acquire_lease", unreachable)
+    monkeypatch.setattr(service.outcomes, "record", unreachable)
+    [outcome] = service.tick()
+    assert (outcome.status, outcome.error_kind) == ("failed", "storage")
+    assert "could not be recorded" in caplog.text
+
+
+# -- 7: a full disk and a refused write are named, not retried, and cleaned up ----------------------
+@pytest.mark.parametrize("bare", [False, True])
+def test_a_full_disk_is_remote_full_not_retried_and_leaves_no_part(
+        settings, org_code, sng, monkeypatch, azurite, bare):
+    """``bare``: the server says only "Failure" (OpenSSH does for ENOSPC); the client then asks
+    statvfs@openssh.com how much is free."""
+    service = make_service(settings, org_code, sng, monkeypatch, attempts=3)
+    accept_extract(service, azurite, org_code, rows=400)
+    sng.faults.disk_capacity, sng.faults.bare_failures = 4096, bare
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "remote_full", 1)
+    assert len(seen(sng, "connect")) == 1
+    assert sng.files() == {}  # the partial temporary file is removed
+    assert word(service) == "failing"
+    reason = StatusService(service.settings, service.organisations, service.outcomes,
+                           now=lambda: AFTER_SEND).overview()["organisations"][0]["reason"]
+    assert "remote_full" in reason
+
+
+# -- 8: busy is recorded, without hiding the last outcome ------------------------------------------
+def test_a_delivery_found_busy_is_recorded_in_history_only(settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    sng.faults.deny_write = True
+    assert service.deliver(org_code, DAY, reason="t").error_kind == "permission"
+    lease = service.blobs.acquire_lease(service.settings.locks_container, f"{org_code}.lock", 15)
+    try:
+        outcome = service.deliver(org_code, DAY, reason="schedule")
+    finally:
+        lease.release()
+    assert outcome.status == "busy"
+    assert statuses(service, org_code) == ["failed", "busy"]
+    assert service.outcomes.latest(org_code, "delivery")["status"] == "failed"
+
+
+# -- 10: a file that would drop too many people is held until a person releases it ----------------
+def test_a_file_that_drops_too_many_people_is_held_until_released(settings, org_code, sng,
+                                                                  monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code, rows=40)
+    [first] = service.tick()
+    assert first.status == "succeeded" and first.people >= 40
+    # an extract with a quarter of the people, released past the intake's guard by a person
+    data = ("\r\n".join([HEADER, *sample_rows(10, today=TODAY, seed=3, error_rate=0)]) + "\r\n").encode()
+    service.blobs.upload(EXTRACTS_CONTAINER, f"{org_code}/klein.csv", data)
+    wiring.intake.cache_clear()
+    intake = wiring.intake()
+    assert intake.process(f"{org_code}/klein.csv").reason == "mass_drop_held"
+    assert intake.release_held(org_code, "gecontroleerd").decision == "accepted"
+
+    next_day = AFTER_SEND + timedelta(days=1)
+    service.now = lambda: next_day
+    [held] = service.tick()
+    assert (held.status, held.error_kind) == ("held", "mass_drop")
+    assert held.people < first.people * 0.7
+    assert list(finals(sng)) == [FILE]  # nothing sent
+    assert word(service, next_day) == "held"
+    row = service.outcomes.latest(org_code, "delivery")
+    assert (row["status"], row["previous_people"], row["people"]) == ("held", first.people, held.people)
+    assert service.tick()[0].status == "held"  # every tick holds it again ...
+    assert statuses(service, org_code).count("held") == 1  # ... recorded once
+
+    released = service.release_held(org_code, "klopt: dossiers afgesloten")
+    assert (released.status, released.people) == ("succeeded", held.people)
+    assert sorted(finals(sng)) == [FILE, "VISH_TST-1_20261129_001.csv"]
+    action = service.outcomes.latest(org_code, "manual")
+    assert (action["action"], action["day"]) == ("release_delivery", "2026-11-29")
+    assert word(service, next_day) == "ok"
+    assert service.tick() == []
+
+
+def test_a_release_without_a_held_delivery_is_refused(settings, org_code, sng, monkeypatch, azurite):
+    from shared.usecases.delivery import NothingHeld
+
+    service = make_service(settings, org_code, sng, monkeypatch)
+    with pytest.raises(NothingHeld):
+        service.release_held(org_code, "x")
+
+
+def test_nothing_in_the_fault_rows_names_a_person(settings, org_code, sng, monkeypatch, azurite):
+    """Every row this suite's faults write holds kinds, sizes, names of files and counts only."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    data = accept_extract(service, azurite, org_code)
+    sng.faults.take_away, sng.faults.cuts_on_rename_left = True, 1
+    service.deliver(org_code, DAY, reason="t")
+    rows = service.outcomes.history(org_code, limit=100)
+    text = repr(rows) + repr(service.outcomes.latest(org_code, "delivery_success"))
+    for line in data.decode().splitlines()[1:]:
+        fields = line.split(";")
+        assert fields[0] not in text  # the BSN
+        assert not any(len(f) > 3 and f.isalpha() and f in text for f in fields)  # names
+
+
+def test_the_day_is_local(settings, org_code, sng, monkeypatch, azurite):
+    """23:30 UTC on 28 November is 00:30 on the 29th in Amsterdam: a manual delivery then is
+    the 29th's (and the 28th's success stays)."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    service.tick()
+    service.now = lambda: datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
+    assert service.tick() == []  # the 29th's send time (06:00) has not come
