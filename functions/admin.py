@@ -1,6 +1,6 @@
 """Admin actions over HTTP (admin-level key): re-deliver, test the connection, release a held
-extract. Each goes through the same code as the timer, ``vish sftp-check`` and the intake, and is
-recorded. Errors are JSON with a code and a Dutch message."""
+extract, release a held delivery. Each goes through the same code as the timer, ``vish
+sftp-check`` and the intake, and is recorded. Errors are JSON with a code and a Dutch message."""
 
 from __future__ import annotations
 
@@ -83,3 +83,21 @@ def release_extract(req: func.HttpRequest) -> func.HttpResponse:
         return error_response("nothing_held", "Er is geen tegengehouden bestand om vrij te geven", 409)
     return json_response({"decision": outcome.decision, "reason": outcome.reason, "summary": outcome.summary},
                  200 if outcome.decision == "accepted" else 409)
+
+
+@bp.function_name("release_delivery")
+@bp.route(route="deliveries/{org}/release", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
+def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
+    """Send today's file although the drop guard held it: a person checked the drop."""
+    from shared.usecases.delivery import NothingHeld
+    from shared.wiring import delivery
+
+    checked = _checked(req, needs_reason=True)
+    if isinstance(checked, func.HttpResponse):
+        return checked
+    org, reason = checked
+    try:
+        outcome = delivery().release_held(org, reason)
+    except NothingHeld:
+        return error_response("nothing_held", "Er is geen tegengehouden levering om vrij te geven", 409)
+    return json_response(outcome.as_dict(), 200 if outcome.status == "succeeded" else 502)

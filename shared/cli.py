@@ -289,10 +289,22 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     service.outcomes.ensure_table()
     if args.force and not args.reason:
         raise UsageError("--force vraagt om een --reason (het opnieuw leveren wordt vastgelegd)")
+    if args.release and (not args.reason or args.date or args.force or args.dry_run):
+        raise UsageError("--release vraagt om een --reason en gaat altijd over vandaag "
+                         "(zonder --date, --force of --dry-run)")
     day = args.date or local_today()
     try:
-        outcome = service.deliver(organisation.code, day, reason=args.reason or "vish deliver",
-                                  manual=args.force, dry_run=args.dry_run)
+        if args.release:
+            from shared.usecases.delivery import NothingHeld
+
+            try:
+                outcome = service.release_held(organisation.code, args.reason)
+            except NothingHeld:
+                raise UsageError(f"er is geen tegengehouden levering van {organisation.code} "
+                                 "om vrij te geven") from None
+        else:
+            outcome = service.deliver(organisation.code, day, reason=args.reason or "vish deliver",
+                                      manual=args.force, dry_run=args.dry_run)
     except SnapshotFormatError as exc:
         raise UsageError(f"{exc}; de opgeslagen snapshot of het manifest van de vorige levering "
                          f"van {organisation.code} is niet te gebruiken") from None
@@ -300,15 +312,24 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         print(json.dumps(outcome.as_dict()))
     else:
         words = {"succeeded": "verzonden", "failed": "MISLUKT", "skipped": "al verzonden (niets gedaan)",
-                 "busy": "wordt al door een andere instantie verzonden", "dry_run": "proef (niet verzonden)"}
+                 "busy": "wordt al door een andere instantie verzonden", "dry_run": "proef (niet verzonden)",
+                 "held": "TEGENGEHOUDEN: het bestand zou te veel personen uit VISH halen; controleer "
+                         "het en geef het vrij met --release --reason",
+                 "unconfirmed": "NIET BEVESTIGD: hernoemd op de server, aankomst niet te controleren; "
+                                "vraag SNG of het bestand is aangekomen"}
         _say(f"Levering {organisation.code} voor {day:%d-%m-%Y}: {words[outcome.status]}")
         if outcome.file:
             _say(f"  bestand {outcome.file}" + (f", {outcome.records} regels, {outcome.size} bytes"
                                                  if outcome.records is not None else ""))
         if outcome.sha256:
             _say(f"  SHA-256 {outcome.sha256}")
+        if outcome.status == "held" and outcome.people is not None:
+            _say(f"  {outcome.people} personen in dit bestand; zie 'vish status' voor de vorige levering")
         if outcome.error_kind:
-            _say(f"  fout: {outcome.error_kind} (zie de uitkomsten in de tabel voor details)")
+            from shared.domain.health import ERROR_KINDS
+
+            _say(f"  fout: {outcome.error_kind}" + (f": {ERROR_KINDS[outcome.error_kind]}"
+                                                    if outcome.error_kind in ERROR_KINDS else ""))
     return EXIT_OK if outcome.status in ("succeeded", "skipped", "dry_run") else EXIT_REJECTED
 
 
@@ -405,7 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date_arg)
     p.add_argument("--dry-run", action="store_true", help="alleen bouwen, niet verzenden")
     p.add_argument("--force", action="store_true", help="opnieuw leveren, ook als vandaag al gelukt is")
-    p.add_argument("--reason", help="reden (verplicht bij --force)")
+    p.add_argument("--release", action="store_true",
+                   help="geef een tegengehouden levering vrij (verstuurt het bestand van vandaag)")
+    p.add_argument("--reason", help="reden (verplicht bij --force en --release)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_deliver)
 

@@ -204,7 +204,7 @@ def test_admin_routes_need_the_admin_key_and_status_the_function_key():
     levels = {name: {b.get("authLevel") for b in f.get_bindings_dict()["bindings"] if b.get("authLevel")}
               for name, f in registered_functions().items()}
     assert levels["status"] == {func.AuthLevel.FUNCTION} == levels["status_org"]
-    for name in ("redeliver", "connection_test", "release_extract"):
+    for name in ("redeliver", "connection_test", "release_extract", "release_delivery"):
         assert levels[name] == {func.AuthLevel.ADMIN}
 
 
@@ -257,6 +257,26 @@ def test_release_of_a_held_extract(live, org_code, azurite):
     manual = service.outcomes.latest(org_code, "manual")
     assert manual["action"] == "release" and manual["decision"] == "accepted"
     assert service.outcomes.latest(org_code, "extract_accepted")["people"] < 40
+
+
+def test_release_of_a_held_delivery(live, org_code, azurite):
+    """The drop guard held today's file (the last file delivered had many more people): the
+    admin action sends it after a person checked, recorded with the reason."""
+    service, sng = live
+    accept_extract(service, azurite, org_code, rows=40)
+    assert post("release_delivery", {"reason": "x"}, {"org": org_code}).status_code == 409
+    service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-27",
+                                                "people": 400, "file": "VISH_TST-1_20261127_001.csv"})
+    held = service.tick()[0]
+    assert held.status == "held" and sng.files() == {}
+    assert post("release_delivery", {}, {"org": org_code}).status_code == 400
+    response = post("release_delivery", {"reason": "Klopt: 360 dossiers afgesloten"}, {"org": org_code})
+    body = json.loads(response.get_body())
+    assert response.status_code == 200 and (body["status"], body["people"]) == ("succeeded", held.people)
+    assert list(sng.files()) == [body["file"]]
+    manual = service.outcomes.latest(org_code, "manual")
+    assert (manual["action"], manual["reason"]) == ("release_delivery", "Klopt: 360 dossiers afgesloten")
+    assert post("release_delivery", {"reason": "x"}, {"org": org_code}).status_code == 409
 
 
 def test_no_bsn_in_any_response(live, org_code, azurite):

@@ -9,10 +9,11 @@ from __future__ import annotations
 from html import escape
 
 WORDS = {"ok": "in orde", "pending": "wacht op verzending", "late": "te laat", "failing": "mislukt",
-         "stale_extract": "bestand verouderd"}
+         "held": "tegengehouden", "unconfirmed": "niet bevestigd", "stale_extract": "bestand verouderd"}
 COLOURS = {"ok": "#1a7f37", "pending": "#57606a", "late": "#bc4c00", "failing": "#cf222e",
-           "stale_extract": "#9a6700"}
-BAR = {"succeeded": "#1a7f37", "failed": "#cf222e", "none": "#d0d7de"}
+           "held": "#8250df", "unconfirmed": "#9a6700", "stale_extract": "#9a6700"}
+BAR = {"succeeded": "#1a7f37", "unconfirmed": "#9a6700", "held": "#8250df", "failed": "#cf222e",
+       "none": "#d0d7de"}
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem;color:#1f2328}
@@ -25,7 +26,8 @@ tr.org{border-bottom:2px solid #d0d7de;padding:.5rem 0}td{border:none;padding:.2
 td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
 """
 DECISION = {"accepted": "geaccepteerd", "rejected": "afgewezen"}
-DELIVERY = {"succeeded": "geleverd", "failed": "mislukt"}
+DELIVERY = {"succeeded": "geleverd", "failed": "mislukt", "held": "tegengehouden",
+            "unconfirmed": "niet bevestigd", "busy": "al bezig"}
 
 
 def chart(days: list[dict], width: int = 300, height: int = 60) -> str:
@@ -35,8 +37,7 @@ def chart(days: list[dict], width: int = 300, height: int = 60) -> str:
     bars = []
     for i, d in enumerate(days):
         h = max(3.0, (height - 4) * d["records"] / peak) if d["status"] != "none" else 3.0
-        label = f"{d['day']}: {d['records']} regels, " + {"succeeded": "geleverd", "failed": "mislukt",
-                                                          "none": "geen levering"}[d["status"]]
+        label = f"{d['day']}: {d['records']} regels, " + {**DELIVERY, "none": "geen levering"}[d["status"]]
         bars.append(f'<rect x="{i * step + 1:.1f}" y="{height - h:.1f}" width="{step - 2:.1f}" '
                     f'height="{h:.1f}" fill="{BAR[d["status"]]}"><title>{escape(label)}</title></rect>')
     return (f'<svg class="chart" role="img" aria-label="leveringen laatste {len(days)} dagen" '

@@ -11,10 +11,12 @@ from shared.domain.schedule import next_due
 
 KIND_EXTRACT, KIND_ACCEPTED = "extract", "extract_accepted"
 KIND_DELIVERY, KIND_SUCCESS = "delivery", "delivery_success"
+# A day's colour in the chart: its best outcome.
+_DAY_RANK = {"failed": 0, "held": 1, "unconfirmed": 2, "succeeded": 3}
 _PUBLIC_FIELDS = ("decision", "reason", "status", "rows_total", "rows_valid", "rows_invalid",
                   "rows_ineligible", "people", "file", "records", "size", "sha256", "day", "attempts",
                   "error_kind", "duration_ms", "extract", "report", "quarantined", "sequence", "manual",
-                  "action", "kind")
+                  "action", "kind", "previous_people", "reconciled")
 
 
 def _public(entity: dict | None) -> dict | None:
@@ -94,9 +96,13 @@ class StatusService:
         for entry in history:
             if entry.get("kind") != KIND_DELIVERY or "day" not in entry:
                 continue
+            status = entry.get("status")
+            if status not in _DAY_RANK:
+                continue  # busy: another instance was at work, not an outcome of the day
             slot = by_day.setdefault(entry["day"], {"records": 0, "status": "failed"})
-            if entry.get("status") == "succeeded":
-                slot["status"] = "succeeded"
+            if _DAY_RANK[status] > _DAY_RANK[slot["status"]]:
+                slot["status"] = status
+            if status in ("succeeded", "unconfirmed"):
                 slot["records"] = max(slot["records"], entry.get("records", 0))
         out = []
         for i in range(days - 1, -1, -1):
