@@ -450,3 +450,27 @@ def test_the_day_is_local(settings, org_code, sng, monkeypatch, azurite):
     service.tick()
     service.now = lambda: datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
     assert service.tick() == []  # the 29th's send time (06:00) has not come
+
+
+def test_vish_deliver_holds_and_releases_through_the_same_path(settings, org_code, sng, monkeypatch,
+                                                               azurite, capsys):
+    import json
+
+    from shared.adapters.secrets import env_name
+    from shared.cli import main
+
+    service = make_service(settings, org_code, sng, monkeypatch)
+    monkeypatch.setenv(env_name("sng-key"), sng.client_private_key)
+    accept_extract(service, azurite, org_code)
+    assert main(["deliver", "--org", org_code, "--release", "--reason", "x"]) == 2  # nothing held
+    assert "geen tegengehouden levering" in capsys.readouterr().err
+    service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2000-01-01",
+                                                "people": 4000, "file": "VISH_TST-1_20000101_001.csv"})
+    assert main(["deliver", "--org", org_code]) == 1
+    out = capsys.readouterr().out
+    assert "TEGENGEHOUDEN" in out and "geef het vrij met --release" in out and sng.files() == {}
+    assert main(["deliver", "--org", org_code, "--release"]) == 2  # a reason is required
+    assert main(["deliver", "--org", org_code, "--release", "--reason", "gecontroleerd", "--json"]) == 0
+    sent = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert sent["status"] == "succeeded" and list(finals(sng)) == [sent["file"]]
+    assert service.outcomes.latest(org_code, "manual")["action"] == "release_delivery"

@@ -1,11 +1,24 @@
-"""The daily delivery: from the snapshot to SNG's SFTP server, exactly once per local day.
+"""The daily delivery: from the snapshot to SNG's SFTP server, once per organisation and local day.
 
-Per organisation and day, a blob lease (``locks/{org}/{day}.lock``) lets one instance deliver;
-inside it the outcome store is read again, so a duplicate or retried tick finds the success and
-does nothing. The exact bytes are archived in ``outbox/{org}/{day}/`` before the upload (proof of
-what was sent; for mutation profiles also the manifest the next delivery compares against).
-Shared by the timer function, ``vish deliver`` and the manual re-delivery.
-"""
+What makes it once (README, "Exactly once: what is guaranteed"):
+* One blob lease per organisation (``locks/{org}.lock``) lets one instance deliver. A keeper
+  thread renews it beside the work; right before the rename the delivery renews it once more and
+  goes on only with more lease left than the rename may take (the fence). An instance that lost
+  its lease never renames.
+* Every delivery writes under a temporary name of its own (``.{file}.{token}.part``), so two
+  instances never touch each other's file; leftovers of broken attempts are removed first.
+* Before the rename, an intent (file, size, SHA-256) is written. The success (history row,
+  latest row, the success pointer, a person's action, the intent removed) is one table
+  transaction. A crash or outage in between is reconciled by the next delivery, which looks on
+  the server instead of sending again.
+* The success pointer is the latest *day* delivered and never moves back.
+* A file that would drop too many people against the last file delivered is held until a person
+  releases it.
+* Every failure is recorded for its organisation with an error kind; the tick goes on.
+
+The exact bytes are archived in ``outbox/{org}/{day}/`` before the upload (proof of what was
+sent; for mutation profiles also the manifest the next delivery compares against). Shared by the
+timer function, ``vish deliver`` and the admin actions."""
 
 from __future__ import annotations
 
