@@ -420,6 +420,25 @@ def test_a_file_that_drops_too_many_people_is_held_until_released(settings, org_
     assert service.tick() == []
 
 
+def test_a_release_holds_for_the_day_even_when_its_send_fails(settings, org_code, sng, monkeypatch,
+                                                              azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code, rows=40)
+    service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-27",
+                                                "people": 400, "file": "VISH_TST-1_20261127_001.csv"})
+    assert service.tick()[0].status == "held"
+    sng.faults.deny_write = True
+    released = service.release_held(org_code, "klopt")
+    assert (released.status, released.error_kind) == ("failed", "permission")
+    sng.faults.deny_write = False
+    [sent] = service.tick()  # the person's decision stands: no second release needed
+    assert sent.status == "succeeded" and list(finals(sng)) == [FILE]
+    service.now = lambda: AFTER_SEND + timedelta(days=1)
+    service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-28",
+                                                "people": 400, "file": FILE})
+    assert service.tick()[0].status == "held"  # but only for that day
+
+
 def test_a_release_without_a_held_delivery_is_refused(settings, org_code, sng, monkeypatch, azurite):
     from shared.usecases.delivery import NothingHeld
 

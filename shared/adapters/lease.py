@@ -43,7 +43,7 @@ class LeaseKeeper:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.seconds)
+        self._thread.join(timeout=5)  # a renewal in flight ends on its own (daemon thread)
 
     def _run(self) -> None:
         while not self._stop.wait(self.seconds / RENEW_DIVISOR):

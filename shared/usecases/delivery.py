@@ -135,8 +135,7 @@ class DeliveryService:
                 built = self._build(organisation, day, sequence=1)
                 return DeliveryOutcome(org, day.isoformat(), "dry_run", reason, built.name,
                                        built.records, built.people, len(built.content), built.sha256)
-            attempt = _Attempt(org, day, reason, manual,
-                               action="release_delivery" if release else "redeliver" if manual else None)
+            attempt = _Attempt(org, day, reason, manual, action="redeliver" if manual else None)
             try:
                 if organisation.sftp is None:
                     raise _Stop("not_configured", "no SFTP target configured for this organisation")
@@ -165,8 +164,18 @@ class DeliveryService:
         held = self.outcomes.latest(org, KIND_DELIVERY)
         if not held or held.get("status") != "held":
             raise NothingHeld("the last delivery of this organisation is not held")
-        return self.deliver(org, local_today(self.now()), reason=reason,
-                            manual=bool(held.get("manual")), release=True)
+        today = local_today(self.now())
+        # The person's decision is recorded first and holds for the whole day: should this
+        # send fail, the next tick sends without asking again.
+        self.outcomes.record(org, KIND_MANUAL, {"action": "release_delivery", "reason": reason,
+                                                "day": today.isoformat(), "file": held.get("file"),
+                                                "sha256": held.get("sha256")})
+        return self.deliver(org, today, reason=reason, manual=bool(held.get("manual")), release=True)
+
+    def _released(self, org: str, day: date) -> bool:
+        action = self.outcomes.latest(org, KIND_MANUAL)
+        return bool(action) and (action.get("action"), action.get("day")) == ("release_delivery",
+                                                                            day.isoformat())
 
     def _deliver_leased(self, organisation, attempt: _Attempt, keeper: LeaseKeeper,
                         release: bool) -> DeliveryOutcome:
@@ -192,9 +201,10 @@ class DeliveryService:
                                                f"({exc})") from None
         attempt.built = built
         previous = int(success.get("people") or 0) if success else None
-        if not release and delivery_drop_held(previous, built.people,
-                                              organisation.mass_drop_threshold,
-                                              organisation.mass_drop_min_removed):
+        if (not release and delivery_drop_held(previous, built.people,
+                                               organisation.mass_drop_threshold,
+                                               organisation.mass_drop_min_removed)
+                and not self._released(org, day)):
             return self._held(attempt, previous)
         keeper.check()
         archive = f"{org}/{day.isoformat()}/{built.name}"
