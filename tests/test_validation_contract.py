@@ -27,17 +27,19 @@ def test_the_summary_of_an_accepted_extract_with_a_current_snapshot():
     current = snapshot_records([B[0], B[1], B[2], B[3], B[9]])
     data = csv_bytes(
         f"{B[0]};01-02-2024;01-02-2024;;D1",
-        f"{B[1]};01-02-2024;;;D2",               # valid, not admitted yet: ineligible
+        f"{B[1]};01-02-2024;;;D2",               # valid, not admitted: ineligible, leaves
         f"{B[2]};01-02-2099;01-02-2024;;D3",     # start in the future: invalid, carried over
         f"{B[3]};01-02-2024;01-02-2024;2024-01-01;D4",  # end before start: invalid, carried
         f"{B[4]};01-02-2024;01-02-2024;;D5",
         f"{B[4]};01-02-2024;01-02-2024;;D6",     # the same person again: merged, a warning
     )
-    result, _ = run(data, current=current, rules=Rules(invalid_threshold=0.5))
+    result, _ = run(data, current=current,
+                    rules=Rules(invalid_threshold=0.5, mass_drop_threshold=0.5))
     assert result.summary() == {
         "decision": "accepted", "reason": None,
         "rows_total": 6, "rows_valid": 4, "rows_invalid": 2, "rows_ineligible": 1,
-        "people": 5, "current_people": 5, "people_removed": 1, "carried_over": 2,
+        "people": 5, "current_people": 5, "people_removed": 2, "people_ineligible_now": 1,
+        "carried_over": 2,
         "errors": 2, "warnings": 3,  # date_in_future, end_before_start; duplicate, 2 carried
         "encoding": "utf-8", "delimiter": ";", "sha256": hashlib.sha256(data).hexdigest(),
         "bytes": len(data), "eligibility_basis": "toelatingsdatum",

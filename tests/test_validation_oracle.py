@@ -2,10 +2,11 @@
 
 Every rule that decides whether a person goes to VISH (the 11-proef, required and readable dates,
 today as the bound, the same-day einddatum, the open end 9999, the partner, eligibility on the
-reference date) is computed here again, in the plainest way and without the product's code,
-and each generated row is built so that its verdict is known. Both passes over the records (the
-inline shortcut and the per-record path) must agree with it: a rule written twice, or a weight
-swapped in the one implementation, shows here. Derandomized: a failure reproduces.
+reference date, who leaves the snapshot in force) is computed here again, in the plainest way
+and without the product's code, and each generated row is built so that its verdict is known.
+Both passes over the records (the inline shortcut and the per-record path) must agree with it: a
+rule written twice, or a weight swapped in the one implementation, shows here. Derandomized: a
+failure reproduces.
 """
 
 from __future__ import annotations
@@ -164,11 +165,39 @@ def extracts(draw, rule: str, toelating: bool):
     return ref, drawn
 
 
+def eligible_on(r: Row, ref: date) -> bool:
+    return r.from_date is not None and r.from_date <= ref and (r.end is None or r.end >= ref)
+
+
 def expected(drawn: list[Row], ref: date) -> tuple[int, int, list[str]]:
     valid = [r for r in drawn if r.valid]
-    ineligible = sum(1 for r in valid if not (r.from_date is not None and r.from_date <= ref
-                                              and (r.end is None or r.end >= ref)))
+    ineligible = sum(1 for r in valid if not eligible_on(r, ref))
     return len(valid), ineligible, sorted(r.bsn for r in valid)
+
+
+def expected_leaving(drawn: list[Row], ref: date, was_eligible: dict[str, bool]) -> tuple[int, int]:
+    """The mass-drop guard's count against a snapshot in force of ``was_eligible``'s people
+    (True: their record there is eligible on ``ref``): people on no valid row and not carried
+    over (their own row invalid but their BSN readable), plus people on valid rows but on no
+    eligible one whose record was eligible. Returns (all who leave, of them the latter)."""
+    named = {p for r in drawn if r.valid for p in (r.bsn, r.partner) if p}
+    eligible = {p for r in drawn if r.valid and eligible_on(r, ref) for p in (r.bsn, r.partner) if p}
+    readable = {r.bsn for r in drawn if not r.valid
+                and (eleven_proof(c := r.cells["bsn"].strip()) or eleven_proof("0" + c))}
+    ended = sum(1 for p, was in was_eligible.items() if was and p in named - eligible)
+    gone = sum(1 for p in was_eligible if p not in named and p not in readable)
+    return gone + ended, ended
+
+
+def current_records(was_eligible: dict[str, bool]) -> list[list[str]]:
+    """The snapshot in force: eligible from long ago, and for some ended long ago."""
+    current = []
+    for bsn, was in was_eligible.items():
+        record = dict.fromkeys(SNAPSHOT_FIELDS, "")
+        record.update(bsn=bsn, startdatum="2000-01-01", eligible_from="2000-01-01",
+                      einddatum="" if was else "2000-01-02", source_row="2", origin="row")
+        current.append(list(record.values()))
+    return current
 
 
 @pytest.mark.parametrize(("rule", "toelating"), [("toelating", True), ("toelating", False),
@@ -178,16 +207,23 @@ def expected(drawn: list[Row], ref: date) -> tuple[int, int, list[str]]:
 @given(data=st.data())
 def test_both_passes_decide_every_row_as_the_oracle_does(rule, toelating, data):
     ref, drawn = data.draw(extracts(rule, toelating))
+    people = sorted({r.bsn for r in drawn} | {r.partner for r in drawn if r.partner})
+    was = dict(zip(people, data.draw(st.lists(st.booleans(), min_size=len(people),
+                                               max_size=len(people))), strict=True))
     header = HEADER if toelating else NO_TOELATING
     data = csv_bytes(*(";".join(r.cells.values()) for r in drawn), header=header)
     want_valid, want_ineligible, want_people = expected(drawn, ref)
-    rules = Rules(eligibility_rule=rule, invalid_threshold=1.0)
+    want_removed, want_ended = expected_leaving(drawn, ref, was)
+    rules = Rules(eligibility_rule=rule, invalid_threshold=1.0, mass_drop_threshold=1.0)
     for shortcut in (True, False):
         fast_path.FAST_PATH = shortcut
         try:
-            result, records = run(data, snapshot=True, reference_date=ref, rules=rules)
+            result, records = run(data, snapshot=True, reference_date=ref, rules=rules,
+                                  current=current_records(was))
         finally:
             fast_path.FAST_PATH = True
+        assert (result.removed, result.removed_ineligible) == (want_removed, want_ended), shortcut
+        assert result.current_people == len(people), shortcut
         own = [dict(zip(SNAPSHOT_FIELDS, r, strict=True)) for r in records]
         own = [r for r in own if r["origin"] == "row"]
         assert (result.total, result.valid) == (len(drawn), want_valid), shortcut

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from shared.domain.bsn import mask_bsn
 from shared.domain.dates import OPEN_END_YEAR
+from shared.domain.eligibility import is_eligible
 from shared.domain.issues import Code, Issue
 from shared.domain.snapshot import BSN_INDEX, ORIGIN_CARRIED, ORIGIN_INDEX, SNAPSHOT_FIELDS
 from shared.domain.text import clean_text
@@ -13,6 +15,20 @@ from shared.domain.validation.people import PeopleSeen
 from shared.domain.validation.result import IssueCollector, Rules, ValidationResult
 
 _END_INDEX = SNAPSHOT_FIELDS.index("einddatum")
+_FROM_INDEX = SNAPSHOT_FIELDS.index("eligible_from")
+
+
+def was_eligible(record: list[str], on: date) -> bool:
+    """Whether a record of the current snapshot puts its person in VISH on ``on`` (its
+    ``eligible_from`` and einddatum, as the delivery reads them). A record whose dates cannot be
+    read (a damaged snapshot) counts as eligible: a removal is then counted, never missed."""
+    try:
+        from_text, end_text = record[_FROM_INDEX], record[_END_INDEX]
+        from_date = date.fromisoformat(from_text) if from_text else None
+        end = date.fromisoformat(end_text) if end_text else None
+    except (IndexError, TypeError, ValueError):
+        return True
+    return is_eligible(from_date, end, on)
 
 
 def carried_record(record: list[str]) -> list[str]:
@@ -27,23 +43,34 @@ def carried_record(record: list[str]) -> list[str]:
 
 
 def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state: PeopleSeen,
-           current_snapshot: Iterable[list[str]] | None, override_mass_drop: bool) -> None:
+           current_snapshot: Iterable[list[str]] | None, override_mass_drop: bool,
+           on: date) -> None:
     """Accept, or reject with the reason, once every record is counted.
 
     Too many invalid rows: ``too_many_invalid``. A person in the current snapshot whose row is
     invalid today keeps the earlier record (``carried_over``). When more than the threshold of
     the current people would leave: ``mass_drop_held`` (unless overridden by a release).
+
+    A person *leaves* when they are in the current snapshot and not carried over, and either
+    the extract does not name them on a valid row, or it does but on no row eligible on ``on``
+    (the reference date) while their current record is eligible on ``on`` (an export that ends
+    everyone is a mass drop too; somebody who was not eligible and still is not does not leave).
     """
     if result.invalid / result.total > rules.invalid_threshold:
         issues.reject(Code.TOO_MANY_INVALID,
                       detail=f"{result.invalid} van {result.total} regels ongeldig, toegestaan is "
                              f"{rules.invalid_threshold:.0%}")
         return
-    current = removed = 0
+    current = removed = ineligible_now = 0
+    eligible = state.eligible
     for record in current_snapshot or ():
         key = int(record[BSN_INDEX])
         current += 1
-        if key in state:
+        if key in eligible:
+            continue
+        if key in state:  # named on a valid row, but on none eligible on the reference date
+            if was_eligible(record, on):
+                ineligible_now += 1
             continue
         if state.invalid.discard(key):  # once: a second record of the person (a damaged
             state.carried += 1           # snapshot) then counts as removed, never as a copy
@@ -53,14 +80,18 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
                              mask_bsn(record[BSN_INDEX])))
         else:
             removed += 1
+    removed += ineligible_now
     result.current_people, result.removed = current, removed
+    result.removed_ineligible = ineligible_now
     result.carried_over = state.carried
     result.people = state.people + result.carried_over
     if (not override_mass_drop and current and removed >= rules.mass_drop_min_removed
             and removed / current > rules.mass_drop_threshold):
+        of_which = (f" (waarvan {ineligible_now} niet meer toegelaten: einddatum verstreken of "
+                    "toelating leeg of in de toekomst)" if ineligible_now else "")
         issues.reject(Code.MASS_DROP_HELD,
-                      detail=f"{removed} van {current} personen zouden verdwijnen, grens is "
-                             f"{rules.mass_drop_threshold:.0%}")
+                      detail=f"{removed} van {current} personen zouden verdwijnen{of_which}, "
+                             f"grens is {rules.mass_drop_threshold:.0%}")
         return
     result.decision = "accepted"
 

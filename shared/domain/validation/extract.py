@@ -67,7 +67,8 @@ def validate_extract(
                 state = _validate_rows(reader, header, today, ref, rules, result, issues, spool,
                                        progress)
                 if state is not None and result.reason is None:
-                    decide(result, issues, rules, state, current_snapshot, override_mass_drop)
+                    decide(result, issues, rules, state, current_snapshot, override_mass_drop,
+                           ref)
                     if result.accepted and snapshot_out is not None:
                         write_snapshot(spool, snapshot_out, state)
         except UnreadableExtract as exc:

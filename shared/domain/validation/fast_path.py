@@ -89,6 +89,7 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
     # The bitmaps themselves, for one look-up per row (see people.BsnSet); a duplicate, or a
     # person already named as a partner, goes to check().
     own_bits = own.allocate()
+    eligible_bits, eligible_add = state.eligible.allocate(), state.eligible.add  # eligible rows
     partner_bits = state.partners.allocate() if i_partner < width else b""
     # White space at either end of a field: let check() strip and judge it.
     ws1, ws2 = delimiter + " ", " " + delimiter
@@ -163,7 +164,11 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                 total += 1
                 valid += 1
                 from_date = start if from_start else toel
-                if not is_eligible(from_date, eind, ref):
+                if is_eligible(from_date, eind, ref):
+                    eligible_bits[i >> 3] |= m  # its count is made good after the pass
+                    if partner:
+                        eligible_add(int(partner))  # the partner's record has these dates
+                else:
                     ineligible += 1
                 if partner:
                     add_partner(int(partner))
@@ -180,5 +185,5 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                 if progress is not None and not total % 50_000:
                     progress(total)
     reader.line_num = ln
-    own.recount()
+    state.recount()
     checker.total, checker.valid, checker.ineligible = total, valid, ineligible

@@ -78,6 +78,10 @@ class PeopleSeen:
 
     own: BsnSet = field(default_factory=BsnSet)  # people with an own valid row
     partners: BsnSet = field(default_factory=BsnSet)  # people registered as a client's partner
+    # people on a valid row that is eligible on the reference date (own client, or the partner
+    # of such a client: a partner's record has the client's dates); the mass-drop guard counts
+    # a person of the current snapshot who is in the file but not in here as leaving
+    eligible: BsnSet = field(default_factory=BsnSet)
     merged: BsnSet = field(default_factory=BsnSet)  # people with more than one spooled record
     merged_per_bucket: array = field(default_factory=lambda: array("I", bytes(4 * BUCKETS)))
     invalid: BsnSet = field(default_factory=BsnSet)  # people on an invalid row (carry-over)
@@ -92,6 +96,11 @@ class PeopleSeen:
     @property
     def people(self) -> int:
         return self.own.count + self.partner_only
+
+    def recount(self) -> None:
+        """Counts made good after the fast path set bits of ``own`` and ``eligible`` directly."""
+        self.own.recount()
+        self.eligible.recount()
 
     def add_invalid(self, key: int, line: int) -> None:
         """A valid BSN on an invalid row: that person keeps an earlier record, if any. The line

@@ -114,7 +114,12 @@ class RecordChecker:
         postcode, huisnummer, telefoon, email = self._optional_fields(cell, ln, dref)
         start, toel, eind = dates["startdatum"], dates["toelatingsdatum"], dates["einddatum"]
         from_date = eligible_from(self.rule, start, toel, self.has_toelating)
-        if not is_eligible(from_date, eind, self.ref):
+        if is_eligible(from_date, eind, self.ref):
+            eligible = self.state.eligible
+            eligible.add(int(bsn))
+            if partner:
+                eligible.add(int(partner))  # the partner's record has the client's dates
+        else:
             self.ineligible += 1
         self._register(bsn, partner, ln, dref)
         if self.writerow is not None:

@@ -41,6 +41,7 @@ class ValidationResult:
     people: int = 0
     current_people: int = 0
     removed: int = 0
+    removed_ineligible: int = 0  # of ``removed``: still in the file, but no longer eligible
     carried_over: int = 0
     issues: list[Issue] = field(default_factory=list)
     issue_counts: Counter = field(default_factory=Counter)
@@ -87,6 +88,7 @@ class ValidationResult:
             "people": self.people,
             "current_people": self.current_people,
             "people_removed": self.removed,
+            "people_ineligible_now": self.removed_ineligible,
             "carried_over": self.carried_over,
             "errors": self.count(Severity.ERROR),
             "warnings": self.count(Severity.WARNING),
