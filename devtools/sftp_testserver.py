@@ -40,6 +40,9 @@ class Faults:
     disk_capacity: int | None = None  # bytes the disk holds: a write beyond it fails (ENOSPC)
     bare_failures: bool = False  # a full disk answers a bare "Failure", as OpenSSH does; the free
     # space is then only told through statvfs@openssh.com
+    fail_write_at: int | None = None  # the write at this offset fails once (later ones succeed)
+    cuts_on_final_stat_left: int = 0  # drop the connection when a client asks a final file's size
+    no_posix_rename: bool = False  # the posix-rename extension is not offered
 
 
 class SftpTestServer:
@@ -127,6 +130,9 @@ class SftpTestServer:
             async def write(self, file_obj, offset, data):
                 if faults.write_delay:
                     await asyncio.sleep(faults.write_delay)
+                if faults.fail_write_at is not None and offset == faults.fail_write_at:
+                    faults.fail_write_at = None
+                    raise asyncssh.SFTPFailure("write failed")
                 if faults.disk_capacity is not None:
                     size = file_obj.seek(0, 2)
                     if used_bytes() - size + max(size, offset + len(data)) > faults.disk_capacity:
@@ -155,6 +161,10 @@ class SftpTestServer:
                 return super().close(file_obj)
 
             def stat(self, path):
+                if faults.cuts_on_final_stat_left > 0 and not text(path).endswith(".part"):
+                    faults.cuts_on_final_stat_left -= 1
+                    self.connection.abort()
+                    raise asyncssh.SFTPConnectionLost("cut at a size check")
                 if faults.cuts_on_stat_left > 0 and text(path).endswith(".part") and any(
                         kind == "open_write" for kind, _ in events):
                     faults.cuts_on_stat_left -= 1
@@ -181,6 +191,8 @@ class SftpTestServer:
                 return await self._rename(oldpath, newpath, super().rename)
 
             async def posix_rename(self, oldpath, newpath):
+                if faults.no_posix_rename:
+                    raise asyncssh.SFTPOpUnsupported("Operation unsupported")
                 return await self._rename(oldpath, newpath, super().posix_rename)
 
             async def _rename(self, oldpath, newpath, rename):

@@ -293,6 +293,9 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         raise UsageError("--release vraagt om een --reason en gaat altijd over vandaag "
                          "(zonder --date, --force of --dry-run)")
     day = args.date or local_today()
+    if day > local_today() and not args.dry_run:
+        raise UsageError("--date ligt in de toekomst: alleen met --dry-run (een verzonden bestand "
+                         "voor een latere dag zou de dagen ervoor overslaan)")
     try:
         if args.release:
             from shared.usecases.delivery import NothingHeld
@@ -311,7 +314,8 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(outcome.as_dict()))
     else:
-        words = {"succeeded": "verzonden", "failed": "MISLUKT", "skipped": "al verzonden (niets gedaan)",
+        words = {"succeeded": "verzonden", "failed": "MISLUKT",
+                 "skipped": "al verzonden, of een latere dag al (niets gedaan; opnieuw: --force --reason)",
                  "busy": "wordt al door een andere instantie verzonden", "dry_run": "proef (niet verzonden)",
                  "held": "TEGENGEHOUDEN: het bestand zou te veel personen uit VISH halen; controleer "
                          "het en geef het vrij met --release --reason",

@@ -493,3 +493,231 @@ def test_vish_deliver_holds_and_releases_through_the_same_path(settings, org_cod
     sent = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert sent["status"] == "succeeded" and list(finals(sng)) == [sent["file"]]
     assert service.outcomes.latest(org_code, "manual")["action"] == "release_delivery"
+
+
+# -- at the causes a hostile review found -------------------------------------------------------
+def test_a_later_day_delivered_by_hand_never_makes_the_schedule_send_again(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    ahead = service.deliver(org_code, DAY + timedelta(days=1), reason="vooruit")
+    assert ahead.status == "succeeded"
+    assert service.tick() == [] and service.tick() == []  # today is covered by the later day
+    assert len(seen(sng, "open_write")) == 1
+    skipped = service.deliver(org_code, DAY, reason="schedule")
+    assert (skipped.status, skipped.reason) == ("skipped", "already_delivered")
+
+
+def test_vish_deliver_refuses_a_future_date_unless_dry_run(settings, org_code, sng, monkeypatch,
+                                                          azurite, capsys):
+    from shared.adapters.secrets import env_name
+    from shared.cli import main
+    from shared.clock import local_today
+
+    service = make_service(settings, org_code, sng, monkeypatch)
+    monkeypatch.setenv(env_name("sng-key"), sng.client_private_key)
+    accept_extract(service, azurite, org_code)
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    assert main(["deliver", "--org", org_code, "--date", tomorrow]) == 2
+    assert "toekomst" in capsys.readouterr().err and sng.files() == {}
+    assert main(["deliver", "--org", org_code, "--date", tomorrow, "--dry-run"]) == 0
+
+
+def test_a_manual_delivery_of_an_earlier_day_takes_the_next_number_of_that_day(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    yesterday = DAY - timedelta(days=1)
+    assert service.deliver(org_code, yesterday, reason="gisteren").file.endswith("20261127_001.csv")
+    service.tick()  # today's file
+    again = service.deliver(org_code, yesterday, reason="gisteren opnieuw", manual=True)
+    assert again.file.endswith("20261127_002.csv")  # never the same name twice
+    assert len(finals(sng)) == 3
+
+
+def test_an_intent_another_instance_wrote_is_never_overwritten(settings, org_code, sng, monkeypatch,
+                                                              azurite):
+    """A stale instance's intent write lands during this delivery: the intent is not replaced
+    (its owner could not clear ours), this delivery stops before the rename and removes its own
+    temporary file; the next delivery settles the other one's intent."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    put_intent = service.outcomes.put_intent
+    foreign = {"status": "renaming", "day": "2026-11-28", "file": FILE, "size": 5,
+               "sha256": "0" * 64, "temp": f".{FILE}.aaaaaaaaaaaa.part"}
+
+    def other_first(org, fields, *args, **kwargs):
+        put_intent(org, foreign)
+        return put_intent(org, fields, *args, **kwargs)
+
+    monkeypatch.setattr(service.outcomes, "put_intent", other_first)
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.error_kind) == ("failed", "lease_lost")
+    assert service.outcomes.intent(org_code)["temp"] == foreign["temp"]  # untouched
+    assert sng.files() == {} and seen(sng, "rename") == []
+
+
+@pytest.mark.parametrize("read_back", [True, False])
+def test_an_intent_write_whose_answer_is_lost_never_loses_the_day(settings, org_code, sng,
+                                                                 monkeypatch, azurite, read_back):
+    """The intent was written but its answer lost. Read back: ours, so it is removed with the
+    temporary file. Not readable either: both stay, and the next delivery renames that file
+    (it was verified) instead of recording a file that never arrived as sent."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    put_intent = service.outcomes.put_intent
+    intent_etag = service.outcomes.intent_etag
+
+    def committed_but_lost(*args, **kwargs):
+        put_intent(*args, **kwargs)
+        raise ServiceRequestError("answer lost")
+
+    def unreadable(*args, **kwargs):
+        raise ServiceRequestError("storage unreachable")
+
+    monkeypatch.setattr(service.outcomes, "put_intent", committed_but_lost)
+    if not read_back:
+        monkeypatch.setattr(service.outcomes, "intent_etag", unreadable)
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.error_kind) == ("failed", "storage")
+    assert seen(sng, "rename") == []
+    if read_back:
+        assert service.outcomes.intent(org_code) is None and sng.files() == {}
+        return
+    assert service.outcomes.intent(org_code) is not None and len(temps(sng)) == 1
+    monkeypatch.setattr(service.outcomes, "put_intent", put_intent)
+    monkeypatch.setattr(service.outcomes, "intent_etag", intent_etag)
+    settled = service.deliver(org_code, DAY, reason="schedule")
+    assert settled.status == "succeeded" and len(seen(sng, "open_write")) == 1
+    assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
+
+
+def test_a_write_failing_in_the_middle_never_leaves_a_hole_under_the_final_name(
+        settings, org_code, sng, monkeypatch, azurite):
+    """One write of the upload fails and the later ones succeed: the file has the right size
+    with zeros in it. The answer to every write is awaited, so the attempt fails and is tried
+    again; the final file is the archived bytes."""
+    service = make_service(settings, org_code, sng, monkeypatch, attempts=2)
+    accept_extract(service, azurite, org_code, rows=2000)  # ~80 kB: three writes or more
+    sng.faults.fail_write_at = 32768
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert (outcome.status, outcome.attempts) == ("succeeded", 2)
+    assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
+
+
+def test_an_intent_whose_rename_the_server_refuses_is_cleared_and_the_day_delivered_anew(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    temp = f".{FILE}.bbbbbbbbbbbb.part"
+    (sng.root / temp).write_bytes(b"12345")
+    service.outcomes.put_intent(org_code, {"status": "renaming", "day": "2026-11-28", "file": FILE,
+                                           "size": 5, "sha256": "0" * 64, "temp": temp})
+    sng.faults.deny_rename = True
+    outcome = service.deliver(org_code, DAY, reason="schedule")
+    assert (outcome.status, outcome.error_kind) == ("failed", "rename")
+    assert service.outcomes.intent(org_code) is None and sng.files() == {}
+    sng.faults.deny_rename = False
+    assert service.deliver(org_code, DAY, reason="schedule").status == "succeeded"
+    assert finals(sng) == {FILE: archived(service, org_code, FILE)}
+
+
+def test_a_connection_dropped_while_settling_is_a_transfer_failure_and_the_intent_waits(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
+    assert service.deliver(org_code, DAY, reason="schedule").error_kind == "storage"
+    sng.faults.cuts_on_final_stat_left = 1
+    outcome = service.deliver(org_code, DAY, reason="schedule")
+    assert (outcome.status, outcome.error_kind) == ("failed", "transfer")
+    assert service.outcomes.intent(org_code) is not None
+    assert service.deliver(org_code, DAY, reason="schedule").status == "succeeded"
+    assert len(seen(sng, "open_write")) == 1
+
+
+def test_without_posix_rename_the_plain_rename_is_used_and_fenced_again(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    sng.faults.no_posix_rename = True
+    from shared.adapters.lease import LeaseKeeper
+
+    confirms = []
+    confirm = LeaseKeeper.confirm
+    monkeypatch.setattr(LeaseKeeper, "confirm", lambda self, margin: (confirms.append(margin),
+                                                                     confirm(self, margin)))
+    assert service.deliver(org_code, DAY, reason="t").status == "succeeded"
+    assert list(finals(sng)) == [FILE] and len(confirms) == 2  # before each rename request
+
+
+def test_an_operators_reason_is_masked_in_every_delivery_row(settings, org_code, sng, monkeypatch,
+                                                            azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    service.deliver(org_code, DAY, reason="client 123456782 belde")
+    service.deliver(org_code, DAY, reason="opnieuw voor 123456782", manual=True)
+    rows = service.outcomes.history(org_code, limit=50)
+    rows += [service.outcomes.latest(org_code, k) for k in ("delivery", "delivery_success", "manual")]
+    assert rows and "123456782" not in repr(rows)
+
+
+def test_a_release_is_for_the_file_that_was_checked(settings, org_code, sng, monkeypatch, azurite):
+    """A new extract came in after the hold: its file is not the one a person checked, so the
+    release does not send it; it is held again."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code, rows=40)
+    service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-27",
+                                                "people": 400, "file": "VISH_TST-1_20261127_001.csv"})
+    first = service.tick()[0]
+    assert first.status == "held"
+    accept_extract(service, azurite, org_code, rows=39)  # another file for the same day
+    released = service.release_held(org_code, "het eerste bestand klopte")
+    assert released.status == "held" and released.sha256 != first.sha256
+    assert sng.files() == {} and statuses(service, org_code).count("held") == 2
+
+
+def test_a_success_whose_answer_was_lost_is_not_recorded_as_failed(settings, org_code, sng,
+                                                                  monkeypatch, azurite):
+    from azure.data.tables import TableTransactionError
+
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    table = service.outcomes.table
+    submit = table.submit_transaction
+    state = {"lost": False}
+
+    def committed_then_conflict(operations, **kwargs):
+        if not state["lost"] and any(op[1].get("RowKey") == "latest-delivery_success"
+                                     for op in operations):
+            state["lost"] = True
+            submit(operations, **kwargs)  # committed; the SDK's retry then meets its own rows
+            raise TableTransactionError(message="The specified entity already exists.")
+        return submit(operations, **kwargs)
+
+    monkeypatch.setattr(table, "submit_transaction", committed_then_conflict)
+    outcome = service.deliver(org_code, DAY, reason="t")
+    assert outcome.status == "succeeded"
+    assert statuses(service, org_code) == ["succeeded"]
+
+
+def test_the_lease_is_counted_from_its_request_not_its_answer(settings, org_code, sng, monkeypatch,
+                                                             azurite):
+    from shared.adapters.lease import LeaseKeeper
+
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    acquire = service.blobs.acquire_lease
+
+    def slow_answer(*args, **kwargs):
+        lease = acquire(*args, **kwargs)
+        time.sleep(1.0)  # the answer takes a second to arrive
+        return lease
+
+    seen_left = []
+    enter = LeaseKeeper.__enter__
+    monkeypatch.setattr(service.blobs, "acquire_lease", slow_answer)
+    monkeypatch.setattr(LeaseKeeper, "__enter__", lambda self: (seen_left.append(self.remaining()),
+                                                                enter(self))[1])
+    assert service.deliver(org_code, DAY, reason="t").status == "succeeded"
+    assert seen_left and seen_left[0] <= service.lease_seconds - 1.0

@@ -105,11 +105,26 @@ def test_a_success_for_the_day_means_done_unless_manual():
     assert already_delivered(success(), DAY, manual=True) is False  # manual re-delivery
 
 
-def test_a_success_of_another_day_does_not_count():
-    for other in ("2026-11-27", "2026-11-29", "2025-11-28"):
+def test_a_success_of_an_earlier_day_does_not_count():
+    for other in ("2026-11-27", "2025-11-28", "2025-12-31"):
         assert already_delivered(success(other, 4), DAY, manual=False) is False
         assert already_delivered(success(other, 4), DAY, manual=True) is False
         assert next_sequence(success(other, 4), DAY) == 1  # a new day starts at 1
+
+
+def test_a_later_day_delivered_covers_the_days_before_it_unless_manual():
+    """A day delivered ahead by hand: the schedule must not then send today's file on every
+    tick (the pointer never moves back, so 'not today' would stay true)."""
+    for later in ("2026-11-29", "2027-01-01"):
+        assert already_delivered(success(later, 4), DAY, manual=False) is True
+        assert already_delivered(success(later, 4), DAY, manual=True) is False
+        assert next_sequence(success(later, 4), DAY) == 1
+
+
+def test_a_day_delivered_before_by_hand_takes_the_number_after_its_highest():
+    assert next_sequence(success("2026-11-29", 4), DAY, delivered=2) == 3  # from history
+    assert next_sequence(success(sequence=2), DAY, delivered=5) == 6  # the higher of both
+    assert next_sequence(success(sequence=7), DAY, delivered=5) == 8
 
 
 def test_a_manual_redelivery_on_the_delivered_day_takes_the_next_number():

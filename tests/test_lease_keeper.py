@@ -106,3 +106,9 @@ def test_the_thread_renews_every_third_of_the_lease():
     count = len(calls)
     renewed.wait(0.3)
     assert len(calls) == count  # stopped with the block
+
+
+def test_the_lease_counts_from_when_it_was_asked_for():
+    clock = Clock()
+    k = LeaseKeeper(ScriptedLease(clock), 60, clock=clock, acquired_at=clock.now - 12)
+    assert k.remaining() == 48  # the acquire took 12 s to answer

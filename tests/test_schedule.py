@@ -360,3 +360,15 @@ def test_under_the_15_minute_timer_2350_would_never_be_delivered():
     assert simulate(utc(2026, 11, 27, 0, 0), utc(2026, 11, 30, 0, 0), time(23, 45)) == {
         date(2026, 11, 27): [utc(2026, 11, 27, 22, 45)], date(2026, 11, 28): [utc(2026, 11, 28, 22, 45)],
         date(2026, 11, 29): [utc(2026, 11, 29, 22, 45)]}
+
+
+def test_a_day_delivered_ahead_covers_today_and_next_due_follows_it():
+    """Someone delivered the 30th by hand on the 28th: the 28th and 29th are not sent by the
+    schedule (a newer file is already there), and the next due moment is the 31st's."""
+    now = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
+    ahead = date(2026, 11, 30)
+    assert not is_due(now, time(6), ahead)
+    assert not is_due(datetime(2026, 11, 29, 11, 0, tzinfo=UTC), time(6), ahead)
+    assert is_due(datetime(2026, 12, 1, 11, 0, tzinfo=UTC), time(6), ahead)
+    assert next_due(now, time(6), ahead) == datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+    assert next_due(now, time(6), date(2026, 11, 28)) == datetime(2026, 11, 29, 5, 0, tzinfo=UTC)

@@ -27,11 +27,13 @@ class LeaseLost(Exception):
 
 
 class LeaseKeeper:
-    def __init__(self, lease, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, lease, seconds: float, *, clock: Callable[[], float] = time.monotonic,
+                 acquired_at: float | None = None) -> None:
+        """``acquired_at``: when the lease was asked for (``clock`` time); default now."""
         self.lease = lease  # azure.storage.blob.BlobLeaseClient (renew() only)
         self.seconds = seconds
         self.clock = clock
-        self.renewed_at = clock()  # just acquired
+        self.renewed_at = clock() if acquired_at is None else acquired_at
         self.lost = False
         self._lock = threading.Lock()
         self._stop = threading.Event()

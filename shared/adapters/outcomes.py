@@ -94,6 +94,11 @@ class DeliveryRecord(_Outcome):
     previous_people: int | None = None  # people in the last file delivered (the drop guard)
     reconciled: bool | None = None  # recorded by a later delivery from the intent
 
+    @field_validator("reason")
+    @classmethod
+    def _masked(cls, value: str | None) -> str | None:
+        return _operator_text(value) if value is not None else None
+
 
 class DeliveryIntent(DeliveryRecord):
     """A file uploaded and verified under its temporary name, about to be renamed."""
@@ -113,9 +118,14 @@ class ManualAction(_Outcome):
     @field_validator("reason")
     @classmethod
     def _masked(cls, value: str) -> str:
-        from shared.domain.privacy import redact
+        return _operator_text(value)
 
-        return redact(value)[:500]
+
+def _operator_text(value: str) -> str:
+    """Text typed by an operator: BSN-like numbers masked, at most 500 characters."""
+    from shared.domain.privacy import redact
+
+    return redact(value)[:500]
 
 
 class ConnectionTest(_Outcome):
@@ -216,18 +226,38 @@ class OutcomeStore:
                 self.table.submit_transaction(operations)
                 return
             except TableTransactionError:
+                if self._entity(org, history["RowKey"]) is not None:
+                    return  # it did commit: only the answer was lost (the SDK tried again)
                 if attempt == _CONFLICTS:
                     raise
 
     def put_intent(self, org: str, fields: dict[str, Any], at: datetime | None = None) -> str:
         """Note the file about to be renamed on the server (see :meth:`record_delivery`);
-        returns the row's ETag (for :meth:`clear_intent`)."""
+        returns the row's ETag (for :meth:`clear_intent`). Only when no intent is open:
+        another delivery's intent is never overwritten (:class:`IntentOpen`)."""
+        from azure.core.exceptions import ResourceExistsError
+
         at = at or datetime.now(UTC)
         body = _typed("delivery_intent", fields)
         body.update(kind="delivery_intent", recorded_at=at, schema_version=SCHEMA_VERSION)
-        result = self.table.upsert_entity({"PartitionKey": org, "RowKey": INTENT_ROW, **body},
-                                          mode=_replace_mode())
+        try:
+            result = self.table.create_entity({"PartitionKey": org, "RowKey": INTENT_ROW, **body})
+        except ResourceExistsError:
+            raise IntentOpen("another delivery's intent is open") from None
         return result["etag"]
+
+    def intent_etag(self, org: str) -> tuple[dict[str, Any], str] | None:
+        """The open intent and its ETag, or None."""
+        entity = self._entity(org, INTENT_ROW)
+        return (dict(entity), entity.metadata["etag"]) if entity is not None else None
+
+    def day_sequence(self, org: str, day: str) -> int:
+        """The highest sequence number delivered (or unconfirmed) for ``day`` in history; 0."""
+        rows = self.table.query_entities(
+            "PartitionKey eq @org and RowKey lt 'a' and kind eq 'delivery' and day eq @day",
+            parameters={"org": org, "day": day}, select=["status", "sequence"])
+        return max((int(r.get("sequence") or 1) for r in rows
+                    if r.get("status") in ("succeeded", "unconfirmed")), default=0)
 
     def clear_intent(self, org: str, etag: str) -> bool:
         """Remove the intent written with ``etag`` (a rename that was never asked for); an
@@ -304,6 +334,10 @@ class OutcomeStore:
             if len(out) >= limit:
                 break
         return out
+
+
+class IntentOpen(Exception):
+    """An intent is open already: another delivery is renaming (or its outcome is unknown)."""
 
 
 def _replace_mode():

@@ -197,29 +197,36 @@ class SftpDelivery:
             client.close()
             raise SftpError("connect", f"connection lost during set-up ({type(exc).__name__})",
                             transient=True) from None
-        sftp = paramiko.SFTPClient.from_transport(client.get_transport(), window_size=WINDOW_SIZE)
-        sftp.get_channel().settimeout(self.operation_timeout)
+        try:
+            sftp = paramiko.SFTPClient.from_transport(client.get_transport(), window_size=WINDOW_SIZE)
+            if sftp is None:
+                raise paramiko.SSHException("the server opened no SFTP channel")
+            sftp.get_channel().settimeout(self.operation_timeout)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            client.close()
+            raise SftpError("connect", f"the SFTP session could not be opened ({type(exc).__name__})",
+                            transient=True) from None
         return client, sftp
 
     # -- upload --------------------------------------------------------------------------------
-    def upload(self, name: str, data: bytes,
-               progress: Callable[[int, int], None] | None = None, *, token: str = "",
-               before_rename: Callable[[str], None] | None = None) -> UploadResult:
+    def upload(self, name: str, data: bytes, *, token: str = "",
+               guard: UploadGuard | None = None) -> UploadResult:
         """Upload ``data`` as ``name`` in the target folder; retries transient failures.
 
         ``token`` makes the temporary name this delivery's own (``.{name}.{token}.part``): two
-        instances never write, verify or rename each other's file. ``before_rename(temp)`` runs
-        after the size check and before the rename (the caller's fence and intent); whatever it
-        raises stops the upload, and the temporary file is removed. A failure once the rename
-        was asked for is never retried here: whether it happened is unknown
+        instances never write, verify or rename each other's file. ``guard`` is the caller's
+        say (see :class:`UploadGuard`): whether it may go on, its intent and fence before the
+        rename, and whether an abandoned temporary file may be removed. A failure once the
+        rename was asked for is never retried here: whether it happened is unknown
         (:attr:`SftpError.renaming`), the caller finds out with :meth:`settle`."""
         t = self.target
+        guard = guard or UploadGuard()
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
-                removed = self._upload_once(name, data, progress, token, before_rename)
+                removed = self._upload_once(name, data, token, guard)
                 return UploadResult(posixpath.join(t.directory, name), len(data), attempt,
                                     time.monotonic() - started, removed)
             except SftpError as exc:
@@ -234,32 +241,31 @@ class SftpDelivery:
     def temp_name(name: str, token: str = "") -> str:
         return f".{name}.{token}.part" if token else f".{name}.part"
 
-    def _upload_once(self, name: str, data: bytes, progress, token: str, before_rename) -> bool:
+    def _upload_once(self, name: str, data: bytes, token: str, guard: UploadGuard) -> bool:
         client, sftp = self._connect()
         final = posixpath.join(self.target.directory, name)
         temp = posixpath.join(self.target.directory, self.temp_name(name, token))
-        written = renaming = False  # renaming: the rename was asked for, its answer not known
+        written = asked = renaming = False  # asked: the guard's intent may exist from here on
         try:
+            guard.check()  # a delivery that lost its lease touches nothing on the server
             removed = self._remove_leftovers(sftp, name)
             try:
                 written = True
-                # confirm=False: the size is checked below, once, as a failure of its own kind
-                sftp.putfo(io.BytesIO(data), temp, file_size=len(data), callback=progress, confirm=False)
+                _write_all(sftp, temp, data, guard)
             except (EOFError, OSError) as exc:
                 raise self._write_failure(sftp, exc, len(data)) from None
             size = sftp.stat(temp).st_size
             if size != len(data):
-                # paramiko drops the error of a pipelined write answered at close: a full disk
-                # then shows only here, as a short file. Ask the server what is free.
+                # A full disk may show only here, as a short file: ask the server what is free.
                 free = self._free_bytes(sftp)
                 if free is not None and free < len(data) - size:
                     raise SftpError("remote_full", f"the server has {free} bytes free, "
                                     f"{len(data) - size} more needed")
                 raise SftpError("verify", f"remote size {size} differs from {len(data)}", transient=True)
-            if before_rename is not None:
-                before_rename(posixpath.basename(temp))
+            asked = True
+            guard.before_rename(posixpath.basename(temp))
             renaming = True
-            _rename(sftp, temp, final)
+            _rename(sftp, temp, final, guard.fence)
             written = renaming = False
             return removed
         except SftpError as exc:
@@ -284,8 +290,10 @@ class SftpDelivery:
                 raise error from None
             raise
         finally:
-            if written and not renaming:
-                self._remove_quietly(sftp, temp)  # no .part left where it can be removed
+            # No .part left where it can be removed, but never one an open intent names: the
+            # next delivery renames that one instead of sending again.
+            if written and not renaming and (not asked or guard.abandon()):
+                self._remove_quietly(sftp, temp)
             client.close()
 
     def _write_failure(self, sftp, exc: BaseException, needed: int) -> SftpError:
@@ -356,36 +364,48 @@ class SftpDelivery:
 
     # -- reconciliation ------------------------------------------------------------------------
     def settle(self, name: str, temp: str, size: int,
-               before_rename: Callable[[], None] | None = None) -> str:
+               fence: Callable[[], None] | None = None) -> str:
         """Where a file whose rename may or may not have happened is now: ``final`` (under its
         name, with ``size`` bytes), ``finished`` (only the verified temporary file was there:
-        renamed now), ``mismatch`` (a file of another size under the final name: left alone),
-        or ``none`` (neither: the receiving side may have taken it already)."""
+        renamed now, after ``fence``), ``refused`` (that rename was refused: the temporary file
+        is removed, nothing arrived), ``mismatch`` (a file of another size under the final
+        name: left alone), or ``none`` (neither: the receiving side may have taken it)."""
         client, sftp = self._connect()
         final = posixpath.join(self.target.directory, name)
         part = posixpath.join(self.target.directory, temp)
+        fence = fence or (lambda: None)
         try:
             found = _size_of(sftp, final)
             if found is not None:
                 return "final" if found == size else "mismatch"
             if _size_of(sftp, part) != size:
                 return "none"
-            if before_rename is not None:
-                before_rename()
-            _rename(sftp, part, final)
+            fence()
+            try:
+                _rename(sftp, part, final, fence)
+            except SftpError:
+                self._remove_quietly(sftp, part)
+                return "refused"
             return "finished"
         except SftpError:
             raise
-        except (EOFError, OSError) as exc:
-            raise SftpError("transfer", f"connection lost while checking ({type(exc).__name__})",
-                            transient=True) from None
+        except Exception as exc:
+            import paramiko
+
+            if isinstance(exc, (EOFError, OSError, paramiko.SSHException)):
+                raise SftpError("transfer", f"connection lost while checking ({type(exc).__name__})",
+                                transient=True) from None
+            raise
         finally:
             client.close()
+
 
     # -- connection test -------------------------------------------------------------------------
     def check(self, probe: bool = False) -> CheckResult:
         """Connect, verify the host key, authenticate, list the folder, optionally write/remove a
         probe file. Each step reported with a Dutch explanation."""
+        import paramiko
+
         result = CheckResult(ok=False)
         try:
             client, sftp = self._connect()
@@ -401,7 +421,7 @@ class SftpDelivery:
                 entries = sftp.listdir(self.target.directory)
                 result.steps.append(("map lezen", True, f"{len(entries)} bestanden in "
                                                         f"{self.target.directory}"))
-            except OSError as exc:
+            except (OSError, EOFError, paramiko.SSHException) as exc:
                 result.steps.append(("map lezen", False, f"map niet leesbaar ({type(exc).__name__})"))
                 return result
             if probe:
@@ -411,7 +431,7 @@ class SftpDelivery:
                         fh.write(b"vish-bridge connection test\n")
                     sftp.remove(path)
                     result.steps.append(("proefbestand", True, "geschreven en verwijderd"))
-                except OSError as exc:
+                except (OSError, EOFError, paramiko.SSHException) as exc:
                     result.steps.append(("proefbestand", False, f"schrijven mislukt ({type(exc).__name__})"))
                     return result
             result.ok = True
@@ -435,19 +455,75 @@ def _status_text(exc: BaseException) -> str:
     return " ".join(text.split())[:80] or type(exc).__name__
 
 
-def _rename(sftp, source: str, target: str) -> None:
-    """``posix-rename`` (replaces atomically) where the server offers it, else a plain rename.
-    A refusal is :class:`SftpError` ``rename``; a lost connection stays an ``OSError``."""
+def _rename(sftp, source: str, target: str, fence: Callable[[], None]) -> None:
+    """``posix-rename`` (replaces atomically) where the server offers it, else a plain rename,
+    after ``fence`` again (a second request). A refusal is :class:`SftpError` ``rename``; a lost
+    connection stays an ``OSError``/``EOFError``."""
     try:
         sftp.posix_rename(source, target)
     except OSError as exc:
         if "unsupported" in str(exc).lower() or "not supported" in str(exc).lower():
-            sftp.rename(source, target)
-        elif isinstance(exc, (TimeoutError, ConnectionError)) or "socket" in str(exc).lower():
+            fence()
+            try:
+                sftp.rename(source, target)
+            except OSError as again:
+                if _lost(again):
+                    raise
+                raise SftpError("rename", "renaming the uploaded file to its final name was "
+                                f"refused ({_status_text(again)})") from None
+        elif _lost(exc):
             raise
         else:
             raise SftpError("rename", "renaming the uploaded file to its final name was "
                             f"refused ({_status_text(exc)})") from None
+
+
+def _lost(exc: OSError) -> bool:
+    """A lost connection or a timeout, not an answer of the server."""
+    return isinstance(exc, (TimeoutError, ConnectionError)) or "socket" in str(exc).lower()
+
+
+def _write_all(sftp, path: str, data: bytes, guard: UploadGuard) -> None:
+    """Write ``data`` to ``path`` with pipelined requests and wait for the answer to every one
+    of them before closing. (paramiko's ``putfo`` leaves the answers of the last writes to the
+    close, which drops their errors: a failed write in the middle would leave a hole of zeros
+    in a file of the right size.)"""
+    with sftp.open(path, "wb") as remote:
+        remote.set_pipelined(True)
+        for start in range(0, len(data), _CHUNK):
+            remote.write(data[start:start + _CHUNK])
+            guard.check()
+        remote.flush()
+        pending = getattr(remote, "_reqs", None)
+        while pending:
+            sftp._read_response(pending.popleft())  # raises the server's error, if any
+
+
+_CHUNK = 32768
+
+
+class UploadGuard:
+    """What the caller of :meth:`SftpDelivery.upload` decides; the default lets everything go.
+
+    * ``check()``: before touching the server and after every write; raise to stop.
+    * ``before_rename(temp)``: after the size check; the caller's intent and fence. From this
+      call on the caller's intent may exist.
+    * ``fence()``: again before a second rename request (the plain-rename fallback).
+    * ``abandon()``: the upload stopped after ``before_rename`` without renaming: make the
+      intent go; True when it is gone, so the temporary file may be removed too.
+    """
+
+    def check(self) -> None:
+        return None
+
+    def before_rename(self, temp: str) -> None:
+        return None
+
+    def fence(self) -> None:
+        return None
+
+    def abandon(self) -> bool:
+        return True
 
 
 def _size_of(sftp, path: str) -> int | None:

@@ -34,18 +34,21 @@ def _same_day(success: dict | None, day: date) -> bool:
 
 
 def already_delivered(success: dict | None, day: date, manual: bool) -> bool:
-    """True when the latest successful delivery (its outcome row, or None) is for ``day`` and
-    this is no manual re-delivery: then there is nothing to do."""
-    return _same_day(success, day) and not manual
+    """True when the success pointer (the latest day delivered, its outcome row, or None) is at
+    ``day`` or later and this is no manual re-delivery: then there is nothing to do. A pointer
+    on a later day (a day delivered ahead by hand) covers the days before it: the schedule
+    never sends an older file after a newer one."""
+    return success is not None and str(success.get("day", "")) >= day.isoformat() and not manual
 
 
-def next_sequence(success: dict | None, day: date) -> int:
-    """The sequence number of the next file for ``day``: one past the latest success when that
-    success is for the same day (a manual re-delivery), else 1. A success row without a sequence
-    counts as the day's first file."""
-    if not _same_day(success, day):
-        return 1
-    return int(success.get("sequence") or 1) + 1
+def next_sequence(success: dict | None, day: date, delivered: int = 0) -> int:
+    """The sequence number of the next file for ``day``: one past the highest already sent for
+    that day, from the success pointer (when it is for ``day``) or ``delivered`` (the highest
+    in history), else 1. A success row without a sequence counts as the day's first file."""
+    highest = delivered
+    if _same_day(success, day):
+        highest = max(highest, int(success.get("sequence") or 1))
+    return highest + 1
 
 
 # -- the lease ---------------------------------------------------------------------------------

@@ -41,15 +41,16 @@ def send_moment(day: date, send_time: time) -> datetime:
 def is_due(now: datetime, send_time: time, last_success_day: date | None) -> bool:
     """True when today's delivery (local date) should be made at ``now`` (aware)."""
     today = local_date(now)
-    return last_success_day != today and now >= send_moment(today, send_time)
+    done = last_success_day is not None and last_success_day >= today  # a later day covers today
+    return not done and now >= send_moment(today, send_time)
 
 
 def next_due(now: datetime, send_time: time, last_success_day: date | None) -> datetime:
-    """When the next delivery is due: today's send moment, or tomorrow's when today's is done.
-    A moment in the past means: due now (overdue)."""
+    """When the next delivery is due: today's send moment, or that of the day after the last day
+    delivered when that is today or later. A moment in the past means: due now (overdue)."""
     today = local_date(now)
-    day = today + timedelta(days=1) if last_success_day == today else today
-    return send_moment(day, send_time)
+    done = last_success_day is not None and last_success_day >= today
+    return send_moment(last_success_day + timedelta(days=1) if done else today, send_time)
 
 
 # --- the timer's NCRONTAB schedule ------------------------------------------------------------

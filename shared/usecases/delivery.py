@@ -31,9 +31,9 @@ from datetime import date, datetime, timedelta
 
 from shared.adapters.blobs import BlobStore
 from shared.adapters.lease import LeaseKeeper, LeaseLost
-from shared.adapters.outcomes import DeliveryRecord, OutcomeStore
+from shared.adapters.outcomes import DeliveryRecord, IntentOpen, OutcomeStore
 from shared.adapters.secrets import SecretError, SecretProvider
-from shared.adapters.sftp import Credentials, SftpDelivery, SftpError
+from shared.adapters.sftp import Credentials, SftpDelivery, SftpError, UploadGuard
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
 from shared.domain.delivery_file import DeliveryFile, build_delivery_file
@@ -122,11 +122,10 @@ class DeliveryService:
 
     # -- one delivery --------------------------------------------------------------------------
     def deliver(self, org: str, day: date, *, reason: str, manual: bool = False,
-                dry_run: bool = False, release: bool = False) -> DeliveryOutcome:
+                dry_run: bool = False) -> DeliveryOutcome:
         """Build and send ``org``'s file for ``day``. ``manual`` re-delivers even when the day
-        already succeeded (an explicit, recorded action with ``reason``); ``release`` sends a
-        file the drop guard would hold (a person confirmed it). Every failure is recorded for
-        this organisation with an error kind and returned, never raised."""
+        already succeeded (an explicit, recorded action with ``reason``). Every failure is
+        recorded for this organisation with an error kind and returned, never raised."""
         with log_context(org=org, day=day.isoformat()):
             organisation = self.organisations.get(org)
             if organisation is None:
@@ -139,6 +138,7 @@ class DeliveryService:
             try:
                 if organisation.sftp is None:
                     raise _Stop("not_configured", "no SFTP target configured for this organisation")
+                asked = time.monotonic()  # the lease runs from its request, not its answer
                 lease = self.blobs.acquire_lease(self.settings.locks_container, f"{org}.lock",
                                                  self.lease_seconds)
                 if lease is None:
@@ -148,8 +148,8 @@ class DeliveryService:
                         "manual": manual or None}, latest=False)
                     return DeliveryOutcome(org, day.isoformat(), "busy", reason, manual=manual)
                 try:
-                    with LeaseKeeper(lease, self.lease_seconds) as keeper:
-                        return self._deliver_leased(organisation, attempt, keeper, release)
+                    with LeaseKeeper(lease, self.lease_seconds, acquired_at=asked) as keeper:
+                        return self._deliver_leased(organisation, attempt, keeper)
                 finally:
                     try:
                         lease.release()
@@ -159,38 +159,37 @@ class DeliveryService:
                 return self._failed(attempt, exc)
 
     def release_held(self, org: str, reason: str) -> DeliveryOutcome:
-        """Send today's file although the drop guard held the last one, after a person
-        confirmed the drop (recorded as a manual action)."""
+        """Send the file the drop guard held, after a person checked the drop. The decision is
+        recorded first, for that file (its SHA-256) on that day: should the send fail, the next
+        tick sends it without asking again; a different file (a new extract came in) is held
+        again, since nobody checked that one."""
         held = self.outcomes.latest(org, KIND_DELIVERY)
         if not held or held.get("status") != "held":
             raise NothingHeld("the last delivery of this organisation is not held")
-        today = local_today(self.now())
-        # The person's decision is recorded first and holds for the whole day: should this
-        # send fail, the next tick sends without asking again.
         self.outcomes.record(org, KIND_MANUAL, {"action": "release_delivery", "reason": reason,
-                                                "day": today.isoformat(), "file": held.get("file"),
+                                                "day": held["day"], "file": held.get("file"),
                                                 "sha256": held.get("sha256")})
-        return self.deliver(org, today, reason=reason, manual=bool(held.get("manual")), release=True)
+        return self.deliver(org, date.fromisoformat(held["day"]), reason=reason,
+                            manual=bool(held.get("manual")))
 
-    def _released(self, org: str, day: date) -> bool:
-        action = self.outcomes.latest(org, KIND_MANUAL)
-        return bool(action) and (action.get("action"), action.get("day")) == ("release_delivery",
-                                                                            day.isoformat())
+    def _released(self, org: str, day: date, sha256: str) -> bool:
+        action = self.outcomes.latest(org, KIND_MANUAL) or {}
+        return (action.get("action"), action.get("day"), action.get("sha256")) == (
+            "release_delivery", day.isoformat(), sha256)
 
-    def _deliver_leased(self, organisation, attempt: _Attempt, keeper: LeaseKeeper,
-                        release: bool) -> DeliveryOutcome:
+    def _deliver_leased(self, organisation, attempt: _Attempt, keeper: LeaseKeeper) -> DeliveryOutcome:
         org, day, reason, manual = attempt.org, attempt.day, attempt.reason, attempt.manual
         intent = self.outcomes.intent(org)
         if intent is not None:
             settled = self._reconcile(organisation, intent, keeper)
-            if settled.day == day.isoformat() and not manual:
+            if settled is not None and settled.day == day.isoformat() and not manual:
                 return settled
         success = self.outcomes.latest(org, KIND_SUCCESS)
         if already_delivered(success, day, manual):
-            log.info("already delivered for this day; nothing to do")
+            log.info("already delivered for this day (or a later one); nothing to do")
             return DeliveryOutcome(org, day.isoformat(), "skipped", "already_delivered",
                                    success.get("file"))
-        sequence = next_sequence(success, day)
+        sequence = next_sequence(success, day, self.outcomes.day_sequence(org, day.isoformat()))
         started = time.monotonic()
         try:
             built = self._build(organisation, day, sequence=sequence, success=success)
@@ -201,10 +200,9 @@ class DeliveryService:
                                                f"({exc})") from None
         attempt.built = built
         previous = int(success.get("people") or 0) if success else None
-        if (not release and delivery_drop_held(previous, built.people,
-                                               organisation.mass_drop_threshold,
-                                               organisation.mass_drop_min_removed)
-                and not self._released(org, day)):
+        if (delivery_drop_held(previous, built.people, organisation.mass_drop_threshold,
+                               organisation.mass_drop_min_removed)
+                and not self._released(org, day, built.sha256)):
             return self._held(attempt, previous)
         keeper.check()
         archive = f"{org}/{day.isoformat()}/{built.name}"
@@ -226,16 +224,7 @@ class DeliveryService:
         keeper.check()
         target = organisation.sftp
         step = step_timeout(target.operation_timeout, self.lease_seconds)
-
-        def on_progress(done: int = 0, total: int = 0) -> None:
-            keeper.check()  # no I/O here: the keeper renews in its own thread
-
-        def before_rename(temp: str) -> None:
-            # The intent first (a crash after the rename is then reconciled, not sent again),
-            # then the fence: the lease is ours for longer than the rename may take.
-            attempt.intent_etag = self.outcomes.put_intent(
-                org, {**fields, "status": "renaming", "temp": temp})
-            keeper.confirm(margin=step + FENCE_SLACK_SECONDS)
+        guard = _Guard(self, attempt, keeper, fields, margin=step + FENCE_SLACK_SECONDS)
 
         def pause(seconds: float) -> None:  # backoff between attempts; the keeper renews meanwhile
             self.sleep(seconds)
@@ -243,17 +232,14 @@ class DeliveryService:
 
         sftp = SftpDelivery(target, credentials, sleep=pause, operation_timeout=step)
         try:
-            uploaded = sftp.upload(built.name, built.content, progress=on_progress,
-                                   token=uuid.uuid4().hex[:12], before_rename=before_rename)
+            uploaded = sftp.upload(built.name, built.content, token=uuid.uuid4().hex[:12], guard=guard)
         except SftpError as exc:
             attempt.attempts = exc.attempts
             if exc.renaming:
                 # Whether the rename happened is unknown: find out now rather than send again.
-                return self._reconcile(organisation, self.outcomes.intent(org), keeper)
-            self._clear_intent(attempt)
-            raise
-        except BaseException:
-            self._clear_intent(attempt)
+                settled = self._reconcile(organisation, self.outcomes.intent(org), keeper)
+                if settled is not None:
+                    return settled
             raise
         fields.update(attempts=uploaded.attempts,
                       duration_ms=int((time.monotonic() - started) * 1000))
@@ -263,13 +249,17 @@ class DeliveryService:
         return DeliveryOutcome(org, day.isoformat(), "succeeded", reason, built.name, built.records,
                                built.people, len(built.content), built.sha256, uploaded.attempts,
                                manual=manual)
-    def _reconcile(self, organisation, intent: dict | None, keeper: LeaseKeeper) -> DeliveryOutcome:
+
+    def _reconcile(self, organisation, intent: dict | None,
+                   keeper: LeaseKeeper) -> DeliveryOutcome | None:
         """Settle a delivery that wrote its intent and then asked for the rename, without
         knowing whether the rename happened (a crash, a lost connection, a storage outage).
         Never uploads again: the final name with the intended size is a success; only the
         verified temporary file is renamed now (a success); a file of another size under the
         final name, or nothing at all (the receiving side may have taken it) is recorded
-        ``unconfirmed`` for an operator, and the day counts as delivered."""
+        ``unconfirmed`` for an operator, and the day counts as delivered. A rename the server
+        refuses is a known answer: nothing arrived, the intent goes and None is returned (the
+        caller delivers as usual)."""
         org = organisation.code
         if intent is None:
             raise _Stop("storage", "the delivery's intent could not be read back")
@@ -279,7 +269,14 @@ class DeliveryService:
         keeper.check()
         where = SftpDelivery(target, credentials, sleep=self.sleep, operation_timeout=step).settle(
             intent["file"], intent["temp"], int(intent["size"]),
-            before_rename=lambda: keeper.confirm(margin=step + FENCE_SLACK_SECONDS))
+            fence=lambda: keeper.confirm(margin=step + FENCE_SLACK_SECONDS))
+        if where == "refused":
+            log.warning("an earlier delivery's file could not be renamed on the server; it is "
+                        "delivered anew")
+            current = self.outcomes.intent_etag(org)
+            if current is not None:
+                self.outcomes.clear_intent(org, current[1])
+            return None
         fields = {k: intent[k] for k in DeliveryRecord.model_fields if intent.get(k) is not None}
         fields.update(reconciled=True)
         if where in ("final", "finished"):
@@ -305,15 +302,6 @@ class DeliveryService:
         manual = ({"action": action, "reason": reason or "-", "day": day, "file": file}
                   if action else None)
         self.outcomes.record_delivery(org, fields, manual=manual)
-
-    def _clear_intent(self, attempt: _Attempt) -> None:
-        """The rename was never asked for: the intent goes (only ours: its ETag)."""
-        if attempt.intent_etag is None:
-            return
-        try:
-            self.outcomes.clear_intent(attempt.org, attempt.intent_etag)
-        except Exception as exc:
-            log.warning("the delivery's intent could not be removed (%s)", _kind_of(exc))
 
     def _held(self, attempt: _Attempt, previous: int) -> DeliveryOutcome:
         """The drop guard: the file would remove too many people from VISH against the last
@@ -409,6 +397,58 @@ class DeliveryService:
 
 
 # -- small parts -------------------------------------------------------------------------------
+class _Guard(UploadGuard):
+    """The delivery's say during the upload: no step without the lease; the intent, then the
+    fence, before the rename; an abandoned temporary file removed only once no intent of ours
+    can name it (otherwise the next delivery renames it instead of sending again)."""
+
+    def __init__(self, service: DeliveryService, attempt: _Attempt, keeper: LeaseKeeper,
+                 fields: dict, margin: float) -> None:
+        self.service, self.attempt, self.keeper = service, attempt, keeper
+        self.fields, self.margin = fields, margin
+        self.etag: str | None = None
+        self.unknown = False  # whether our intent was written is not known
+
+    def check(self) -> None:
+        self.keeper.check()  # no I/O: the keeper renews in its own thread
+
+    def before_rename(self, temp: str) -> None:
+        outcomes, org = self.service.outcomes, self.attempt.org
+        self.keeper.check()
+        try:
+            self.etag = outcomes.put_intent(org, {**self.fields, "status": "renaming", "temp": temp})
+        except IntentOpen:
+            raise LeaseLost("another delivery's intent is open: it holds or held the lease") from None
+        except Exception:
+            # Written or not? Read it back: ours names our temporary file.
+            try:
+                current = outcomes.intent_etag(org)
+            except Exception:
+                self.unknown = True
+                raise
+            if current is not None and current[0].get("temp") == temp:
+                self.etag = current[1]
+            raise
+        self.fence()
+
+    def fence(self) -> None:
+        self.keeper.confirm(margin=self.margin)
+
+    def abandon(self) -> bool:
+        if self.unknown:
+            return False
+        if self.etag is None:
+            return True
+        try:
+            self.service.outcomes.clear_intent(self.attempt.org, self.etag)
+        except Exception as exc:
+            log.warning("the delivery's intent could not be removed (%s); its file stays for "
+                        "the next delivery to settle", _kind_of(exc))
+            return False
+        self.etag = None
+        return True
+
+
 class NothingHeld(Exception):
     """There is no held delivery to release."""
 
