@@ -103,3 +103,45 @@ def test_a_pointer_moved_by_another_writer_in_between_is_read_again_not_overwrit
     Racing(store.table).record_delivery(org_code, success("2026-11-27", "yesterday.csv"))
     assert store.latest(org_code, "delivery_success")["file"] == "today.csv"
     assert len(store.history(org_code)) == 3
+
+
+@pytest.mark.parametrize("failing_write", [1, 2])
+def test_a_storage_failure_in_the_intakes_outcome_writes_never_leaves_the_pointer_behind(
+        intake, org_code, monkeypatch, failing_write):
+    """The outcome table fails at the intake's first or second table write (a crash between two
+    writes). The trigger retries the extract. Afterwards the latest extract and the pointer to
+    the accepted extract (the status's snapshot age) agree: a fresh snapshot is never shown as
+    stale. (With the pointer as a second write, a failure there left it behind for good: the
+    retry saw the same hash and stopped.)"""
+    from azure.core.exceptions import ServiceRequestError
+
+    from shared.usecases.intake import EXTRACTS_CONTAINER
+    from tests.helpers import bsns, csv_bytes
+
+    data = csv_bytes(*[f"{b};01-02-2024;01-02-2024;;" for b in bsns(5)])
+    intake.blobs.upload(EXTRACTS_CONTAINER, f"{org_code}/export.csv", data)
+    table = intake.outcomes.table
+    writes = []
+
+    def counted(real):
+        def write(*args, **kwargs):
+            writes.append(real.__name__)
+            if len(writes) == failing_write:
+                raise ServiceRequestError("storage unreachable")
+            return real(*args, **kwargs)
+        return write
+
+    for name in ("submit_transaction", "upsert_entity", "create_entity", "update_entity"):
+        monkeypatch.setattr(table, name, counted(getattr(table, name)))
+    outcome = None
+    for _ in range(3):  # the blob trigger tries again after a failure
+        try:
+            outcome = intake.process(f"{org_code}/export.csv")
+            break
+        except ServiceRequestError:
+            continue
+    assert outcome is not None and writes
+    latest = intake.outcomes.latest(org_code, "extract")
+    pointer = intake.outcomes.latest(org_code, "extract_accepted")
+    assert latest["decision"] == "accepted"
+    assert pointer is not None and pointer["sha256"] == latest["sha256"]

@@ -170,14 +170,20 @@ class OutcomeStore:
             self.table.create_table()
 
     def record(self, org: str, kind: str, fields: dict[str, Any],
-               at: datetime | None = None, *, latest: bool = True) -> dict[str, Any]:
+               at: datetime | None = None, *, latest: bool = True,
+               pointers: tuple[str, ...] = ()) -> dict[str, Any]:
         """Append one history entity and replace the ``latest`` one, atomically.
         ``latest=False``: the history row only (an event that must not hide the last outcome,
-        such as a delivery found busy)."""
+        such as a delivery found busy). ``pointers``: more ``latest-{name}`` rows with the same
+        body in the same transaction (the accepted extract the snapshot came from)."""
         history, pointer = self._rows(org, kind, fields, at)
         operations = [("create", history)]
         if latest:
             operations.append(("upsert", pointer, {"mode": "replace"}))
+        for name in pointers:
+            _typed(name, fields)  # the pointer's kind must allow every field too
+            operations.append(("upsert", dict(pointer, RowKey=f"latest-{name}", kind=name),
+                               {"mode": "replace"}))
         self.table.submit_transaction(operations)
         return history
 

@@ -154,20 +154,16 @@ class Intake:
                 quarantined = blob_name  # released again but still rejected: it stays
 
         summary = result.summary()
-        entity = self.outcomes.record(org, KIND_EXTRACT, {
+        # The pointer to the extract the snapshot in force came from (status: snapshot age) is
+        # written in the same transaction: a crash cannot leave one without the other.
+        self.outcomes.record(org, KIND_EXTRACT, {
             **summary,
             "extract": shown,
             "report": f"{s.reports_container}/{base}.json",
             "quarantined": f"{s.quarantine_container}/{quarantined}" if quarantined else None,
             "override_mass_drop": override_mass_drop or None,
             "duration_ms": int((time.perf_counter() - started) * 1000),
-        }, at=received_at)
-        if result.accepted:
-            # Pointer to the extract the snapshot in force came from (status: snapshot age).
-            self.outcomes.put_latest(org, "extract_accepted", {
-                k: v for k, v in entity.items() if k not in ("PartitionKey", "RowKey", "kind",
-                                                              "recorded_at", "schema_version")},
-                at=received_at)
+        }, at=received_at, pointers=("extract_accepted",) if result.accepted else ())
         # Only now the original goes: should anything above fail, a retried event finds the blob
         # again; should this delete fail, the retry finds the recorded hash and only deletes.
         if result.accepted or container == EXTRACTS_CONTAINER:
