@@ -2,10 +2,14 @@
 
 The main property validates generated extracts in which people have several records (duplicate
 rows, partners named by several clients, an own row and a partner row, carried-over records)
-and compares the whole snapshot with an oracle written plainly here: per person an own row
-beats a partner-derived record, then the latest startdatum, then the latest line. The number
-of people merged per pass is patched down to 1, 2 and 3 so that many passes and their
-boundaries are crossed; the BSNs lie in neighbouring and far-apart buckets.
+and compares the whole snapshot with an oracle written plainly here: per person a record
+eligible on the reference date beats one not ended (no einddatum, or one not before that date),
+which beats an ended one; then an own row beats a partner-derived record, then the latest
+startdatum, then the latest line. The reference date and the eligibility rule are drawn too (a
+startdatum after the reference date, an einddatum on it, before it), and the mass-drop count
+is checked against the snapshot written: a person the guard lets stay has an eligible record.
+The number of people merged per pass is patched down to 1, 2 and 3 so that many passes and
+their boundaries are crossed; the BSNs lie in neighbouring and far-apart buckets.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import io
 import tempfile
 import tracemalloc
 from dataclasses import dataclass
+from datetime import date
 from itertools import pairwise
 from unittest import mock
 
@@ -26,7 +31,7 @@ from devtools.sample import bsn_from_prefix, unique_bsns
 from shared.domain.snapshot import ORIGIN_INDEX, SNAPSHOT_FIELDS, new_writer
 from shared.domain.validation import Rules
 from shared.domain.validation.people import BUCKET_SHIFT, BUCKETS, PeopleSeen
-from tests.helpers import run
+from tests.helpers import TODAY, run
 
 HEADER = "BSN;BSN partner;Achternaam;Startdatum traject;Datum toelating;Einddatum;Dossiernummer"
 FIELD = {name: i for i, name in enumerate(SNAPSHOT_FIELDS)}
@@ -51,7 +56,10 @@ assert len(set(PEOPLE)) == len(PEOPLE)
 assert [bucket(b) for b in PEOPLE][:5] == [0, 0, 1, 2, 2] and bucket(PEOPLE[-1]) == BUCKETS - 1
 
 DATES = {"01-03-2025": "2025-03-01", "15-06-2024": "2024-06-15", "01-01-2023": "2023-01-01"}
-ENDS = {"": "", "31-12-2026": "2026-12-31", "31-12-9999": ""}  # 9999: no end date
+# 9999: no end date; 30-06-2025 (after every start): ended on some reference dates, not others
+ENDS = {"": "", "31-12-2026": "2026-12-31", "31-12-9999": "", "30-06-2025": "2025-06-30"}
+# TODAY; the day the end date above ends (still eligible), the day after; before 01-03-2025
+REFS = [TODAY, date(2025, 6, 30), date(2025, 7, 1), date(2024, 12, 31)]
 NAMES = ["Jansen", "Bakker", ""]
 
 
@@ -86,7 +94,17 @@ def stored(bsn: str, eind: str) -> list[str]:
             "OUD-1", "", "", "", "2020-01-01", "9", "row"]
 
 
-def expected_snapshot(extract: list[Row], current: list[list[str]]) -> list[list[str]]:
+def standing(record: list[str], ref: date) -> int:
+    """2: eligible on ``ref`` (admitted on or before it, no einddatum before it); 1: not that,
+    but not ended (no einddatum, or one on or after ``ref``); 0: ended. ISO text compares as
+    the dates do."""
+    admitted, end, on = record[FIELD["eligible_from"]], record[FIELD["einddatum"]], ref.isoformat()
+    not_ended = not end or end >= on
+    return 2 if admitted and admitted <= on and not_ended else int(not_ended)
+
+
+def expected_snapshot(extract: list[Row], current: list[list[str]], ref: date = TODAY,
+                      rule: str = "toelating") -> list[list[str]]:
     """Every record the rules give, then one per person: the best by the rules of the merge."""
     records, named, first_invalid = [], set(), {}
     for line, row in enumerate(extract, start=2):
@@ -94,7 +112,8 @@ def expected_snapshot(extract: list[Row], current: list[list[str]]) -> list[list
             first_invalid.setdefault(row.bsn, line)
             continue
         start, toel, eind = DATES[row.start], DATES.get(row.toel, ""), ENDS[row.eind]
-        case = [start, toel, eind, f"D{line}", "", "", "", toel, str(line)]
+        admitted = start if rule == "start" else toel
+        case = [start, toel, eind, f"D{line}", "", "", "", admitted, str(line)]
         records.append([row.bsn, row.partner, "", row.naam, "", "", "", "", "", *case, "row"])
         named.add(row.bsn)
         if row.partner:
@@ -112,7 +131,7 @@ def expected_snapshot(extract: list[Row], current: list[list[str]]) -> list[list
             records.append(kept)
 
     def rank(record: list[str]) -> tuple:
-        return (record[ORIGIN_INDEX] == "row", record[FIELD["startdatum"]],
+        return (standing(record, ref), record[ORIGIN_INDEX] == "row", record[FIELD["startdatum"]],
                 int(record[FIELD["source_row"]]))
 
     best: dict[str, list[str]] = {}
@@ -122,29 +141,51 @@ def expected_snapshot(extract: list[Row], current: list[list[str]]) -> list[list
     return sorted(best.values())
 
 
+def leaving(current: list[list[str]], snapshot: list[list[str]], ref: date) -> int:
+    """The people of ``current`` who leave VISH, read from the snapshot written: no record, or
+    a record not eligible on ``ref`` while the current one is; a carried-over person stays once
+    (a second current record of theirs counts as leaving, as the guard counts it)."""
+    new = {record[0]: record for record in snapshot}
+    removed, carried = 0, set()
+    for record in current:
+        kept = new.get(record[0])
+        if kept is None:
+            removed += 1
+        elif kept[ORIGIN_INDEX] == "carried_over":
+            removed += record[0] in carried
+            carried.add(record[0])
+        else:
+            removed += standing(kept, ref) != 2 and standing(record, ref) == 2
+    return removed
+
+
 @st.composite
 def cases(draw):
     extract = draw(st.lists(rows(), min_size=1, max_size=14))
-    current = [stored(b, draw(st.sampled_from(["", "2027-01-01", "9999-12-31"])))
+    current = [stored(b, draw(st.sampled_from(["", "2027-01-01", "9999-12-31", "2025-01-01"])))
                for b in draw(st.lists(st.sampled_from(PEOPLE), max_size=8))]
     per_pass = draw(st.sampled_from([1, 2, 3, DEFAULT_MAX]))
-    return extract, current, per_pass
+    return extract, current, per_pass, draw(st.sampled_from(REFS)), draw(
+        st.sampled_from(["toelating", "start"]))
 
 
 @settings(derandomize=True, max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(cases())
 def test_the_snapshot_holds_the_winning_record_of_every_person(case):
-    extract, current, per_pass = case
+    extract, current, per_pass, ref, rule = case
     data = ("\r\n".join([HEADER, *(row.text(line) for line, row in enumerate(extract, start=2))])
             + "\r\n").encode()
     with mock.patch.object(merge, "MAX_MERGED_PER_PASS", per_pass):
-        result, records = run(data, snapshot=True, current=current,
-                              rules=Rules(invalid_threshold=1.0, mass_drop_threshold=1.0))
+        result, records = run(data, snapshot=True, current=current, reference_date=ref,
+                              rules=Rules(invalid_threshold=1.0, mass_drop_threshold=1.0,
+                                          eligibility_rule=rule))
     assert result.accepted, result.reason
-    expected = expected_snapshot(extract, current)
+    expected = expected_snapshot(extract, current, ref, rule)
     assert sorted(records) == expected
     assert len({r[0] for r in records}) == len(records) == result.people
+    # the guard and the snapshot agree: whom the guard lets stay has an eligible record
+    assert result.removed == leaving(current, records, ref)
 
 
 # -- the passes: bucket ranges of at most MAX_MERGED_PER_PASS people, as few as fit -------------
@@ -213,15 +254,15 @@ def test_each_pass_ranks_the_records_of_its_own_people_only_and_each_record_once
     spool = spooled(records)
     ranked: list[tuple[int, str]] = []
 
-    def priority(record):
+    def priority(record, on):
         ranked.append((spool.seeks, record[0]))
-        return real(record)
+        return real(record, on)
 
     real = merge._priority
     monkeypatch.setattr(merge, "_priority", priority)
     monkeypatch.setattr(merge, "MAX_MERGED_PER_PASS", 1)
     out = io.StringIO()
-    merge.write_snapshot(spool, out, state)
+    merge.write_snapshot(spool, out, state, on=TODAY)
     per_pass: dict[int, set[str]] = {}
     for seek, bsn in ranked:
         per_pass.setdefault(seek, set()).add(bsn)
@@ -239,7 +280,7 @@ class Sink:
 def peak_while_writing(spool, state: PeopleSeen) -> int:
     tracemalloc.start()
     try:
-        merge.write_snapshot(spool, Sink(), state)
+        merge.write_snapshot(spool, Sink(), state, on=TODAY)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -292,7 +333,7 @@ def test_people_merged_are_counted_per_bucket_to_plan_the_passes(monkeypatch, pe
     spool = spooled(records)
     monkeypatch.setattr(merge, "MAX_MERGED_PER_PASS", per_pass)
     out = io.StringIO()
-    merge.write_snapshot(spool, out, state)
+    merge.write_snapshot(spool, out, state, on=TODAY)
     assert spool.seeks == passes + 2  # once to begin, once per pass, once for the copy
     assert [line.split(";")[FIELD["source_row"]] for line in out.getvalue().splitlines()[1:]] == [
         "6", "7", "8", "9"]

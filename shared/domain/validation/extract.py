@@ -70,7 +70,7 @@ def validate_extract(
                     decide(result, issues, rules, state, current_snapshot, override_mass_drop,
                            ref)
                     if result.accepted and snapshot_out is not None:
-                        write_snapshot(spool, snapshot_out, state)
+                        write_snapshot(spool, snapshot_out, state, on=ref)
         except UnreadableExtract as exc:
             issues.reject(Code(exc.code), detail=str(exc))
         except UnicodeDecodeError:

@@ -1,17 +1,34 @@
 """The new snapshot from the spooled records: one record per person, the winning one.
 
 A person can have several records in the spool: more than one own row (``duplicate_bsn``), or
-an own row and a row as somebody's partner, or two partner rows. One wins (:func:`_priority`);
-carried-over records of people whose row was invalid today were spooled last.
+an own row and a row as somebody's partner, or two partner rows. One wins (:func:`_priority`),
+by this order, each criterion deciding only between records equal on the ones before it:
+
+1. its standing on the reference date ``on`` of the intake: *eligible* (``eligible_from`` on or
+   before ``on`` and no einddatum before ``on``, as :func:`decision.was_eligible` reads it and
+   the delivery too) over *not ended* (no einddatum, or one on or after ``on``: not admitted
+   yet, or admitted after ``on``, so it may be delivered later) over *ended* (einddatum before
+   ``on``). So a person whose own row has ended but who is the partner on an eligible client's
+   row keeps that partner record and stays in the SNG file: the snapshot agrees with the
+   mass-drop guard, which counts such a person as staying (``PeopleSeen.eligible``);
+2. an own row over a partner-derived record;
+3. the latest startdatum;
+4. the latest line of the extract.
+
+Two records of one person are never on the same line with the same origin, so the order is
+total. Carried-over records (people whose row was invalid today) were spooled last; a carried
+person has no valid row, so is never merged.
 
 Memory stays bounded however many people are merged: the winners are found bucket range by
 bucket range (:data:`MAX_MERGED_PER_PASS` people per pass over the spool at most), and what
-is kept is one bit per spooled record.
+is kept is one bit per spooled record. The priority is computed for records of merged people
+only.
 """
 
 from __future__ import annotations
 
 import csv
+from datetime import date
 from typing import IO
 
 from shared.domain.snapshot import (
@@ -22,17 +39,39 @@ from shared.domain.snapshot import (
     SOURCE_ROW_INDEX,
     new_writer,
 )
+from shared.domain.validation.decision import was_eligible
 from shared.domain.validation.people import BUCKET_SHIFT, PeopleSeen
 
 _START_INDEX = SNAPSHOT_FIELDS.index("startdatum")
+_END_INDEX = SNAPSHOT_FIELDS.index("einddatum")
 MAX_MERGED_PER_PASS = 1 << BUCKET_SHIFT  # one bucket always fits in one pass
 
+# The fields packed into one priority, lowest first: the line (36 bits: 68 billion lines, far
+# beyond any extract), the startdatum as YYYYMMDD (27 bits: 99991231 < 2**27), own row (1 bit),
+# the standing (2 bits: ENDED, NOT_ENDED, ELIGIBLE). No field overflows into the next.
+LINE_BITS = 36
+START_BITS = 27
+ENDED, NOT_ENDED, ELIGIBLE = 0, 1, 2
 
-def _priority(record: list[str]) -> int:
-    """Which of several records of one person wins: an own row over a partner-derived one,
-    then the latest startdatum (ISO, as a number), then the latest line. One int: compact."""
+
+def standing(record: list[str], on: date) -> int:
+    """:data:`ELIGIBLE` when the record puts its person in VISH on ``on``
+    (:func:`decision.was_eligible`), else :data:`NOT_ENDED` when its einddatum is empty or not
+    before ``on`` (ISO text compares as the date), else :data:`ENDED`."""
+    if was_eligible(record, on):
+        return ELIGIBLE
+    end = record[_END_INDEX]
+    return NOT_ENDED if not end or end >= on.isoformat() else ENDED
+
+
+def _priority(record: list[str], on: date) -> int:
+    """Which of several records of one person wins (the order in the module docstring): the
+    standing on ``on``, an own row over a partner-derived one, the latest startdatum (ISO, as a
+    number), the latest line. One int: compact."""
     start = int(record[_START_INDEX].replace("-", "") or 0)
-    return (((record[ORIGIN_INDEX] == ORIGIN_ROW) << 27 | start) << 36) | int(record[SOURCE_ROW_INDEX])
+    own = record[ORIGIN_INDEX] == ORIGIN_ROW
+    return ((standing(record, on) << 1 | own) << START_BITS | start) << LINE_BITS | int(
+        record[SOURCE_ROW_INDEX])
 
 
 def _passes(state: PeopleSeen) -> list[tuple[int, int]]:
@@ -49,8 +88,9 @@ def _passes(state: PeopleSeen) -> list[tuple[int, int]]:
     return passes
 
 
-def write_snapshot(spool: IO[str], out: IO[str], state: PeopleSeen) -> None:
-    """Copy the spooled records, keeping only the winning record of each merged person."""
+def write_snapshot(spool: IO[str], out: IO[str], state: PeopleSeen, *, on: date) -> None:
+    """Copy the spooled records, keeping only the winning record of each merged person
+    (:func:`_priority`; ``on``: the reference date of the intake, as the decision used)."""
     out.write(";".join(SNAPSHOT_FIELDS) + "\n")  # as new_writer writes it (names need no quotes)
     spool.seek(0)
     if not state.merged.count:
@@ -65,7 +105,7 @@ def write_snapshot(spool: IO[str], out: IO[str], state: PeopleSeen) -> None:
         for number, record in enumerate(csv.reader(spool, delimiter=";")):
             key = int(record[BSN_INDEX])
             if first <= (key // 10) >> BUCKET_SHIFT < last and key in merged:
-                candidate = _priority(record) << 32 | number
+                candidate = _priority(record, on) << 32 | number
                 if candidate > best.get(key, -1):
                     best[key] = candidate
         for candidate in best.values():
