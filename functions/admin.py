@@ -88,7 +88,7 @@ def release_extract(req: func.HttpRequest) -> func.HttpResponse:
 @bp.function_name("release_delivery")
 @bp.route(route="deliveries/{org}/release", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
-    """Send today's file although the drop guard held it: a person checked the drop."""
+    """Send the file the drop guard held: a person checked the drop."""
     from shared.usecases.delivery import NothingHeld
     from shared.wiring import delivery
 

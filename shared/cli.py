@@ -431,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="alleen bouwen, niet verzenden")
     p.add_argument("--force", action="store_true", help="opnieuw leveren, ook als vandaag al gelukt is")
     p.add_argument("--release", action="store_true",
-                   help="geef een tegengehouden levering vrij (verstuurt het bestand van vandaag)")
+                   help="geef een tegengehouden levering vrij (verstuurt het gecontroleerde bestand)")
     p.add_argument("--reason", help="reden (verplicht bij --force en --release)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_deliver)
