@@ -194,7 +194,8 @@ def test_each_row_rule_gives_its_issue_on_its_line_field_and_dossier():
     checksum = "Geen geldig BSN: het nummer voldoet niet aan de 11-proef"
     assert [(i.row, i.field, i.code.value, i.dossiernummer, i.message) for i in result.issues] == [
         (3, "bsn", "duplicate_bsn", "D2",
-         f"BSN komt vaker voor; de regel met de laatste startdatum is gebruikt: *****{B[0][-4:]}"),
+         "BSN komt vaker voor; de regel die op de peildatum toegelaten is (anders de laatste "
+         f"startdatum) is gebruikt: *****{B[0][-4:]}"),
         (4, "partner_bsn", "partner_is_client", "D3",
          "BSN partner is gelijk aan het BSN van de cliënt; partner niet gebruikt"),
         (5, "bsn", "bsn_checksum", "D4", checksum),

@@ -128,7 +128,8 @@ CODES: dict[Code, CodeInfo] = {
         _W, "BSN had 8 cijfers; aangevuld met een voorloopnul (controleer de export)"
     ),
     Code.DUPLICATE_BSN: CodeInfo(
-        _W, "BSN komt vaker voor; de regel met de laatste startdatum is gebruikt"
+        _W, "BSN komt vaker voor; de regel die op de peildatum toegelaten is (anders de laatste "
+            "startdatum) is gebruikt"
     ),
     Code.CARRIED_OVER: CodeInfo(
         _W,
