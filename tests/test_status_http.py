@@ -52,12 +52,10 @@ def orgs(settings, monkeypatch, org_code):
     for word, code in codes.items():
         accepted_at = NOW - timedelta(days=5 if word == "stale" else 0, hours=8)
         store.record(code, "extract", {"decision": "accepted", "rows_total": 10, "people": 12},
-                     at=accepted_at)
-        store.put_latest(code, "extract_accepted", {"decision": "accepted", "people": 12}, at=accepted_at)
+                     at=accepted_at, pointers=("extract_accepted",))
     ok_fields = {"status": "succeeded", "day": "2026-11-28", "records": 12, "file": "VISH_X.csv"}
     for code in (codes["ok"], codes["stale"]):
-        store.record(code, "delivery", ok_fields, at=NOW - timedelta(hours=5))
-        store.put_latest(code, "delivery_success", ok_fields, at=NOW - timedelta(hours=5))
+        store.record_delivery(code, ok_fields, at=NOW - timedelta(hours=5))
     store.record(codes["failing"], "delivery", {"status": "failed", "day": "2026-11-28",
                                                 "error_kind": "host_key"}, at=NOW - timedelta(hours=1))
     yield codes

@@ -290,15 +290,6 @@ class OutcomeStore:
         except ResourceNotFoundError:
             return None
 
-    def put_latest(self, org: str, kind: str, fields: dict[str, Any],
-                   at: datetime | None = None) -> None:
-        """Replace the ``latest-{kind}`` entity only (a pointer, e.g. the last success)."""
-        at = at or datetime.now(UTC)
-        body = _typed(kind, fields)
-        body.update(kind=kind, recorded_at=at, schema_version=SCHEMA_VERSION)
-        self.table.upsert_entity({"PartitionKey": org, "RowKey": f"latest-{kind}", **body},
-                                 mode=_replace_mode())
-
     def latest(self, org: str, kind: str) -> dict[str, Any] | None:
         entity = self._entity(org, f"latest-{kind}")
         return dict(entity) if entity is not None else None
@@ -344,9 +335,3 @@ class OutcomeStore:
 
 class IntentOpen(Exception):
     """An intent is open already: another delivery is renaming (or its outcome is unknown)."""
-
-
-def _replace_mode():
-    from azure.data.tables import UpdateMode
-
-    return UpdateMode.REPLACE
