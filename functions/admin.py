@@ -1,6 +1,7 @@
 """Admin actions over HTTP (admin-level key): re-deliver, test the connection, release a held
-extract, release a held delivery. Each goes through the same code as the timer, ``vish
-sftp-check`` and the intake, and is recorded. Errors are JSON with a code and a Dutch message."""
+extract, release a held delivery, confirm an unconfirmed one. Each goes through the same code as
+the timer, ``vish sftp-check`` and the intake, and is recorded. Errors are JSON with a code and a
+Dutch message."""
 
 from __future__ import annotations
 
@@ -13,13 +14,18 @@ bp = func.Blueprint()
 
 
 
-def _reason(req: func.HttpRequest) -> str | None:
+def _field(req: func.HttpRequest, name: str) -> str | None:
+    """A text field of the JSON body, stripped; None when absent or empty."""
     try:
         body = req.get_json()
     except ValueError:
         return None
-    reason = body.get("reason") if isinstance(body, dict) else None
-    return reason.strip() if isinstance(reason, str) and reason.strip() else None
+    value = body.get(name) if isinstance(body, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _reason(req: func.HttpRequest) -> str | None:
+    return _field(req, "reason")
 
 
 def _known(org: str) -> bool:
@@ -88,16 +94,40 @@ def release_extract(req: func.HttpRequest) -> func.HttpResponse:
 @bp.function_name("release_delivery")
 @bp.route(route="deliveries/{org}/release", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
-    """Send the file the drop guard held: a person checked the drop."""
-    from shared.usecases.delivery import NothingHeld
+    """Send the file the drop guard held: a person checked that file, named by ``sha256`` (at
+    least its first 8 characters)."""
+    from shared.usecases.delivery import NothingHeld, NotTheHeldFile
     from shared.wiring import delivery
 
     checked = _checked(req, needs_reason=True)
     if isinstance(checked, func.HttpResponse):
         return checked
     org, reason = checked
+    sha256 = _field(req, "sha256")
+    if sha256 is None:
+        return error_response("sha256_required", "Noem het gecontroleerde bestand: {\"sha256\": "
+                              "\"de eerste tekens (minstens 8) van de SHA-256 uit de status\"}", 400)
     try:
-        outcome = delivery().release_held(org, reason)
+        outcome = delivery().release_held(org, reason, sha256)
     except NothingHeld:
         return error_response("nothing_held", "Er is geen tegengehouden levering om vrij te geven", 409)
+    except NotTheHeldFile:
+        return error_response("not_the_held_file", "Dit is niet het bestand dat nu is tegengehouden "
+                              "(is er intussen een nieuwe export?); controleer de status", 409)
     return json_response(outcome.as_dict(), 200 if outcome.status == "succeeded" else 502)
+
+
+@bp.function_name("confirm_delivery")
+@bp.route(route="deliveries/{org}/confirm", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
+def confirm_delivery(req: func.HttpRequest) -> func.HttpResponse:
+    """A person checked with SNG that an unconfirmed delivery arrived: recorded, and the status
+    no longer shows it."""
+    from shared.wiring import delivery
+
+    checked = _checked(req, needs_reason=True)
+    if isinstance(checked, func.HttpResponse):
+        return checked
+    org, reason = checked
+    if not delivery().confirm_unconfirmed(org, reason):
+        return error_response("nothing_unconfirmed", "Er is geen niet-bevestigde levering", 409)
+    return json_response({"confirmed": True}, 200)

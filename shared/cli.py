@@ -289,22 +289,36 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     service.outcomes.ensure_table()
     if args.force and not args.reason:
         raise UsageError("--force vraagt om een --reason (het opnieuw leveren wordt vastgelegd)")
-    if args.release and (not args.reason or args.date or args.force or args.dry_run):
-        raise UsageError("--release vraagt om een --reason en gaat altijd over vandaag "
-                         "(zonder --date, --force of --dry-run)")
+    if args.release and (not args.reason or not args.release.strip() or args.date or args.force
+                         or args.dry_run or args.confirm):
+        raise UsageError("--release SHA256 vraagt om een --reason en de eerste tekens (minstens 8) "
+                         "van de SHA-256 van het gecontroleerde bestand (zie 'vish status'); zonder "
+                         "--date, --force, --dry-run of --confirm")
+    if args.confirm and (not args.reason or args.date or args.force or args.dry_run):
+        raise UsageError("--confirm vraagt om een --reason (zonder --date, --force of --dry-run)")
     day = args.date or local_today()
     if day > local_today() and not args.dry_run:
         raise UsageError("--date ligt in de toekomst: alleen met --dry-run (een verzonden bestand "
                          "voor een latere dag zou de dagen ervoor overslaan)")
     try:
+        if args.confirm:
+            if not service.confirm_unconfirmed(organisation.code, args.reason):
+                raise UsageError(f"er is geen niet-bevestigde levering van {organisation.code}")
+            _say(f"Niet-bevestigde levering van {organisation.code} als aangekomen vastgelegd.")
+            return EXIT_OK
         if args.release:
-            from shared.usecases.delivery import NothingHeld
+            from shared.usecases.delivery import NothingHeld, NotTheHeldFile
 
             try:
-                outcome = service.release_held(organisation.code, args.reason)
+                outcome = service.release_held(organisation.code, args.reason, args.release)
             except NothingHeld:
                 raise UsageError(f"er is geen tegengehouden levering van {organisation.code} "
                                  "om vrij te geven") from None
+            except NotTheHeldFile:
+                raise UsageError("de SHA-256 hoort niet bij het bestand dat nu is tegengehouden "
+                                 "(is er intussen een nieuwe export?); controleer 'vish status'"
+                                 ) from None
+            day = date.fromisoformat(outcome.day)
         else:
             outcome = service.deliver(organisation.code, day, reason=args.reason or "vish deliver",
                                       manual=args.force, dry_run=args.dry_run)
@@ -318,9 +332,10 @@ def cmd_deliver(args: argparse.Namespace) -> int:
                  "skipped": "al verzonden, of een latere dag al (niets gedaan; opnieuw: --force --reason)",
                  "busy": "wordt al door een andere instantie verzonden", "dry_run": "proef (niet verzonden)",
                  "held": "TEGENGEHOUDEN: het bestand zou te veel personen uit VISH halen; controleer "
-                         "het en geef het vrij met --release --reason",
+                         "het en geef het vrij met --release <SHA-256> --reason",
                  "unconfirmed": "NIET BEVESTIGD: hernoemd op de server, aankomst niet te controleren; "
-                                "vraag SNG of het bestand is aangekomen"}
+                                "vraag SNG of het bestand is aangekomen (dan: --confirm --reason; "
+                                "zo niet: --force --reason)"}
         _say(f"Levering {organisation.code} voor {day:%d-%m-%Y}: {words[outcome.status]}")
         if outcome.file:
             _say(f"  bestand {outcome.file}" + (f", {outcome.records} regels, {outcome.size} bytes"
@@ -430,9 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", type=_date_arg)
     p.add_argument("--dry-run", action="store_true", help="alleen bouwen, niet verzenden")
     p.add_argument("--force", action="store_true", help="opnieuw leveren, ook als vandaag al gelukt is")
-    p.add_argument("--release", action="store_true",
-                   help="geef een tegengehouden levering vrij (verstuurt het gecontroleerde bestand)")
-    p.add_argument("--reason", help="reden (verplicht bij --force en --release)")
+    p.add_argument("--release", metavar="SHA256",
+                   help="geef de tegengehouden levering vrij: de eerste tekens (minstens 8) van de "
+                        "SHA-256 van het gecontroleerde bestand (zie 'vish status')")
+    p.add_argument("--confirm", action="store_true",
+                   help="leg vast dat een niet-bevestigde levering bij SNG is aangekomen")
+    p.add_argument("--reason", help="reden (verplicht bij --force, --release en --confirm)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_deliver)
 

@@ -21,6 +21,7 @@ from devtools.sample import HEADER, sample_rows
 from devtools.sftp_testserver import SftpTestServer
 from shared import wiring
 from shared.config import OrganisationsDocument
+from shared.usecases.delivery import NotTheHeldFile
 from shared.usecases.intake import EXTRACTS_CONTAINER
 from shared.usecases.status import StatusService
 from tests.conftest import organisations_for
@@ -411,7 +412,11 @@ def test_a_file_that_drops_too_many_people_is_held_until_released(settings, org_
     assert service.tick()[0].status == "held"  # every tick holds it again ...
     assert statuses(service, org_code).count("held") == 1  # ... recorded once
 
-    released = service.release_held(org_code, "klopt: dossiers afgesloten")
+    with pytest.raises(NotTheHeldFile):
+        service.release_held(org_code, "klopt", "0" * 12)  # not the file held
+    with pytest.raises(NotTheHeldFile):
+        service.release_held(org_code, "klopt", held.sha256[:7])  # too short to name it
+    released = service.release_held(org_code, "klopt: dossiers afgesloten", held.sha256[:12].upper())
     assert (released.status, released.people) == ("succeeded", held.people)
     assert sorted(finals(sng)) == [FILE, "VISH_TST-1_20261129_001.csv"]
     action = service.outcomes.latest(org_code, "manual")
@@ -428,7 +433,8 @@ def test_a_release_holds_for_the_day_even_when_its_send_fails(settings, org_code
                                                 "people": 400, "file": "VISH_TST-1_20261127_001.csv"})
     assert service.tick()[0].status == "held"
     sng.faults.deny_write = True
-    released = service.release_held(org_code, "klopt")
+    released = service.release_held(org_code, "klopt", service.outcomes.latest(
+        org_code, "delivery")["sha256"])
     assert (released.status, released.error_kind) == ("failed", "permission")
     sng.faults.deny_write = False
     [sent] = service.tick()  # the person's decision stands: no second release needed
@@ -444,7 +450,7 @@ def test_a_release_without_a_held_delivery_is_refused(settings, org_code, sng, m
 
     service = make_service(settings, org_code, sng, monkeypatch)
     with pytest.raises(NothingHeld):
-        service.release_held(org_code, "x")
+        service.release_held(org_code, "x", "0" * 64)
 
 
 def test_nothing_in_the_fault_rows_names_a_person(settings, org_code, sng, monkeypatch, azurite):
@@ -481,15 +487,20 @@ def test_vish_deliver_holds_and_releases_through_the_same_path(settings, org_cod
     service = make_service(settings, org_code, sng, monkeypatch)
     monkeypatch.setenv(env_name("sng-key"), sng.client_private_key)
     accept_extract(service, azurite, org_code)
-    assert main(["deliver", "--org", org_code, "--release", "--reason", "x"]) == 2  # nothing held
-    assert "geen tegengehouden levering" in capsys.readouterr().err
+    assert main(["deliver", "--org", org_code, "--release", "0" * 12, "--reason", "x"]) == 2
+    assert "geen tegengehouden levering" in capsys.readouterr().err  # nothing held
     service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2000-01-01",
                                                 "people": 4000, "file": "VISH_TST-1_20000101_001.csv"})
     assert main(["deliver", "--org", org_code]) == 1
     out = capsys.readouterr().out
     assert "TEGENGEHOUDEN" in out and "geef het vrij met --release" in out and sng.files() == {}
-    assert main(["deliver", "--org", org_code, "--release"]) == 2  # a reason is required
-    assert main(["deliver", "--org", org_code, "--release", "--reason", "gecontroleerd", "--json"]) == 0
+    held = service.outcomes.latest(org_code, "delivery")
+    assert main(["deliver", "--org", org_code, "--release", held["sha256"][:12]]) == 2  # no reason
+    assert main(["deliver", "--org", org_code, "--release", "  ", "--reason", "x"]) == 2  # no file named
+    assert main(["deliver", "--org", org_code, "--release", "0" * 12, "--reason", "x"]) == 2
+    assert "niet bij het bestand" in capsys.readouterr().err
+    assert main(["deliver", "--org", org_code, "--release", held["sha256"][:12], "--reason",
+                 "gecontroleerd", "--json"]) == 0
     sent = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert sent["status"] == "succeeded" and list(finals(sng)) == [sent["file"]]
     assert service.outcomes.latest(org_code, "manual")["action"] == "release_delivery"
@@ -560,33 +571,37 @@ def test_an_intent_another_instance_wrote_is_never_overwritten(settings, org_cod
 @pytest.mark.parametrize("read_back", [True, False])
 def test_an_intent_write_whose_answer_is_lost_never_loses_the_day(settings, org_code, sng,
                                                                  monkeypatch, azurite, read_back):
-    """The intent was written but its answer lost. Read back: ours, so it is removed with the
-    temporary file. Not readable either: both stay, and the next delivery renames that file
-    (it was verified) instead of recording a file that never arrived as sent."""
+    """The intent was written but its answer lost. Read back, it is ours: the delivery goes on.
+    Not readable either: the intent and the temporary file both stay, and the next delivery
+    renames that file (it was verified) instead of recording a file that never arrived as sent."""
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     put_intent = service.outcomes.put_intent
     intent_etag = service.outcomes.intent_etag
+    lost = []
 
     def committed_but_lost(*args, **kwargs):
         put_intent(*args, **kwargs)
+        lost.append(True)
         raise ServiceRequestError("answer lost")
 
-    def unreadable(*args, **kwargs):
-        raise ServiceRequestError("storage unreachable")
+    def unreadable_after_the_loss(*args, **kwargs):
+        if lost and not read_back:
+            raise ServiceRequestError("storage unreachable")
+        return intent_etag(*args, **kwargs)
 
     monkeypatch.setattr(service.outcomes, "put_intent", committed_but_lost)
-    if not read_back:
-        monkeypatch.setattr(service.outcomes, "intent_etag", unreadable)
+    monkeypatch.setattr(service.outcomes, "intent_etag", unreadable_after_the_loss)
     outcome = service.deliver(org_code, DAY, reason="t")
+    if read_back:
+        assert outcome.status == "succeeded" and service.outcomes.intent(org_code) is None
+        assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
+        return
     assert (outcome.status, outcome.error_kind) == ("failed", "storage")
     assert seen(sng, "rename") == []
-    if read_back:
-        assert service.outcomes.intent(org_code) is None and sng.files() == {}
-        return
     assert service.outcomes.intent(org_code) is not None and len(temps(sng)) == 1
     monkeypatch.setattr(service.outcomes, "put_intent", put_intent)
-    monkeypatch.setattr(service.outcomes, "intent_etag", intent_etag)
+    lost.clear()
     settled = service.deliver(org_code, DAY, reason="schedule")
     assert settled.status == "succeeded" and len(seen(sng, "open_write")) == 1
     assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
@@ -672,9 +687,15 @@ def test_a_release_is_for_the_file_that_was_checked(settings, org_code, sng, mon
     first = service.tick()[0]
     assert first.status == "held"
     accept_extract(service, azurite, org_code, rows=39)  # another file for the same day
-    released = service.release_held(org_code, "het eerste bestand klopte")
-    assert released.status == "held" and released.sha256 != first.sha256
+    # the person checked the first file; a tick holds the second meanwhile
+    second = service.tick()[0]
+    assert second.status == "held" and second.sha256 != first.sha256
+    with pytest.raises(NotTheHeldFile):
+        service.release_held(org_code, "het eerste bestand klopte", first.sha256)
     assert sng.files() == {} and statuses(service, org_code).count("held") == 2
+    # a release of the held file that then finds another file built holds that one again
+    released = service.release_held(org_code, "klopt", second.sha256)
+    assert released.status == "succeeded"  # the same file: sent
 
 
 def test_a_success_whose_answer_was_lost_is_not_recorded_as_failed(settings, org_code, sng,
@@ -721,3 +742,221 @@ def test_the_lease_is_counted_from_its_request_not_its_answer(settings, org_code
                                                                 enter(self))[1])
     assert service.deliver(org_code, DAY, reason="t").status == "succeeded"
     assert seen_left and seen_left[0] <= service.lease_seconds - 1.0
+
+
+# -- at the causes a second review found ---------------------------------------------------------
+def test_an_intent_whose_write_was_retried_into_our_own_row_is_ours(settings, org_code, sng,
+                                                                   monkeypatch, azurite):
+    """The intent write committed, its answer was a timeout and the SDK's retry met our own row
+    (409): read back, it names our temporary file, so the delivery goes on."""
+    from shared.adapters.outcomes import IntentOpen
+
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    put_intent = service.outcomes.put_intent
+
+    def committed_then_409(*args, **kwargs):
+        put_intent(*args, **kwargs)
+        raise IntentOpen("another delivery's intent is open")
+
+    monkeypatch.setattr(service.outcomes, "put_intent", committed_then_409)
+    outcome = service.deliver(org_code, DAY, reason="schedule")
+    assert outcome.status == "succeeded" and service.outcomes.intent(org_code) is None
+    assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
+
+
+def test_a_success_committed_but_answered_by_a_timeout_stays_a_success(settings, org_code, sng,
+                                                                      monkeypatch, azurite):
+    from azure.core.exceptions import ServiceResponseError
+
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    table = service.outcomes.table
+    submit = table.submit_transaction
+    state = {"lost": False}
+
+    def committed_then_timeout(operations, **kwargs):
+        result = submit(operations, **kwargs)
+        if not state["lost"] and any(op[1].get("RowKey") == "latest-delivery_success"
+                                     for op in operations):
+            state["lost"] = True
+            raise ServiceResponseError("read timed out")
+        return result
+
+    monkeypatch.setattr(table, "submit_transaction", committed_then_timeout)
+    assert service.deliver(org_code, DAY, reason="schedule").status == "succeeded"
+    assert statuses(service, org_code) == ["succeeded"] and word(service) == "ok"
+
+
+def test_a_stalled_instances_late_success_write_leaves_the_next_deliverys_intent_alone(
+        settings, org_code, sng, monkeypatch, azurite):
+    """A renames its file, then stalls before its success write; its lease runs out. B (a
+    manual re-delivery) takes over, settles A's intent (A's file is there: recorded once) and
+    sends _002; B's rename answer is lost. A wakes: its intent was settled by B, so it records
+    nothing, and B's intent is still there for B to settle: _002 is recorded."""
+    from azure.storage.blob import BlobLeaseClient
+
+    a = make_service(settings, org_code, sng, monkeypatch)
+    b = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(a, azurite, org_code)
+    a_record = a.outcomes.record_delivery
+    b_put = b.outcomes.put_intent
+    results = {}
+
+    def b_put_intent(org, fields, *args, **kwargs):
+        etag = b_put(org, fields, *args, **kwargs)
+        a_record(org, results["a_fields"], **results["a_kwargs"])  # A wakes up now
+        sng.faults.cuts_on_rename_left = 1  # B's rename happens, its answer is lost
+        return etag
+
+    def a_stalls(org, fields, **kwargs):
+        results["a_fields"], results["a_kwargs"] = fields, kwargs
+        BlobLeaseClient(a.blobs.client(a.settings.locks_container, f"{org}.lock")).break_lease(
+            lease_break_period=0)  # A's lease runs out while it stalls
+        monkeypatch.setattr(b.outcomes, "put_intent", b_put_intent)
+        results["b"] = b.deliver(org, DAY, reason="SNG mist het bestand", manual=True)
+
+    monkeypatch.setattr(a.outcomes, "record_delivery", a_stalls)
+    results["a"] = a.deliver(org_code, DAY, reason="schedule")
+    assert results["b"].status == "succeeded" and results["b"].file.endswith("_002.csv")
+    assert sorted(finals(sng)) == [FILE, "VISH_TST-1_20261128_002.csv"]
+    rows = [r for r in a.outcomes.history(org_code, kind="delivery") if r["status"] == "succeeded"]
+    assert sorted(r["file"] for r in rows) == [FILE, "VISH_TST-1_20261128_002.csv"]  # once each
+    assert [r["action"] for r in a.outcomes.history(org_code, kind="manual")] == ["redeliver"]
+    assert a.outcomes.intent(org_code) is None
+    again = b.deliver(org_code, DAY, reason="nog eens", manual=True)
+    assert again.file.endswith("_003.csv")  # never the name of a file already sent
+
+
+def test_a_slow_first_rename_that_lands_during_the_settle_is_found_not_sent_again(
+        settings, org_code, sng, monkeypatch, azurite):
+    """The first rename times out on the client and reaches the server late, just before the
+    settle's own rename, which then fails: the final name is looked at again."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    service.lease_seconds = 15  # one SFTP request: at most 5 s
+    accept_extract(service, azurite, org_code)
+    sng.faults.rename_delay = 8
+
+    def flip():
+        while not seen(sng, "rename"):
+            time.sleep(0.01)
+        time.sleep(0.5)
+        sng.faults.rename_delay = 4  # the settle's rename is answered within its 5 s
+
+    threading.Thread(target=flip, daemon=True).start()
+    outcome = service.deliver(org_code, DAY, reason="schedule")
+    assert outcome.status == "succeeded" and list(finals(sng)) == [FILE]
+    sng.faults.rename_delay = 0
+    assert service.tick() == [] and len(seen(sng, "open_write")) == 1
+
+
+def test_unconfirmed_stays_shown_after_later_days_until_a_person_confirms_it(
+        settings, org_code, sng, monkeypatch, azurite, capsys):
+    from shared.adapters.secrets import env_name
+    from shared.cli import main
+
+    service = make_service(settings, org_code, sng, monkeypatch)
+    monkeypatch.setenv(env_name("sng-key"), sng.client_private_key)
+    accept_extract(service, azurite, org_code)
+    sng.faults.take_away, sng.faults.cuts_on_rename_left = True, 1
+    assert service.deliver(org_code, DAY, reason="schedule").status == "unconfirmed"
+    sng.faults.take_away = False
+    next_day = AFTER_SEND + timedelta(days=1)
+    service.now = lambda: next_day
+    assert service.tick()[0].status == "succeeded"
+    assert word(service, next_day) == "unconfirmed"  # nobody acted yet
+    assert main(["deliver", "--org", org_code, "--confirm"]) == 2  # a reason is required
+    assert main(["deliver", "--org", org_code, "--confirm", "--reason", "SNG bevestigt"]) == 0
+    assert word(service, next_day) == "ok"
+    action = service.outcomes.latest(org_code, "manual")
+    assert (action["action"], action["day"]) == ("confirm_delivery", "2026-11-28")
+    assert main(["deliver", "--org", org_code, "--confirm", "--reason", "x"]) == 2  # nothing open
+
+
+def test_an_intent_left_open_on_a_done_day_is_settled_by_the_next_tick(settings, org_code, sng,
+                                                                      monkeypatch, azurite):
+    """A --force re-delivery crashed after asking for its rename, on a day already delivered:
+    the next tick settles it (not only tomorrow's), and an unconfirmed result is shown."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    service.tick()
+    temp = ".VISH_TST-1_20261128_002.csv.cccccccccccc.part"
+    service.outcomes.put_intent(org_code, {"status": "renaming", "day": "2026-11-28", "manual": True,
+                                           "file": "VISH_TST-1_20261128_002.csv", "size": 5,
+                                           "sha256": "0" * 64, "temp": temp, "sequence": 2})
+    [settled] = service.tick()
+    assert (settled.status, settled.error_kind) == ("unconfirmed", "not_found")
+    assert service.outcomes.intent(org_code) is None
+    assert word(service) == "unconfirmed"
+    assert len(seen(sng, "open_write")) == 1  # nothing sent again
+
+
+class _OutOfOrderChannel:
+    """A fake SFTP channel that answers every write OK, each pair of write answers swapped (the
+    protocol allows any order)."""
+
+    def __init__(self, answers_wait: bool = False) -> None:
+        self.inbuf, self.out, self.held, self.writes = b"", b"", None, 0
+        self.answers_wait = answers_wait  # nothing reads as ready: all answers at the end
+
+    @staticmethod
+    def _packet(kind: int, payload: bytes) -> bytes:
+        import struct
+
+        return struct.pack(">IB", len(payload) + 1, kind) + payload
+
+    def send(self, data: bytes) -> int:
+        import struct
+
+        self.inbuf += data
+        while len(self.inbuf) >= 5:
+            size = struct.unpack(">I", self.inbuf[:4])[0]
+            if len(self.inbuf) < 4 + size:
+                break
+            kind, body = self.inbuf[4], self.inbuf[5:4 + size]
+            self.inbuf = self.inbuf[4 + size:]
+            if kind == 1:  # INIT
+                self.out += self._packet(2, struct.pack(">I", 3))
+                continue
+            rid = body[:4]
+            ok = rid + struct.pack(">III", 0, 0, 0)
+            if kind == 3:  # OPEN
+                self.out += self._packet(102, rid + struct.pack(">I", 1) + b"h")
+            elif kind == 6:  # WRITE
+                self.writes += 1
+                if self.held is None:
+                    self.held = self._packet(101, ok)
+                else:
+                    self.out += self._packet(101, ok) + self.held
+                    self.held = None
+            else:
+                self.out += self._packet(101, ok)
+        return len(data)
+
+    def recv_ready(self) -> bool:
+        return bool(self.out) and not self.answers_wait
+
+    def recv(self, n: int) -> bytes:
+
+        if not self.out:
+            raise TimeoutError("timed out")
+        data, self.out = self.out[:n], self.out[n:]
+        return data
+
+    def close(self) -> None:
+        pass
+
+    def get_name(self) -> str:
+        return "fake"
+
+
+@pytest.mark.parametrize("answers_wait", [False, True])
+def test_write_answers_in_any_order_are_all_collected(answers_wait):
+    """Answers read as they come during the writes, or all after the last write."""
+    import paramiko
+
+    from shared.adapters.sftp import UploadGuard, _write_all
+
+    channel = _OutOfOrderChannel(answers_wait)
+    _write_all(paramiko.SFTPClient(channel), "/x.part", b"a" * (32768 * 4), UploadGuard())
+    assert channel.writes == 4

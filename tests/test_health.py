@@ -73,9 +73,10 @@ def test_an_organisation_without_delivery_target_is_failing():
     assert health.reason == "Geen SFTP-bestemming ingesteld: er wordt niets aan SNG geleverd"
 
 
-def health(now, org=ORG, *, accepted=ACCEPTED, attempt=None, ok=None, grace=60):
+def health(now, org=ORG, *, accepted=ACCEPTED, attempt=None, ok=None, grace=60,
+           open_unconfirmed=None):
     return assess(now, org, last_accepted=accepted, last_attempt=attempt, last_success=ok,
-                  grace_minutes=grace, stale_days=3)
+                  grace_minutes=grace, stale_days=3, open_unconfirmed=open_unconfirmed)
 
 
 # --- the due day: a missed day stays late, also over midnight ---------------------------------
@@ -173,22 +174,26 @@ def unconfirmed(at, day="2026-11-28", file="VISH_TST-1_20261128.csv"):
 
 def test_an_unconfirmed_delivery_asks_the_operator_to_check_with_sng():
     pointer = unconfirmed(NOON - timedelta(hours=5))
-    result = health(NOON, attempt=pointer, ok=pointer)
+    result = health(NOON, attempt=pointer, ok=pointer, open_unconfirmed=pointer)
     assert (result.word, result.healthy) == ("unconfirmed", False)
     assert result.reason == (
         "Levering van 28-11-2026 niet bevestigd: bestand VISH_TST-1_20261128.csv is op de server "
         "hernoemd maar de aankomst kon niet worden gecontroleerd; vraag SNG of het is aangekomen en "
         "lever het anders met de hand opnieuw")
-    # the due day's pointer (yesterday's, before today's send time) counts too, over stale_extract
-    yesterday = unconfirmed(datetime(2026, 11, 27, 5, 0, tzinfo=UTC), "2026-11-27", "B.csv")
-    result = health(MORNING, accepted=None, attempt=yesterday, ok=yesterday)
+    # still open after later days succeeded: nobody acted yet
+    older = unconfirmed(datetime(2026, 11, 26, 5, 0, tzinfo=UTC), "2026-11-26", "B.csv")
+    today = success(NOON - timedelta(hours=5))
+    result = health(NOON, attempt=today, ok=today, open_unconfirmed=older)
     assert result.word == "unconfirmed" and "bestand B.csv is op de server" in result.reason
-    # an older unconfirmed day is superseded by the missing due day: late
-    older = unconfirmed(datetime(2026, 11, 26, 5, 0, tzinfo=UTC), "2026-11-26")
-    assert health(MORNING, attempt=older, ok=older).word == "late"
+    # over late and stale_extract too
+    assert health(MORNING, accepted=None, attempt=older, ok=older,
+                  open_unconfirmed=older).word == "unconfirmed"
+    assert health(NOON, attempt=older, ok=older, open_unconfirmed=older).word == "unconfirmed"
+    # acknowledged (nothing open): the pointer's status alone shows nothing
+    assert health(NOON, attempt=pointer, ok=pointer).word == "ok"
     # a later failed attempt goes first
     failed = failure(NOON - timedelta(hours=1))
-    assert health(NOON, attempt=failed, ok=pointer).word == "failing"
+    assert health(NOON, attempt=failed, ok=pointer, open_unconfirmed=pointer).word == "failing"
 
 
 LISTED_KINDS = {"connect", "auth", "host_key", "config", "transfer", "verify", "rename", "permission",
@@ -216,3 +221,8 @@ def test_a_failing_reason_explains_the_error_kind(kind, reason):
     assert (result.word, result.reason) == ("failing", reason)
     # failing goes before held, unconfirmed and late: the last attempt is the failure
     assert health(NOON, attempt=attempt, ok=unconfirmed(NOON - timedelta(hours=2))).reason == reason
+
+
+def test_a_held_delivery_names_the_file_to_release_by_its_hash():
+    attempt = held(NOON, records=6, people=6, previous_people=980, sha256="0123456789ab" + "c" * 52)
+    assert health(NOON, attempt=attempt).reason == HELD_REASON + " (bestand 0123456789ab)"

@@ -225,7 +225,7 @@ sys.exit(main(["validate", sys.argv[1], "--json"]))
 
 def test_the_deployed_package_runs_without_the_development_tools(tmp_path):
     """A copy of the package, run with ``-S`` (no .pth files, so no editable install pointing
-    back at the work tree) and only site-packages beside it: every module imports, the eight
+    back at the work tree) and only site-packages beside it: every module imports, the nine
     functions index, and ``vish validate`` works, with devtools, tests, benchmarks and every
     package that requirements.txt does not install refused."""
     from devtools.sample import write_sample_extract
@@ -245,7 +245,7 @@ def test_the_deployed_package_runs_without_the_development_tools(tmp_path):
                           cwd=package, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     functions, verdict = done.stdout.strip().splitlines()[-2:]
-    assert json.loads(functions) == ["connection_test", "deliver_daily", "redeliver",
+    assert json.loads(functions) == ["confirm_delivery", "connection_test", "deliver_daily", "redeliver",
                                      "release_delivery", "release_extract", "status", "status_org",
                                      "validate_extract"]
     assert json.loads(verdict)["decision"] == "accepted"

@@ -202,7 +202,8 @@ def test_admin_routes_need_the_admin_key_and_status_the_function_key():
     levels = {name: {b.get("authLevel") for b in f.get_bindings_dict()["bindings"] if b.get("authLevel")}
               for name, f in registered_functions().items()}
     assert levels["status"] == {func.AuthLevel.FUNCTION} == levels["status_org"]
-    for name in ("redeliver", "connection_test", "release_extract", "release_delivery"):
+    for name in ("redeliver", "connection_test", "release_extract", "release_delivery",
+                 "confirm_delivery"):
         assert levels[name] == {func.AuthLevel.ADMIN}
 
 
@@ -262,19 +263,39 @@ def test_release_of_a_held_delivery(live, org_code, azurite):
     admin action sends it after a person checked, recorded with the reason."""
     service, sng = live
     accept_extract(service, azurite, org_code, rows=40)
-    assert post("release_delivery", {"reason": "x"}, {"org": org_code}).status_code == 409
+    assert post("release_delivery", {"reason": "x", "sha256": "0" * 12},
+                {"org": org_code}).status_code == 409
     service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-27",
                                                 "people": 400, "file": "VISH_TST-1_20261127_001.csv"})
     held = service.tick()[0]
     assert held.status == "held" and sng.files() == {}
     assert post("release_delivery", {}, {"org": org_code}).status_code == 400
-    response = post("release_delivery", {"reason": "Klopt: 360 dossiers afgesloten"}, {"org": org_code})
+    missing = post("release_delivery", {"reason": "x"}, {"org": org_code})
+    assert (missing.status_code, json.loads(missing.get_body())["code"]) == (400, "sha256_required")
+    other = post("release_delivery", {"reason": "x", "sha256": "0" * 12}, {"org": org_code})
+    assert (other.status_code, json.loads(other.get_body())["code"]) == (409, "not_the_held_file")
+    response = post("release_delivery", {"reason": "Klopt: 360 dossiers afgesloten",
+                                         "sha256": held.sha256[:12]}, {"org": org_code})
     body = json.loads(response.get_body())
     assert response.status_code == 200 and (body["status"], body["people"]) == ("succeeded", held.people)
     assert list(sng.files()) == [body["file"]]
     manual = service.outcomes.latest(org_code, "manual")
     assert (manual["action"], manual["reason"]) == ("release_delivery", "Klopt: 360 dossiers afgesloten")
-    assert post("release_delivery", {"reason": "x"}, {"org": org_code}).status_code == 409
+    assert post("release_delivery", {"reason": "x", "sha256": held.sha256},
+                {"org": org_code}).status_code == 409  # nothing held any more
+
+
+def test_confirm_of_an_unconfirmed_delivery(live, org_code, azurite):
+    service, sng = live
+    accept_extract(service, azurite, org_code)
+    nothing = post("confirm_delivery", {"reason": "x"}, {"org": org_code})
+    assert (nothing.status_code, json.loads(nothing.get_body())["code"]) == (409, "nothing_unconfirmed")
+    sng.faults.take_away, sng.faults.cuts_on_rename_left = True, 1
+    assert service.tick()[0].status == "unconfirmed"
+    assert post("confirm_delivery", {}, {"org": org_code}).status_code == 400
+    response = post("confirm_delivery", {"reason": "SNG heeft het ontvangen"}, {"org": org_code})
+    assert response.status_code == 200 and service.outcomes.unconfirmed(org_code) is None
+    assert service.outcomes.latest(org_code, "manual")["action"] == "confirm_delivery"
 
 
 def test_no_bsn_in_any_response(live, org_code, azurite):

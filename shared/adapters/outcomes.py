@@ -12,7 +12,10 @@ Layout (PartitionKey = organisation code):
   the same transaction as the delivery's history row, and only ever moves forward;
 * ``intent-delivery``: a delivery that is about to rename its file on SNG's server (name, size,
   SHA-256). The next delivery reconciles it before anything else; the success removes it in the
-  same transaction.
+  same transaction (that intent only, by its ETag);
+* ``latest-delivery_unconfirmed``: a delivery recorded ``unconfirmed``, open until a success for
+  its day or a person's acknowledgement (``confirm_delivery``);
+* ``latest-delivery_release``: the last release of a held file (its day and SHA-256).
 
 Every entity of an organisation shares its partition, so each of these is one table
 transaction: a crash leaves all of it or none of it.
@@ -108,7 +111,7 @@ class DeliveryIntent(DeliveryRecord):
 
 
 class ManualAction(_Outcome):
-    action: Literal["redeliver", "release", "release_delivery"]
+    action: Literal["redeliver", "release", "release_delivery", "confirm_delivery"]
     reason: str  # typed by an operator: BSN-like numbers are masked on the way in
     day: str | None = None
     file: str | None = None
@@ -137,9 +140,11 @@ KINDS: dict[str, type[_Outcome]] = {
     "extract": ExtractOutcome, "extract_accepted": ExtractOutcome,
     "delivery": DeliveryRecord, "delivery_success": DeliveryRecord,
     "delivery_intent": DeliveryIntent, "manual": ManualAction, "connection_test": ConnectionTest,
+    "delivery_release": ManualAction,
 }
 INTENT_ROW = "intent-delivery"
 SUCCESS_ROW = "latest-delivery_success"
+UNCONFIRMED_ROW = "latest-delivery_unconfirmed"  # open until a success for its day or a person
 _CONFLICTS = 5  # a pointer or intent changed under a transaction: read again, at most this often
 
 
@@ -199,12 +204,16 @@ class OutcomeStore:
         return history, latest
 
     def record_delivery(self, org: str, fields: dict[str, Any], *,
-                        manual: dict[str, Any] | None = None, at: datetime | None = None) -> None:
+                        manual: dict[str, Any] | None = None, at: datetime | None = None,
+                        intent_etag: str | None = None) -> None:
         """A delivery's end (succeeded or unconfirmed), in one transaction: its history row and
         ``latest-delivery``; the success pointer, moved only forward (a delivery for an earlier
-        day leaves a later day's pointer as it is); the manual action, if any; and the intent
-        removed. Should the pointer or the intent change in between (another writer), the rows
-        are read again and the transaction is tried again."""
+        day leaves a later day's pointer as it is); the manual action, if any; the delivery's
+        own intent removed (``intent_etag``: only that one, never another delivery's); and the
+        open ``unconfirmed`` row, written for an unconfirmed end, removed by a success for its
+        day. Should a pointer change in between (another writer), the rows are read again and
+        the transaction is tried again. :class:`AlreadySettled` when the intent is no longer
+        the one given: another delivery recorded this file meanwhile; nothing is written."""
         from azure.core import MatchConditions
         from azure.data.tables import TableTransactionError
 
@@ -214,28 +223,61 @@ class OutcomeStore:
         if manual is not None:
             manual_history, manual_latest = self._rows(org, "manual", manual, at)
             extra = [("create", manual_history), ("upsert", manual_latest, {"mode": "replace"})]
+        if fields["status"] == "unconfirmed":
+            extra.append(("upsert", dict(latest, RowKey=UNCONFIRMED_ROW, kind="delivery_unconfirmed"),
+                          {"mode": "replace"}))
+
+        def unchanged(entity) -> dict:
+            return {"etag": entity.metadata["etag"], "match_condition": MatchConditions.IfNotModified}
+
         for attempt in range(1, _CONFLICTS + 1):
             operations = [("create", history), ("upsert", latest, {"mode": "replace"}), *extra]
             current = self._entity(org, SUCCESS_ROW)
             if current is None:
                 operations.append(("create", pointer))
             elif str(current.get("day", "")) <= fields["day"]:
-                operations.append(("update", pointer, {
-                    "mode": "replace", "etag": current.metadata["etag"],
-                    "match_condition": MatchConditions.IfNotModified}))
-            intent = self._entity(org, INTENT_ROW)
-            if intent is not None:
-                operations.append(("delete", {"PartitionKey": org, "RowKey": INTENT_ROW}, {
-                    "etag": intent.metadata["etag"],
-                    "match_condition": MatchConditions.IfNotModified}))
+                operations.append(("update", pointer, {"mode": "replace", **unchanged(current)}))
+            if intent_etag is not None:
+                intent = self._entity(org, INTENT_ROW)
+                if intent is None or intent.metadata["etag"] != intent_etag:
+                    raise AlreadySettled("this delivery's intent was settled by another delivery")
+                operations.append(("delete", {"PartitionKey": org, "RowKey": INTENT_ROW},
+                                   unchanged(intent)))
+            open_row = self._entity(org, UNCONFIRMED_ROW)
+            if (fields["status"] == "succeeded" and open_row is not None
+                    and open_row.get("day") == fields["day"]):
+                operations.append(("delete", {"PartitionKey": org, "RowKey": UNCONFIRMED_ROW},
+                                   unchanged(open_row)))
             try:
                 self.table.submit_transaction(operations)
                 return
-            except TableTransactionError:
+            except Exception as exc:
                 if self._entity(org, history["RowKey"]) is not None:
-                    return  # it did commit: only the answer was lost (the SDK tried again)
-                if attempt == _CONFLICTS:
+                    return  # it did commit: only the answer was lost
+                if not isinstance(exc, TableTransactionError) or attempt == _CONFLICTS:
                     raise
+
+    def unconfirmed(self, org: str) -> dict[str, Any] | None:
+        """The open unconfirmed delivery (until a success for its day or an acknowledgement)."""
+        entity = self._entity(org, UNCONFIRMED_ROW)
+        return dict(entity) if entity is not None else None
+
+    def acknowledge_unconfirmed(self, org: str, action: dict[str, Any],
+                                at: datetime | None = None) -> bool:
+        """A person confirmed an unconfirmed delivery (SNG has the file, or it no longer
+        matters): the action recorded and the open row removed, in one transaction. False when
+        nothing is open."""
+        from azure.core import MatchConditions
+
+        open_row = self._entity(org, UNCONFIRMED_ROW)
+        if open_row is None:
+            return False
+        history, latest = self._rows(org, "manual", action, at)
+        self.table.submit_transaction([
+            ("create", history), ("upsert", latest, {"mode": "replace"}),
+            ("delete", {"PartitionKey": org, "RowKey": UNCONFIRMED_ROW},
+             {"etag": open_row.metadata["etag"], "match_condition": MatchConditions.IfNotModified})])
+        return True
 
     def put_intent(self, org: str, fields: dict[str, Any], at: datetime | None = None) -> str:
         """Note the file about to be renamed on the server (see :meth:`record_delivery`);
@@ -331,6 +373,10 @@ class OutcomeStore:
             if len(out) >= limit:
                 break
         return out
+
+
+class AlreadySettled(Exception):
+    """A delivery's intent was settled (recorded) by another delivery meanwhile."""
 
 
 class IntentOpen(Exception):

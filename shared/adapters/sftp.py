@@ -384,6 +384,12 @@ class SftpDelivery:
             try:
                 _rename(sftp, part, final, fence)
             except SftpError:
+                # A refusal, or the earlier rename reaching the server only now (then the
+                # temporary file is gone): look again before calling it refused.
+                if _size_of(sftp, final) == size:
+                    return "final"
+                if _size_of(sftp, part) != size:
+                    return "none"
                 self._remove_quietly(sftp, part)
                 return "refused"
             return "finished"
@@ -484,19 +490,48 @@ def _lost(exc: OSError) -> bool:
 
 
 def _write_all(sftp, path: str, data: bytes, guard: UploadGuard) -> None:
-    """Write ``data`` to ``path`` with pipelined requests and wait for the answer to every one
-    of them before closing. (paramiko's ``putfo`` leaves the answers of the last writes to the
-    close, which drops their errors: a failed write in the middle would leave a hole of zeros
-    in a file of the right size.)"""
+    """Write ``data`` to ``path`` in pipelined requests and wait for the answer to every one of
+    them, in whatever order the server sends them, before closing. (paramiko's ``putfo`` leaves
+    the answers of the last writes to the close, which drops their errors: a failed write in the
+    middle would leave a hole of zeros in a file of the right size.)"""
+    from paramiko.sftp import CMD_WRITE, int64
+
+    answers = _WriteAnswers()
     with sftp.open(path, "wb") as remote:
-        remote.set_pipelined(True)
         for start in range(0, len(data), _CHUNK):
-            remote.write(data[start:start + _CHUNK])
+            answers.sent.add(sftp._async_request(answers, CMD_WRITE, remote.handle, int64(start),
+                                                 data[start:start + _CHUNK]))
+            while sftp.sock.recv_ready():  # read what has come back so far (no waiting)
+                sftp._read_response()
+            answers.raise_first()
             guard.check()
-        remote.flush()
-        pending = getattr(remote, "_reqs", None)
-        while pending:
-            sftp._read_response(pending.popleft())  # raises the server's error, if any
+        while answers.sent:
+            sftp._read_response()  # answers for other requests go to their own collectors
+            answers.raise_first()
+
+
+class _WriteAnswers:
+    """Collects the server's answer to each write request (paramiko hands it to
+    ``_async_response``); the first error is raised as the server's status."""
+
+    def __init__(self) -> None:
+        self.sent: set[int] = set()
+        self.error: OSError | None = None
+
+    def _async_response(self, kind, msg, num) -> None:
+        from paramiko.sftp import CMD_STATUS, SFTP_OK
+
+        self.sent.discard(num)
+        if kind != CMD_STATUS:
+            self.error = self.error or OSError("the server answered a write with no status")
+            return
+        code, text = msg.get_int(), msg.get_text()
+        if code != SFTP_OK and self.error is None:
+            self.error = OSError(errno.EACCES, text) if code == 3 else OSError(text)
+
+    def raise_first(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
 _CHUNK = 32768

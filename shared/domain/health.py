@@ -8,9 +8,11 @@ today once today's moment + grace has passed, else yesterday. Words, first match
 recorded at or after it; the reason explains the error kind (``ERROR_KINDS``).
 ``held``: the last attempt was held by the mass-drop guard at delivery time and no success was
 recorded at or after it; a person must check the file and release the delivery.
-``unconfirmed``: the success pointer of the due day (or today) says the file was renamed on the
-server but its arrival could not be confirmed; the schedule treats the day as done, so a person
-must ask SNG and re-deliver by hand if it did not arrive.
+``unconfirmed``: a delivery was recorded unconfirmed (renamed on the server, arrival not
+confirmed afterwards) and is still open: the schedule treats its day as done, so it stays shown,
+also after later days succeed, until a person acknowledges it (SNG has it) or a success for its
+day is recorded (a manual re-delivery). (An intent left open by a crash is settled by the next
+tick, due or not, so it needs no word of its own.)
 ``late``: the last success is for a day before the due day (a missed yesterday stays late until
 today's delivery). Without any recorded success an earlier day only counts when an accepted
 extract was already there at its send moment (an organisation set up today is not late for
@@ -115,8 +117,10 @@ def _held(attempt: dict) -> Health:
         drop = f"{previous - people} van {previous} personen zouden uit VISH verdwijnen"
     else:
         drop = "te veel personen zouden uit VISH verdwijnen"
+    sha = attempt.get("sha256")
+    which = f" (bestand {sha[:12]})" if isinstance(sha, str) and sha else ""
     return Health("held", f"Levering van {_dutch(_day(attempt))} tegengehouden: {drop}; "
-                          "controleer het bestand en geef de levering vrij")
+                          f"controleer het bestand en geef de levering vrij{which}")
 
 
 def _unconfirmed(success: dict) -> Health:
@@ -138,8 +142,10 @@ def _owed(day: date, today: date, success_day: date | None, last_accepted: dict 
 
 
 def assess(now: datetime, organisation, *, last_accepted: dict | None, last_attempt: dict | None,
-           last_success: dict | None, grace_minutes: int, stale_days: int) -> Health:
-    """Entities are outcome rows (``recorded_at`` aware datetimes; deliveries carry ``day``)."""
+           last_success: dict | None, grace_minutes: int, stale_days: int,
+           open_unconfirmed: dict | None = None) -> Health:
+    """Entities are outcome rows (``recorded_at`` aware datetimes; deliveries carry ``day``);
+    ``open_unconfirmed``: the open unconfirmed delivery, if any."""
     if organisation.sftp is None:
         return Health("failing", "Geen SFTP-bestemming ingesteld: er wordt niets aan SNG geleverd")
     today = local_date(now)
@@ -150,9 +156,8 @@ def assess(now: datetime, organisation, *, last_accepted: dict | None, last_atte
         return _failing(last_attempt)
     if attempt_status == "held" and not _overcome(last_attempt, last_success):
         return _held(last_attempt)
-    if (last_success and last_success.get("status") == "unconfirmed"
-            and success_day is not None and success_day >= due):
-        return _unconfirmed(last_success)
+    if open_unconfirmed is not None:
+        return _unconfirmed(open_unconfirmed)
     if _owed(due, today, success_day, last_accepted, organisation.send_time):
         moment = send_moment(due, organisation.send_time)
         which = "vandaag" if due == today else _dutch(due)

@@ -31,7 +31,7 @@ from datetime import date, datetime, timedelta
 
 from shared.adapters.blobs import BlobStore
 from shared.adapters.lease import LeaseKeeper, LeaseLost
-from shared.adapters.outcomes import DeliveryRecord, IntentOpen, OutcomeStore
+from shared.adapters.outcomes import AlreadySettled, DeliveryRecord, IntentOpen, OutcomeStore
 from shared.adapters.secrets import SecretError, SecretProvider
 from shared.adapters.sftp import Credentials, SftpDelivery, SftpError, UploadGuard
 from shared.clock import local_today, utcnow
@@ -96,7 +96,8 @@ class DeliveryService:
             if organisation.sftp is None:
                 continue
             try:
-                due = is_due(now, organisation.send_time, self.last_success_day(organisation.code))
+                due = (is_due(now, organisation.send_time, self.last_success_day(organisation.code))
+                       or self.outcomes.intent(organisation.code) is not None)  # settle it now
             except Exception as exc:  # the outcomes table is unreachable: try again next tick
                 log.error("cannot tell whether %s is due (%s)", organisation.code, _kind_of(exc))
                 continue
@@ -158,30 +159,44 @@ class DeliveryService:
             except Exception as exc:  # recorded as an error kind, never raised
                 return self._failed(attempt, exc)
 
-    def release_held(self, org: str, reason: str) -> DeliveryOutcome:
-        """Send the file the drop guard held, after a person checked the drop. The decision is
-        recorded first, for that file (its SHA-256) on that day: should the send fail, the next
-        tick sends it without asking again; a different file (a new extract came in) is held
-        again, since nobody checked that one."""
+    def release_held(self, org: str, reason: str, sha256: str) -> DeliveryOutcome:
+        """Send the file the drop guard held, after a person checked that file: ``sha256`` (at
+        least its first 8 characters, as the status shows them) names it, so a file held after
+        the person looked (a new extract came in) is never released by mistake. The decision is
+        recorded first, for that file on that day: should the send fail, the next tick sends it
+        without asking again."""
         held = self.outcomes.latest(org, KIND_DELIVERY)
         if not held or held.get("status") != "held":
             raise NothingHeld("the last delivery of this organisation is not held")
+        checked = sha256.strip().lower()
+        if len(checked) < 8 or not str(held.get("sha256", "")).startswith(checked):
+            raise NotTheHeldFile("the file named is not the file held now")
         self.outcomes.record(org, KIND_MANUAL, {"action": "release_delivery", "reason": reason,
                                                 "day": held["day"], "file": held.get("file"),
-                                                "sha256": held.get("sha256")})
+                                                "sha256": held.get("sha256")},
+                             pointers=("delivery_release",))
         return self.deliver(org, date.fromisoformat(held["day"]), reason=reason,
                             manual=bool(held.get("manual")))
 
+    def confirm_unconfirmed(self, org: str, reason: str) -> bool:
+        """A person checked with SNG that an unconfirmed delivery arrived (or that it no longer
+        matters): recorded, and the status no longer shows it. False when nothing is open."""
+        open_row = self.outcomes.unconfirmed(org)
+        if open_row is None:
+            return False
+        return self.outcomes.acknowledge_unconfirmed(org, {
+            "action": "confirm_delivery", "reason": reason, "day": open_row.get("day"),
+            "file": open_row.get("file"), "sha256": open_row.get("sha256")})
+
     def _released(self, org: str, day: date, sha256: str) -> bool:
-        action = self.outcomes.latest(org, KIND_MANUAL) or {}
-        return (action.get("action"), action.get("day"), action.get("sha256")) == (
-            "release_delivery", day.isoformat(), sha256)
+        release = self.outcomes.latest(org, "delivery_release") or {}
+        return (release.get("day"), release.get("sha256")) == (day.isoformat(), sha256)
 
     def _deliver_leased(self, organisation, attempt: _Attempt, keeper: LeaseKeeper) -> DeliveryOutcome:
         org, day, reason, manual = attempt.org, attempt.day, attempt.reason, attempt.manual
-        intent = self.outcomes.intent(org)
-        if intent is not None:
-            settled = self._reconcile(organisation, intent, keeper)
+        current = self.outcomes.intent_etag(org)
+        if current is not None:
+            settled = self._reconcile(organisation, *current, keeper)
             if settled is not None and settled.day == day.isoformat() and not manual:
                 return settled
         success = self.outcomes.latest(org, KIND_SUCCESS)
@@ -237,20 +252,24 @@ class DeliveryService:
             attempt.attempts = exc.attempts
             if exc.renaming:
                 # Whether the rename happened is unknown: find out now rather than send again.
-                settled = self._reconcile(organisation, self.outcomes.intent(org), keeper)
+                current = self.outcomes.intent_etag(org)
+                if current is None:
+                    raise _Stop("storage", "the delivery's intent could not be read back") from None
+                settled = self._reconcile(organisation, *current, keeper)
                 if settled is not None:
                     return settled
             raise
         fields.update(attempts=uploaded.attempts,
                       duration_ms=int((time.monotonic() - started) * 1000))
-        self._record_end(org, fields, attempt.action, reason, day.isoformat(), built.name)
+        self._record_end(org, fields, attempt.action, reason, day.isoformat(), built.name,
+                         guard.etag)
         log.info("delivered %s: %d records, %d bytes, %d attempt(s)", built.name, built.records,
                  len(built.content), uploaded.attempts)
         return DeliveryOutcome(org, day.isoformat(), "succeeded", reason, built.name, built.records,
                                built.people, len(built.content), built.sha256, uploaded.attempts,
                                manual=manual)
 
-    def _reconcile(self, organisation, intent: dict | None,
+    def _reconcile(self, organisation, intent: dict, etag: str,
                    keeper: LeaseKeeper) -> DeliveryOutcome | None:
         """Settle a delivery that wrote its intent and then asked for the rename, without
         knowing whether the rename happened (a crash, a lost connection, a storage outage).
@@ -261,8 +280,6 @@ class DeliveryService:
         refuses is a known answer: nothing arrived, the intent goes and None is returned (the
         caller delivers as usual)."""
         org = organisation.code
-        if intent is None:
-            raise _Stop("storage", "the delivery's intent could not be read back")
         target = organisation.sftp
         step = step_timeout(target.operation_timeout, self.lease_seconds)
         credentials = self.credentials_for(target)
@@ -273,9 +290,7 @@ class DeliveryService:
         if where == "refused":
             log.warning("an earlier delivery's file could not be renamed on the server; it is "
                         "delivered anew")
-            current = self.outcomes.intent_etag(org)
-            if current is not None:
-                self.outcomes.clear_intent(org, current[1])
+            self.outcomes.clear_intent(org, etag)
             return None
         fields = {k: intent[k] for k in DeliveryRecord.model_fields if intent.get(k) is not None}
         fields.update(reconciled=True)
@@ -289,19 +304,23 @@ class DeliveryService:
                       "as unconfirmed, not sent again", where)
         manual = bool(intent.get("manual"))
         self._record_end(org, fields, "redeliver" if manual else None, intent.get("reason") or "",
-                         intent["day"], intent["file"])
+                         intent["day"], intent["file"], etag)
         return DeliveryOutcome(org, intent["day"], fields["status"], intent.get("reason"),
                                intent["file"], intent.get("records"), intent.get("people"),
                                intent.get("size"), intent.get("sha256"), intent.get("attempts"),
                                fields.get("error_kind"), manual)
 
     def _record_end(self, org: str, fields: dict, action: str | None, reason: str, day: str,
-                    file: str) -> None:
-        """The delivery's end and, for a re-delivery or a release, the person's action: one
-        transaction."""
+                    file: str, intent_etag: str | None) -> None:
+        """The delivery's end and, for a re-delivery, the person's action: one transaction,
+        which also removes this delivery's intent. When another delivery settled that intent
+        meanwhile (this one stalled after its rename), it recorded this file: nothing again."""
         manual = ({"action": action, "reason": reason or "-", "day": day, "file": file}
                   if action else None)
-        self.outcomes.record_delivery(org, fields, manual=manual)
+        try:
+            self.outcomes.record_delivery(org, fields, manual=manual, intent_etag=intent_etag)
+        except AlreadySettled:
+            log.warning("this delivery's file was recorded by another delivery meanwhile")
 
     def _held(self, attempt: _Attempt, previous: int) -> DeliveryOutcome:
         """The drop guard: the file would remove too many people from VISH against the last
@@ -417,18 +436,20 @@ class _Guard(UploadGuard):
         self.keeper.check()
         try:
             self.etag = outcomes.put_intent(org, {**self.fields, "status": "renaming", "temp": temp})
-        except IntentOpen:
-            raise LeaseLost("another delivery's intent is open: it holds or held the lease") from None
-        except Exception:
-            # Written or not? Read it back: ours names our temporary file.
+        except Exception as exc:
+            # Written or not (an answer lost, and the SDK's retry met our own row)? Read it
+            # back: ours names our temporary file.
             try:
                 current = outcomes.intent_etag(org)
             except Exception:
                 self.unknown = True
+                raise exc from None
+            if current is None or current[0].get("temp") != temp:
+                if isinstance(exc, IntentOpen):
+                    raise LeaseLost("another delivery's intent is open: it holds or held the "
+                                    "lease") from None
                 raise
-            if current is not None and current[0].get("temp") == temp:
-                self.etag = current[1]
-            raise
+            self.etag = current[1]  # ours: go on
         self.fence()
 
     def fence(self) -> None:
@@ -451,6 +472,10 @@ class _Guard(UploadGuard):
 
 class NothingHeld(Exception):
     """There is no held delivery to release."""
+
+
+class NotTheHeldFile(Exception):
+    """The file a person checked is not the file held now."""
 
 
 class _Stop(Exception):

@@ -58,10 +58,12 @@ class StatusService:
         code = organisation.code
         latest = {kind: self.outcomes.latest(code, kind)
                   for kind in (KIND_EXTRACT, KIND_ACCEPTED, KIND_DELIVERY, KIND_SUCCESS)}
+        open_unconfirmed = self.outcomes.unconfirmed(code)
         health = assess(now, organisation, last_accepted=latest[KIND_ACCEPTED],
                         last_attempt=latest[KIND_DELIVERY], last_success=latest[KIND_SUCCESS],
                         grace_minutes=self.settings.delivery_grace_minutes,
-                        stale_days=self.settings.stale_extract_days)
+                        stale_days=self.settings.stale_extract_days,
+                        open_unconfirmed=open_unconfirmed)
         success = latest[KIND_SUCCESS]
         done_day = date.fromisoformat(success["day"]) if success else None
         due = next_due(now, organisation.send_time, done_day)
