@@ -29,9 +29,9 @@ def intent(day: str, file: str = "f.csv") -> dict:
 
 
 def test_a_delivery_end_writes_history_latest_and_pointer_and_clears_the_intent(store, org_code):
-    store.put_intent(org_code, intent("2026-11-28"))
+    etag = store.put_intent(org_code, intent("2026-11-28"))
     assert store.intent(org_code)["temp"] == ".f.csv.x.part"
-    store.record_delivery(org_code, success("2026-11-28"))
+    store.record_delivery(org_code, success("2026-11-28"), intent_etag=etag)
     assert store.intent(org_code) is None
     assert store.latest(org_code, "delivery_success")["day"] == "2026-11-28"
     assert store.latest(org_code, "delivery")["status"] == "succeeded"
@@ -145,3 +145,21 @@ def test_a_storage_failure_in_the_intakes_outcome_writes_never_leaves_the_pointe
     pointer = intake.outcomes.latest(org_code, "extract_accepted")
     assert latest["decision"] == "accepted"
     assert pointer is not None and pointer["sha256"] == latest["sha256"]
+
+
+def test_a_success_write_never_removes_another_deliverys_intent(store, org_code):
+    """A delivery whose intent was settled (removed) by another one, which then wrote its own:
+    the late success write records nothing and leaves the other intent alone."""
+    from shared.adapters.outcomes import AlreadySettled, IntentOpen
+
+    mine = store.put_intent(org_code, intent("2026-11-28", "a.csv"))
+    store.record_delivery(org_code, success("2026-11-28", "a.csv"), intent_etag=mine)  # settled
+    theirs = store.put_intent(org_code, intent("2026-11-28", "b.csv"))
+    with pytest.raises(IntentOpen):
+        store.put_intent(org_code, intent("2026-11-28", "c.csv"))  # never overwritten
+    with pytest.raises(AlreadySettled):
+        store.record_delivery(org_code, success("2026-11-28", "a.csv"), intent_etag=mine)
+    assert store.intent(org_code)["file"] == "b.csv"
+    assert len(store.history(org_code)) == 1
+    assert store.clear_intent(org_code, mine) is False  # not ours: stays
+    assert store.clear_intent(org_code, theirs) is True and store.intent(org_code) is None
