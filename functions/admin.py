@@ -28,6 +28,11 @@ def _reason(req: func.HttpRequest) -> str | None:
     return _field(req, "reason")
 
 
+def _storage_unavailable() -> func.HttpResponse:
+    return error_response("storage_unavailable", "De opslag is nu niet bereikbaar; er is niets "
+                          "gewijzigd of vastgelegd. Probeer het later opnieuw.", 503)
+
+
 def _known(org: str) -> bool:
     from shared.config import get_settings, load_organisations
 
@@ -96,6 +101,8 @@ def release_extract(req: func.HttpRequest) -> func.HttpResponse:
 def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
     """Send the file the drop guard held: a person checked that file, named by ``sha256`` (at
     least its first 8 characters)."""
+    from azure.core.exceptions import AzureError
+
     from shared.usecases.delivery import NothingHeld, NotTheHeldFile
     from shared.wiring import delivery
 
@@ -109,6 +116,8 @@ def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
                               "\"de eerste tekens (minstens 8) van de SHA-256 uit de status\"}", 400)
     try:
         outcome = delivery().release_held(org, reason, sha256)
+    except AzureError:
+        return _storage_unavailable()
     except NothingHeld:
         return error_response("nothing_held", "Er is geen tegengehouden levering om vrij te geven", 409)
     except NotTheHeldFile:
@@ -122,12 +131,18 @@ def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
 def confirm_delivery(req: func.HttpRequest) -> func.HttpResponse:
     """A person checked with SNG that an unconfirmed delivery arrived: recorded, and the status
     no longer shows it."""
+    from azure.core.exceptions import AzureError
+
     from shared.wiring import delivery
 
     checked = _checked(req, needs_reason=True)
     if isinstance(checked, func.HttpResponse):
         return checked
     org, reason = checked
-    if not delivery().confirm_unconfirmed(org, reason):
+    try:
+        confirmed = delivery().confirm_unconfirmed(org, reason)
+    except AzureError:
+        return _storage_unavailable()
+    if not confirmed:
         return error_response("nothing_unconfirmed", "Er is geen niet-bevestigde levering", 409)
     return json_response({"confirmed": True}, 200)

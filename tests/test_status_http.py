@@ -327,3 +327,21 @@ def test_outcome_kinds_are_typed_whitelists(orgs):
     store.record(code, "manual", {"action": "release", "reason": "klant 111222333 belde"})
     latest = store.latest(code, "manual")
     assert latest["reason"] == "klant *****2333 belde" and latest["schema_version"] == 1
+
+
+def test_admin_delivery_actions_say_storage_is_unavailable_instead_of_failing(live, org_code,
+                                                                             monkeypatch):
+    from azure.core.exceptions import ServiceRequestError
+
+    service, _ = live
+
+    def unreachable(*args, **kwargs):
+        raise ServiceRequestError("storage unreachable")
+
+    monkeypatch.setattr(service.outcomes, "latest", unreachable)
+    monkeypatch.setattr(service.outcomes, "unconfirmed", unreachable)
+    for name, body in (("release_delivery", {"reason": "x", "sha256": "0" * 12}),
+                       ("confirm_delivery", {"reason": "x"})):
+        response = post(name, body, {"org": org_code})
+        assert (response.status_code, json.loads(response.get_body())["code"]) == (
+            503, "storage_unavailable")
