@@ -29,8 +29,9 @@ def _reason(req: func.HttpRequest) -> str | None:
 
 
 def _storage_unavailable() -> func.HttpResponse:
-    return error_response("storage_unavailable", "De opslag is nu niet bereikbaar; er is niets "
-                          "gewijzigd of vastgelegd. Probeer het later opnieuw.", 503)
+    return error_response("storage_unavailable", "De opslag is nu niet bereikbaar; of de actie is "
+                          "vastgelegd is niet zeker. Bekijk de status voordat u het opnieuw "
+                          "probeert.", 503)
 
 
 def _known(org: str) -> bool:
@@ -130,19 +131,30 @@ def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="deliveries/{org}/confirm", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def confirm_delivery(req: func.HttpRequest) -> func.HttpResponse:
     """A person checked with SNG that an unconfirmed delivery arrived: recorded, and the status
-    no longer shows it."""
+    no longer shows it. ``day`` (JJJJ-MM-DD) names it when more than one is open."""
+    from datetime import date
+
     from azure.core.exceptions import AzureError
 
+    from shared.usecases.delivery import SeveralUnconfirmed
     from shared.wiring import delivery
 
     checked = _checked(req, needs_reason=True)
     if isinstance(checked, func.HttpResponse):
         return checked
     org, reason = checked
+    day_text = _field(req, "day")
     try:
-        confirmed = delivery().confirm_unconfirmed(org, reason)
+        day = date.fromisoformat(day_text) if day_text else None
+    except ValueError:
+        return error_response("bad_day", "Geef de dag als JJJJ-MM-DD: {\"day\": \"2026-11-28\"}", 400)
+    try:
+        confirmed = delivery().confirm_unconfirmed(org, reason, day)
+    except SeveralUnconfirmed as exc:
+        return error_response("day_required", f"Meer dan één niet-bevestigde levering ({exc}); "
+                              "noem de dag: {\"day\": \"JJJJ-MM-DD\"}", 409)
     except AzureError:
         return _storage_unavailable()
-    if not confirmed:
+    if confirmed is None:
         return error_response("nothing_unconfirmed", "Er is geen niet-bevestigde levering", 409)
-    return json_response({"confirmed": True}, 200)
+    return json_response({"confirmed": confirmed}, 200)

@@ -294,18 +294,28 @@ def cmd_deliver(args: argparse.Namespace) -> int:
         raise UsageError("--release SHA256 vraagt om een --reason en de eerste tekens (minstens 8) "
                          "van de SHA-256 van het gecontroleerde bestand (zie 'vish status'); zonder "
                          "--date, --force, --dry-run of --confirm")
-    if args.confirm and (not args.reason or args.date or args.force or args.dry_run):
-        raise UsageError("--confirm vraagt om een --reason (zonder --date, --force of --dry-run)")
+    if args.confirm and (not args.reason or args.force or args.dry_run):
+        raise UsageError("--confirm vraagt om een --reason (en --date bij meer dan één niet-bevestigde "
+                         "dag; zonder --force of --dry-run)")
+    if args.confirm:
+        from shared.usecases.delivery import SeveralUnconfirmed
+
+        try:
+            confirmed = service.confirm_unconfirmed(organisation.code, args.reason, args.date)
+        except SeveralUnconfirmed as exc:
+            raise UsageError(f"meer dan één niet-bevestigde levering ({exc}): noem de dag met "
+                             "--date") from None
+        if confirmed is None:
+            raise UsageError(f"er is geen niet-bevestigde levering van {organisation.code}"
+                             + (f" voor {args.date:%d-%m-%Y}" if args.date else ""))
+        _say(f"Levering van {organisation.code} voor {date.fromisoformat(confirmed):%d-%m-%Y} als "
+             "aangekomen vastgelegd.")
+        return EXIT_OK
     day = args.date or local_today()
     if day > local_today() and not args.dry_run:
         raise UsageError("--date ligt in de toekomst: alleen met --dry-run (een verzonden bestand "
                          "voor een latere dag zou de dagen ervoor overslaan)")
     try:
-        if args.confirm:
-            if not service.confirm_unconfirmed(organisation.code, args.reason):
-                raise UsageError(f"er is geen niet-bevestigde levering van {organisation.code}")
-            _say(f"Niet-bevestigde levering van {organisation.code} als aangekomen vastgelegd.")
-            return EXIT_OK
         if args.release:
             from shared.usecases.delivery import NothingHeld, NotTheHeldFile
 

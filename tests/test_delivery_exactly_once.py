@@ -170,10 +170,13 @@ def test_while_the_server_is_down_the_intent_waits_and_nothing_is_sent(
 # -- 1, 6: a lease lost during a slow step never renames; the other instance delivers once ---------
 def test_an_instance_that_lost_its_lease_during_a_slow_step_never_renames(
         settings, org_code, sng, monkeypatch, azurite):
-    """Instance A finishes its upload, then its intent write hangs (storage unreachable for it,
-    its lease renewals failing too) past the 15 s lease. Instance B takes the lease and delivers.
-    A's fence before the rename finds the lease gone: no rename, its own temporary file removed,
-    a lease_lost row in history only. One file on the server, B's, whole; one success row."""
+    """Instance A finishes its upload, then its intent write hangs (storage unreachable for it, its
+    lease renewals failing too) past the 15 s lease. Instance B takes the lease and delivers. A's
+    fence before the rename finds the lease gone: no rename, and without the lease it touches
+    nothing more (its intent and temporary file stay for the holder); a lease_lost row in history
+    only. (A's temporary file was a leftover when B began: B removed it.) The next tick settles A's
+    intent: B's file is there and recorded, so the intent goes and nothing is recorded again. One
+    file on the server, B's, whole; one success row."""
     a = make_service(settings, org_code, sng, monkeypatch)
     a.lease_seconds = 15
     b = make_service(settings, org_code, sng, monkeypatch)
@@ -217,13 +220,16 @@ def test_an_instance_that_lost_its_lease_during_a_slow_step_never_renames(
     runner.join(60)
     assert results["b"].status == "succeeded"
     assert (results["a"].status, results["a"].error_kind) == ("failed", "lease_lost")
+    assert b.outcomes.intent(org_code) is not None  # A's late intent: left for the holder
+    [settled] = b.tick()  # the day is done; the open intent is settled anyway
+    assert (settled.status, settled.reason) == ("skipped", "already_recorded")
     assert finals(sng) == {FILE: archived(b, org_code, FILE)} and temps(sng) == []
     opened = seen(sng, "open_write")
     assert len(opened) == 2 and len(set(opened)) == 2 and all(map(is_temp, opened))  # own names
     assert len(seen(sng, "rename")) == 1
     assert statuses(b, org_code).count("succeeded") == 1
     assert b.outcomes.latest(org_code, "delivery")["status"] == "succeeded"  # A's loss: history only
-    assert b.outcomes.intent(org_code) is None  # A removed only its own intent
+    assert b.outcomes.intent(org_code) is None
     assert word(b) == "ok"
 
 
@@ -960,3 +966,145 @@ def test_write_answers_in_any_order_are_all_collected(answers_wait):
     channel = _OutOfOrderChannel(answers_wait)
     _write_all(paramiko.SFTPClient(channel), "/x.part", b"a" * (32768 * 4), UploadGuard())
     assert channel.writes == 4
+
+
+# -- at the causes a third review found ----------------------------------------------------------
+def test_an_intent_settled_after_midnight_sends_nothing_for_the_new_day_before_its_time(
+        settings, org_code, sng, monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
+    assert service.deliver(org_code, DAY, reason="schedule").status == "failed"  # intent left open
+    service.now = lambda: datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # 00:30 on the 29th
+    [settled] = service.tick()
+    assert (settled.day, settled.status) == ("2026-11-28", "succeeded")
+    assert list(finals(sng)) == [FILE]  # the 29th's file waits for 06:00
+    service.now = lambda: datetime(2026, 11, 29, 5, 30, tzinfo=UTC)  # 06:30 on the 29th
+    assert service.tick()[0].file == "VISH_TST-1_20261129_001.csv"
+
+
+def test_every_unconfirmed_day_stays_shown_until_each_is_confirmed(settings, org_code, sng,
+                                                                  monkeypatch, azurite):
+    from shared.usecases.delivery import SeveralUnconfirmed
+
+    service = make_service(settings, org_code, sng, monkeypatch)
+    base = {"status": "unconfirmed", "error_kind": "not_found", "reconciled": True, "size": 10,
+            "sha256": "a" * 64, "sequence": 1}
+    for day in ("2026-11-27", "2026-11-28"):
+        service.outcomes.record_delivery(org_code, {**base, "day": day,
+                                                    "file": f"VISH_TST-1_{day.replace('-', '')}_001.csv"})
+    with pytest.raises(SeveralUnconfirmed):
+        service.confirm_unconfirmed(org_code, "SNG heeft het")  # which one?
+    assert service.confirm_unconfirmed(org_code, "SNG heeft 28-11", DAY) == "2026-11-28"
+    assert [row["day"] for row in service.outcomes.unconfirmed(org_code)] == ["2026-11-27"]
+    status = StatusService(service.settings, service.organisations, service.outcomes,
+                           now=lambda: AFTER_SEND).overview()["organisations"][0]
+    assert status["health"] == "unconfirmed" and "27-11-2026" in status["reason"]
+    assert service.confirm_unconfirmed(org_code, "ook 27-11") == "2026-11-27"
+    assert service.outcomes.unconfirmed(org_code) == []
+
+
+class _ClosingFails:
+    """An SFTP session whose writes succeed but whose answer to CLOSE is an error (a quota or a
+    failed commit that some servers report only then), with paramiko's own SFTPFile."""
+
+    class _Channel:
+        def recv_ready(self) -> bool:
+            return False
+
+    sock = _Channel()
+
+    def __init__(self) -> None:
+        self.pending: list = []
+
+    def _log(self, *args) -> None:
+        pass
+
+    def open(self, path, mode):
+        import paramiko
+
+        return paramiko.SFTPFile(self, b"h", mode)
+
+    def _async_request(self, fileobj, kind, *args):
+        self.pending.append(fileobj)
+        return len(self.pending)
+
+    def _read_response(self, waitfor=None):
+        from paramiko.message import Message
+        from paramiko.sftp import CMD_STATUS, SFTP_OK
+
+        fileobj = self.pending.pop(0)
+        message = Message()
+        message.add_int(SFTP_OK)
+        message.add_string("ok")
+        message.rewind()
+        fileobj._async_response(CMD_STATUS, message, len(self.pending) + 1)
+        return None, None
+
+    def _request(self, kind, *args):
+        raise OSError("Failure: quota exceeded while committing the file")
+
+
+def test_an_error_answer_to_close_fails_the_write():
+    from shared.adapters.sftp import UploadGuard, _write_all
+
+    with pytest.raises(OSError, match="quota exceeded"):
+        _write_all(_ClosingFails(), "/x/.f.part", b"x" * 100, UploadGuard())
+
+
+def test_a_write_error_in_another_encoding_is_still_a_server_answer():
+    from paramiko.message import Message
+    from paramiko.sftp import CMD_STATUS
+
+    from shared.adapters.sftp import _WriteAnswers
+
+    answers = _WriteAnswers()
+    answers.sent.add(1)
+    message = Message()
+    message.add_int(4)  # FX_FAILURE
+    message.add_string("Disque plein: plus d'espace libre \xe9".encode("latin-1"))
+    message.rewind()
+    answers._async_response(CMD_STATUS, message, 1)
+    with pytest.raises(OSError, match="Disque plein"):
+        answers.raise_first()
+
+
+def test_an_instance_that_lost_its_lease_leaves_the_holders_temporary_file_alone(
+        settings, org_code, sng, monkeypatch, azurite):
+    """A's fence finds its lease gone after its intent was written. B takes the lease and is
+    about to rename A's verified file (settling A's intent) while A stops: A touches nothing (no
+    intent removed, no file removed), so B renames A's file and records it. One file."""
+    from azure.storage.blob import BlobLeaseClient
+
+    from shared.adapters.lease import LeaseKeeper, LeaseLost
+
+    a = make_service(settings, org_code, sng, monkeypatch)
+    b = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(a, azurite, org_code)
+    confirm = LeaseKeeper.confirm
+    b_at_fence, a_done = threading.Event(), threading.Event()
+    results = {}
+
+    def fences(self, margin):
+        if threading.current_thread().name == "B":
+            b_at_fence.set()
+            assert a_done.wait(20)  # B renames only once A has stopped and cleaned up
+            return confirm(self, margin)
+        lock = a.blobs.client(a.settings.locks_container, f"{org_code}.lock")
+        BlobLeaseClient(lock).break_lease(lease_break_period=0)  # A's lease is gone
+        runner = threading.Thread(name="B", target=lambda: results.setdefault(
+            "b", b.deliver(org_code, DAY, reason="schedule")))
+        results["runner"] = runner
+        runner.start()
+        assert b_at_fence.wait(20)  # B has found A's intent and its file
+        raise LeaseLost("ran out")
+
+    monkeypatch.setattr(LeaseKeeper, "confirm", fences)
+    a_outcome = a.deliver(org_code, DAY, reason="schedule")
+    a_done.set()
+    results["runner"].join(30)
+    assert (a_outcome.status, a_outcome.error_kind) == ("failed", "lease_lost")
+    assert (results["b"].status, results["b"].file) == ("succeeded", FILE)
+    assert finals(sng) == {FILE: archived(a, org_code, FILE)} and temps(sng) == []
+    assert len(seen(sng, "open_write")) == 1  # A's upload, renamed by B
+    assert a.outcomes.intent(org_code) is None and word(a) == "ok"

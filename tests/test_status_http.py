@@ -294,7 +294,7 @@ def test_confirm_of_an_unconfirmed_delivery(live, org_code, azurite):
     assert service.tick()[0].status == "unconfirmed"
     assert post("confirm_delivery", {}, {"org": org_code}).status_code == 400
     response = post("confirm_delivery", {"reason": "SNG heeft het ontvangen"}, {"org": org_code})
-    assert response.status_code == 200 and service.outcomes.unconfirmed(org_code) is None
+    assert response.status_code == 200 and service.outcomes.unconfirmed(org_code) == []
     assert service.outcomes.latest(org_code, "manual")["action"] == "confirm_delivery"
 
 

@@ -13,8 +13,8 @@ Layout (PartitionKey = organisation code):
 * ``intent-delivery``: a delivery that is about to rename its file on SNG's server (name, size,
   SHA-256). The next delivery reconciles it before anything else; the success removes it in the
   same transaction (that intent only, by its ETag);
-* ``latest-delivery_unconfirmed``: a delivery recorded ``unconfirmed``, open until a success for
-  its day or a person's acknowledgement (``confirm_delivery``);
+* ``unconfirmed-{day}``: a delivery recorded ``unconfirmed``, one row per day, open until a
+  success for that day or a person's acknowledgement (``confirm_delivery``);
 * ``latest-delivery_release``: the last release of a held file (its day and SHA-256).
 
 Every entity of an organisation shares its partition, so each of these is one table
@@ -144,7 +144,7 @@ KINDS: dict[str, type[_Outcome]] = {
 }
 INTENT_ROW = "intent-delivery"
 SUCCESS_ROW = "latest-delivery_success"
-UNCONFIRMED_ROW = "latest-delivery_unconfirmed"  # open until a success for its day or a person
+UNCONFIRMED_PREFIX = "unconfirmed-"  # + day: open until a success for that day or a person
 _CONFLICTS = 5  # a pointer or intent changed under a transaction: read again, at most this often
 
 
@@ -223,8 +223,9 @@ class OutcomeStore:
         if manual is not None:
             manual_history, manual_latest = self._rows(org, "manual", manual, at)
             extra = [("create", manual_history), ("upsert", manual_latest, {"mode": "replace"})]
+        open_key = UNCONFIRMED_PREFIX + fields["day"]
         if fields["status"] == "unconfirmed":
-            extra.append(("upsert", dict(latest, RowKey=UNCONFIRMED_ROW, kind="delivery_unconfirmed"),
+            extra.append(("upsert", dict(latest, RowKey=open_key, kind="delivery_unconfirmed"),
                           {"mode": "replace"}))
 
         def unchanged(entity) -> dict:
@@ -243,10 +244,9 @@ class OutcomeStore:
                     raise AlreadySettled("this delivery's intent was settled by another delivery")
                 operations.append(("delete", {"PartitionKey": org, "RowKey": INTENT_ROW},
                                    unchanged(intent)))
-            open_row = self._entity(org, UNCONFIRMED_ROW)
-            if (fields["status"] == "succeeded" and open_row is not None
-                    and open_row.get("day") == fields["day"]):
-                operations.append(("delete", {"PartitionKey": org, "RowKey": UNCONFIRMED_ROW},
+            open_row = self._entity(org, open_key) if fields["status"] == "succeeded" else None
+            if open_row is not None:
+                operations.append(("delete", {"PartitionKey": org, "RowKey": open_key},
                                    unchanged(open_row)))
             try:
                 self.table.submit_transaction(operations)
@@ -257,27 +257,26 @@ class OutcomeStore:
                 if not isinstance(exc, TableTransactionError) or attempt == _CONFLICTS:
                     raise
 
-    def unconfirmed(self, org: str) -> dict[str, Any] | None:
-        """The open unconfirmed delivery (until a success for its day or an acknowledgement)."""
-        entity = self._entity(org, UNCONFIRMED_ROW)
-        return dict(entity) if entity is not None else None
+    def unconfirmed(self, org: str) -> list[dict[str, Any]]:
+        """The open unconfirmed deliveries, oldest day first (until a success for their day or
+        an acknowledgement); each with its ``etag``."""
+        rows = self.table.query_entities(
+            "PartitionKey eq @org and RowKey ge @low and RowKey lt @high",
+            parameters={"org": org, "low": UNCONFIRMED_PREFIX, "high": UNCONFIRMED_PREFIX[:-1] + "."})
+        return sorted(({**dict(row), "etag": row.metadata["etag"]} for row in rows),
+                      key=lambda row: row["RowKey"])
 
-    def acknowledge_unconfirmed(self, org: str, action: dict[str, Any],
-                                at: datetime | None = None) -> bool:
-        """A person confirmed an unconfirmed delivery (SNG has the file, or it no longer
-        matters): the action recorded and the open row removed, in one transaction. False when
-        nothing is open."""
+    def acknowledge_unconfirmed(self, org: str, row: dict[str, Any], action: dict[str, Any],
+                                at: datetime | None = None) -> None:
+        """A person confirmed the unconfirmed delivery ``row`` (as read, with its ETag): the
+        action recorded and that row removed, in one transaction."""
         from azure.core import MatchConditions
 
-        open_row = self._entity(org, UNCONFIRMED_ROW)
-        if open_row is None:
-            return False
         history, latest = self._rows(org, "manual", action, at)
         self.table.submit_transaction([
             ("create", history), ("upsert", latest, {"mode": "replace"}),
-            ("delete", {"PartitionKey": org, "RowKey": UNCONFIRMED_ROW},
-             {"etag": open_row.metadata["etag"], "match_condition": MatchConditions.IfNotModified})])
-        return True
+            ("delete", {"PartitionKey": org, "RowKey": row["RowKey"]},
+             {"etag": row["etag"], "match_condition": MatchConditions.IfNotModified})])
 
     def put_intent(self, org: str, fields: dict[str, Any], at: datetime | None = None) -> str:
         """Note the file about to be renamed on the server (see :meth:`record_delivery`);
@@ -298,6 +297,14 @@ class OutcomeStore:
         """The open intent and its ETag, or None."""
         entity = self._entity(org, INTENT_ROW)
         return (dict(entity), entity.metadata["etag"]) if entity is not None else None
+
+    def recorded(self, org: str, day: str, file: str, sha256: str) -> bool:
+        """Whether history holds a success for exactly this file (its day, name and hash)."""
+        rows = self.table.query_entities(
+            "PartitionKey eq @org and RowKey lt 'a' and kind eq 'delivery' and day eq @day "
+            "and file eq @file and sha256 eq @sha and status eq 'succeeded'",
+            parameters={"org": org, "day": day, "file": file, "sha": sha256}, select=["RowKey"])
+        return next(iter(rows), None) is not None
 
     def day_sequence(self, org: str, day: str) -> int:
         """The highest sequence number delivered (or unconfirmed) for ``day`` in history; 0."""

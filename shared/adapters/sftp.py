@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import hashlib
 import io
@@ -282,8 +283,10 @@ class SftpDelivery:
             raise error from None
         except Exception as exc:
             import paramiko
+            from paramiko.sftp import SFTPError as ProtocolError
 
-            if isinstance(exc, paramiko.SSHException):
+            if isinstance(exc, (paramiko.SSHException, ProtocolError)):
+                # a dropped session, or the stream out of step after a timeout ("Garbage packet")
                 error = SftpError("transfer", f"SSH error during upload ({type(exc).__name__})",
                                   transient=True)
                 error.renaming = renaming
@@ -365,11 +368,12 @@ class SftpDelivery:
     # -- reconciliation ------------------------------------------------------------------------
     def settle(self, name: str, temp: str, size: int,
                fence: Callable[[], None] | None = None) -> str:
-        """Where a file whose rename may or may not have happened is now: ``final`` (under its
-        name, with ``size`` bytes), ``finished`` (only the verified temporary file was there:
-        renamed now, after ``fence``), ``refused`` (that rename was refused: the temporary file
-        is removed, nothing arrived), ``mismatch`` (a file of another size under the final
-        name: left alone), or ``none`` (neither: the receiving side may have taken it)."""
+        """Where a file whose rename may or may not have happened is now: ``final`` (under its name,
+        with ``size`` bytes; a temporary copy beside it is removed), ``finished`` (only the verified
+        temporary file was there: renamed now, after ``fence``), ``refused`` (that rename was
+        refused: the temporary file is removed, nothing arrived), ``mismatch`` (a file of another
+        size under the final name: left alone), or ``none`` (neither: the receiving side may have
+        taken it)."""
         client, sftp = self._connect()
         final = posixpath.join(self.target.directory, name)
         part = posixpath.join(self.target.directory, temp)
@@ -377,6 +381,8 @@ class SftpDelivery:
         try:
             found = _size_of(sftp, final)
             if found is not None:
+                if found == size and _size_of(sftp, part) is not None:
+                    self._remove_quietly(sftp, part)  # a second copy: the file is there
                 return "final" if found == size else "mismatch"
             if _size_of(sftp, part) != size:
                 return "none"
@@ -397,8 +403,9 @@ class SftpDelivery:
             raise
         except Exception as exc:
             import paramiko
+            from paramiko.sftp import SFTPError as ProtocolError
 
-            if isinstance(exc, (EOFError, OSError, paramiko.SSHException)):
+            if isinstance(exc, (EOFError, OSError, paramiko.SSHException, ProtocolError)):
                 raise SftpError("transfer", f"connection lost while checking ({type(exc).__name__})",
                                 transient=True) from None
             raise
@@ -490,16 +497,20 @@ def _lost(exc: OSError) -> bool:
 
 
 def _write_all(sftp, path: str, data: bytes, guard: UploadGuard) -> None:
-    """Write ``data`` to ``path`` in pipelined requests and wait for the answer to every one of
-    them, in whatever order the server sends them, before closing. (paramiko's ``putfo`` leaves
-    the answers of the last writes to the close, which drops their errors: a failed write in the
-    middle would leave a hole of zeros in a file of the right size.)"""
-    from paramiko.sftp import CMD_WRITE, int64
+    """Write ``data`` to ``path`` in pipelined requests, wait for the answer to every one of
+    them in whatever order the server sends them, then close the file and hear that answer too.
+    (paramiko's ``putfo`` leaves the answers of the last writes to the close, which drops their
+    errors, and its close drops the close's own error, which some servers use for a quota or a
+    failed commit: either would leave a bad file of the right size.)"""
+    from paramiko.sftp import CMD_CLOSE, CMD_WRITE, int64
 
     answers = _WriteAnswers()
-    with sftp.open(path, "wb") as remote:
+    remote = sftp.open(path, "wb")
+    handle = remote.handle
+    remote._closed = True  # this function closes the handle itself, and hears the answer
+    try:
         for start in range(0, len(data), _CHUNK):
-            answers.sent.add(sftp._async_request(answers, CMD_WRITE, remote.handle, int64(start),
+            answers.sent.add(sftp._async_request(answers, CMD_WRITE, handle, int64(start),
                                                  data[start:start + _CHUNK]))
             while sftp.sock.recv_ready():  # read what has come back so far (no waiting)
                 sftp._read_response()
@@ -508,6 +519,11 @@ def _write_all(sftp, path: str, data: bytes, guard: UploadGuard) -> None:
         while answers.sent:
             sftp._read_response()  # answers for other requests go to their own collectors
             answers.raise_first()
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first failure is the one that counts
+            sftp._request(CMD_CLOSE, handle)
+        raise
+    sftp._request(CMD_CLOSE, handle)  # the server's answer to the close: its error is raised
 
 
 class _WriteAnswers:
@@ -525,8 +541,12 @@ class _WriteAnswers:
         if kind != CMD_STATUS:
             self.error = self.error or OSError("the server answered a write with no status")
             return
-        code, text = msg.get_int(), msg.get_text()
+        code = msg.get_int()
         if code != SFTP_OK and self.error is None:
+            try:  # servers word their errors in any encoding: never fail on the text
+                text = msg.get_string().decode("utf-8", "replace")
+            except Exception:
+                text = "write failed"
             self.error = OSError(errno.EACCES, text) if code == 3 else OSError(text)
 
     def raise_first(self) -> None:

@@ -96,13 +96,14 @@ class DeliveryService:
             if organisation.sftp is None:
                 continue
             try:
-                due = (is_due(now, organisation.send_time, self.last_success_day(organisation.code))
-                       or self.outcomes.intent(organisation.code) is not None)  # settle it now
+                due = is_due(now, organisation.send_time, self.last_success_day(organisation.code))
+                open_intent = not due and self.outcomes.intent(organisation.code) is not None
             except Exception as exc:  # the outcomes table is unreachable: try again next tick
                 log.error("cannot tell whether %s is due (%s)", organisation.code, _kind_of(exc))
                 continue
-            if due:
-                results.append(self.deliver(organisation.code, local_today(now), reason="schedule"))
+            if due or open_intent:  # an intent left open is settled now, due or not
+                results.append(self.deliver(organisation.code, local_today(now), reason="schedule",
+                                            settle_only=open_intent))
         try:
             self.apply_retention(now)
         except Exception as exc:
@@ -123,10 +124,11 @@ class DeliveryService:
 
     # -- one delivery --------------------------------------------------------------------------
     def deliver(self, org: str, day: date, *, reason: str, manual: bool = False,
-                dry_run: bool = False) -> DeliveryOutcome:
+                dry_run: bool = False, settle_only: bool = False) -> DeliveryOutcome:
         """Build and send ``org``'s file for ``day``. ``manual`` re-delivers even when the day
-        already succeeded (an explicit, recorded action with ``reason``). Every failure is
-        recorded for this organisation with an error kind and returned, never raised."""
+        already succeeded (an explicit, recorded action with ``reason``). ``settle_only``: only
+        settle an intent left open (nothing is built or sent). Every failure is recorded for
+        this organisation with an error kind and returned, never raised."""
         with log_context(org=org, day=day.isoformat()):
             organisation = self.organisations.get(org)
             if organisation is None:
@@ -150,7 +152,7 @@ class DeliveryService:
                     return DeliveryOutcome(org, day.isoformat(), "busy", reason, manual=manual)
                 try:
                     with LeaseKeeper(lease, self.lease_seconds, acquired_at=asked) as keeper:
-                        return self._deliver_leased(organisation, attempt, keeper)
+                        return self._deliver_leased(organisation, attempt, keeper, settle_only)
                 finally:
                     try:
                         lease.release()
@@ -178,27 +180,35 @@ class DeliveryService:
         return self.deliver(org, date.fromisoformat(held["day"]), reason=reason,
                             manual=bool(held.get("manual")))
 
-    def confirm_unconfirmed(self, org: str, reason: str) -> bool:
+    def confirm_unconfirmed(self, org: str, reason: str, day: date | None = None) -> str | None:
         """A person checked with SNG that an unconfirmed delivery arrived (or that it no longer
-        matters): recorded, and the status no longer shows it. False when nothing is open."""
-        open_row = self.outcomes.unconfirmed(org)
-        if open_row is None:
-            return False
-        return self.outcomes.acknowledge_unconfirmed(org, {
-            "action": "confirm_delivery", "reason": reason, "day": open_row.get("day"),
-            "file": open_row.get("file"), "sha256": open_row.get("sha256")})
+        matters): recorded, and the status no longer shows it. ``day``: which one, needed when
+        more than one is open. Returns the day confirmed, or None when nothing (of that day) is
+        open; :class:`SeveralUnconfirmed` when the day is needed."""
+        open_rows = self.outcomes.unconfirmed(org)
+        if day is not None:
+            open_rows = [row for row in open_rows if row.get("day") == day.isoformat()]
+        if not open_rows:
+            return None
+        if len(open_rows) > 1:
+            raise SeveralUnconfirmed(", ".join(str(row.get("day")) for row in open_rows))
+        row = open_rows[0]
+        self.outcomes.acknowledge_unconfirmed(org, row, {
+            "action": "confirm_delivery", "reason": reason, "day": row.get("day"),
+            "file": row.get("file"), "sha256": row.get("sha256")})
+        return row.get("day")
 
     def _released(self, org: str, day: date, sha256: str) -> bool:
         release = self.outcomes.latest(org, "delivery_release") or {}
         return (release.get("day"), release.get("sha256")) == (day.isoformat(), sha256)
 
-    def _deliver_leased(self, organisation, attempt: _Attempt, keeper: LeaseKeeper) -> DeliveryOutcome:
+    def _deliver_leased(self, organisation, attempt: _Attempt, keeper: LeaseKeeper,
+                        settle_only: bool = False) -> DeliveryOutcome:
         org, day, reason, manual = attempt.org, attempt.day, attempt.reason, attempt.manual
         current = self.outcomes.intent_etag(org)
-        if current is not None:
-            settled = self._reconcile(organisation, *current, keeper)
-            if settled is not None and settled.day == day.isoformat() and not manual:
-                return settled
+        settled = self._reconcile(organisation, *current, keeper) if current is not None else None
+        if settle_only or (settled is not None and settled.day == day.isoformat() and not manual):
+            return settled or DeliveryOutcome(org, day.isoformat(), "skipped", "nothing_to_settle")
         success = self.outcomes.latest(org, KIND_SUCCESS)
         if already_delivered(success, day, manual):
             log.info("already delivered for this day (or a later one); nothing to do")
@@ -292,6 +302,13 @@ class DeliveryService:
                         "delivered anew")
             self.outcomes.clear_intent(org, etag)
             return None
+        if where == "final" and self.outcomes.recorded(org, intent["day"], intent["file"],
+                                                        intent["sha256"]):
+            # An instance that lost its lease wrote this intent late, after the file was
+            # delivered and recorded by the holder: nothing more to record.
+            self.outcomes.clear_intent(org, etag)
+            log.info("an intent for a file already recorded as delivered was cleared")
+            return DeliveryOutcome(org, intent["day"], "skipped", "already_recorded", intent["file"])
         fields = {k: intent[k] for k in DeliveryRecord.model_fields if intent.get(k) is not None}
         fields.update(reconciled=True)
         if where in ("final", "finished"):
@@ -427,6 +444,7 @@ class _Guard(UploadGuard):
         self.fields, self.margin = fields, margin
         self.etag: str | None = None
         self.unknown = False  # whether our intent was written is not known
+        self.lost = False  # the fence found the lease gone
 
     def check(self) -> None:
         self.keeper.check()  # no I/O: the keeper renews in its own thread
@@ -453,10 +471,16 @@ class _Guard(UploadGuard):
         self.fence()
 
     def fence(self) -> None:
-        self.keeper.confirm(margin=self.margin)
+        try:
+            self.keeper.confirm(margin=self.margin)
+        except LeaseLost:
+            self.lost = True
+            raise
 
     def abandon(self) -> bool:
-        if self.unknown:
+        if self.unknown or (self.lost and self.etag is not None):
+            # Without the lease, touch nothing: our intent and its file stay for the lease
+            # holder to settle (it may be renaming that file right now).
             return False
         if self.etag is None:
             return True
@@ -476,6 +500,10 @@ class NothingHeld(Exception):
 
 class NotTheHeldFile(Exception):
     """The file a person checked is not the file held now."""
+
+
+class SeveralUnconfirmed(Exception):
+    """More than one delivery is unconfirmed: say which day is confirmed."""
 
 
 class _Stop(Exception):

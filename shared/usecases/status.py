@@ -58,7 +58,7 @@ class StatusService:
         code = organisation.code
         latest = {kind: self.outcomes.latest(code, kind)
                   for kind in (KIND_EXTRACT, KIND_ACCEPTED, KIND_DELIVERY, KIND_SUCCESS)}
-        open_unconfirmed = self.outcomes.unconfirmed(code)
+        open_unconfirmed = next(iter(self.outcomes.unconfirmed(code)), None)  # the oldest
         health = assess(now, organisation, last_accepted=latest[KIND_ACCEPTED],
                         last_attempt=latest[KIND_DELIVERY], last_success=latest[KIND_SUCCESS],
                         grace_minutes=self.settings.delivery_grace_minutes,
