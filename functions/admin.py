@@ -24,6 +24,15 @@ def _field(req: func.HttpRequest, name: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _has(req: func.HttpRequest, name: str) -> bool:
+    """Whether the JSON body names ``name`` at all (whatever its value)."""
+    try:
+        body = req.get_json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get(name) is not None
+
+
 def _reason(req: func.HttpRequest) -> str | None:
     return _field(req, "reason")
 
@@ -145,6 +154,8 @@ def confirm_delivery(req: func.HttpRequest) -> func.HttpResponse:
     org, reason = checked
     day_text = _field(req, "day")
     try:
+        if day_text is None and _has(req, "day"):
+            raise ValueError("not a text")
         day = date.fromisoformat(day_text) if day_text else None
     except ValueError:
         return error_response("bad_day", "Geef de dag als JJJJ-MM-DD: {\"day\": \"2026-11-28\"}", 400)

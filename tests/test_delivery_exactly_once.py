@@ -1108,3 +1108,95 @@ def test_an_instance_that_lost_its_lease_leaves_the_holders_temporary_file_alone
     assert finals(sng) == {FILE: archived(a, org_code, FILE)} and temps(sng) == []
     assert len(seen(sng, "open_write")) == 1  # A's upload, renamed by B
     assert a.outcomes.intent(org_code) is None and word(a) == "ok"
+
+
+# -- at the causes a fourth review found ---------------------------------------------------------
+LATE_TEMP = f".{FILE}.aaaaaaaaaaaa.part"
+
+
+def late_intent_of_a_loser(service, org: str) -> None:
+    """The state after the slow-step race: the holder delivered and recorded FILE; the loser's
+    late intent (the same file and bytes, its own temporary name) is open."""
+    from shared.adapters.outcomes import DeliveryRecord
+
+    success = service.outcomes.latest(org, "delivery_success")
+    fields = {k: success[k] for k in DeliveryRecord.model_fields if success.get(k) is not None}
+    service.outcomes.put_intent(org, {**fields, "status": "renaming", "temp": LATE_TEMP, "reason": "a"})
+
+
+@pytest.mark.parametrize("temp_survived", [False, True])
+def test_a_late_intent_for_a_recorded_file_is_never_settled_again_after_sng_took_it(
+        settings, org_code, sng, monkeypatch, azurite, temp_survived):
+    """SNG collected the delivered file before the loser's late intent is settled: the file is
+    recorded, so nothing is looked at, renamed or recorded again (neither an unconfirmed day
+    nor a second copy for SNG); the loser's temporary copy goes."""
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    assert service.deliver(org_code, DAY, reason="b").status == "succeeded"
+    late_intent_of_a_loser(service, org_code)
+    if temp_survived:
+        (sng.root / LATE_TEMP).write_bytes(archived(service, org_code, FILE))
+    (sng.root / FILE).unlink()  # SNG's side collected it
+    [settled] = service.tick()
+    assert (settled.status, settled.reason) == ("skipped", "already_recorded")
+    assert sng.files() == {} and len(seen(sng, "rename")) == 1  # the holder's only
+    assert statuses(service, org_code) == ["succeeded"] and service.outcomes.unconfirmed(org_code) == []
+    assert service.outcomes.intent(org_code) is None and word(service) == "ok"
+
+
+def test_a_temporary_copy_beside_the_final_file_is_removed_when_settling(settings, org_code, sng,
+                                                                        monkeypatch, azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    temp = f".{FILE}.dddddddddddd.part"
+    (sng.root / FILE).write_bytes(b"12345")
+    (sng.root / temp).write_bytes(b"12345")
+    service.outcomes.put_intent(org_code, {"status": "renaming", "day": "2026-11-28", "file": FILE,
+                                           "size": 5, "sha256": "0" * 64, "temp": temp})
+    settled = service.deliver(org_code, DAY, reason="schedule")
+    assert settled.status == "succeeded" and sng.files() == {FILE: b"12345"}
+
+
+def test_a_settle_only_failure_is_recorded_for_the_intents_day(settings, org_code, sng, monkeypatch,
+                                                              azurite):
+    service = make_service(settings, org_code, sng, monkeypatch)
+    accept_extract(service, azurite, org_code)
+    monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
+    assert service.deliver(org_code, DAY, reason="schedule").status == "failed"
+    sng.stop()
+    service.now = lambda: datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # 00:30 on the 29th
+    [failed] = service.tick()
+    assert (failed.day, failed.status, failed.error_kind) == ("2026-11-28", "failed", "connect")
+    assert service.outcomes.latest(org_code, "delivery")["day"] == "2026-11-28"
+
+
+class _StrictSession(_ClosingFails):
+    """Like the session above, but the answer to CLOSE goes through paramiko's own status
+    reading, worded in Latin-1 (paramiko decodes it strictly as UTF-8)."""
+
+    def __init__(self, text: bytes) -> None:
+        super().__init__()
+        self.text, self.closes = text, 0
+
+    def _request(self, kind, *args):
+        import paramiko
+        from paramiko.message import Message
+
+        self.closes += 1
+        message = Message()
+        message.add_int(4)
+        message.add_string(self.text)
+        message.rewind()
+        paramiko.SFTPClient._convert_status(self, message)
+
+
+def test_a_close_refused_in_another_encoding_is_still_an_oserror_and_sent_once():
+    import gc
+
+    from shared.adapters.sftp import UploadGuard, _write_all
+
+    session = _StrictSession("Quota dépassé".encode("latin-1"))
+    with pytest.raises(OSError, match="close"):
+        _write_all(session, "/x.part", b"x" * 100, UploadGuard())
+    gc.collect()  # paramiko's SFTPFile.__del__ must not close the handle a second time
+    assert session.closes == 1

@@ -293,6 +293,9 @@ def test_confirm_of_an_unconfirmed_delivery(live, org_code, azurite):
     sng.faults.take_away, sng.faults.cuts_on_rename_left = True, 1
     assert service.tick()[0].status == "unconfirmed"
     assert post("confirm_delivery", {}, {"org": org_code}).status_code == 400
+    for bad in (20261128, "28-11-2026"):
+        wrong = post("confirm_delivery", {"reason": "x", "day": bad}, {"org": org_code})
+        assert (wrong.status_code, json.loads(wrong.get_body())["code"]) == (400, "bad_day")
     response = post("confirm_delivery", {"reason": "SNG heeft het ontvangen"}, {"org": org_code})
     assert response.status_code == 200 and service.outcomes.unconfirmed(org_code) == []
     assert service.outcomes.latest(org_code, "manual")["action"] == "confirm_delivery"

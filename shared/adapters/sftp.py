@@ -253,6 +253,9 @@ class SftpDelivery:
             try:
                 written = True
                 _write_all(sftp, temp, data, guard)
+            except UnicodeDecodeError:
+                raise self._write_failure(sftp, OSError("the server refused a write (a message in "
+                                                        "an unreadable encoding)"), len(data)) from None
             except (EOFError, OSError) as exc:
                 raise self._write_failure(sftp, exc, len(data)) from None
             size = sftp.stat(temp).st_size
@@ -274,9 +277,10 @@ class SftpDelivery:
                 renaming = False  # refused: a known answer, the file is still the temporary one
             exc.renaming = renaming
             raise
-        except (EOFError, OSError) as exc:
+        except (EOFError, OSError, UnicodeDecodeError) as exc:
             # a timeout, a reset, or paramiko's "Socket is closed" when the server dropped the
-            # channel between two requests (the size check, the rename): try again
+            # channel between two requests (the size check, the rename); or an answer worded in
+            # an encoding paramiko cannot read: try again
             error = SftpError("transfer", f"connection lost during upload ({type(exc).__name__})",
                               transient=True)
             error.renaming = renaming
@@ -405,13 +409,30 @@ class SftpDelivery:
             import paramiko
             from paramiko.sftp import SFTPError as ProtocolError
 
-            if isinstance(exc, (EOFError, OSError, paramiko.SSHException, ProtocolError)):
+            if isinstance(exc, (EOFError, OSError, UnicodeDecodeError, paramiko.SSHException,
+                                ProtocolError)):
                 raise SftpError("transfer", f"connection lost while checking ({type(exc).__name__})",
                                 transient=True) from None
             raise
         finally:
             client.close()
 
+
+    def discard(self, temp: str) -> None:
+        """Remove the temporary file ``temp`` if it is there (a copy of a file already
+        delivered); best effort: a failure is logged, the leftover is harmless."""
+        try:
+            client, sftp = self._connect()
+        except SftpError as exc:
+            log.warning("a temporary copy could not be removed now (%s)", exc.kind)
+            return
+        try:
+            if _size_of(sftp, posixpath.join(self.target.directory, temp)) is not None:
+                self._remove_quietly(sftp, posixpath.join(self.target.directory, temp))
+        except Exception as exc:
+            log.warning("a temporary copy could not be removed now (%s)", type(exc).__name__)
+        finally:
+            client.close()
 
     # -- connection test -------------------------------------------------------------------------
     def check(self, probe: bool = False) -> CheckResult:
@@ -474,11 +495,17 @@ def _rename(sftp, source: str, target: str, fence: Callable[[], None]) -> None:
     connection stays an ``OSError``/``EOFError``."""
     try:
         sftp.posix_rename(source, target)
+    except UnicodeDecodeError:  # a refusal worded in another encoding: still an answer
+        raise SftpError("rename", "renaming the uploaded file to its final name was refused "
+                        "(a message in an unreadable encoding)") from None
     except OSError as exc:
         if "unsupported" in str(exc).lower() or "not supported" in str(exc).lower():
             fence()
             try:
                 sftp.rename(source, target)
+            except UnicodeDecodeError:
+                raise SftpError("rename", "renaming the uploaded file to its final name was "
+                                "refused (a message in an unreadable encoding)") from None
             except OSError as again:
                 if _lost(again):
                     raise
@@ -523,7 +550,11 @@ def _write_all(sftp, path: str, data: bytes, guard: UploadGuard) -> None:
         with contextlib.suppress(Exception):  # the first failure is the one that counts
             sftp._request(CMD_CLOSE, handle)
         raise
-    sftp._request(CMD_CLOSE, handle)  # the server's answer to the close: its error is raised
+    try:
+        sftp._request(CMD_CLOSE, handle)  # the server's answer to the close: its error is raised
+    except UnicodeDecodeError:  # paramiko reads the status text strictly as UTF-8
+        raise OSError("the server refused to close the file (a message in an unreadable "
+                      "encoding)") from None
 
 
 class _WriteAnswers:

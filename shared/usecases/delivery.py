@@ -97,13 +97,15 @@ class DeliveryService:
                 continue
             try:
                 due = is_due(now, organisation.send_time, self.last_success_day(organisation.code))
-                open_intent = not due and self.outcomes.intent(organisation.code) is not None
+                intent = None if due else self.outcomes.intent(organisation.code)
             except Exception as exc:  # the outcomes table is unreachable: try again next tick
                 log.error("cannot tell whether %s is due (%s)", organisation.code, _kind_of(exc))
                 continue
-            if due or open_intent:  # an intent left open is settled now, due or not
-                results.append(self.deliver(organisation.code, local_today(now), reason="schedule",
-                                            settle_only=open_intent))
+            if due:
+                results.append(self.deliver(organisation.code, local_today(now), reason="schedule"))
+            elif intent is not None:  # an intent left open is settled now, under its own day
+                results.append(self.deliver(organisation.code, date.fromisoformat(intent["day"]),
+                                            reason="schedule", settle_only=True))
         try:
             self.apply_retention(now)
         except Exception as exc:
@@ -193,9 +195,14 @@ class DeliveryService:
         if len(open_rows) > 1:
             raise SeveralUnconfirmed(", ".join(str(row.get("day")) for row in open_rows))
         row = open_rows[0]
-        self.outcomes.acknowledge_unconfirmed(org, row, {
-            "action": "confirm_delivery", "reason": reason, "day": row.get("day"),
-            "file": row.get("file"), "sha256": row.get("sha256")})
+        from azure.data.tables import TableTransactionError
+
+        try:
+            self.outcomes.acknowledge_unconfirmed(org, row, {
+                "action": "confirm_delivery", "reason": reason, "day": row.get("day"),
+                "file": row.get("file"), "sha256": row.get("sha256")})
+        except TableTransactionError:  # settled or replaced meanwhile: this row is not open now
+            return None
         return row.get("day")
 
     def _released(self, org: str, day: date, sha256: str) -> bool:
@@ -294,21 +301,22 @@ class DeliveryService:
         step = step_timeout(target.operation_timeout, self.lease_seconds)
         credentials = self.credentials_for(target)
         keeper.check()
-        where = SftpDelivery(target, credentials, sleep=self.sleep, operation_timeout=step).settle(
-            intent["file"], intent["temp"], int(intent["size"]),
-            fence=lambda: keeper.confirm(margin=step + FENCE_SLACK_SECONDS))
+        sftp = SftpDelivery(target, credentials, sleep=self.sleep, operation_timeout=step)
+        if self.outcomes.recorded(org, intent["day"], intent["file"], intent["sha256"]):
+            # An instance that lost its lease wrote this intent late, after the holder delivered
+            # and recorded this very file: nothing to rename or record (SNG may have taken the
+            # file already: looking would mislead). Only its temporary copy goes.
+            sftp.discard(intent["temp"])
+            self.outcomes.clear_intent(org, etag)
+            log.info("an intent for a file already recorded as delivered was cleared")
+            return DeliveryOutcome(org, intent["day"], "skipped", "already_recorded", intent["file"])
+        where = sftp.settle(intent["file"], intent["temp"], int(intent["size"]),
+                            fence=lambda: keeper.confirm(margin=step + FENCE_SLACK_SECONDS))
         if where == "refused":
             log.warning("an earlier delivery's file could not be renamed on the server; it is "
                         "delivered anew")
             self.outcomes.clear_intent(org, etag)
             return None
-        if where == "final" and self.outcomes.recorded(org, intent["day"], intent["file"],
-                                                        intent["sha256"]):
-            # An instance that lost its lease wrote this intent late, after the file was
-            # delivered and recorded by the holder: nothing more to record.
-            self.outcomes.clear_intent(org, etag)
-            log.info("an intent for a file already recorded as delivered was cleared")
-            return DeliveryOutcome(org, intent["day"], "skipped", "already_recorded", intent["file"])
         fields = {k: intent[k] for k in DeliveryRecord.model_fields if intent.get(k) is not None}
         fields.update(reconciled=True)
         if where in ("final", "finished"):
