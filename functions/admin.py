@@ -14,23 +14,19 @@ bp = func.Blueprint()
 
 
 
+def _body(req: func.HttpRequest) -> dict:
+    """The JSON body as a dict; empty when there is none or it is not an object."""
+    try:
+        body = req.get_json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def _field(req: func.HttpRequest, name: str) -> str | None:
     """A text field of the JSON body, stripped; None when absent or empty."""
-    try:
-        body = req.get_json()
-    except ValueError:
-        return None
-    value = body.get(name) if isinstance(body, dict) else None
+    value = _body(req).get(name)
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _has(req: func.HttpRequest, name: str) -> bool:
-    """Whether the JSON body names ``name`` at all (whatever its value)."""
-    try:
-        body = req.get_json()
-    except ValueError:
-        return False
-    return isinstance(body, dict) and body.get(name) is not None
 
 
 def _reason(req: func.HttpRequest) -> str | None:
@@ -154,7 +150,7 @@ def confirm_delivery(req: func.HttpRequest) -> func.HttpResponse:
     org, reason = checked
     day_text = _field(req, "day")
     try:
-        if day_text is None and _has(req, "day"):
+        if day_text is None and _body(req).get("day") is not None:
             raise ValueError("not a text")
         day = date.fromisoformat(day_text) if day_text else None
     except ValueError:

@@ -494,28 +494,31 @@ def _rename(sftp, source: str, target: str, fence: Callable[[], None]) -> None:
     after ``fence`` again (a second request). A refusal is :class:`SftpError` ``rename``; a lost
     connection stays an ``OSError``/``EOFError``."""
     try:
-        sftp.posix_rename(source, target)
-    except UnicodeDecodeError:  # a refusal worded in another encoding: still an answer
-        raise SftpError("rename", "renaming the uploaded file to its final name was refused "
-                        "(a message in an unreadable encoding)") from None
+        _ask_rename(sftp.posix_rename, source, target)
+    except _Unsupported:
+        fence()
+        _ask_rename(sftp.rename, source, target, fallback=True)
+
+
+class _Unsupported(Exception):
+    """The server does not offer ``posix-rename``."""
+
+
+def _ask_rename(request, source: str, target: str, *, fallback: bool = False) -> None:
+    try:
+        request(source, target)
+    except UnicodeDecodeError:  # a refusal worded in an encoding paramiko cannot read
+        text = "a message in an unreadable encoding"
     except OSError as exc:
-        if "unsupported" in str(exc).lower() or "not supported" in str(exc).lower():
-            fence()
-            try:
-                sftp.rename(source, target)
-            except UnicodeDecodeError:
-                raise SftpError("rename", "renaming the uploaded file to its final name was "
-                                "refused (a message in an unreadable encoding)") from None
-            except OSError as again:
-                if _lost(again):
-                    raise
-                raise SftpError("rename", "renaming the uploaded file to its final name was "
-                                f"refused ({_status_text(again)})") from None
-        elif _lost(exc):
+        lowered = str(exc).lower()
+        if not fallback and ("unsupported" in lowered or "not supported" in lowered):
+            raise _Unsupported from None
+        if _lost(exc):
             raise
-        else:
-            raise SftpError("rename", "renaming the uploaded file to its final name was "
-                            f"refused ({_status_text(exc)})") from None
+        text = _status_text(exc)
+    else:
+        return
+    raise SftpError("rename", f"renaming the uploaded file to its final name was refused ({text})")
 
 
 def _lost(exc: OSError) -> bool:
