@@ -7,17 +7,147 @@ for ``blob``/``blobTrigger`` in ``azurefunctions.extensions.base`` to turn it in
 ``azure.storage.blob`` and ``azure.identity`` with the function app, which every function
 (status included) pays for at cold start. This converter follows the same contract
 (``SdkType`` annotation, ``InConverter`` registered for ``blob`` and ``blobTrigger``,
-``decode`` of ``model_binding_data``) and creates the ``BlobClient`` on the first invocation,
-through the project's own client construction (connection string locally, managed identity in
-Azure). The function streams the blob with it; nothing loads the whole blob into memory.
+``decode`` of ``model_binding_data``) and creates the ``BlobClient`` on the first invocation.
+The function streams the blob with it; nothing loads the whole blob into memory.
+
+Two facts of the worker this module lives with (tests/test_host_contract.py drives the pinned
+worker to prove both):
+
+* The Python 3.13 worker (``azure-functions-runtime``) looks for converters only if
+  ``azurefunctions.extensions.base`` is already imported once ``function_app`` is loaded. This
+  module must therefore be imported at the top of the function module (and ``function_app``
+  imports it too); imported lazily, the host would send the blob's bytes and every extract fail.
+* Only one converter may be registered for ``blob``: importing the official
+  ``azurefunctions.extensions.bindings.blob`` next to this module makes the whole app fail to
+  index. The project does not depend on it.
+
+Connections: ``AzureWebJobsStorage`` (the one the trigger uses) goes through the project's own
+client construction, the same storage account and credential as the rest of the app. Any other
+connection name is read the way the Functions host and the official extension read it:
+``<name>`` (a connection string), else ``<name>__blobServiceUri``/``<name>__serviceUri`` or
+``<name>__accountName`` (identity-based), with ``<name>__credential=managedidentity`` and
+``<name>__clientId`` for a user-assigned identity. A half-configured identity is refused with a
+message that names the setting, never guessed.
+
+Error messages name settings and binding-data keys only: a blob's name can carry personal data
+(a BSN in a file name), so it never appears in one.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from azurefunctions.extensions.base import Datum, InConverter, SdkType
+
+HOST_STORAGE = "AzureWebJobsStorage"
+SOURCE = "AzureStorageBlobs"
+CONTENT_KEYS = ("Connection", "ContainerName", "BlobName")
+_ACCOUNT_NAME = re.compile(r"[a-z0-9]{3,24}")
+
+
+class BlobBindingError(ValueError):
+    """The host's binding data or the connection settings cannot give a blob client."""
+
+
+@dataclass(frozen=True)
+class BlobReference:
+    """What the host's model binding data names: the connection setting, container and blob."""
+
+    connection: str
+    container: str
+    blob: str
+
+
+def read_reference(data: Any) -> BlobReference:
+    """The container, blob and connection from model binding data, or a clear error."""
+    if data is None:
+        raise BlobBindingError("blob trigger: the model binding data is missing")
+    source = getattr(data, "source", "") or ""
+    if source and source != SOURCE:
+        raise BlobBindingError(f"blob trigger: model binding data from {source!r}, expected {SOURCE!r}")
+    content_type = getattr(data, "content_type", "") or ""
+    if content_type and content_type != "application/json":
+        raise BlobBindingError(f"blob trigger: model binding data of content type {content_type!r}, "
+                               "expected 'application/json'")
+    try:
+        content = json.loads(data.content)
+    except (AttributeError, TypeError, ValueError):
+        raise BlobBindingError("blob trigger: the model binding data's content is not JSON") from None
+    if not isinstance(content, dict):
+        raise BlobBindingError("blob trigger: the model binding data's content is not a JSON object")
+    missing = [key for key in CONTENT_KEYS if not isinstance(content.get(key), str) or not content[key]]
+    if missing:
+        raise BlobBindingError("blob trigger: the model binding data lacks " + ", ".join(missing)
+                               + " (keys present: " + ", ".join(sorted(map(str, content))) + ")")
+    return BlobReference(content["Connection"], content["ContainerName"], content["BlobName"])
+
+
+@dataclass(frozen=True)
+class BlobConnection:
+    """How to reach the blob service of a connection other than the host's storage."""
+
+    connection_string: str | None = None
+    account_url: str | None = None
+    # None: the app's default credential chain; else the user-assigned managed identity's client id
+    # ("" for the system-assigned identity, with __credential=managedidentity and no __clientId)
+    managed_identity_client_id: str | None = None
+
+
+def resolve_connection(name: str, env: Mapping[str, str] = os.environ) -> BlobConnection:
+    """Read a connection's settings as the Functions host does, or refuse with the setting named."""
+    if env.get(name):
+        return BlobConnection(connection_string=env[name])
+    url = env.get(f"{name}__blobServiceUri") or env.get(f"{name}__serviceUri")
+    account = env.get(f"{name}__accountName")
+    if not url and account:
+        if not _ACCOUNT_NAME.fullmatch(account):
+            raise BlobBindingError(f"setting '{name}__accountName' is not a storage account name "
+                                   "(3-24 lower-case letters and digits)")
+        url = f"https://{account}.blob.core.windows.net"
+    if not url:
+        raise BlobBindingError(f"connection '{name}' is not configured: set '{name}' (a connection "
+                               f"string), '{name}__blobServiceUri', '{name}__serviceUri' or "
+                               f"'{name}__accountName'")
+    if not url.startswith("https://"):
+        raise BlobBindingError(f"connection '{name}': the blob service URI must start with https://")
+    credential = env.get(f"{name}__credential")
+    client_id = env.get(f"{name}__clientId")
+    if credential is None:
+        if client_id:
+            raise BlobBindingError(f"setting '{name}__clientId' needs '{name}__credential' set to "
+                                   "'managedidentity'")
+        return BlobConnection(account_url=url)
+    if credential.strip().lower() != "managedidentity":
+        raise BlobBindingError(f"setting '{name}__credential' must be 'managedidentity' (the only "
+                               "credential the Functions host knows)")
+    return BlobConnection(account_url=url, managed_identity_client_id=client_id or "")
+
+
+def blob_service_for(name: str):
+    """The BlobServiceClient for a binding's connection setting (imports the SDK now)."""
+    from shared.adapters.azure_clients import CALL_LIMITS, _credential, blob_service
+
+    if name == HOST_STORAGE:
+        from shared.config import get_settings
+
+        return blob_service(get_settings())
+    from azure.storage.blob import BlobServiceClient
+
+    connection = resolve_connection(name)
+    if connection.connection_string:
+        return BlobServiceClient.from_connection_string(connection.connection_string, **CALL_LIMITS)
+    if connection.managed_identity_client_id is None:
+        credential = _credential()
+    else:
+        from azure.identity import ManagedIdentityCredential
+
+        credential = ManagedIdentityCredential(client_id=connection.managed_identity_client_id or None)
+    return BlobServiceClient(connection.account_url, credential=credential, **CALL_LIMITS)
 
 
 class StreamingBlob(SdkType):
@@ -26,34 +156,13 @@ class StreamingBlob(SdkType):
 
     def __init__(self, *, data: Any) -> None:
         super().__init__(data=data)
-        content = json.loads(data.content)
-        self.connection = content.get("Connection") or "AzureWebJobsStorage"
-        self.container = content["ContainerName"]
-        self.blob = content["BlobName"]
+        reference = read_reference(data)
+        self.connection = reference.connection
+        self.container = reference.container
+        self.blob = reference.blob
 
     def get_sdk_type(self):
         return blob_service_for(self.connection).get_blob_client(self.container, self.blob)
-
-
-def blob_service_for(connection: str):
-    """The BlobServiceClient for a binding's connection setting (imports the SDK now)."""
-    import os
-
-    from shared.adapters.azure_clients import blob_service
-    from shared.config import get_settings
-
-    if connection == "AzureWebJobsStorage":
-        return blob_service(get_settings())
-    from azure.storage.blob import BlobServiceClient
-
-    if os.environ.get(connection):
-        return BlobServiceClient.from_connection_string(os.environ[connection])
-    uri = os.environ.get(f"{connection}__blobServiceUri") or os.environ.get(f"{connection}__serviceUri")
-    if not uri:
-        raise ValueError(f"connection setting '{connection}' is not configured")
-    from shared.adapters.azure_clients import _credential
-
-    return BlobServiceClient(uri, credential=_credential())
 
 
 class StreamingBlobConverter(InConverter, binding="blob", trigger="blobTrigger"):
@@ -64,8 +173,14 @@ class StreamingBlobConverter(InConverter, binding="blob", trigger="blobTrigger")
     @classmethod
     def decode(cls, data: Datum, *, trigger_metadata, pytype) -> Any:
         if data is None or data.type is None:
-            return None
+            raise BlobBindingError(
+                "blob trigger: the host sent no data for the blob (an empty datum) where it sends "
+                "model_binding_data; check that the extension bundle is 4.x and that the function "
+                "was indexed with SupportsDeferredBinding")
         if data.type != "model_binding_data":
-            raise ValueError(f"blob trigger: expected model_binding_data, got {data.type!r} "
-                             "(is the extension bundle 4.x and SupportsDeferredBinding set?)")
+            raise BlobBindingError(
+                f"blob trigger: the host sent {data.type!r} data (the blob's content) where it sends "
+                "model_binding_data (a reference): deferred binding is off for this function; check "
+                "that shared.adapters.blob_binding is imported when function_app loads and that the "
+                "extension bundle is 4.x")
         return StreamingBlob(data=data.value).get_sdk_type()

@@ -106,6 +106,8 @@ class Intake:
         today = local_today(received_at)
         snapshot_name = f"{org}/{SNAPSHOT_NAME}"
         current = self.blobs.info(s.snapshots_container, snapshot_name)
+        if s.work_dir is not None:  # a configured scratch folder that is not there yet is made
+            s.work_dir.mkdir(parents=True, exist_ok=True)
 
         with tempfile.TemporaryFile("w+b", dir=s.work_dir) as spooled:
             out = io.TextIOWrapper(spooled, encoding="utf-8", newline="")
