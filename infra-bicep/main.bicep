@@ -24,6 +24,10 @@ param instanceMemoryMB int = 512
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Python of the function app: the version the tests run on (./run, PYTHON_VERSION) and that requirements.txt pins the worker for (azure-functions-runtime needs 3.13 or newer). Move all three together (README, "The worker").')
+@allowed([ '3.13' ])
+param pythonVersion string = '3.13'
+
 @description('Timer NCRONTAB (UTC). The schedule decides per organisation in Europe/Amsterdam.')
 param deliverySchedule string = '0 */15 * * * *'
 param deliveryGraceMinutes int = 60
@@ -126,6 +130,7 @@ module functionApp 'modules/function.bicep' = {
     keyVaultUri: vault.outputs.uri
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    pythonVersion: pythonVersion
     organisationsJson: organisationsJson
     deliverySchedule: deliverySchedule
     deliveryGraceMinutes: deliveryGraceMinutes

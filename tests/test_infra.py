@@ -38,7 +38,7 @@ def test_every_template_parses():
                                        "function", "eventgrid")}
 
 
-def test_function_app_is_flex_consumption_python_312_hardened():
+def test_function_app_is_flex_consumption_python_313_hardened():
     plan = resource("modules/function.bicep", "plan")["config"]
     assert plan["sku"] == {"tier": "FlexConsumption", "name": "FC1"}
     assert plan["properties"]["reserved"] is True
@@ -48,7 +48,12 @@ def test_function_app_is_flex_consumption_python_312_hardened():
     assert props["httpsOnly"] is True and props["siteConfig"]["minTlsVersion"] == "1.2"
     assert props["siteConfig"]["ftpsState"] == "Disabled"
     config = props["functionAppConfig"]
-    assert config["runtime"] == {"name": "python", "version": "3.12"}
+    assert config["runtime"] == {"name": "python", "version": "pythonVersion"}
+    python = parsed("main.bicep")["parameters"]["pythonVersion"]
+    assert python["default"] == "3.13"
+    assert {"type": "allowed", "argument": ["3.13"]} in python["decorators"]
+    module = parsed("main.bicep")["modules"]["functionApp"]["config"]
+    assert module["params"]["pythonVersion"] == "pythonVersion"
     assert config["deployment"]["storage"]["authentication"]["type"] == "UserAssignedIdentity"
     assert config["scaleAndConcurrency"]["instanceMemoryMB"] == "instanceMemoryMB"
     assert app["identity"]["type"] == "UserAssigned"

@@ -1,4 +1,4 @@
-// The function app on the Flex Consumption plan (FC1, Linux, Python 3.12): HTTPS only, TLS 1.2,
+// The function app on the Flex Consumption plan (FC1, Linux, Python 3.13): HTTPS only, TLS 1.2,
 // no FTP or basic publishing credentials, the user-assigned identity for everything.
 param name string
 param location string
@@ -16,6 +16,8 @@ param keyVaultUri string
 param instanceMemoryMB int
 @minValue(1)
 param maximumInstanceCount int
+@description('Flex Consumption runs Python 3.13 and later only on this plan (not on Linux Consumption).')
+param pythonVersion string
 param organisationsJson string
 param deliverySchedule string
 param deliveryGraceMinutes int
@@ -80,7 +82,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       }
       runtime: {
         name: 'python'
-        version: '3.12'
+        version: pythonVersion
       }
     }
   }
@@ -90,7 +92,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     // checkov:skip=CKV_AZURE_66: Request tracing is App Service (Windows) diagnostics; on Flex Consumption requests and failures go to Application Insights.
     // checkov:skip=CKV_AZURE_63: HTTP logs go to Application Insights (requests table); App Service HTTP logging does not apply to Flex Consumption.
     // checkov:skip=CKV_AZURE_65: Detailed error pages are an App Service (IIS) feature; errors are in Application Insights, responses stay terse JSON.
-    // checkov:skip=CKV_AZURE_80: Not a .NET app (Python 3.12).
+    // checkov:skip=CKV_AZURE_80: Not a .NET app (Python 3.13).
     // checkov:skip=CKV_AZURE_13: App Service Authentication would block the Event Grid webhook; routes use function keys (status) and the admin key (actions).
     // checkov:skip=CKV_AZURE_88: Flex Consumption has no Azure Files content share; the package lives in a blob container reached by managed identity.
     name: 'appsettings'
