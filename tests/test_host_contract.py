@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -107,9 +108,11 @@ def scratch(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def booted(package, scratch, azurite, tmp_path_factory):
-    """The worker on the package, booted, with an organisation that has no SFTP target."""
+    """The worker on the package, booted, with an organisation that has no SFTP target, on a
+    storage account as a first deployment finds it (no outcomes table yet)."""
     orgs = organisations_for("hcidle").model_dump_json()
-    env = worker_env(azurite, tmp_path_factory.mktemp("work"), orgs)
+    env = worker_env(azurite, tmp_path_factory.mktemp("work"), orgs,
+                     VISH_OUTCOMES_TABLE=f"fresh{os.getpid()}{int(time.time())}")
     with StandInHost(package, scratch, env) as host:
         host.boot()
         yield host
@@ -140,6 +143,14 @@ def test_the_app_was_imported_from_the_package_alone(booted, package):
     for module in ("function_app", "shared"):
         [line] = [x for x in log.splitlines() if x.startswith(f"stand-in worker: {module} from ")]
         assert line.split(" from ", 1)[1].startswith(str(package.resolve())), line
+
+
+def test_status_answers_on_a_fresh_deployment_before_any_outcome(booted):
+    """The first status request after deployment: no table yet. An answer, never a 500."""
+    for name, path, params in (("status", "status", {}), ("status_org", "status/hcidle", {"org": "hcidle"})):
+        answer = booted.http(name, "GET", path, route_params=params)
+        assert answer.status == 503 and answer.headers["content-type"].startswith("application/json")
+        assert "hcidle" in answer.body.decode()
 
 
 # -- the blob trigger's binding data -------------------------------------------------------------

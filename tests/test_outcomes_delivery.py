@@ -163,3 +163,18 @@ def test_a_success_write_never_removes_another_deliverys_intent(store, org_code)
     assert len(store.history(org_code)) == 1
     assert store.clear_intent(org_code, mine) is False  # not ours: stays
     assert store.clear_intent(org_code, theirs) is True and store.intent(org_code) is None
+
+
+def test_every_read_of_a_table_not_yet_made_is_empty_not_an_error(settings, org_code):
+    """A fresh deployment: status is asked before the first outcome made the table."""
+    table = table_service(settings).get_table_client(f"fresh{org_code}")
+    store = OutcomeStore(table)
+    assert store.latest(org_code, "delivery") is None and store.intent(org_code) is None
+    assert store.unconfirmed(org_code) == [] and store.history(org_code) == []
+    assert store.history_page(org_code) == ([], None)
+    assert store.purge(org_code, datetime(2026, 1, 1, tzinfo=UTC)) == 0
+    assert store.recorded(org_code, "2026-11-28", "f.csv", "0" * 64) is False
+    assert store.day_sequence(org_code, "2026-11-28") == 0
+    tables = table_service(settings).query_tables("TableName eq @name",
+                                                  parameters={"name": f"fresh{org_code}"})
+    assert list(tables) == []  # reading made no table

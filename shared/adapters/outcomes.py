@@ -260,11 +260,26 @@ class OutcomeStore:
     def unconfirmed(self, org: str) -> list[dict[str, Any]]:
         """The open unconfirmed deliveries, oldest day first (until a success for their day or
         an acknowledgement); each with its ``etag``."""
-        rows = self.table.query_entities(
+        rows = self._query(
             "PartitionKey eq @org and RowKey ge @low and RowKey lt @high",
             parameters={"org": org, "low": UNCONFIRMED_PREFIX, "high": UNCONFIRMED_PREFIX[:-1] + "."})
         return sorted(({**dict(row), "etag": row.metadata["etag"]} for row in rows),
                       key=lambda row: row["RowKey"])
+
+    def _query(self, query_filter: str, *, limit: int | None = None, **kwargs) -> list:
+        """The entities of a query (at most ``limit``); none while the table does not exist yet
+        (a fresh deployment: status is asked before the first outcome is written)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        found = []
+        try:
+            for entity in self.table.query_entities(query_filter, **kwargs):
+                found.append(entity)
+                if limit is not None and len(found) >= limit:
+                    break
+        except ResourceNotFoundError:
+            return []
+        return found
 
     def acknowledge_unconfirmed(self, org: str, row: dict[str, Any], action: dict[str, Any],
                                 at: datetime | None = None) -> None:
@@ -300,15 +315,15 @@ class OutcomeStore:
 
     def recorded(self, org: str, day: str, file: str, sha256: str) -> bool:
         """Whether history holds a success for exactly this file (its day, name and hash)."""
-        rows = self.table.query_entities(
+        rows = self._query(
             "PartitionKey eq @org and RowKey lt 'a' and kind eq 'delivery' and day eq @day "
             "and file eq @file and sha256 eq @sha and status eq 'succeeded'",
-            parameters={"org": org, "day": day, "file": file, "sha": sha256}, select=["RowKey"])
-        return next(iter(rows), None) is not None
+            limit=1, parameters={"org": org, "day": day, "file": file, "sha": sha256}, select=["RowKey"])
+        return bool(rows)
 
     def day_sequence(self, org: str, day: str) -> int:
         """The highest sequence number delivered (or unconfirmed) for ``day`` in history; 0."""
-        rows = self.table.query_entities(
+        rows = self._query(
             "PartitionKey eq @org and RowKey lt 'a' and kind eq 'delivery' and day eq @day",
             parameters={"org": org, "day": day}, select=["status", "sequence"])
         return max((int(r.get("sequence") or 1) for r in rows
@@ -349,17 +364,22 @@ class OutcomeStore:
         Returns the entities and the token for the next page (None at the end)."""
         flt = "PartitionKey eq @org and RowKey lt @upper"
         upper = "a" if since is None else _time_prefix(since) + "-~"  # newer sorts lower
+        from azure.core.exceptions import ResourceNotFoundError
+
         pages = self.table.query_entities(flt, parameters={"org": org, "upper": upper},
                                           results_per_page=page_size).by_page(
             continuation_token=continuation)
-        page = next(pages, [])
+        try:
+            page = list(next(pages, []))
+        except ResourceNotFoundError:  # no table yet
+            return [], None
         return [dict(e) for e in page], pages.continuation_token
 
     def purge(self, org: str, before: datetime) -> int:
         """Delete history older than ``before`` (retention). ``latest-*`` rows stay."""
         lower = _time_prefix(before) + "-~"  # older sorts higher
-        old = self.table.query_entities("PartitionKey eq @org and RowKey gt @lower and RowKey lt 'a'",
-                                        parameters={"org": org, "lower": lower}, select=["RowKey"])
+        old = self._query("PartitionKey eq @org and RowKey gt @lower and RowKey lt 'a'",
+                          parameters={"org": org, "lower": lower}, select=["RowKey"])
         keys = [e["RowKey"] for e in old]
         for start in range(0, len(keys), 100):
             self.table.submit_transaction([("delete", {"PartitionKey": org, "RowKey": k})
@@ -373,13 +393,8 @@ class OutcomeStore:
         if kind:
             flt += " and kind eq @kind"
             params["kind"] = kind
-        rows = self.table.query_entities(flt, parameters=params, results_per_page=min(limit, 1000))
-        out = []
-        for entity in rows:
-            out.append(dict(entity))
-            if len(out) >= limit:
-                break
-        return out
+        rows = self._query(flt, limit=limit, parameters=params, results_per_page=min(limit, 1000))
+        return [dict(entity) for entity in rows]
 
 
 class AlreadySettled(Exception):
