@@ -42,9 +42,14 @@ def test_a_bsn_is_masked_whatever_joins_its_digit_groups(text):
         assert "12345" not in "".join(c for c in masked if c.isdigit()), repr(text)
 
 
-def test_three_characters_between_digit_groups_part_two_numbers():
-    assert mask_bsns("123   456 782") == "123   456 782"
-    assert mask_bsns("123 \u2013 456 782") == "123 \u2013 456 782"
+def test_up_to_three_characters_join_digit_groups_and_four_part_two_numbers():
+    # "123 - 456 - 782" is how people write a BSN in a free-text reason: masked, as are three
+    # spaces; four characters part two numbers.
+    assert mask_bsns("123 - 456 - 782") == "*****6782"
+    assert mask_bsns("123   456 782") == "*****6782"
+    assert mask_bsns("123 \u2013 456 782") == "*****6782"
+    assert mask_bsns("123    456 782") == "123    456 782"
+    assert mask_bsns("123 \u2013\u2013 456 782") == "123 \u2013\u2013 456 782"
 
 
 def test_overlapping_bsns_are_masked_as_one_number():

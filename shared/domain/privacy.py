@@ -24,13 +24,14 @@ from datetime import date
 from shared.domain.bsn import is_valid_bsn
 
 # A number that can be a BSN, found where it starts (the start of a digit group): eight plain
-# digits, or nine digits in one or more consecutive groups joined by one or two characters that
-# are neither letters nor digits (``123 456 782``, ``123_456_782``, ``12345\u200b6782``, ``123--456``).
+# digits, or nine digits in one or more consecutive groups joined by one to three characters that
+# are neither letters nor digits (``123 456 782``, ``123_456_782``, ``12345\u200b6782``, ``123--456``,
+# ``123 - 456 - 782``).
 # ``\d`` is a digit of any script. Both readings are looked ahead (zero width), so that a
 # candidate that fails the 11-proef does not hide one that starts in its next group; the first
 # lookahead only lets the scan stop at starts where there is a candidate at all, and ``(?=\d)``
 # first rejects most positions at once (three times faster on text without digits).
-_NINE = r"\d(?:[\W_]{0,2}\d){8}(?!\d)"
+_NINE = r"\d(?:[\W_]{0,3}\d){8}(?!\d)"
 _EIGHT = r"\d{8}(?!\d)"
 _CANDIDATE = re.compile(rf"(?=\d)(?<!\d)(?={_EIGHT}|{_NINE})(?=({_EIGHT}))?(?=({_NINE}))?")
 _NOT_DIGIT = re.compile(r"\D+")
