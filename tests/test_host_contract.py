@@ -195,8 +195,10 @@ def _extract(today: date) -> tuple[bytes, list[str]]:
     return ("\r\n".join([HEADER, *rows]) + "\r\n").encode("utf-8"), sorted(personal)
 
 
-def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings, monkeypatch):
-    org = "hcday"
+def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings, monkeypatch, org_code):
+    org = org_code  # and a table of its own: the session's Azurite outlives this test
+    table = f"day{org_code}"
+    monkeypatch.setenv("VISH_OUTCOMES_TABLE", table)
     with SftpTestServer(tmp_path / "sng") as sng:
         sftp = {"host": "127.0.0.1", "port": sng.port, "username": "sng", "host_key": sng.host_key_line,
                 "secret_name": "sng-key", "backoff_seconds": 0, "connect_timeout": 3,
@@ -206,9 +208,10 @@ def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings,
         config.get_settings.cache_clear()
         intake = wiring.build_intake(config.get_settings())
         intake.ensure_storage()
-        env = worker_env(azurite, tmp_path / "work", orgs,
+        env = worker_env(azurite, tmp_path / "work", orgs, VISH_OUTCOMES_TABLE=table,
                          **{env_name("sng-key"): sng.client_private_key})
         data, personal = _extract(local_today())
+        personal.append("999999990")  # a BSN in the file's name
         name = f"{org}/export 999999990.csv"
         intake.blobs.upload(EXTRACTS_CONTAINER, name, data)
         bodies: list[bytes] = []
@@ -217,7 +220,8 @@ def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings,
 
             # 1. the blob trigger, as the host sends it with deferred binding on
             reference = host.blob_reference(EXTRACTS_CONTAINER, name)
-            response = host.invoke("validate_extract", {"client": reference})
+            metadata = host.blob_metadata(EXTRACTS_CONTAINER, name, intake.blobs.service.url.rstrip("/"))
+            response = host.invoke("validate_extract", {"client": reference}, metadata)
             assert host.failure(response) is None
             extract = intake.outcomes.latest(org, "extract")
             assert extract["decision"] == "accepted" and extract["people"] > 0
@@ -240,14 +244,14 @@ def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings,
 
             # 4. an admin POST: a manual re-delivery with its reason
             answer = host.http("redeliver", "POST", f"deliveries/{org}", route_params={"org": org},
-                               body=json.dumps({"reason": "contracttest"}).encode(),
+                               body=json.dumps({"reason": "contracttest"}),
                                headers={"Content-Type": "application/json"})
             bodies.append(answer.body)
             assert answer.status == 200 and answer.json()["status"] == "succeeded"
             assert len(sng.files()) == 2
 
             refused = host.http("redeliver", "POST", f"deliveries/{org}", route_params={"org": org},
-                                body=b"{}", headers={"Content-Type": "application/json"})
+                                headers={"Content-Type": "application/json"})
             bodies.append(refused.body)
             assert refused.status == 400 and refused.json()["code"] == "reason_required"
 
@@ -265,12 +269,26 @@ def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings,
                              headers={"Accept": "text/html"})
             bodies.append(page.body)
             assert page.status == 503 and page.headers["content-type"].startswith("text/html")
-            log = host.worker_log()
+        log = host.worker_log()
         # nothing personal from the extract in any answer or in the worker's whole log
         seen = b"\n".join(bodies).decode() + log
         leaked = [value for value in personal if value in seen]
         assert leaked == [], leaked
         assert "Successfully indexed function app" in log
+        assert_only_the_package_and_its_requirements(host)
+
+
+def assert_only_the_package_and_its_requirements(host: StandInHost) -> None:
+    """After a day of work: nothing was imported from the checkout outside the package, and
+    every module outside the standard library came with requirements.txt (the development
+    environment has more installed than Azure will)."""
+    from tests.layering import runtime_imports
+
+    from_checkout, tops = host.modules_report()
+    assert from_checkout == []
+    _, not_required = runtime_imports()
+    stand_in = {"google", "function_rpc_pb2"}  # the stand-in's own protobuf messages
+    assert sorted(set(tops) & not_required - stand_in) == []
 
 
 # -- the two traps: the contract check fails when they happen -------------------------------------
@@ -320,3 +338,28 @@ def test_the_check_fails_when_a_second_blob_converter_is_registered(package, scr
         host.index()
         [problem] = contract_problems(host)
         assert problem.startswith("worker init failed") and "cannot register a converter" in problem
+
+
+def test_a_placeholder_worker_specialised_to_the_app(package, scratch, azurite, tmp_path):
+    """How a worker can also get the app: started for an empty placeholder site, then given the
+    app's folder and settings (FunctionEnvironmentReloadRequest), which replace the process
+    environment and are appended to sys.path. The app reads no setting at import, so the
+    specialised worker indexes it and answers with the new settings."""
+    placeholder = tmp_path / "placeholder"
+    placeholder.mkdir()
+    start_env = {k: v for k, v in os.environ.items() if not k.startswith(("VISH_", "AzureWebJobs"))}
+    app_env = worker_env(azurite, tmp_path / "work", organisations_for("hcspecial").model_dump_json(),
+                         VISH_OUTCOMES_TABLE=f"special{os.getpid()}{int(time.time())}")
+    with StandInHost(placeholder, scratch, start_env) as host:
+        init = host.initialise()
+        assert init.result.status == host.protos.StatusResult.Success
+        host.index()
+        assert host.functions == {}  # nothing to index in a placeholder
+        reloaded = host.specialise(package, app_env)
+        assert reloaded.result.status == host.protos.StatusResult.Success, reloaded.result.exception.message
+        host.index()
+        assert contract_problems(host) == []
+        assert all(loaded.result.status == host.protos.StatusResult.Success
+                   for loaded in host.load_all().values())
+        status = host.http("status_org", "GET", "status/hcspecial", route_params={"org": "hcspecial"})
+        assert status.status == 503 and status.json()["code"] == "hcspecial"

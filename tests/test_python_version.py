@@ -24,7 +24,8 @@ def test_azure_the_set_up_and_these_tests_use_one_python():
     version = run_python_version()
     assert parsed("main.bicep")["parameters"]["pythonVersion"]["default"] == version
     assert f"{sys.version_info[0]}.{sys.version_info[1]}" == version
-    assert re.search(r'requires-python = ">=3\.13"', (ROOT / "pyproject.toml").read_text())
+    assert f'requires-python = ">={version}"' in (ROOT / "pyproject.toml").read_text()
+    assert f'target-version = "py{version.replace(".", "")}"' in (ROOT / "pyproject.toml").read_text()
 
 
 def test_the_worker_and_the_library_are_pinned_for_that_python():
@@ -75,15 +76,16 @@ def test_python_names_the_interpreter_given(tmp_path):
 
 
 def test_pyenv_is_asked_for_its_newest_313_when_none_is_on_path(tmp_path):
-    """A stand-in pyenv with 3.12, two 3.13s and a virtualenv: the newest 3.13.x is taken."""
+    """A stand-in pyenv with 3.12, two 3.13s (3.13.9 sorts after 3.13.10 as text) and a
+    virtualenv: the newest 3.13.x by version is taken."""
     root = tmp_path / "pyenv-root"
-    for version in ("3.12.9", "3.13.1", "3.13.10"):
+    for version in ("3.12.9", "3.13.9", "3.13.10"):
         (root / "versions" / version / "bin").mkdir(parents=True)
     (root / "versions/3.13.10/bin/python3.13").symlink_to(sys.executable)
-    (root / "versions/3.13.1/bin/python3.13").symlink_to(sys.executable)
+    (root / "versions/3.13.9/bin/python3.13").symlink_to(sys.executable)
     pyenv = Path(_bare_path(tmp_path)) / "pyenv"
     pyenv.write_text(f"#!/bin/sh\ncase \"$1\" in\n  root) echo {root} ;;\n"
-                     "  versions) printf '3.12.9\\n3.13.1\\n3.13.10\\n3.13.10/envs/tools\\n' ;;\nesac\n")
+                     "  versions) printf '3.12.9\\n3.13.10\\n3.13.9\\n3.13.10/envs/tools\\n' ;;\nesac\n")
     pyenv.chmod(0o755)
     done = _run(["python"], {"PATH": str(pyenv.parent), "HOME": str(tmp_path)})
     assert done.returncode == 0, done.stderr

@@ -101,6 +101,16 @@ class StandInHost:
             self.log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def modules_report(self) -> tuple[list[str], list[str]]:
+        """After ``stop``: (modules loaded from the checkout outside the package, top-level
+        modules the worker process had loaded), as the worker reported them at its end."""
+        found = {}
+        for line in self.worker_log().splitlines():
+            for key in ("modules from the checkout", "top-level modules"):
+                if line.startswith(f"stand-in worker: {key}: "):
+                    found[key] = json.loads(line.split(": ", 2)[2])
+        return found["modules from the checkout"], found["top-level modules"]
+
     def ask(self, timeout: float = 120, **content):
         """Send one message and return the worker's answer (a ``StreamingMessage``)."""
         request_id = uuid.uuid4().hex
@@ -135,6 +145,16 @@ class StandInHost:
             host_version="4.1049.0", capabilities=HOST_CAPABILITIES,
             worker_directory=str(self.app_dir), function_app_directory=str(self.app_dir)))
         self.init_response = answer.worker_init_response
+        return self.init_response
+
+    def specialise(self, app_dir: Path, env: dict[str, str]):
+        """What the host does when a placeholder worker (started without the app) is given the
+        site: the app's folder and its settings, which replace the process environment."""
+        p = self.protos
+        answer = self.ask(function_environment_reload_request=p.FunctionEnvironmentReloadRequest(
+            environment_variables=env, function_app_directory=str(app_dir)))
+        self.app_dir = app_dir
+        self.init_response = answer.function_environment_reload_response
         return self.init_response
 
     def index(self) -> dict[str, Indexed]:
@@ -183,6 +203,16 @@ class StandInHost:
             return None
         return response.result.exception.message or "(no message)"
 
+    def blob_metadata(self, container: str, blob: str, account_url: str) -> dict:
+        """The trigger metadata the host sends with a blob trigger (path parameters, the blob's
+        path and URI)."""
+        td = self.protos.TypedData
+        org, _, name = blob.partition("/")
+        return {"BlobTrigger": td(string=f"{container}/{blob}"),
+                "Uri": td(string=f"{account_url}/{container}/{blob}"),
+                "org": td(string=org), "name": td(string=name),
+                "Properties": td(json=json.dumps({"ContentLength": 0, "BlobType": "BlockBlob"}))}
+
     def blob_reference(self, container: str, blob: str, connection: str = "AzureWebJobsStorage",
                        **content_overrides):
         """The model binding data the host sends for a blob trigger with deferred binding."""
@@ -194,13 +224,18 @@ class StandInHost:
             content=json.dumps(content).encode()))
 
     def http(self, name: str, method: str, path: str, *, route_params: dict | None = None,
-             query: dict | None = None, body: bytes = b"", headers: dict | None = None) -> HttpAnswer:
-        """An HTTP trigger the way a host with RpcHttpBodyOnly sends it; the answer as the host
-        reads the ``$return`` binding."""
+             query: dict | None = None, body: str | bytes | None = None,
+             headers: dict | None = None) -> HttpAnswer:
+        """An HTTP trigger the way a host with RpcHttpBodyOnly sends it (a text body as a string,
+        other bodies as bytes, no body left out); the answer as the host reads ``$return``."""
         p = self.protos
-        request = p.TypedData(http=p.RpcHttp(
-            method=method, url=f"https://vish.example/api/{path}", headers=headers or {},
-            body=p.TypedData(bytes=body), params=route_params or {}, query=query or {}))
+        http = p.RpcHttp(method=method, url=f"https://vish.example/api/{path}", headers=headers or {},
+                         params=route_params or {}, query=query or {})
+        if isinstance(body, str):
+            http.body.CopyFrom(p.TypedData(string=body))
+        elif body:
+            http.body.CopyFrom(p.TypedData(bytes=body))
+        request = p.TypedData(http=http)
         response = self.invoke(name, {self.functions[name].trigger["name"]: request})
         message = self.failure(response)
         assert message is None, message

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import logging
 import os
 import struct
@@ -25,6 +26,8 @@ from pathlib import Path
 
 HANDLERS = {  # request field -> (runtime handler, answer field)
     "worker_init_request": ("worker_init_request", "worker_init_response"),
+    "function_environment_reload_request": ("function_environment_reload_request",
+                                            "function_environment_reload_response"),
     "functions_metadata_request": ("functions_metadata_request", "function_metadata_response"),
     "function_load_request": ("function_load_request", "function_load_response"),
     "invocation_request": ("invocation_request", "invocation_response"),
@@ -68,8 +71,9 @@ def load_protos(protos_dir: Path):
 def only_the_package_on_the_path(app_dir: Path) -> None:
     here = Path(__file__).resolve().parent
     repo = here.parent.parent
+    # setuptools' editable finder is a class placed on sys.meta_path itself: its own module names it
     sys.meta_path[:] = [f for f in sys.meta_path
-                        if not getattr(type(f), "__module__", "").startswith("__editable__")]
+                        if not str(getattr(f, "__module__", "")).startswith("__editable__")]
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() not in (here, repo)]
     sys.path.insert(0, str(app_dir))
     sys.path_importer_cache.clear()
@@ -85,14 +89,33 @@ async def serve(protos, runtime, channel_in, channel_out) -> None:
         if kind not in HANDLERS:
             raise SystemExit(f"stand-in worker: no handler for {kind!r}")
         handler, answer = HANDLERS[kind]
-        properties = {"protos": protos, "host": "127.0.0.1"} if kind == "worker_init_request" else {}
+        with_protos = kind in ("worker_init_request", "function_environment_reload_request")
+        properties = {"protos": protos, "host": "127.0.0.1"} if with_protos else {}
         response = await getattr(runtime, handler)(WorkerRequest(kind, message, properties))
-        if kind == "worker_init_request":
+        if kind in ("worker_init_request", "function_environment_reload_request"):
             for module in ("function_app", "shared", "azure_functions_runtime", "azure.functions"):
                 loaded = sys.modules.get(module)
                 print(f"stand-in worker: {module} from {getattr(loaded, '__file__', None)}", file=sys.stderr)
         write_message(channel_out, protos.StreamingMessage(request_id=message.request_id,
                                                             **{answer: response}))
+
+
+def report_modules(app_dir: Path) -> None:
+    """At the end: every top-level module the app used, and any module loaded from the checkout
+    outside the package (none may be: Azure has only the package)."""
+    repo = Path(__file__).resolve().parent.parent.parent
+    allowed = (app_dir, Path(sys.prefix).resolve(), Path(__file__).resolve().parent)
+    from_checkout = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        path = Path(file).resolve()
+        if path.is_relative_to(repo) and not any(path.is_relative_to(a) for a in allowed):
+            from_checkout.append(name)
+    tops = sorted({name.split(".")[0] for name in sys.modules if not name.startswith("_")})
+    print("stand-in worker: modules from the checkout: " + json.dumps(sorted(from_checkout)), file=sys.stderr)
+    print("stand-in worker: top-level modules: " + json.dumps(tops), file=sys.stderr)
 
 
 def main(argv: list[str]) -> None:
@@ -112,6 +135,7 @@ def main(argv: list[str]) -> None:
         asyncio.run(serve(protos, runtime, channel_in, channel_out))
     finally:
         runtime.stop_threadpool_executor()
+        report_modules(app_dir)
 
 
 if __name__ == "__main__":
