@@ -4,6 +4,7 @@ environments up with, the one these tests run on, and the one the pinned worker 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -91,3 +92,33 @@ def test_pyenv_is_asked_for_its_newest_313_when_none_is_on_path(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(root / "versions/3.13.10/bin/python3.13")
 
+
+
+def _run_functions(*names: str) -> str:
+    """The named shell functions of ./run, with its PYTHON_VERSION, as a script to source."""
+    text = RUN.read_text()
+    parts = [f"PYTHON_VERSION={run_python_version()}"]
+    for name in names:
+        [body] = re.findall(rf"^{name}\(\) \{{\n.*?^\}}\n", text, flags=re.M | re.S)
+        parts.append(body)
+    return "\n".join(parts)
+
+
+def test_a_venv_of_a_python_that_no_longer_runs_is_made_anew_and_a_good_one_kept(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(tmp_path / "removed-python3.13")  # dangling
+    (venv / "left-over").write_text("x")
+    script = _run_functions("interpreter_of", "fresh_venv") + f'\nPY={sys.executable}\nfresh_venv "$1"\n'
+    done = subprocess.run(["bash", "-c", script, "run", str(venv)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "a Python that no longer runs" in done.stdout and not (venv / "left-over").exists()
+    base = subprocess.run([str(venv / "bin" / "python"), "-c",
+                           "import os, sys; print(os.path.realpath(sys._base_executable))"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert base == os.path.realpath(sys.executable)
+    (venv / "kept").write_text("x")  # made by the same interpreter: left alone
+    again = subprocess.run(["bash", "-c", script, "run", str(venv)], capture_output=True, text=True,
+                           timeout=120)
+    assert again.returncode == 0 and again.stdout == "" and (venv / "kept").exists()
