@@ -9,6 +9,7 @@ the local example organisation ``voorbeeld`` is used.
 from __future__ import annotations
 
 import json
+import os
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -69,6 +70,13 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("VISH_TABLE_SERVICE_URI", "AzureWebJobsStorage__tableServiceUri"),
     )
+    storage_account_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VISH_STORAGE_ACCOUNT_NAME", "AzureWebJobsStorage__accountName"),
+        description="identity-based storage by account name alone (the Functions host accepts it): "
+                    "the blob and table URIs of the public cloud follow from it",
+        pattern=r"^[a-z0-9]{3,24}$",
+    )
     organisations_json: str | None = None
     organisations_file: Path | None = None
 
@@ -96,8 +104,17 @@ class Settings(BaseSettings):
     work_dir: Path | None = None
     log_level: str = "INFO"
 
+    @model_validator(mode="after")
+    def _uris_from_the_account_name(self) -> Settings:
+        if self.storage_account_name:
+            name = self.storage_account_name
+            self.blob_service_uri = self.blob_service_uri or f"https://{name}.blob.core.windows.net"
+            self.table_service_uri = self.table_service_uri or f"https://{name}.table.core.windows.net"
+        return self
+
     def connection_string(self) -> str | None:
-        """The connection string to use, or None for identity-based access (Azure)."""
+        """The connection string to use, or None for identity-based access (Azure). Without any
+        storage setting: Azurite locally; in Azure a ConfigError (never a silent 127.0.0.1)."""
         value = self.storage_connection_string
         if value and value.strip().lower() == "usedevelopmentstorage=true":
             return azurite_connection_string()
@@ -105,6 +122,9 @@ class Settings(BaseSettings):
             return value
         if self.blob_service_uri:
             return None
+        if os.environ.get("WEBSITE_INSTANCE_ID"):  # set by App Service / Functions in Azure only
+            raise ConfigError("no storage is configured: set AzureWebJobsStorage__accountName (or "
+                              "__blobServiceUri and __tableServiceUri) for identity-based storage")
         return azurite_connection_string()
 
 

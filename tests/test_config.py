@@ -24,6 +24,33 @@ def test_identity_based_storage_when_only_service_uris_are_set(monkeypatch):
     assert Settings().blob_service_uri == "https://st.blob.core.windows.net"
 
 
+STORAGE_SETTINGS = ("VISH_STORAGE_CONNECTION_STRING", "AzureWebJobsStorage", "VISH_BLOB_SERVICE_URI",
+                    "AzureWebJobsStorage__blobServiceUri", "VISH_TABLE_SERVICE_URI",
+                    "AzureWebJobsStorage__tableServiceUri", "VISH_STORAGE_ACCOUNT_NAME",
+                    "AzureWebJobsStorage__accountName", "WEBSITE_INSTANCE_ID")
+
+
+def test_the_account_name_alone_gives_identity_based_blob_and_table_uris(monkeypatch):
+    for name in STORAGE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AzureWebJobsStorage__accountName", "stvishprod")
+    settings = Settings()
+    assert settings.connection_string() is None
+    assert settings.blob_service_uri == "https://stvishprod.blob.core.windows.net"
+    assert settings.table_service_uri == "https://stvishprod.table.core.windows.net"
+    monkeypatch.setenv("AzureWebJobsStorage__tableServiceUri", "https://other.table.core.windows.net")
+    assert Settings().table_service_uri == "https://other.table.core.windows.net"  # explicit wins
+
+
+def test_in_azure_no_storage_setting_is_an_error_never_azurite(monkeypatch):
+    for name in STORAGE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    assert "127.0.0.1" in Settings().connection_string()  # locally: Azurite
+    monkeypatch.setenv("WEBSITE_INSTANCE_ID", "0123abcd")
+    with pytest.raises(ConfigError, match="AzureWebJobsStorage__accountName"):
+        Settings().connection_string()
+
+
 def test_use_development_storage_means_azurite(monkeypatch):
     monkeypatch.setenv("AzureWebJobsStorage", "UseDevelopmentStorage=true")
     assert "127.0.0.1:10000" in Settings().connection_string()
