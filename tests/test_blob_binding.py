@@ -80,10 +80,27 @@ def test_the_converter_refuses_bytes_and_an_empty_datum_with_the_cause():
 
 # -- connection settings ---------------------------------------------------------------------------
 
-def test_a_connection_string_setting_wins():
-    env = {"Other": f"DefaultEndpointsProtocol=https;AccountName=a;AccountKey={SECRET_KEY}",
+def test_a_connection_string_setting_wins_also_under_the_hosts_prefix():
+    text = f"DefaultEndpointsProtocol=https;AccountName=a;AccountKey={SECRET_KEY}"
+    env = {"Other": text, "Other__blobServiceUri": "https://b.blob.core.windows.net"}
+    assert resolve_connection("Other", env).connection_string == text
+    assert resolve_connection("Other", {"AzureWebJobsOther": text}).connection_string == text
+
+
+def test_the_binding_uri_comes_before_the_triggers_as_in_the_official_extension():
+    env = {"Other__serviceUri": "https://a.blob.core.windows.net",
            "Other__blobServiceUri": "https://b.blob.core.windows.net"}
-    assert resolve_connection("Other", env).connection_string == env["Other"]
+    assert resolve_connection("Other", env).account_url == "https://a.blob.core.windows.net"
+
+
+@pytest.mark.parametrize("key", ["managedIdentityResourceId", "tenantId", "clientSecret",
+                                 "clientCertificate"])
+def test_identity_settings_this_binding_does_not_use_are_refused_not_ignored(key):
+    env = {"Other__blobServiceUri": "https://acct.blob.core.windows.net", f"Other__{key}": "s3cr3t-value"}
+    with pytest.raises(BlobBindingError) as caught:
+        resolve_connection("Other", env)
+    assert f"'Other__{key}' is not supported" in str(caught.value)
+    assert "s3cr3t-value" not in str(caught.value)
 
 
 @pytest.mark.parametrize("suffix", ["__blobServiceUri", "__serviceUri"])

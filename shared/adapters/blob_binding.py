@@ -24,10 +24,12 @@ worker to prove both):
 Connections: ``AzureWebJobsStorage`` (the one the trigger uses) goes through the project's own
 client construction, the same storage account and credential as the rest of the app. Any other
 connection name is read the way the Functions host and the official extension read it:
-``<name>`` (a connection string), else ``<name>__blobServiceUri``/``<name>__serviceUri`` or
-``<name>__accountName`` (identity-based), with ``<name>__credential=managedidentity`` and
-``<name>__clientId`` for a user-assigned identity. A half-configured identity is refused with a
-message that names the setting, never guessed.
+``<name>`` or ``AzureWebJobs<name>`` (a connection string), else ``<name>__serviceUri``/
+``<name>__blobServiceUri`` or ``<name>__accountName`` (identity-based), with
+``<name>__credential=managedidentity`` and ``<name>__clientId`` for a user-assigned identity. A
+half-configured identity, or an identity setting this binding does not use
+(``__managedIdentityResourceId``, ``__tenantId``, ``__clientSecret``, ``__clientCertificate``),
+is refused with a message that names the setting, never guessed.
 
 Error messages name settings and binding-data keys only: a blob's name can carry personal data
 (a BSN in a file name), so it never appears in one.
@@ -98,11 +100,23 @@ class BlobConnection:
     managed_identity_client_id: str | None = None
 
 
+# Identity settings the host knows that this binding does not build a credential from: refused,
+# so that no other identity than the one configured is ever used in their place.
+_UNSUPPORTED = ("managedIdentityResourceId", "tenantId", "clientSecret", "clientCertificate")
+
+
 def resolve_connection(name: str, env: Mapping[str, str] = os.environ) -> BlobConnection:
     """Read a connection's settings as the Functions host does, or refuse with the setting named."""
-    if env.get(name):
-        return BlobConnection(connection_string=env[name])
-    url = env.get(f"{name}__blobServiceUri") or env.get(f"{name}__serviceUri")
+    for setting in (name, f"AzureWebJobs{name}"):  # the host also reads the prefixed name
+        if env.get(setting):
+            return BlobConnection(connection_string=env[setting])
+    unsupported = [f"{name}__{key}" for key in _UNSUPPORTED if env.get(f"{name}__{key}")]
+    if unsupported:
+        raise BlobBindingError(f"setting '{unsupported[0]}' is not supported by this app's blob "
+                               f"binding: use '{name}__credential=managedidentity' with "
+                               f"'{name}__clientId' for a user-assigned identity")
+    # the official extension's order: the blob binding's URI, then the trigger's
+    url = env.get(f"{name}__serviceUri") or env.get(f"{name}__blobServiceUri")
     account = env.get(f"{name}__accountName")
     if not url and account:
         if not _ACCOUNT_NAME.fullmatch(account):
