@@ -68,8 +68,10 @@ def status_service():
     """Status reads only the outcomes table: no blob, SFTP or Key Vault SDK is imported."""
     from shared.adapters.azure_clients import table_service
     from shared.adapters.outcomes import OutcomeStore
+    from shared.log import quiet_sdk_loggers
     from shared.usecases.status import StatusService
 
+    quiet_sdk_loggers()
     settings = get_settings()
     return StatusService(settings, load_organisations(settings),
                          OutcomeStore(table_service(settings).get_table_client(settings.outcomes_table)))

@@ -151,6 +151,7 @@ def test_status_answers_on_a_fresh_deployment_before_any_outcome(booted):
         answer = booted.http(name, "GET", path, route_params=params)
         assert answer.status == 503 and answer.headers["content-type"].startswith("application/json")
         assert "hcidle" in answer.body.decode()
+    assert "Request URL" not in booted.worker_log()  # the SDK's per-request INFO lines are quieted
 
 
 # -- the blob trigger's binding data -------------------------------------------------------------
