@@ -103,17 +103,15 @@ def through_the_worker(runs: int) -> dict:
     import time
 
     from devtools.devservices import Azurite
-    from tests.host_contract.host import StandInHost, package_copy
+    from tests.host_contract.host import StandInHost, app_env, package_copy
 
     boots, firsts = [], []
     with tempfile.TemporaryDirectory() as scratch, Azurite() as azurite:
         scratch = Path(scratch)
         app = package_copy(scratch / "wwwroot")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VISH_", "AzureWebJobs"))}
-        env.update({"AzureWebJobsStorage": azurite.connection_string,
-                    "VISH_ORGANISATIONS_JSON": json.dumps({"organisations": [{
-                        "code": "bench", "name": "Benchgemeente", "aansluitcode": "B-1",
-                        "contact": {"naam": "Team", "telefoon": "14 0999", "email": "b@voorbeeld.nl"}}]})})
+        env = app_env(azurite.connection_string, json.dumps({"organisations": [{
+            "code": "bench", "name": "Benchgemeente", "aansluitcode": "B-1",
+            "contact": {"naam": "Team", "telefoon": "14 0999", "email": "b@voorbeeld.nl"}}]}))
         for _ in range(runs):
             start = time.perf_counter()
             with StandInHost(app, scratch, env) as host:

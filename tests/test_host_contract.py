@@ -26,7 +26,7 @@ from shared.adapters.secrets import env_name
 from shared.clock import local_today
 from shared.usecases.intake import EXTRACTS_CONTAINER, SNAPSHOT_NAME
 from tests.conftest import organisations_for
-from tests.host_contract.host import StandInHost, package_copy
+from tests.host_contract.host import StandInHost, app_env, machine_env, package_copy
 from tests.layering import ROOT
 
 pytestmark = pytest.mark.integration
@@ -89,11 +89,7 @@ def contract_problems(host: StandInHost) -> list[str]:
 
 def worker_env(azurite, work_dir: Path, organisations: str, **extra: str) -> dict[str, str]:
     """The app settings the host gives the worker process (local values)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VISH_", "AzureWebJobs"))}
-    env.update({"AzureWebJobsStorage": azurite.connection_string, "FUNCTIONS_WORKER_RUNTIME": "python",
-                "VISH_WORK_DIR": str(work_dir), "VISH_ORGANISATIONS_JSON": organisations,
-                "PYTHONDONTWRITEBYTECODE": "1", **extra})
-    return env
+    return app_env(azurite.connection_string, organisations, work_dir, **extra)
 
 
 @pytest.fixture(scope="module")
@@ -348,7 +344,7 @@ def test_a_placeholder_worker_specialised_to_the_app(package, scratch, azurite, 
     specialised worker indexes it and answers with the new settings."""
     placeholder = tmp_path / "placeholder"
     placeholder.mkdir()
-    start_env = {k: v for k, v in os.environ.items() if not k.startswith(("VISH_", "AzureWebJobs"))}
+    start_env = machine_env()
     app_env = worker_env(azurite, tmp_path / "work", organisations_for("hcspecial").model_dump_json(),
                          VISH_OUTCOMES_TABLE=f"special{os.getpid()}{int(time.time())}")
     with StandInHost(placeholder, scratch, start_env) as host:

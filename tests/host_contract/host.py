@@ -25,6 +25,23 @@ HOST_CAPABILITIES = {"RpcHttpBodyOnly": "true", "RawHttpBodyBytes": "true",
                      "TypedDataCollection": "true"}
 
 
+def machine_env() -> dict[str, str]:
+    """This process's environment without any app setting (VISH_*, AzureWebJobs*)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("VISH_", "AzureWebJobs"))}
+
+
+def app_env(storage_connection: str, organisations: str, work_dir: Path | None = None,
+            **extra: str) -> dict[str, str]:
+    """The environment the host gives the worker: the machine's plus the app settings (local
+    values: Azurite's connection string, the organisations document)."""
+    env = {**machine_env(), "AzureWebJobsStorage": storage_connection,
+           "FUNCTIONS_WORKER_RUNTIME": "python", "VISH_ORGANISATIONS_JSON": organisations,
+           "PYTHONDONTWRITEBYTECODE": "1", **extra}
+    if work_dir is not None:
+        env["VISH_WORK_DIR"] = str(work_dir)
+    return env
+
+
 def package_copy(target: Path, root: Path = ROOT) -> Path:
     """The deployment package (the work tree minus ``.funcignore``) copied to ``target``."""
     for rel in package_files(root):
@@ -62,7 +79,8 @@ class StandInHost:
     def __init__(self, app_dir: Path, scratch: Path, env: dict[str, str]) -> None:
         self.app_dir = app_dir
         self.protos_dir = scratch / "protos"
-        compile_protos(self.protos_dir)
+        if not (self.protos_dir / "function_rpc_pb2.py").exists():  # once per scratch folder
+            compile_protos(self.protos_dir)
         self.protos = load_protos(self.protos_dir)
         self.log_path = scratch / f"worker-{uuid.uuid4().hex[:6]}.log"
         self.env = env
