@@ -167,26 +167,86 @@ def project_module(target: str, modules: set[str]) -> str | None:
     return None
 
 
-def funcignore_patterns(root: Path) -> list[str]:
-    lines = (root / ".funcignore").read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+@dataclass(frozen=True)
+class IgnorePattern:
+    """One ``.funcignore`` line, read as azd reads it (github.com/denormal/go-gitignore, which
+    azd's ``createDeployableZip`` uses): ``!`` negates, a leading ``/`` anchors, a trailing
+    ``/`` matches folders only. A pattern without ``/`` is a *name* (unanchored: the last path
+    part, anchored: the whole path, ``*`` crossing ``/``); one with ``**`` matches part by part
+    from the top; any other pattern with ``/`` matches the whole path, ``*`` within one part."""
+
+    text: str
+    negated: bool
+    anchored: bool
+    directory: bool
+    parts: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, line: str) -> IgnorePattern:
+        body = line.rstrip()
+        negated = body.startswith("!")
+        body = body[negated:]
+        anchored = body.startswith("/")
+        body = body[anchored:]
+        directory = body.endswith("/")
+        body = body[: len(body) - directory]
+        return cls(line, negated, anchored, directory, tuple(body.split("/")))
+
+    def matches(self, rel: str, is_dir: bool) -> bool:
+        if self.directory and not is_dir:
+            return False
+        if "**" in self.parts:
+            return _match_any(self.parts, rel.split("/"))
+        if len(self.parts) > 1:
+            path = rel.split("/")
+            return len(path) == len(self.parts) and all(
+                fnmatch.fnmatchcase(p, g) for p, g in zip(path, self.parts, strict=True))
+        target = rel if self.anchored else rel.rpartition("/")[2]
+        return fnmatch.fnmatchcase(target, self.parts[0])
 
 
-def is_ignored(rel: Path, patterns: list[str]) -> bool:
-    """gitignore semantics for patterns without a slash: a name or glob matches a file or
-    folder of that name at any depth (and everything below a matched folder)."""
-    return any(fnmatch.fnmatchcase(part, pattern) for part in rel.parts for pattern in patterns)
+def _match_any(globs: tuple[str, ...], parts: list[str]) -> bool:
+    if not globs:
+        return not parts
+    if globs[0] == "**":
+        return _match_any(globs[1:], parts) or (bool(parts) and _match_any(globs, parts[1:]))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], globs[0]) and _match_any(globs[1:], parts[1:])
+
+
+def funcignore_patterns(root: Path) -> list[IgnorePattern]:
+    text = (root / ".funcignore").read_text(encoding="utf-8-sig")  # azd strips a BOM too
+    return [IgnorePattern.parse(line) for line in text.splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def is_ignored(rel: Path, patterns: list[IgnorePattern], is_dir: bool = False) -> bool:
+    """The last pattern that matches decides; no match: not ignored. A path whose folder is
+    ignored is ignored too (azd does not walk into it)."""
+    parts = rel.parts
+    for depth in range(1, len(parts) + 1):
+        here, folder = "/".join(parts[:depth]), depth < len(parts) or is_dir
+        for pattern in reversed(patterns):
+            if pattern.matches(here, folder):
+                if not pattern.negated:
+                    return True
+                break
+    return False
+
+
+# What azd leaves out of a function app's zip whatever .funcignore says (createDeployableZip).
+AZD_ALWAYS_LEFT_OUT = {".funcignore", "local.settings.json"}
 
 
 def package_files(root: Path) -> list[Path]:
-    """The deployment package as Core Tools and azd build it: every file of the work tree
-    (tracked or not) that ``.funcignore`` does not exclude."""
+    """The deployment package as ``azd deploy`` builds it: every file of the work tree (tracked
+    or not) that ``.funcignore`` does not exclude, walking only folders it does not exclude."""
     patterns = funcignore_patterns(root)
     found = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder).relative_to(root)
-        dirs[:] = [d for d in dirs if not is_ignored(here / d, patterns)]
-        found += [here / f for f in files if not is_ignored(here / f, patterns)]
+        dirs[:] = [d for d in dirs if d != ".azure" and not is_ignored(here / d, patterns, True)]
+        found += [here / f for f in files
+                  if f not in AZD_ALWAYS_LEFT_OUT and not is_ignored(here / f, patterns)]
     return sorted(found)
 
 
