@@ -12,8 +12,18 @@ param location string = resourceGroup().location
 @description('E-mail address that receives the alerts (late or failed delivery, status 503).')
 param alertEmail string
 
-@description('The organisations document (JSON, see README): codes, SFTP targets, secret names.')
-param organisationsJson string
+@description('The organisations document (see README): codes, SFTP targets, secret names. An object, so that azd parses VISH_ORGANISATIONS_JSON as JSON instead of pasting its text into the parameters file; the app setting gets string(organisations).')
+param organisations object
+
+@description('Who deploys: gets Key Vault Secrets Officer to put the SFTP secrets in (azd fills AZURE_PRINCIPAL_ID; deploy.sh the signed-in account). Empty: no one.')
+param principalId string = ''
+
+@allowed([ 'User', 'Group', 'ServicePrincipal' ])
+param principalType string = 'User'
+
+@description('Part of the Key Vault name. Purge protection keeps a deleted vault (and its name) for 90 days: to start a fresh vault instead of recovering the old one (README, "A second deployment after azd down"), set another value.')
+@maxLength(12)
+param keyVaultNameSeed string = ''
 
 @description('Instance memory of the Flex Consumption app; 512 MB covers a 1M-row extract (peak ~110 MB).')
 @allowed([ 512, 2048, 4096 ])
@@ -42,6 +52,7 @@ param outboxRetentionDays int = 90
 param softDeleteDays int = 7
 param logRetentionDays int = 90
 
+@description('Disabled closes the vault to the internet; it then gets a private endpoint in the VNet, so this needs enableStaticOutboundIp=true (refused otherwise).')
 @allowed([ 'Enabled', 'Disabled' ])
 param keyVaultPublicNetworkAccess string = 'Enabled'
 
@@ -84,11 +95,15 @@ module storage 'modules/storage.bicep' = {
 module vault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   params: {
-    name: 'kv-vish-${take(suffix, 13)}'
+    name: 'kv-vish-${take(toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, keyVaultNameSeed)), 13)}'
     location: location
     tags: tags
     principalId: identity.outputs.principalId
+    operatorPrincipalId: principalId
+    operatorPrincipalType: principalType
     publicNetworkAccess: keyVaultPublicNetworkAccess
+    privateEndpointSubnetId: enableStaticOutboundIp ? network.outputs.endpointSubnetId : ''
+    vnetId: enableStaticOutboundIp ? network.outputs.vnetId : ''
   }
 }
 
@@ -131,7 +146,7 @@ module functionApp 'modules/function.bicep' = {
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
     pythonVersion: pythonVersion
-    organisationsJson: organisationsJson
+    organisationsJson: string(organisations)
     deliverySchedule: deliverySchedule
     deliveryGraceMinutes: deliveryGraceMinutes
     staleExtractDays: staleExtractDays

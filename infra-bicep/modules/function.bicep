@@ -18,6 +18,7 @@ param instanceMemoryMB int
 param maximumInstanceCount int
 @description('Flex Consumption runs Python 3.13 and later only on this plan (not on Linux Consumption).')
 param pythonVersion string
+@description('The organisations document as JSON text (main.bicep writes string(organisations)).')
 param organisationsJson string
 param deliverySchedule string
 param deliveryGraceMinutes int
@@ -121,6 +122,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 resource ftp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
   parent: app
   name: 'ftp'
+  location: location // without it ARM answers "The parameter location has an invalid value"
   properties: {
     allow: false
   }
@@ -129,6 +131,7 @@ resource ftp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01'
 resource scm 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2023-12-01' = {
   parent: app
   name: 'scm'
+  location: location // without it ARM answers "The parameter location has an invalid value"
   properties: {
     allow: false
   }

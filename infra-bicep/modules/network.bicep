@@ -1,9 +1,12 @@
 // Optional: VNet integration with a NAT gateway and one static public IP, so SNG can allow-list
-// a single outbound address for SFTP.
+// a single outbound address for SFTP. A second, small subnet holds private endpoints (a subnet
+// delegated to Flex Consumption cannot): the Key Vault's, when it is closed to the internet.
 param namePrefix string
 param location string
 param tags object
-param addressPrefix string = '10.60.0.0/24'
+param addressPrefix string = '10.60.0.0/23'
+param appSubnetPrefix string = '10.60.0.0/24'
+param endpointSubnetPrefix string = '10.60.1.0/27'
 
 resource ip 'Microsoft.Network/publicIPAddresses@2024-01-01' = {
   name: '${namePrefix}-egress-ip'
@@ -37,7 +40,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-01-01' = {
       {
         name: 'functions'
         properties: {
-          addressPrefix: addressPrefix
+          addressPrefix: appSubnetPrefix
           natGateway: { id: nat.id }
           delegations: [
             {
@@ -47,9 +50,18 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-01-01' = {
           ]
         }
       }
+      {
+        name: 'private-endpoints'
+        properties: {
+          addressPrefix: endpointSubnetPrefix
+          privateEndpointNetworkPolicies: 'Disabled'
+        }
+      }
     ]
   }
 }
 
+output vnetId string = vnet.id
 output subnetId string = '${vnet.id}/subnets/functions'
+output endpointSubnetId string = '${vnet.id}/subnets/private-endpoints'
 output egressIp string = ip.properties.ipAddress
