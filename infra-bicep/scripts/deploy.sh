@@ -1,29 +1,69 @@
 #!/usr/bin/env sh
-# Deploy without azd: provision, publish the code (remote build), run the post-deploy step.
+# Deploy without azd: check, provision, publish the code (remote build), post-deploy step.
 # Usage: infra-bicep/scripts/deploy.sh RESOURCE_GROUP LOCATION ENV_NAME ALERT_EMAIL ORGANISATIONS_JSON_FILE
+# Needs: az (logged in), python3, git (the package is built from the last commit).
+# Options (enableStaticOutboundIp, keyVaultPublicNetworkAccess) are read from main.parameters.json;
+# VISH_KEY_VAULT_SEED and VISH_PRINCIPAL_ID (who gets Key Vault Secrets Officer) from the environment.
 set -eu
+[ $# -eq 5 ] || { sed -n 3p "$0" >&2; exit 2; }
 RG=$1 LOCATION=$2 ENV=$3 EMAIL=$4 ORGS_FILE=$5
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+[ -f "$ORGS_FILE" ] || { echo "no organisations document at $ORGS_FILE" >&2; exit 2; }
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+export AZURE_ENV_NAME="$ENV" AZURE_LOCATION="$LOCATION" AZURE_RESOURCE_GROUP="$RG"
+export VISH_ALERT_EMAIL="$EMAIL"
+VISH_ORGANISATIONS_JSON=$(cat "$ORGS_FILE")
+export VISH_ORGANISATIONS_JSON
+"$HERE/scripts/preprovision.sh"
+
+# Who deploys gets Key Vault Secrets Officer, so that they can put the SFTP secrets in.
+AZURE_PRINCIPAL_ID=${VISH_PRINCIPAL_ID:-}
+AZURE_PRINCIPAL_TYPE=User
+if [ -z "$AZURE_PRINCIPAL_ID" ]; then
+  if [ "$(az account show --query user.type -o tsv)" = servicePrincipal ]; then
+    AZURE_PRINCIPAL_ID=$(az ad sp show --id "$(az account show --query user.name -o tsv)" --query id -o tsv)
+    AZURE_PRINCIPAL_TYPE=ServicePrincipal
+  else
+    AZURE_PRINCIPAL_ID=$(az ad signed-in-user show --query id -o tsv)
+  fi
+fi
+export AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE
+
+# The package first: a tree with uncommitted product changes is refused before anything is made.
+python3 "$HERE/scripts/package.py" "$WORK/vish-bridge.zip"
+python3 "$HERE/scripts/parameters.py" "$WORK/parameters.json"
 
 az group create -n "$RG" -l "$LOCATION" --only-show-errors >/dev/null
-OUT=$(az deployment group create -g "$RG" -f "$HERE/main.bicep" \
-  -p environmentName="$ENV" location="$LOCATION" alertEmail="$EMAIL" \
-     organisationsJson="$(cat "$ORGS_FILE")" \
-  --query properties.outputs -o json)
-get() { echo "$OUT" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['value'])"; }
+az deployment group create -g "$RG" -n "vish-$ENV" -f "$HERE/main.bicep" -p "@$WORK/parameters.json" \
+  --query properties.outputs -o json --only-show-errors >"$WORK/outputs.json"
 
-export AZURE_RESOURCE_GROUP="$RG"
-export AZURE_FUNCTION_APP_NAME="$(get AZURE_FUNCTION_APP_NAME)"
-export AZURE_FUNCTION_HOST="$(get AZURE_FUNCTION_HOST)"
-export AZURE_EVENTGRID_TOPIC="$(get AZURE_EVENTGRID_TOPIC)"
-export AZURE_APP_INSIGHTS_NAME="$(get AZURE_APP_INSIGHTS_NAME)"
-export AZURE_ACTION_GROUP_ID="$(get AZURE_ACTION_GROUP_ID)"
+# ARM does not keep the case of output names (azurE_FUNCTION_APP_NAME): look them up without it.
+get() {
+  python3 -c '
+import json, sys
+outputs = {k.lower(): v.get("value") for k, v in json.load(open(sys.argv[1])).items()}
+value = outputs.get(sys.argv[2].lower())
+if value is None:
+    sys.exit("deployment output " + sys.argv[2] + " is missing")
+print(value)' "$WORK/outputs.json" "$1"
+}
+AZURE_FUNCTION_APP_NAME=$(get AZURE_FUNCTION_APP_NAME)
+AZURE_FUNCTION_HOST=$(get AZURE_FUNCTION_HOST)
+AZURE_EVENTGRID_TOPIC=$(get AZURE_EVENTGRID_TOPIC)
+AZURE_APP_INSIGHTS_NAME=$(get AZURE_APP_INSIGHTS_NAME)
+AZURE_ACTION_GROUP_ID=$(get AZURE_ACTION_GROUP_ID)
+AZURE_KEY_VAULT_NAME=$(get AZURE_KEY_VAULT_NAME)
+STATIC_OUTBOUND_IP=$(get STATIC_OUTBOUND_IP)
+export AZURE_FUNCTION_APP_NAME AZURE_FUNCTION_HOST AZURE_EVENTGRID_TOPIC AZURE_APP_INSIGHTS_NAME \
+  AZURE_ACTION_GROUP_ID
 
-( cd "$HERE/.." && zip -qr /tmp/vish-bridge.zip . -x '.venv/*' 'node_modules/*' '.git/*' 'tests/*' 'devtools/*' \
-    'benchmarks/*' 'demo-output/*' '.vish-local/*' )
 az functionapp deployment source config-zip -g "$RG" -n "$AZURE_FUNCTION_APP_NAME" \
-  --src /tmp/vish-bridge.zip --build-remote true --only-show-errors >/dev/null
+  --src "$WORK/vish-bridge.zip" --build-remote true --only-show-errors >/dev/null
 "$HERE/scripts/postdeploy.sh"
 echo "deployed: https://$AZURE_FUNCTION_HOST/api/status"
-STATIC_IP=$(get STATIC_OUTBOUND_IP)
-[ -n "$STATIC_IP" ] && echo "outbound IP for SNG's allow-list: $STATIC_IP"
+echo "SFTP secrets go in Key Vault $AZURE_KEY_VAULT_NAME (README, Deploy)"
+if [ -n "$STATIC_OUTBOUND_IP" ]; then
+  echo "outbound IP for SNG's allow-list: $STATIC_OUTBOUND_IP"
+fi

@@ -1,28 +1,67 @@
 #!/usr/bin/env sh
-# After code deployment: create the Event Grid subscription that sends BlobCreated events under
-# extracts/ to the blob extension's webhook of validate_extract, and an availability test on
-# GET /api/status (it fails on 503). Both need keys that exist only once the code is deployed.
-# Inputs (azd sets them from the Bicep outputs; set them yourself with deploy.sh):
+# After code deployment (azd's postdeploy hook; deploy.sh runs it too):
+# 1. check that the app runs the Python the tests ran on and that the worker indexed all nine
+#    functions (a build with another Python cannot install the pinned worker: none are indexed);
+# 2. create the Event Grid subscription that sends BlobCreated events under extracts/ to the
+#    blob extension's webhook of validate_extract (it needs the blobs_extension system key);
+# 3. deploy availability.bicep: the availability test on GET /api/status and its alert (it
+#    needs a function key). Keys exist only once the code is deployed, hence this step.
+# Inputs (azd sets them from the Bicep outputs; deploy.sh exports them):
 #   AZURE_RESOURCE_GROUP AZURE_FUNCTION_APP_NAME AZURE_FUNCTION_HOST AZURE_EVENTGRID_TOPIC
-#   AZURE_APP_INSIGHTS_NAME AZURE_ACTION_GROUP_ID
+#   AZURE_APP_INSIGHTS_NAME AZURE_ACTION_GROUP_ID; VISH_POLL_SECONDS (default 10) between tries.
 set -eu
 : "${AZURE_RESOURCE_GROUP:?}" "${AZURE_FUNCTION_APP_NAME:?}" "${AZURE_FUNCTION_HOST:?}"
-: "${AZURE_EVENTGRID_TOPIC:?}" "${AZURE_APP_INSIGHTS_NAME:?}"
+: "${AZURE_EVENTGRID_TOPIC:?}" "${AZURE_APP_INSIGHTS_NAME:?}" "${AZURE_ACTION_GROUP_ID:?}"
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+RG=$AZURE_RESOURCE_GROUP APP=$AZURE_FUNCTION_APP_NAME
+POLL=${VISH_POLL_SECONDS:-10}
+TRIES=30   # 30 x 10 s: five minutes for the host to start and index
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
 
-FUNCTION_NAME=validate_extract   # must be the exact function name: a wrong one drops events silently
+# The nine functions of function_app.py (tests/test_deploy_scripts.py keeps this list true).
+FUNCTIONS="confirm_delivery connection_test deliver_daily redeliver release_delivery release_extract status status_org validate_extract"
+FUNCTION_NAME=validate_extract   # the Event Grid endpoint must name it exactly: a wrong one drops events silently
 
+# 1. Python and the indexed functions.
+WANT_PYTHON=$(sed -n "s/^param pythonVersion string = '\(.*\)'$/\1/p" "$HERE/main.bicep")
+RUNTIME=$(az functionapp show -g "$RG" -n "$APP" --query "[functionAppConfig.runtime.name, functionAppConfig.runtime.version]" -o tsv | tr '\t\n' '  ')
+case "$RUNTIME" in
+  "python $WANT_PYTHON "*) echo "runtime: python $WANT_PYTHON" ;;
+  *) echo "the app runs '$RUNTIME', not python $WANT_PYTHON (pythonVersion in main.bicep): the pinned worker needs $WANT_PYTHON" >&2; exit 1 ;;
+esac
+echo "waiting for the worker to index the nine functions ..."
+i=0
+while :; do
+  INDEXED=$(az functionapp function list -g "$RG" -n "$APP" --query "[].name" -o tsv 2>/dev/null | sed 's|.*/||' | sort | tr '\n' ' ')
+  MISSING=""
+  for f in $FUNCTIONS; do
+    case " $INDEXED" in *" $f "*) ;; *) MISSING="$MISSING $f" ;; esac
+  done
+  [ -z "$MISSING" ] && break
+  i=$((i + 1))
+  if [ "$i" -ge "$TRIES" ]; then
+    echo "not indexed after $((TRIES * POLL)) s:$MISSING. The remote build or the worker failed: read the" \
+         "deployment log (Python $WANT_PYTHON, requirements.txt) and Application Insights (README, The worker)" >&2
+    exit 1
+  fi
+  sleep "$POLL"
+done
+echo "indexed: $FUNCTIONS"
+
+# 2. Event Grid subscription to the blob extension's webhook.
 echo "waiting for the blobs_extension system key ..."
 i=0
-until KEY=$(az functionapp keys list -g "$AZURE_RESOURCE_GROUP" -n "$AZURE_FUNCTION_APP_NAME" \
-        --query "systemKeys.blobs_extension" -o tsv 2>/dev/null) && [ -n "$KEY" ]; do
-  i=$((i + 1)); [ "$i" -gt 30 ] && { echo "no blobs_extension key after 5 minutes" >&2; exit 1; }
-  sleep 10
+until KEY=$(az functionapp keys list -g "$RG" -n "$APP" --query "systemKeys.blobs_extension" -o tsv 2>/dev/null) \
+      && [ -n "$KEY" ]; do
+  i=$((i + 1))
+  if [ "$i" -ge "$TRIES" ]; then echo "no blobs_extension key after $((TRIES * POLL)) s" >&2; exit 1; fi
+  sleep "$POLL"
 done
-
 ENDPOINT="https://${AZURE_FUNCTION_HOST}/runtime/webhooks/blobs?functionName=Host.Functions.${FUNCTION_NAME}&code=${KEY}"
 az eventgrid system-topic event-subscription create \
   --name vish-extracts \
-  --resource-group "$AZURE_RESOURCE_GROUP" \
+  --resource-group "$RG" \
   --system-topic-name "$AZURE_EVENTGRID_TOPIC" \
   --endpoint-type webhook \
   --endpoint "$ENDPOINT" \
@@ -32,16 +71,22 @@ az eventgrid system-topic event-subscription create \
   --only-show-errors >/dev/null
 echo "Event Grid subscription vish-extracts -> ${FUNCTION_NAME}"
 
-STATUS_KEY=$(az functionapp function keys list -g "$AZURE_RESOURCE_GROUP" -n "$AZURE_FUNCTION_APP_NAME" \
-  --function-name status --query default -o tsv)
-az monitor app-insights web-test create \
-  --resource-group "$AZURE_RESOURCE_GROUP" --name vish-status --web-test-name vish-status \
-  --kind standard --frequency 300 --timeout 60 --enabled true --retry-enabled true \
-  --defined-web-test-name vish-status --location westeurope \
-  --locations Id="emea-nl-ams-azr" --locations Id="emea-gb-db3-azr" --locations Id="emea-fr-pra-edge" \
-  --http-verb GET --request-url "https://${AZURE_FUNCTION_HOST}/api/status?code=${STATUS_KEY}" \
-  --expected-status-code 200 \
-  --tags "hidden-link:$(az monitor app-insights component show -g "$AZURE_RESOURCE_GROUP" \
-          -a "$AZURE_APP_INSIGHTS_NAME" --query id -o tsv)=Resource" \
-  --only-show-errors >/dev/null
-echo "availability test vish-status on /api/status (alerts when it is not 200)"
+# 3. The availability test, with the status function's own key (revocable on its own).
+STATUS_KEY=$(az functionapp function keys list -g "$RG" -n "$APP" --function-name status \
+  --query availability -o tsv 2>/dev/null || true)
+if [ -z "$STATUS_KEY" ]; then
+  STATUS_KEY=$(az functionapp function keys set -g "$RG" -n "$APP" --function-name status \
+    --key-name availability --query value -o tsv)
+fi
+# The key goes to python3 through the environment and into a file only this user can read, never
+# onto a command line that others on the machine can see.
+umask 077
+STATUS_KEY=$STATUS_KEY python3 -c '
+import json, os
+values = {"appInsightsName": os.environ["AZURE_APP_INSIGHTS_NAME"],
+          "actionGroupId": os.environ["AZURE_ACTION_GROUP_ID"],
+          "functionHost": os.environ["AZURE_FUNCTION_HOST"], "statusKey": os.environ["STATUS_KEY"]}
+print(json.dumps({"parameters": {n: {"value": v} for n, v in values.items()}}))' >"$WORK/availability.json"
+az deployment group create -g "$RG" -n vish-availability -f "$HERE/availability.bicep" \
+  -p "@$WORK/availability.json" --only-show-errors >/dev/null
+echo "availability test vish-status on /api/status, alert vish-status-failing (not 200 from two locations)"
