@@ -1,7 +1,7 @@
 // The availability test on GET /api/status and the alert on it. Deployed after the code
 // (scripts/postdeploy.sh), because the URL needs a function key that exists only then: the
 // status function's own key named "availability", so that it can be revoked alone.
-// The test polls every 5 minutes from three European locations and expects 200; status answers
+// The test polls every 5 minutes from five European locations and expects 200; status answers
 // 503 when an organisation is late, failing, held or has a stale extract, so the alert covers
 // both "the app is down" and "a delivery needs attention". Its requests also feed the 503 log
 // alert in modules/monitoring.bicep.
@@ -19,8 +19,10 @@ param functionHost string
 param statusKey string
 
 var testName = 'vish-status'
-// West Europe, North Europe, France Central (Application Insights' location ids)
-var probeLocations = [ 'emea-nl-ams-azr', 'emea-gb-db3-azr', 'emea-fr-pra-edge' ]
+// Application Insights' location ids (they do not read as the regions): West Europe, North
+// Europe, France Central, France South, UK West. Microsoft's advice: at least five locations,
+// alert when all but two fail at once (one location's hiccup is not an outage).
+var probeLocations = [ 'emea-nl-ams-azr', 'emea-gb-db3-azr', 'emea-fr-pra-edge', 'emea-ch-zrh-edge', 'emea-se-sto-edge' ]
 
 resource insights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
@@ -64,7 +66,7 @@ resource statusTestAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
     'hidden-link:${statusTest.id}': 'Resource'
   }
   properties: {
-    description: 'VISH: /api/status geeft geen 200 vanaf twee of meer meetpunten'
+    description: 'VISH: /api/status geeft geen 200 vanaf drie of meer meetpunten (app onbereikbaar of een organisatie vraagt aandacht)'
     severity: 1
     enabled: true
     scopes: [ statusTest.id, insights.id ]
@@ -74,7 +76,7 @@ resource statusTestAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
       'odata.type': 'Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria'
       webTestId: statusTest.id
       componentId: insights.id
-      failedLocationCount: 2
+      failedLocationCount: length(probeLocations) - 2
     }
     actions: [ { actionGroupId: actionGroupId } ]
   }

@@ -8,10 +8,11 @@ matching line wins). ``.funcignore`` is an allow-list, so the package is the pro
 secret, a ``local.settings.json`` or a virtual environment in the work tree cannot reach it:
 they are not tracked, and even tracked they are excluded.
 
-Refused (exit 2, one line on stderr naming the paths): a product file changed or staged since
-HEAD, or a new file in the product that is not committed (azd would deploy it, this script
-would not: the two must not differ). The zip is reproducible: the same commit gives the same
-bytes (fixed timestamps and modes), and its SHA-256 is printed with the commit.
+Refused (exit 2, one line on stderr naming the paths): a product file changed, staged or
+deleted since HEAD, a new file in the product that is not committed, or a ``.funcignore`` that
+differs from HEAD's (azd packs the work tree: the two packages must not differ). The zip is
+reproducible: the same commit gives the same bytes with the same zlib (fixed timestamps, modes
+and system), and its SHA-256 is printed with the commit.
 
 Standard library only (python3 of the operator's machine, 3.8 or newer), and git.
 """
@@ -19,8 +20,10 @@ Standard library only (python3 of the operator's machine, 3.8 or newer), and git
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -28,28 +31,46 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 STAMP = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold: same commit, same bytes
 
 
-def git(*args: str) -> bytes:
-    done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True)
+def git(*args: str, env: dict | None = None) -> bytes:
+    done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, env=env)
     if done.returncode != 0:
         raise SystemExit(f"package: git {args[0]} failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout
 
 
-def paths(*args: str) -> list[str]:
-    return [p for p in git(*args, "-z").decode("utf-8").split("\0") if p]
+def paths(command: str, *args: str, env: dict | None = None) -> list[str]:
+    """A git command's list of paths (``-z`` right after the command, before any ``--``)."""
+    return [p for p in git(command, "-z", *args, env=env).decode("utf-8").split("\0") if p]
 
 
-def package_paths() -> list[str]:
-    if not (ROOT / ".funcignore").is_file():
-        raise SystemExit("package: .funcignore is missing: without it every file would ship")
-    rules = "--exclude-from=.funcignore"
-    tracked = set(paths("ls-files", "--cached"))
-    left_out = set(paths("ls-files", "--cached", "--ignored", rules))
-    chosen = sorted(tracked - left_out)
-    new = paths("ls-files", "--others", rules)  # untracked files the allow-list lets in
-    changed = paths("diff", "--name-only", "HEAD", "--", *chosen) if chosen else []
-    if new or changed:
-        listed = ", ".join((new + changed)[:5]) + (" ..." if len(new + changed) > 5 else "")
+def package_paths(scratch: Path) -> list[str]:
+    """HEAD's files that HEAD's .funcignore lets in; refused when the work tree or the index
+    would give azd another package (a product file changed, staged, deleted or new, or another
+    .funcignore)."""
+    try:
+        rules = git("show", "HEAD:.funcignore")
+    except SystemExit:
+        raise SystemExit("package: .funcignore is not committed: without it every file would "
+                         "ship") from None
+    current = ROOT / ".funcignore"
+    if not current.is_file() or current.read_bytes() != rules:
+        raise SystemExit("package: .funcignore differs from the last commit: commit it or undo "
+                         "the change, then deploy again")
+    exclude = scratch / "funcignore"
+    exclude.write_bytes(rules)
+    # HEAD's tree in an index of its own: git lists and filters exactly the committed files.
+    head_index = {**os.environ, "GIT_INDEX_FILE": str(scratch / "index")}
+    git("read-tree", "HEAD", env=head_index)
+    rule = f"--exclude-from={exclude}"
+    committed = set(paths("ls-files", "--cached", env=head_index))
+    chosen = sorted(committed - set(paths("ls-files", "--cached", "--ignored", rule, env=head_index)))
+    staged_new = (set(paths("ls-files", "--cached")) - committed
+                  - set(paths("ls-files", "--cached", "--ignored", rule)))
+    untracked = set(paths("ls-files", "--others", rule))  # new files the allow-list lets in
+    changed = set(paths("diff", "--name-only", "HEAD", "--", *chosen)) if chosen else set()
+    different = sorted(staged_new | untracked | changed)
+    if different:
+        listed = ", ".join(different[:5]) + (" ..." if len(different) > 5 else "")
         raise SystemExit(f"package: not committed: {listed}. The package is built from the last "
                          "commit: commit these files or undo the changes, then deploy again")
     if "function_app.py" not in chosen or "host.json" not in chosen:
@@ -59,11 +80,13 @@ def package_paths() -> list[str]:
 
 
 def build(out: Path) -> tuple[str, int]:
-    chosen = package_paths()
+    with tempfile.TemporaryDirectory() as scratch:
+        chosen = package_paths(Path(scratch))
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in chosen:
             info = zipfile.ZipInfo(path, STAMP)
             info.external_attr = 0o644 << 16
+            info.create_system = 3  # Unix, whichever system builds it
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, git("show", f"HEAD:{path}"))
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
