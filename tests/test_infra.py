@@ -4,6 +4,7 @@ No Azure and no Bicep CLI here: these tests read the templates as data."""
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -105,6 +106,7 @@ ROLE_GUIDS = {
     "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
     "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
 }
 
@@ -120,20 +122,135 @@ def test_role_assignments_are_least_privilege_with_the_right_guids_and_scope(fil
     assignment = resource(file, symbol)
     assert assignment["type"] == "Microsoft.Authorization/roleAssignments"
     config = assignment["config"]
-    config = config.get("config", config)  # a loop nests the body one level down
+    config = config.get("config", config)  # a loop or a condition nests the body one level down
     assert config["scope"] == scope
     assert config["properties"]["principalType"] == "ServicePrincipal"
     for role in roles:
         assert ROLE_GUIDS[role] in text, role
-    assert text.count("roleDefinitions") == 1  # one assignment construct per module
-    others = set(ROLE_GUIDS.values()) - {ROLE_GUIDS[r] for r in roles}
+    operator = {"modules/keyvault.bicep": ["Key Vault Secrets Officer"]}.get(file, [])
+    # one assignment construct for the app's identity, one for the operator where there is one
+    assert text.count("roleDefinitions") == 1 + len(operator)
+    others = set(ROLE_GUIDS.values()) - {ROLE_GUIDS[r] for r in roles + operator}
     assert not any(guid in text for guid in others)
+
+
+def test_the_deployer_may_put_secrets_in_the_vault_and_nobody_else_is_named():
+    """An RBAC vault gives Owner or Contributor no data-plane rights: without this role the
+    operator's `az keyvault secret set` answers 403 and the first delivery fails."""
+    officer = resource("modules/keyvault.bicep", "secretsOfficerAssignment")["config"]
+    assert officer["condition"] == {"operator": {"type": "not", "operands": {"bool_value": {
+        "function": {"type": "empty", "parameters": {"item_to_test": "operatorPrincipalId"}}}}}}
+    body = officer["config"]
+    assert body["scope"] == "vault"
+    assert body["properties"]["principalId"] == "operatorPrincipalId"
+    assert body["properties"]["principalType"] == "operatorPrincipalType"
+    assert body["properties"]["roleDefinitionId"]["function"]["parameters"]["resource_name_1"] == \
+        "secretsOfficer"
+    assert "var secretsOfficer = '" + ROLE_GUIDS["Key Vault Secrets Officer"] + "'" in \
+        (INFRA / "modules/keyvault.bicep").read_text()
+    main = parsed("main.bicep")
+    assert main["parameters"]["principalId"]["default"] == ""
+    assert {"type": "allowed", "argument": ["User", "Group", "ServicePrincipal"]} in \
+        main["parameters"]["principalType"]["decorators"]
+    params = main["modules"]["vault"]["config"]["params"]
+    assert params["operatorPrincipalId"] == "principalId"
+    assert params["operatorPrincipalType"] == "principalType"
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert parameters["principalId"]["value"] == "${AZURE_PRINCIPAL_ID}"
+    assert parameters["principalType"]["value"] == "${AZURE_PRINCIPAL_TYPE}"
+
+
+def test_publishing_policies_carry_a_location():
+    """Without it ARM answers "The parameter location has an invalid value" (bicep-types-az
+    issues 1526, 1571; the Azure Verified Module sets it)."""
+    for policy in ("ftp", "scm"):
+        config = resource("modules/function.bicep", policy)["config"]
+        assert config["location"] == "location" and config["properties"]["allow"] is False
+
+
+def test_the_key_vault_name_follows_the_environment_and_a_seed():
+    name = parsed("main.bicep")["modules"]["vault"]["config"]["params"]["name"]
+    text = json.dumps(name)
+    for part in ("environmentName", "keyVaultNameSeed", "subscription().id", "resourceGroup().id"):
+        assert part in text, part
+    assert parsed("main.bicep")["parameters"]["keyVaultNameSeed"]["default"] == ""
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert parameters["keyVaultNameSeed"]["value"] == "${VISH_KEY_VAULT_SEED}"
+
+
+def test_a_closed_vault_gets_a_private_endpoint_in_the_vnet_or_is_refused():
+    vault = resource("modules/keyvault.bicep", "vault")["config"]["properties"]
+    access = vault["publicNetworkAccess"]["operator"]["operands"]
+    assert access["condition"] == {"operator": {"type": "and", "operands": {
+        "operand_1": "private", "operand_2": {"function": {
+            "type": "empty", "parameters": {"item_to_test": "privateEndpointSubnetId"}}}}}}
+    refusal = access["true_value"]["function"]
+    assert refusal["type"] == "json"
+    # not a literal: Bicep would parse a literal json() argument at compile time and fail
+    assert "${" in json.dumps(refusal["parameters"])
+    assert access["false_value"] == "publicNetworkAccess"
+    text = (INFRA / "modules/keyvault.bicep").read_text()
+    assert "needs enableStaticOutboundIp=true" in text
+    endpoint = resource("modules/keyvault.bicep", "endpoint")["config"]
+    assert "private" in json.dumps(endpoint["condition"])
+    connection = endpoint["config"]["properties"]["privateLinkServiceConnections"][0]["properties"]
+    assert connection["groupIds"] == ["vault"]
+    assert resource("modules/keyvault.bicep", "zone")["config"]["config"]["name"] == \
+        "privatelink.vaultcore.azure.net"
+    link = resource("modules/keyvault.bicep", "zoneLink")["config"]["config"]["properties"]
+    assert link["virtualNetwork"] == {"id": "vnetId"} and link["registrationEnabled"] is False
+    group = resource("modules/keyvault.bicep", "endpointDns")["config"]["config"]["properties"]
+    assert "zone" in json.dumps(group)
+    subnets = {s["name"]: s["properties"] for s in
+               resource("modules/network.bicep", "vnet")["config"]["properties"]["subnets"]}
+    assert "delegations" not in subnets["private-endpoints"]  # a delegated subnet cannot hold it
+    params = parsed("main.bicep")["modules"]["vault"]["config"]["params"]
+    assert "endpointSubnetId" in json.dumps(params["privateEndpointSubnetId"])
+    assert "enableStaticOutboundIp" in json.dumps(params["privateEndpointSubnetId"])
+
+
+def test_the_subnets_fit_the_vnet_and_do_not_overlap():
+    import ipaddress
+
+    network = parsed("modules/network.bicep")["parameters"]
+    vnet = ipaddress.ip_network(network["addressPrefix"]["default"])
+    app = ipaddress.ip_network(network["appSubnetPrefix"]["default"])
+    endpoints = ipaddress.ip_network(network["endpointSubnetPrefix"]["default"])
+    assert app.subnet_of(vnet) and endpoints.subnet_of(vnet) and not app.overlaps(endpoints)
+    assert app.prefixlen <= 27  # Flex Consumption's smallest integration subnet
+
+
+def test_the_availability_test_is_standard_located_with_the_app_and_alerts():
+    document = parsed("availability.bicep")
+    test = document["resources"]["statusTest"]
+    assert test["type"] == "Microsoft.Insights/webtests" and test["api_version"] >= "2022-06-15"
+    config = test["config"]
+    assert config["kind"] == "standard" and config["location"] == "location"
+    assert document["parameters"]["location"]["default"]["function"]["type"] == "resource_group"
+    assert list(config["tags"].values()) == ["Resource"] and "hidden-link:" in next(iter(config["tags"]))
+    props = config["properties"]
+    assert props["Kind"] == "standard" and props["SyntheticMonitorId"] == "testName"
+    assert props["Request"]["HttpVerb"] == "GET" and "/api/status?code=" in props["Request"]["RequestUrl"]
+    assert props["ValidationRules"]["ExpectedHttpStatusCode"] == 200
+    locations = document["variables"]["probeLocations"]["value"]
+    assert len(locations) >= 5 and all(loc.startswith("emea-") for loc in locations)
+    assert document["parameters"]["statusKey"]["decorators"][0]["type"] == "secure"
+    alert = document["resources"]["statusTestAlert"]["config"]
+    assert alert["location"] == "global"
+    criteria = alert["properties"]["criteria"]
+    assert criteria["'odata.type'"] == "Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria"
+    assert "statusTest" in json.dumps(criteria["webTestId"])
+    assert "insights" in json.dumps(criteria["componentId"])
+    assert "length" in json.dumps(criteria["failedLocationCount"])  # all but two locations
+    assert alert["properties"]["actions"] == [{"actionGroupId": "actionGroupId"}]
+    assert "westeurope" not in (INFRA / "availability.bicep").read_text()
 
 
 def test_key_vault_is_rbac_with_purge_protection():
     props = resource("modules/keyvault.bicep", "vault")["config"]["properties"]
     assert props["enableRbacAuthorization"] is True and props["enablePurgeProtection"] is True
-    assert props["enableSoftDelete"] is True and props["publicNetworkAccess"] == "publicNetworkAccess"
+    assert props["enableSoftDelete"] is True
+    assert props["publicNetworkAccess"]["operator"]["operands"]["false_value"] == "publicNetworkAccess"
     text = "".join(p.read_text() for p in INFRA.rglob("*.bicep"))
     assert "Microsoft.KeyVault/vaults/secrets" not in text  # no secret values in templates
 
