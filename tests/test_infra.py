@@ -363,3 +363,14 @@ def test_every_setting_the_code_reads_is_set_by_the_bicep_or_documented_optional
             continue
         assert field in OPTIONAL_SETTINGS, f"{field} is neither set by the Bicep nor documented optional"
         assert f"VISH_{field.upper()}" in readme
+
+
+def test_the_organisations_document_is_an_object_parameter_written_as_json_text():
+    """azd parses an object parameter's variable as JSON; a string parameter it pastes raw into
+    the parameters file (tests/test_azd_parameters.py). The app reads the setting as JSON text."""
+    main = parsed("main.bicep")
+    assert main["parameters"]["organisations"]["type"] == "object"
+    assert "organisationsJson" not in main["parameters"]
+    written = main["modules"]["functionApp"]["config"]["params"]["organisationsJson"]
+    assert written == {"function": {"type": "string", "parameters": {"value_to_convert": "organisations"}}}
+    assert app_settings()["VISH_ORGANISATIONS_JSON"] == "organisationsJson"

@@ -45,7 +45,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   // checkov:skip=CKV_AZURE_222: Event Grid must reach the blob extension webhook and the uptime monitor /api/status; every route needs a function or admin key over HTTPS.
   // checkov:skip=CKV_AZURE_17: Event Grid webhooks and availability tests cannot present client certificates; access is by function/admin keys.
   // checkov:skip=CKV_AZURE_212: Flex Consumption scales from zero by design; the timer and Event Grid wake the app, a daily batch needs no warm standby.
-  // checkov:skip=CKV_AZURE_213: The only health endpoint (/api/status) needs a function key and answers 503 on business state; availability is alerted on in monitoring.bicep.
+  // checkov:skip=CKV_AZURE_213: The only health endpoint (/api/status) answers 503 on business state (an organisation late or held), which must alert people, not take instances out of rotation; availability.bicep polls it and alerts.
   name: name
   location: location
   tags: union(tags, { 'azd-service-name': 'api' })
