@@ -141,6 +141,11 @@ def test_package_py_zips_the_committed_product_reproducibly(tmp_path):
     size = first.stat().st_size
     print(f"deployment zip: {len(names)} files, {size} bytes")
     assert size < 1_000_000
+    # README states the figures; they stay true within a quarter (the code grows slowly)
+    stated = re.search(r"\*\*(\d+) files, (\d+) kB\*\*", (ROOT / "README.md").read_text())
+    assert stated, "README's deployment package section lost its measured size"
+    assert abs(int(stated.group(1)) - len(names)) <= len(names) // 4, (stated.group(0), len(names))
+    assert abs(int(stated.group(2)) * 1000 - size) <= size // 4, (stated.group(0), size)
     digest = hashlib.sha256(first.read_bytes()).hexdigest()
     commit = git(tree, "rev-parse", "--short=12", "HEAD").decode().strip()
     assert done.stdout == (f"package: {first} ({len(names)} files, {size} bytes) from commit "
