@@ -24,6 +24,7 @@ several lines (``-z`` came after ``--``).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -281,3 +282,13 @@ def test_a_deny_list_funcignore_ships_what_it_does_not_name(tmp_path):
                      ".azure/vish/.env": ""})
     shipped = {p.as_posix() for p in package_files(tmp_path)}
     assert shipped == {"shared/a.py", ".venv-tools/x", "secrets/key"}
+
+
+# -- secrets stay out of git and out of the checkout ------------------------------------------
+def test_local_secrets_live_outside_the_checkout_and_git_ignores_a_secrets_folder(tmp_path):
+    example = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
+    secrets = (ROOT / example["VISH_SECRETS_DIR"]).resolve()  # func start runs in the root
+    assert not secrets.is_relative_to(ROOT), secrets
+    for rel in ("secrets/sng-key", "shared/secrets/key.py", "local.settings.json"):
+        done = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", "--no-index", rel])
+        assert done.returncode == 0, f"git would track {rel}"
