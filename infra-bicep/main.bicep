@@ -97,7 +97,9 @@ module vault 'modules/keyvault.bicep' = {
   params: {
     name: 'kv-vish-${take(toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, keyVaultNameSeed)), 13)}'
     location: location
-    tags: tags
+    // the seed is in the name's hash: the tag lets preprovision.sh tell whether a deleted vault
+    // of this environment holds the name this deployment would use
+    tags: union(tags, { 'vish-key-vault-seed': empty(keyVaultNameSeed) ? 'none' : keyVaultNameSeed })
     principalId: identity.outputs.principalId
     operatorPrincipalId: principalId
     operatorPrincipalType: principalType

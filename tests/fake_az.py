@@ -383,6 +383,9 @@ def provider_register(call: Call):
 def keyvault_list_deleted(call: Call):
     if call.options.get("--resource-type", "vault") != "vault":
         raise usage("the stand-in lists deleted vaults only")
+    if call.scenario.get("list_deleted_forbidden"):
+        raise Failure("(AuthorizationFailed) The client does not have authorization to perform "
+                      "action 'Microsoft.KeyVault/deletedVaults/read'")
     return call.scenario["deleted_vaults"]
 
 
@@ -406,6 +409,11 @@ def deployment_create(call: Call):
     if not isinstance(reference, str) or not reference.startswith("@"):
         raise usage("the stand-in takes parameters only as @FILE")
     source = Path(reference[1:])
+    if stem in call.scenario.get("hang_on", ()):  # a slow deployment, to be interrupted
+        (call.folder / f"hanging-{stem}").write_text(str(os.getpid()))
+        import time
+
+        time.sleep(60)
     mode = stat.S_IMODE(os.stat(source).st_mode)
     copy = call.folder / f"deployment-{call.number}-{stem}.parameters.json"
     shutil.copyfile(source, copy)

@@ -191,15 +191,19 @@ def python_version(repo: Path) -> str:
 
 
 # -- the scenario and the run ---------------------------------------------------------------------------
-def deleted_vault(name: str, group: str, env: str) -> dict:
-    """A deleted vault as ``az keyvault list-deleted`` shows it."""
+def deleted_vault(name: str, group: str, env: str, seed: str | None = None) -> dict:
+    """A deleted vault as ``az keyvault list-deleted`` shows it (``seed``: the tag main.bicep
+    gives the vault, ``none`` without a seed; None: a vault from before that tag)."""
+    tags = {"application": "vish-bridge", "azd-env-name": env}
+    if seed is not None:
+        tags["vish-key-vault-seed"] = seed
     return {"id": f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.KeyVault/locations/{LOCATION}/"
                   f"deletedVaults/{name}",
             "name": name, "type": "Microsoft.KeyVault/deletedVaults",
             "properties": {"deletionDate": "2026-07-03T08:15:00+00:00", "location": LOCATION,
                            "purgeProtectionEnabled": True,
                            "scheduledPurgeDate": "2026-10-01T08:15:00+00:00",
-                           "tags": {"application": "vish-bridge", "azd-env-name": env},
+                           "tags": tags,
                            "vaultId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/"
                                       f"Microsoft.KeyVault/vaults/{name}"}}
 
@@ -760,3 +764,87 @@ def test_parameters_fill_converts_arrays_and_refuses_a_reference_inside_a_text()
         parameters.fill(template, types, {"IPS": '{"a": 1}'})
     with pytest.raises(SystemExit, match="only a whole value"):
         parameters.fill({"parameters": {"name": {"value": "vish-${AZURE_ENV_NAME}"}}}, {}, {})
+
+
+# -- review: the seed tag, other logins, a forbidden list, an interrupted deployment ------------
+def test_a_deleted_vault_blocks_only_the_seed_it_was_made_with(tmp_path):
+    """The seed is in the name's hash: a vault deleted with seed 2 holds that name, not the
+    name without a seed, and the other way round."""
+    with_seed = deleted_vault("kv-vish-seed2x", RG, ENV, seed="2")
+    without = deleted_vault("kv-vish-none1y", RG, ENV, seed="none")
+    cases = [({"VISH_KEY_VAULT_SEED": "2"}, [with_seed], 1), ({}, [with_seed], 0),
+             ({"VISH_KEY_VAULT_SEED": "2"}, [without], 0), ({}, [without], 1)]
+    for number, (environ, vaults, expected) in enumerate(cases):
+        repo = clone(tmp_path / f"repo{number}")
+        run = deploy(repo, tmp_path / f"work{number}", scenario(repo, deleted_vaults=vaults),
+                     environ=environ)
+        assert run.returncode == expected, (environ, vaults[0]["name"], run.explain())
+        if expected:
+            assert vaults[0]["name"] in run.stderr and not run.called("group create")
+
+
+def test_a_managed_identity_login_deploys_without_the_officer_role_and_says_so(tmp_path):
+    repo = clone(tmp_path / "repo")
+    login = {"name": "systemAssignedIdentity", "type": "servicePrincipal",
+             "assignedIdentityInfo": "MSI"}
+    run = deploy(repo, tmp_path, scenario(repo, user=login))
+    assert run.returncode == 0, run.explain()
+    assert "managed identity" in run.stderr and "VISH_PRINCIPAL_ID" in run.stderr
+    assert not [c for c in run.calls if c[0] == "ad"]
+    parameters = run.parameters("main")["document"]["parameters"]
+    assert "principalId" not in parameters  # left to the template's default: no one
+    assert run.errors == []
+
+
+def test_a_principal_given_keeps_its_type(tmp_path):
+    repo = clone(tmp_path / "repo")
+    run = deploy(repo, tmp_path, scenario(repo),
+                 environ={"VISH_PRINCIPAL_ID": SP_OBJECT_ID, "VISH_PRINCIPAL_TYPE": "Group"})
+    assert run.returncode == 0, run.explain()
+    values = {n: e["value"] for n, e in run.parameters("main")["document"]["parameters"].items()}
+    assert (values["principalId"], values["principalType"]) == (SP_OBJECT_ID, "Group")
+
+
+def test_a_forbidden_list_of_deleted_vaults_is_said_and_does_not_stop_the_deployment(tmp_path):
+    repo = clone(tmp_path / "repo")
+    run = deploy(repo, tmp_path, scenario(repo, list_deleted_forbidden=True))
+    assert run.returncode == 0, run.explain()
+    assert "could not list deleted Key Vaults" in run.stderr
+    assert [e["kind"] for e in run.errors] == ["azure"]
+
+
+def test_an_interrupted_deployment_leaves_no_key_file(tmp_path):
+    """Stopped (Ctrl-C, a CI timeout) while the availability test deploys: the parameters file
+    with the status key must not stay behind (dash runs an EXIT trap on exit, not on a signal)."""
+    import signal
+    import time
+
+    repo = clone(tmp_path / "repo")
+    setting = scenario(repo, hang_on=["availability"])
+    folder, bin_dir, home, tmp = (tmp_path / n for n in ("az", "bin", "home", "tmp"))
+    for path in (folder, home, tmp):
+        path.mkdir(parents=True)
+    fake_az.install(bin_dir, folder / "python3.jsonl")
+    (folder / "scenario.json").write_text(json.dumps(setting), encoding="utf-8")
+    orgs_file = tmp_path / "organisations.json"
+    orgs_file.write_text(ORGANISATIONS_TEXT, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "AZURE_", "VISH_", "AZD_", "PYTHON"))}
+    env |= {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "HOME": str(home),
+            "TMPDIR": str(tmp), "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+            "VISH_POLL_SECONDS": "0", fake_az.SCENARIO_VARIABLE: str(folder / "scenario.json")}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        for leftover in folder.glob("hanging-*"):
+            leftover.unlink()
+        process = subprocess.Popen([str(repo / "infra-bicep" / "scripts" / "deploy.sh"), RG, LOCATION,
+                                    ENV, EMAIL, str(orgs_file)], cwd=repo, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                   start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not list(folder.glob("hanging-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(folder.glob("hanging-*")), "the availability deployment never started"
+        assert any("availability" in str(p) or p.is_dir() for p in tmp.iterdir())  # the key file is there
+        os.killpg(process.pid, signum)  # as a terminal's Ctrl-C or a CI runner reaches the group
+        assert process.wait(timeout=30) != 0
+        assert list(tmp.iterdir()) == [], (signum, list(tmp.rglob("*")))

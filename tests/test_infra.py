@@ -174,6 +174,10 @@ def test_the_key_vault_name_follows_the_environment_and_a_seed():
     for part in ("environmentName", "keyVaultNameSeed", "subscription().id", "resourceGroup().id"):
         assert part in text, part
     assert parsed("main.bicep")["parameters"]["keyVaultNameSeed"]["default"] == ""
+    # preprovision.sh reads this tag of a deleted vault to tell whether it holds the name
+    tags = json.dumps(parsed("main.bicep")["modules"]["vault"]["config"]["params"]["tags"])
+    assert "vish-key-vault-seed" in tags and "keyVaultNameSeed" in tags
+    assert "vish-key-vault-seed" in (INFRA / "scripts/preprovision.sh").read_text()
     parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
     assert parameters["keyVaultNameSeed"]["value"] == "${VISH_KEY_VAULT_SEED}"
 

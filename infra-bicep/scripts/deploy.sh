@@ -3,7 +3,8 @@
 # Usage: infra-bicep/scripts/deploy.sh RESOURCE_GROUP LOCATION ENV_NAME ALERT_EMAIL ORGANISATIONS_JSON_FILE
 # Needs: az (logged in), python3, git (the package is built from the last commit).
 # Options (enableStaticOutboundIp, keyVaultPublicNetworkAccess) are read from main.parameters.json;
-# VISH_KEY_VAULT_SEED and VISH_PRINCIPAL_ID (who gets Key Vault Secrets Officer) from the environment.
+# From the environment: VISH_KEY_VAULT_SEED; VISH_PRINCIPAL_ID and VISH_PRINCIPAL_TYPE (User, Group or
+# ServicePrincipal: who gets Key Vault Secrets Officer; default: the signed-in account).
 set -eu
 [ $# -eq 5 ] || { sed -n 3p "$0" >&2; exit 2; }
 RG=$1 LOCATION=$2 ENV=$3 EMAIL=$4 ORGS_FILE=$5
@@ -11,6 +12,11 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 [ -f "$ORGS_FILE" ] || { echo "no organisations document at $ORGS_FILE" >&2; exit 2; }
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT   # dash runs the EXIT trap on exit, not on a signal: make the signal an exit
+trap 'exit 143' TERM
+
+# The package first: a tree with uncommitted product changes is refused before anything is made.
+python3 "$HERE/scripts/package.py" "$WORK/vish-bridge.zip"
 
 export AZURE_ENV_NAME="$ENV" AZURE_LOCATION="$LOCATION" AZURE_RESOURCE_GROUP="$RG"
 export VISH_ALERT_EMAIL="$EMAIL"
@@ -20,19 +26,23 @@ export VISH_ORGANISATIONS_JSON
 
 # Who deploys gets Key Vault Secrets Officer, so that they can put the SFTP secrets in.
 AZURE_PRINCIPAL_ID=${VISH_PRINCIPAL_ID:-}
-AZURE_PRINCIPAL_TYPE=User
+AZURE_PRINCIPAL_TYPE=${VISH_PRINCIPAL_TYPE:-User}
 if [ -z "$AZURE_PRINCIPAL_ID" ]; then
   if [ "$(az account show --query user.type -o tsv)" = servicePrincipal ]; then
-    AZURE_PRINCIPAL_ID=$(az ad sp show --id "$(az account show --query user.name -o tsv)" --query id -o tsv)
-    AZURE_PRINCIPAL_TYPE=ServicePrincipal
+    LOGIN=$(az account show --query user.name -o tsv)
+    case "$LOGIN" in
+      systemAssignedIdentity|userAssignedIdentity)
+        echo "note: logged in with a managed identity, whose object id az does not tell: set VISH_PRINCIPAL_ID" \
+             "and VISH_PRINCIPAL_TYPE=ServicePrincipal to give it Key Vault Secrets Officer; deploying without" >&2 ;;
+      *)
+        AZURE_PRINCIPAL_ID=$(az ad sp show --id "$LOGIN" --query id -o tsv)
+        AZURE_PRINCIPAL_TYPE=ServicePrincipal ;;
+    esac
   else
     AZURE_PRINCIPAL_ID=$(az ad signed-in-user show --query id -o tsv)
   fi
 fi
 export AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE
-
-# The package first: a tree with uncommitted product changes is refused before anything is made.
-python3 "$HERE/scripts/package.py" "$WORK/vish-bridge.zip"
 python3 "$HERE/scripts/parameters.py" "$WORK/parameters.json"
 
 az group create -n "$RG" -l "$LOCATION" --only-show-errors >/dev/null

@@ -18,6 +18,8 @@ POLL=${VISH_POLL_SECONDS:-10}
 TRIES=30   # 30 x 10 s: five minutes for the host to start and index
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT   # dash runs the EXIT trap on exit, not on a signal: the key file must go
+trap 'exit 143' TERM
 
 # The nine functions of function_app.py (tests/test_deploy_scripts.py keeps this list true).
 FUNCTIONS="confirm_delivery connection_test deliver_daily redeliver release_delivery release_extract status status_org validate_extract"

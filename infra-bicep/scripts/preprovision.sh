@@ -45,18 +45,27 @@ if [ "$STATIC_IP" = true ]; then
 fi
 
 # Purge protection keeps a deleted vault, and its name, for 90 days: provisioning the same
-# environment into the same resource group again then fails halfway. Say so before starting.
+# environment with the same seed into the same resource group again then fails halfway. The
+# vault's tags say its environment and seed (main.bicep); say so before starting.
 if [ -n "${AZURE_RESOURCE_GROUP:-}" ]; then
-  DELETED=$(az keyvault list-deleted --resource-type vault \
-    --query "[?properties.tags.\"azd-env-name\"=='$AZURE_ENV_NAME'].[name, properties.vaultId, properties.scheduledPurgeDate]" \
-    -o tsv 2>/dev/null || true)
-  MINE=$(printf '%s\n' "$DELETED" | awk -F '\t' -v rg="/resourcegroups/$(echo "$AZURE_RESOURCE_GROUP" | tr '[:upper:]' '[:lower:]')/" \
-    'NF >= 2 && index(tolower($2), rg) { print $1 " (kept until " $3 ")" }')
-  if [ -n "$MINE" ] && [ -z "${VISH_KEY_VAULT_SEED:-}" ]; then
-    echo "a deleted Key Vault of environment $AZURE_ENV_NAME in $AZURE_RESOURCE_GROUP still holds its name: $MINE." >&2
-    echo "Either recover it, with its SFTP secrets: az keyvault recover --name <name> (then provision again)," >&2
-    echo "or start a new vault: set VISH_KEY_VAULT_SEED to a new value (azd env set VISH_KEY_VAULT_SEED 2) and put the secrets in again." >&2
-    exit 1
+  SEED=${VISH_KEY_VAULT_SEED:-none}
+  if DELETED=$(az keyvault list-deleted --resource-type vault \
+      --query "[?properties.tags.\"azd-env-name\"=='$AZURE_ENV_NAME'].[name, properties.vaultId, properties.scheduledPurgeDate, properties.tags.\"vish-key-vault-seed\"]" \
+      -o tsv 2>/dev/null); then
+    MINE=$(printf '%s\n' "$DELETED" | awk -F '\t' -v seed="$SEED" \
+      -v rg="/resourcegroups/$(echo "$AZURE_RESOURCE_GROUP" | tr '[:upper:]' '[:lower:]')/" '
+      NF >= 2 && index(tolower($2), rg) {
+        tag = ($4 == "" || $4 == "None") ? "none" : $4   # a vault from before the tag: no seed
+        if (tag == seed) print $1 " (kept until " $3 ")"
+      }')
+    if [ -n "$MINE" ]; then
+      echo "a deleted Key Vault of environment $AZURE_ENV_NAME in $AZURE_RESOURCE_GROUP still holds the name this deployment would use: $MINE." >&2
+      echo "Either recover it, with its SFTP secrets: az keyvault recover --name <name> (then provision again)," >&2
+      echo "or start a new vault: set VISH_KEY_VAULT_SEED to a value not used before (azd env set VISH_KEY_VAULT_SEED 2) and put the secrets in again." >&2
+      exit 1
+    fi
+  else
+    echo "note: could not list deleted Key Vaults (no right to?): a deleted vault of this environment would stop the provisioning halfway" >&2
   fi
 fi
 echo "preprovision: checks passed"
