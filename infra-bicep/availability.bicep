@@ -8,6 +8,10 @@
 targetScope = 'resourceGroup'
 
 param location string = resourceGroup().location
+@description('The azd environment (as main.bicep): the test and its alert are named after it, so that two environments in one resource group keep their own.')
+@minLength(2)
+@maxLength(12)
+param environmentName string
 @description('Application Insights of the deployment (output AZURE_APP_INSIGHTS_NAME).')
 param appInsightsName string
 @description('The action group that mails the operators (output AZURE_ACTION_GROUP_ID).')
@@ -18,7 +22,7 @@ param functionHost string
 @description('The status function key named "availability".')
 param statusKey string
 
-var testName = 'vish-status'
+var testName = 'vish-${environmentName}-status'
 // Application Insights' location ids (they do not read as the regions): West Europe, North
 // Europe, France Central, France South, UK West. Microsoft's advice: at least five locations,
 // alert when all but two fail at once (one location's hiccup is not an outage).

@@ -21,6 +21,10 @@ param principalId string = ''
 @allowed([ 'User', 'Group', 'ServicePrincipal' ])
 param principalType string = 'User'
 
+@description('deployer: whoever deploys (principalId) gets Key Vault Secrets Officer, which can also read the secrets; none: nobody (put the secrets in another way, e.g. a role granted for a moment).')
+@allowed([ 'deployer', 'none' ])
+param secretsOfficer string = 'deployer'
+
 @description('Part of the Key Vault name. Purge protection keeps a deleted vault (and its name) for 90 days: to start a fresh vault instead of recovering the old one (README, "A second deployment after azd down"), set another value.')
 @maxLength(12)
 param keyVaultNameSeed string = ''
@@ -101,7 +105,7 @@ module vault 'modules/keyvault.bicep' = {
     // of this environment holds the name this deployment would use
     tags: union(tags, { 'vish-key-vault-seed': empty(keyVaultNameSeed) ? 'none' : keyVaultNameSeed })
     principalId: identity.outputs.principalId
-    operatorPrincipalId: principalId
+    operatorPrincipalId: secretsOfficer == 'deployer' ? principalId : ''
     operatorPrincipalType: principalType
     publicNetworkAccess: keyVaultPublicNetworkAccess
     privateEndpointSubnetId: enableStaticOutboundIp ? network.outputs.endpointSubnetId : ''

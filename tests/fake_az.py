@@ -28,6 +28,7 @@ Standard library only: it runs outside pytest, on the tests' interpreter.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -44,11 +45,14 @@ ALIASES = {"-g": "--resource-group", "-n": "--name", "-l": "--location", "-f": "
            "-p": "--parameters", "-o": "--output"}
 FLAGS = {"--only-show-errors", "--wait"}
 GLOBAL_OPTIONS = {"--query", "--output", "--only-show-errors"}
+# Azure Resource Manager commands also take --subscription (az ad and the token do not)
+NOT_ARM = {("ad", "signed-in-user", "show"), ("ad", "sp", "show"), ("account", "get-access-token")}
 APP = {"--resource-group", "--name"}
 
 # command words -> (options it needs, other options it takes); global options go with every one
 COMMANDS: dict[tuple[str, ...], tuple[set[str], set[str]]] = {
     ("account", "show"): (set(), set()),
+    ("account", "get-access-token"): (set(), set()),
     ("ad", "signed-in-user", "show"): (set(), set()),
     ("ad", "sp", "show"): ({"--id"}, set()),
     ("provider", "show"): ({"--namespace"}, set()),
@@ -104,7 +108,8 @@ def parse(argv: list[str]) -> tuple[tuple[str, ...], dict[str, str | bool]]:
     while i < len(rest):
         token = rest[i]
         name = ALIASES.get(token, token)
-        if not token.startswith("-") or name not in needed | taken | GLOBAL_OPTIONS:
+        arm = set() if words in NOT_ARM else {"--subscription"}
+        if not token.startswith("-") or name not in needed | taken | GLOBAL_OPTIONS | arm:
             raise usage(f"unrecognized arguments: {token}")
         if name in options:
             raise usage(f"{name} given twice")
@@ -327,6 +332,12 @@ class Call:
         with open(self.folder / "saved.jsonl", "a", encoding="utf-8") as saved:
             saved.write(json.dumps(record) + "\n")
 
+    def subscription(self) -> str:
+        """The subscription a call acts on: --subscription, else az's default (the scenario's
+        ``default_subscription``, the one holding the resources unless a test says otherwise)."""
+        default = self.scenario.get("default_subscription", self.scenario["subscription"])
+        return str(self.options.get("--subscription") or default)
+
     def resource_group(self) -> str:
         group = self.options["--resource-group"]
         if group not in self.state["groups"]:
@@ -347,8 +358,27 @@ class Call:
 
 def account_show(call: Call):
     s = call.scenario
-    return {"environmentName": "AzureCloud", "id": s["subscription"], "isDefault": True,
+    return {"environmentName": "AzureCloud", "id": call.subscription(), "isDefault": True,
             "name": "VISH", "state": "Enabled", "tenantId": s["tenant"], "user": s["user"]}
+
+
+def get_access_token(call: Call):
+    """A token of the logged-in account; its payload carries the object id ("oid")."""
+    s = call.scenario
+    user = s["user"]
+    if user["type"] == "user":
+        oid = s["signed_in_object_id"]
+    else:
+        oid = s["service_principals"].get(user["name"]) or s.get("managed_identity_object_id")
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    token = ".".join([part({"alg": "RS256", "typ": "JWT"}),
+                      part({"aud": "https://management.core.windows.net/", "oid": oid,
+                            "tid": s["tenant"]}), "c2lnbmF0dXJl"])
+    return {"accessToken": token, "expiresOn": "2026-11-29 18:00:00.000000",
+            "subscription": s["subscription"], "tenant": s["tenant"], "tokenType": "Bearer"}
 
 
 def signed_in_user_show(call: Call):
@@ -536,6 +566,7 @@ def event_subscription_create(call: Call):
 
 HANDLERS = {
     ("account", "show"): account_show,
+    ("account", "get-access-token"): get_access_token,
     ("ad", "signed-in-user", "show"): signed_in_user_show,
     ("ad", "sp", "show"): sp_show,
     ("provider", "show"): provider_show,
@@ -580,6 +611,10 @@ def main(argv: list[str]) -> int:
         if output not in ("json", "tsv"):
             raise usage(f"the stand-in does not produce -o {output}")
         call = Call(folder, scenario, state, options, count(folder, words))
+        if (words not in NOT_ARM and words != ("account", "show")
+                and call.subscription() != scenario["subscription"]):
+            raise Failure(f"(SubscriptionMismatch) subscription {call.subscription()} holds none of "
+                          "this deployment's resources", 3)
         result = HANDLERS[words](call)
         state_file.write_text(json.dumps(state), encoding="utf-8")
         text = render(query(result) if query else result, output)

@@ -292,3 +292,21 @@ def test_local_secrets_live_outside_the_checkout_and_git_ignores_a_secrets_folde
     for rel in ("secrets/sng-key", "shared/secrets/key.py", "local.settings.json"):
         done = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", "--no-index", rel])
         assert done.returncode == 0, f"git would track {rel}"
+
+
+def test_a_windows_style_checkout_keeps_the_scripts_runnable_and_the_package_the_same(tmp_path):
+    """Git for Windows checks text out with CRLF (core.autocrlf=true); bash then stops at
+    `set -eu\\r`, and a byte comparison of .funcignore would refuse a clean tree."""
+    tree = tmp_path / "crlf"
+    subprocess.run(["git", "-c", "core.autocrlf=true", "clone", "-q", str(ROOT), str(tree)],
+                   check=True, capture_output=True)
+    subprocess.run(["git", "-C", str(tree), "config", "core.autocrlf", "true"], check=True)
+    scripts = [p for p in git_paths(tree, "ls-files") if p.endswith(".sh") or p in ("run", ".ci/run")]
+    assert len(scripts) >= 5
+    for rel in [*scripts, ".funcignore", "infra-bicep/scripts/package.py"]:
+        assert b"\r\n" not in (tree / rel).read_bytes(), f"{rel} has CRLF line endings"
+    (tree / "README.md").write_bytes((tree / "README.md").read_bytes().replace(b"\n", b"\r\n"))
+    done = subprocess.run([sys.executable, str(tree / "infra-bicep/scripts/package.py"),
+                           str(tmp_path / "p.zip")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "58 files" in done.stdout or " files, " in done.stdout

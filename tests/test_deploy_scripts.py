@@ -286,7 +286,10 @@ def option(argv: list[str], name: str) -> str | None:
 
 
 def deploy(repo: Path, work: Path, setting: dict, environ: dict[str, str] | None = None,
-           organisations: str = ORGANISATIONS_TEXT) -> Run:
+           organisations: str = ORGANISATIONS_TEXT, environment: str = ENV,
+           script: str = "deploy.sh") -> Run:
+    """deploy.sh with the usual arguments; or one hook (``script``) alone, as azd runs it, with
+    ``environ`` as azd's environment."""
     folder, bin_dir, home, tmp = (work / n for n in ("az", "bin", "home", "tmp"))
     for path in (folder, home, tmp):
         path.mkdir(parents=True)
@@ -299,8 +302,9 @@ def deploy(repo: Path, work: Path, setting: dict, environ: dict[str, str] | None
     env |= {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "HOME": str(home), "TMPDIR": str(tmp),
             "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "VISH_POLL_SECONDS": "0",
             fake_az.SCENARIO_VARIABLE: str(folder / "scenario.json")} | (environ or {})
-    done = subprocess.run([str(repo / "infra-bicep" / "scripts" / "deploy.sh"), RG, LOCATION, ENV, EMAIL,
-                           str(orgs_file)], cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    arguments = [RG, LOCATION, environment, EMAIL, str(orgs_file)] if script == "deploy.sh" else []
+    done = subprocess.run([str(repo / "infra-bicep" / "scripts" / script), *arguments], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=300)
     return Run(repo, folder, tmp, done.returncode, done.stdout, done.stderr)
 
 
@@ -336,8 +340,9 @@ def test_a_first_deployment_runs_the_commands_in_order_and_ends_0_without_a_stat
     assert run.returncode == 0, run.explain()
     assert run.errors == []
     assert run.commands() == [
+        "account show",  # the subscription, named on every later Resource Manager call
         "keyvault list-deleted",
-        "account show", "ad signed-in-user show",
+        "account show", "account get-access-token",  # who deploys: the token's oid
         "group create",
         "deployment group create",
         "functionapp deployment source config-zip",
@@ -358,8 +363,12 @@ def test_a_first_deployment_runs_the_commands_in_order_and_ends_0_without_a_stat
 
 def test_a_first_deployment_passes_the_right_arguments(first):
     run = first
-    (user_type,) = run.called("account show")
+    subscription_id, user_type = run.called("account show")
+    assert option(subscription_id, "--query") == "id" and option(subscription_id, "--output") == "tsv"
     assert option(user_type, "--query") == "user.type" and option(user_type, "--output") == "tsv"
+    # every Resource Manager call names the subscription (the hooks act on azd's, not az's default)
+    arm_calls = [argv for argv in run.calls if argv[0] not in ("account", "ad")]
+    assert arm_calls and all(option(argv, "--subscription") == SUBSCRIPTION for argv in arm_calls)
     (group,) = run.called("group create")
     assert (option(group, "--name"), option(group, "--location")) == (RG, LOCATION)
     main, availability = run.called("deployment group create")
@@ -396,14 +405,14 @@ def test_the_parameters_file_is_json_that_arm_accepts_for_main_bicep(first):
     assert set(values) <= set(declared), set(values) - set(declared)
     assert values["organisations"] == ORGANISATIONS
     assert (values["principalId"], values["principalType"]) == (USER_OBJECT_ID, "User")
-    assert "keyVaultNameSeed" not in values
+    assert "keyVaultNameSeed" not in values and "secretsOfficer" not in values
     assert (values["environmentName"], values["location"], values["alertEmail"]) == (ENV, LOCATION, EMAIL)
     template = json.loads((run.repo / "infra-bicep" / "main.parameters.json").read_text(encoding="utf-8"))
     literals = {name: entry["value"] for name, entry in template["parameters"].items()
                 if not (isinstance(entry["value"], str) and "${" in entry["value"])}
     assert literals["instanceMemoryMB"] == 512 and literals["enableStaticOutboundIp"] is False
     assert {name: values[name] for name in literals} == literals
-    assert set(values) == set(template["parameters"]) - {"keyVaultNameSeed"}
+    assert set(values) == set(template["parameters"]) - {"keyVaultNameSeed", "secretsOfficer"}
     assert document["$schema"] == template["$schema"]
 
 
@@ -430,7 +439,7 @@ def test_the_keys_stay_off_command_lines_and_the_availability_file_is_private(fi
     record = run.parameters("availability")
     assert record["mode"] == 0o600, oct(record["mode"])
     assert {name: entry["value"] for name, entry in record["document"]["parameters"].items()} == {
-        "appInsightsName": MAIN_OUTPUTS["AZURE_APP_INSIGHTS_NAME"],
+        "environmentName": ENV, "appInsightsName": MAIN_OUTPUTS["AZURE_APP_INSIGHTS_NAME"],
         "actionGroupId": MAIN_OUTPUTS["AZURE_ACTION_GROUP_ID"],
         "functionHost": HOST, "statusKey": STATUS_KEY}
 
@@ -455,9 +464,10 @@ def test_a_service_principal_with_a_static_ip_registers_the_provider_and_keeps_t
     assert run.returncode == 0, run.explain()
     assert run.errors == []
     assert run.commands() == [
+        "account show",
         "provider show", "provider register",
         "keyvault list-deleted",
-        "account show", "account show", "ad sp show",
+        "account show", "account get-access-token",
         "group create",
         "deployment group create",
         "functionapp deployment source config-zip",
@@ -470,8 +480,8 @@ def test_a_service_principal_with_a_static_ip_registers_the_provider_and_keeps_t
     ], run.explain()
     (register,) = run.called("provider register")
     assert option(register, "--namespace") == "Microsoft.App" and "--wait" in register
-    assert option(run.called("account show")[1], "--query") == "user.name"
-    assert option(run.called("ad sp show")[0], "--id") == SP_APP_ID
+    assert option(run.called("account show")[1], "--query") == "user.type"
+    assert not [c for c in run.calls if c[0] == "ad"]  # no Microsoft Graph rights needed
     values = {n: e["value"] for n, e in run.parameters("main")["document"]["parameters"].items()}
     assert (values["principalId"], values["principalType"]) == (SP_OBJECT_ID, "ServicePrincipal")
     assert (values["enableStaticOutboundIp"], values["keyVaultPublicNetworkAccess"]) == (True, "Disabled")
@@ -489,7 +499,7 @@ def test_a_deleted_vault_of_this_environment_and_group_stops_everything(tmp_path
     assert "az keyvault recover --name" in run.stderr and "VISH_KEY_VAULT_SEED" in run.stderr
     assert f"{IN_THE_WAY['name']} (kept until {IN_THE_WAY['properties']['scheduledPurgeDate']})" in run.stderr
     assert not [d["name"] for d in DECOYS if d["name"] in run.stderr]
-    assert run.commands() == ["keyvault list-deleted"], run.explain()
+    assert run.commands() == ["account show", "keyvault list-deleted"], run.explain()
     assert run.errors == []
 
 
@@ -503,7 +513,8 @@ def test_with_a_key_vault_seed_and_a_principal_given_the_deployment_proceeds(tmp
     assert run.errors == []
     values = {n: e["value"] for n, e in run.parameters("main")["document"]["parameters"].items()}
     assert values["keyVaultNameSeed"] == "2" and values["principalId"] == SP_OBJECT_ID
-    assert not run.called("account show") and not [c for c in run.calls if c[0] == "ad"]
+    assert len(run.called("account show")) == 1  # the subscription only: the principal is given
+    assert not run.called("account get-access-token") and not [c for c in run.calls if c[0] == "ad"]
     assert len(run.called("provider show")) == 1 and not run.called("provider register")
     assert_no_key_leaks(run)
 
@@ -783,17 +794,68 @@ def test_a_deleted_vault_blocks_only_the_seed_it_was_made_with(tmp_path):
             assert vaults[0]["name"] in run.stderr and not run.called("group create")
 
 
-def test_a_managed_identity_login_deploys_without_the_officer_role_and_says_so(tmp_path):
+MANAGED_IDENTITY_OBJECT_ID = "7a9d0c1e-2f3b-4c5d-8e6f-a0b1c2d3e4f5"
+
+
+def test_a_managed_identity_login_gets_the_officer_role_by_its_token(tmp_path):
+    """az says only "systemAssignedIdentity" for such a login; its token carries the object id."""
     repo = clone(tmp_path / "repo")
     login = {"name": "systemAssignedIdentity", "type": "servicePrincipal",
              "assignedIdentityInfo": "MSI"}
-    run = deploy(repo, tmp_path, scenario(repo, user=login))
+    run = deploy(repo, tmp_path, scenario(repo, user=login,
+                                          managed_identity_object_id=MANAGED_IDENTITY_OBJECT_ID))
     assert run.returncode == 0, run.explain()
-    assert "managed identity" in run.stderr and "VISH_PRINCIPAL_ID" in run.stderr
     assert not [c for c in run.calls if c[0] == "ad"]
-    parameters = run.parameters("main")["document"]["parameters"]
-    assert "principalId" not in parameters  # left to the template's default: no one
+    values = {n: e["value"] for n, e in run.parameters("main")["document"]["parameters"].items()}
+    assert (values["principalId"], values["principalType"]) == (MANAGED_IDENTITY_OBJECT_ID,
+                                                                 "ServicePrincipal")
     assert run.errors == []
+
+
+def test_a_login_whose_token_names_nobody_deploys_without_the_role_and_says_so(tmp_path):
+    repo = clone(tmp_path / "repo")
+    login = {"name": "userAssignedIdentity", "type": "servicePrincipal"}
+    run = deploy(repo, tmp_path, scenario(repo, user=login))  # no object id in its token
+    assert run.returncode == 0, run.explain()
+    assert "VISH_PRINCIPAL_ID" in run.stderr
+    assert "principalId" not in run.parameters("main")["document"]["parameters"]
+
+
+def test_nobody_gets_the_officer_role_when_the_operator_says_none(tmp_path):
+    repo = clone(tmp_path / "repo")
+    run = deploy(repo, tmp_path, scenario(repo), environ={"VISH_SECRETS_OFFICER": "none"})
+    assert run.returncode == 0, run.explain()
+    values = {n: e["value"] for n, e in run.parameters("main")["document"]["parameters"].items()}
+    assert values["secretsOfficer"] == "none"
+
+
+def test_the_hooks_act_on_azds_subscription_not_azs_default(tmp_path):
+    """azd's subscription (AZURE_SUBSCRIPTION_ID) need not be az's default: a hook that does not
+    name it registers providers, looks for vaults and reads the app in the wrong subscription."""
+    repo = clone(tmp_path / "repo")
+    set_options(repo, commit=False, enableStaticOutboundIp=True)
+    other = "00000000-0000-0000-0000-00000000beef"
+    setting = scenario(repo, default_subscription=other)  # the resources are in SUBSCRIPTION
+    run = deploy(repo, tmp_path, setting, script="preprovision.sh",
+                 environ={"AZURE_ENV_NAME": ENV, "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
+                          "AZURE_RESOURCE_GROUP": RG, "VISH_ALERT_EMAIL": EMAIL,
+                          "VISH_ORGANISATIONS_JSON": ORGANISATIONS_TEXT})
+    assert run.returncode == 0, run.explain()
+    assert run.errors == [] and run.called("provider register")
+    assert all(option(argv, "--subscription") == SUBSCRIPTION for argv in run.calls)
+    # and the stand-in does hold a hook to it: without the variable the calls go to az's default
+    bare = deploy(repo, tmp_path / "bare", setting, script="preprovision.sh",
+                  environ={"AZURE_ENV_NAME": ENV, "AZURE_RESOURCE_GROUP": RG,
+                           "VISH_ALERT_EMAIL": EMAIL, "VISH_ORGANISATIONS_JSON": ORGANISATIONS_TEXT})
+    assert bare.returncode != 0 and "SubscriptionMismatch" in bare.stderr
+
+
+@pytest.mark.parametrize("name", ["prod_a", "a", "thirteen-char", "-prod", "prod-", "prod.a"])
+def test_an_environment_name_azure_would_refuse_halfway_is_refused_first(tmp_path, name):
+    repo = clone(tmp_path / "repo")
+    run = deploy(repo, tmp_path, scenario(repo), environment=name)
+    assert run.returncode == 1, run.explain()
+    assert "environment name" in run.stderr and not run.called("group create")
 
 
 def test_a_principal_given_keeps_its_type(tmp_path):
@@ -848,3 +910,34 @@ def test_an_interrupted_deployment_leaves_no_key_file(tmp_path):
         os.killpg(process.pid, signum)  # as a terminal's Ctrl-C or a CI runner reaches the group
         assert process.wait(timeout=30) != 0
         assert list(tmp.iterdir()) == [], (signum, list(tmp.rglob("*")))
+
+
+def hook_environment(**changes: str) -> dict[str, str]:
+    """What azd gives the preprovision hook of an environment (its .env and the subscription)."""
+    return {"AZURE_ENV_NAME": ENV, "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION, "AZURE_RESOURCE_GROUP": RG,
+            "VISH_ALERT_EMAIL": EMAIL, "VISH_ORGANISATIONS_JSON": ORGANISATIONS_TEXT} | changes
+
+
+def test_a_new_azd_environment_without_a_group_yet_is_asked_for_it_when_a_vault_may_block(tmp_path):
+    """On a new environment's first `azd up` azd asks for the resource group only after this hook:
+    a deleted vault of this environment and seed then cannot be placed, so the hook asks."""
+    repo = clone(tmp_path / "repo")
+    environ = hook_environment()
+    del environ["AZURE_RESOURCE_GROUP"]
+    blocked = deploy(repo, tmp_path / "a", scenario(repo, deleted_vaults=[*DECOYS, IN_THE_WAY]),
+                     script="preprovision.sh", environ=environ)
+    assert blocked.returncode == 1, blocked.explain()
+    assert "azd env set AZURE_RESOURCE_GROUP" in blocked.stderr and RG.lower() in blocked.stderr
+    free = deploy(repo, tmp_path / "b", scenario(repo, deleted_vaults=[IN_THE_WAY]),
+                  script="preprovision.sh", environ=environ | {"VISH_KEY_VAULT_SEED": "3"})
+    assert free.returncode == 0, free.explain()
+
+
+def test_the_resource_group_is_compared_without_case(tmp_path):
+    """ARM keeps a group's name as first written; the operator may type it otherwise."""
+    repo = clone(tmp_path / "repo")
+    in_the_way = deleted_vault("kv-vish-case1q", "Rg-Vish-Test", ENV, seed="none")
+    for number, group in enumerate(("RG-VISH-TEST", "rg-vish-test", "Rg-Vish-Test")):
+        run = deploy(repo, tmp_path / f"w{number}", scenario(repo, deleted_vaults=[in_the_way]),
+                     script="preprovision.sh", environ=hook_environment(AZURE_RESOURCE_GROUP=group))
+        assert run.returncode == 1 and "kv-vish-case1q" in run.stderr, (group, run.explain())

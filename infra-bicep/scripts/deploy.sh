@@ -4,7 +4,8 @@
 # Needs: az (logged in), python3, git (the package is built from the last commit).
 # Options (enableStaticOutboundIp, keyVaultPublicNetworkAccess) are read from main.parameters.json;
 # From the environment: VISH_KEY_VAULT_SEED; VISH_PRINCIPAL_ID and VISH_PRINCIPAL_TYPE (User, Group or
-# ServicePrincipal: who gets Key Vault Secrets Officer; default: the signed-in account).
+# ServicePrincipal: who gets Key Vault Secrets Officer; default: the signed-in account);
+# VISH_SECRETS_OFFICER=none (nobody gets it). Acts on az's current subscription.
 set -eu
 [ $# -eq 5 ] || { sed -n 3p "$0" >&2; exit 2; }
 RG=$1 LOCATION=$2 ENV=$3 EMAIL=$4 ORGS_FILE=$5
@@ -19,35 +20,42 @@ trap 'exit 143' TERM
 python3 "$HERE/scripts/package.py" "$WORK/vish-bridge.zip"
 
 export AZURE_ENV_NAME="$ENV" AZURE_LOCATION="$LOCATION" AZURE_RESOURCE_GROUP="$RG"
+# az's current subscription, named explicitly so the hooks act on the same one
+AZURE_SUBSCRIPTION_ID=$(az account show --query id -o tsv)
+export AZURE_SUBSCRIPTION_ID
 export VISH_ALERT_EMAIL="$EMAIL"
 VISH_ORGANISATIONS_JSON=$(cat "$ORGS_FILE")
 export VISH_ORGANISATIONS_JSON
 "$HERE/scripts/preprovision.sh"
 
-# Who deploys gets Key Vault Secrets Officer, so that they can put the SFTP secrets in.
+# Who deploys gets Key Vault Secrets Officer, so that they can put the SFTP secrets in: the
+# object id ("oid") of the signed-in user, service principal or managed identity, read from its
+# own access token as azd does (az ad ... would need Microsoft Graph rights a CI login lacks).
+# VISH_SECRETS_OFFICER=none grants it to nobody.
 AZURE_PRINCIPAL_ID=${VISH_PRINCIPAL_ID:-}
 AZURE_PRINCIPAL_TYPE=${VISH_PRINCIPAL_TYPE:-User}
 if [ -z "$AZURE_PRINCIPAL_ID" ]; then
   if [ "$(az account show --query user.type -o tsv)" = servicePrincipal ]; then
-    LOGIN=$(az account show --query user.name -o tsv)
-    case "$LOGIN" in
-      systemAssignedIdentity|userAssignedIdentity)
-        echo "note: logged in with a managed identity, whose object id az does not tell: set VISH_PRINCIPAL_ID" \
-             "and VISH_PRINCIPAL_TYPE=ServicePrincipal to give it Key Vault Secrets Officer; deploying without" >&2 ;;
-      *)
-        AZURE_PRINCIPAL_ID=$(az ad sp show --id "$LOGIN" --query id -o tsv)
-        AZURE_PRINCIPAL_TYPE=ServicePrincipal ;;
-    esac
-  else
-    AZURE_PRINCIPAL_ID=$(az ad signed-in-user show --query id -o tsv)
+    AZURE_PRINCIPAL_TYPE=ServicePrincipal
+  fi
+  AZURE_PRINCIPAL_ID=$(az account get-access-token --query accessToken -o tsv | python3 -c '
+import base64, json, sys
+try:
+    payload = sys.stdin.read().strip().split(".")[1]
+    print(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("oid") or "")
+except (IndexError, ValueError):
+    print("")')
+  if [ -z "$AZURE_PRINCIPAL_ID" ]; then
+    echo "note: could not tell who is logged in: set VISH_PRINCIPAL_ID (and VISH_PRINCIPAL_TYPE) to give" \
+         "them Key Vault Secrets Officer; deploying without" >&2
   fi
 fi
 export AZURE_PRINCIPAL_ID AZURE_PRINCIPAL_TYPE
 python3 "$HERE/scripts/parameters.py" "$WORK/parameters.json"
 
-az group create -n "$RG" -l "$LOCATION" --only-show-errors >/dev/null
+az group create -n "$RG" -l "$LOCATION" --subscription "$AZURE_SUBSCRIPTION_ID" --only-show-errors >/dev/null
 az deployment group create -g "$RG" -n "vish-$ENV" -f "$HERE/main.bicep" -p "@$WORK/parameters.json" \
-  --query properties.outputs -o json --only-show-errors >"$WORK/outputs.json"
+  --subscription "$AZURE_SUBSCRIPTION_ID" --query properties.outputs -o json --only-show-errors >"$WORK/outputs.json"
 
 # ARM does not keep the case of output names (azurE_FUNCTION_APP_NAME): look them up without it.
 get() {
@@ -70,7 +78,8 @@ export AZURE_FUNCTION_APP_NAME AZURE_FUNCTION_HOST AZURE_EVENTGRID_TOPIC AZURE_A
   AZURE_ACTION_GROUP_ID
 
 az functionapp deployment source config-zip -g "$RG" -n "$AZURE_FUNCTION_APP_NAME" \
-  --src "$WORK/vish-bridge.zip" --build-remote true --only-show-errors >/dev/null
+  --src "$WORK/vish-bridge.zip" --build-remote true --subscription "$AZURE_SUBSCRIPTION_ID" \
+  --only-show-errors >/dev/null
 "$HERE/scripts/postdeploy.sh"
 echo "deployed: https://$AZURE_FUNCTION_HOST/api/status"
 echo "SFTP secrets go in Key Vault $AZURE_KEY_VAULT_NAME (README, Deploy)"

@@ -52,8 +52,8 @@ def package_paths(scratch: Path) -> list[str]:
     except SystemExit:
         raise SystemExit("package: .funcignore is not committed: without it every file would "
                          "ship") from None
-    current = ROOT / ".funcignore"
-    if not current.is_file() or current.read_bytes() != rules:
+    # git's own comparison: a checkout with CRLF line endings (core.autocrlf) is not a change
+    if paths("diff", "--name-only", "HEAD", "--", ".funcignore"):
         raise SystemExit("package: .funcignore differs from the last commit: commit it or undo "
                          "the change, then deploy again")
     exclude = scratch / "funcignore"

@@ -8,10 +8,17 @@
 #    needs a function key). Keys exist only once the code is deployed, hence this step.
 # Inputs (azd sets them from the Bicep outputs; deploy.sh exports them):
 #   AZURE_RESOURCE_GROUP AZURE_FUNCTION_APP_NAME AZURE_FUNCTION_HOST AZURE_EVENTGRID_TOPIC
-#   AZURE_APP_INSIGHTS_NAME AZURE_ACTION_GROUP_ID; VISH_POLL_SECONDS (default 10) between tries.
+#   AZURE_APP_INSIGHTS_NAME AZURE_ACTION_GROUP_ID AZURE_ENV_NAME; AZURE_SUBSCRIPTION_ID (azd's
+#   subscription, which need not be az's default); VISH_POLL_SECONDS (default 10) between tries.
 set -eu
 : "${AZURE_RESOURCE_GROUP:?}" "${AZURE_FUNCTION_APP_NAME:?}" "${AZURE_FUNCTION_HOST:?}"
 : "${AZURE_EVENTGRID_TOPIC:?}" "${AZURE_APP_INSIGHTS_NAME:?}" "${AZURE_ACTION_GROUP_ID:?}"
+: "${AZURE_ENV_NAME:?}"
+
+# az on azd's subscription: every Azure Resource Manager call of the hooks goes through this.
+arm() {
+  if [ -n "${AZURE_SUBSCRIPTION_ID:-}" ]; then az "$@" --subscription "$AZURE_SUBSCRIPTION_ID"; else az "$@"; fi
+}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 RG=$AZURE_RESOURCE_GROUP APP=$AZURE_FUNCTION_APP_NAME
 POLL=${VISH_POLL_SECONDS:-10}
@@ -27,7 +34,8 @@ FUNCTION_NAME=validate_extract   # the Event Grid endpoint must name it exactly:
 
 # 1. Python and the indexed functions.
 WANT_PYTHON=$(sed -n "s/^param pythonVersion string = '\(.*\)'$/\1/p" "$HERE/main.bicep")
-RUNTIME=$(az functionapp show -g "$RG" -n "$APP" --query "[functionAppConfig.runtime.name, functionAppConfig.runtime.version]" -o tsv | tr '\t\n' '  ')
+RUNTIME=$(arm functionapp show -g "$RG" -n "$APP" --query "[functionAppConfig.runtime.name, functionAppConfig.runtime.version]" -o tsv)
+RUNTIME=$(printf '%s\n' "$RUNTIME" | tr '\t\n' '  ')
 case "$RUNTIME" in
   "python $WANT_PYTHON "*) echo "runtime: python $WANT_PYTHON" ;;
   *) echo "the app runs '$RUNTIME', not python $WANT_PYTHON (pythonVersion in main.bicep): the pinned worker needs $WANT_PYTHON" >&2; exit 1 ;;
@@ -35,7 +43,9 @@ esac
 echo "waiting for the worker to index the nine functions ..."
 i=0
 while :; do
-  INDEXED=$(az functionapp function list -g "$RG" -n "$APP" --query "[].name" -o tsv 2>/dev/null | sed 's|.*/||' | sort | tr '\n' ' ')
+  # the host may still be starting: an error here is a try, its text kept for the last one
+  LISTED=$(arm functionapp function list -g "$RG" -n "$APP" --query "[].name" -o tsv 2>"$WORK/list.err" || true)
+  INDEXED=$(printf '%s\n' "$LISTED" | sed 's|.*/||' | sort | tr '\n' ' ')
   MISSING=""
   for f in $FUNCTIONS; do
     case " $INDEXED" in *" $f "*) ;; *) MISSING="$MISSING $f" ;; esac
@@ -45,6 +55,7 @@ while :; do
   if [ "$i" -ge "$TRIES" ]; then
     echo "not indexed after $((TRIES * POLL)) s:$MISSING. The remote build or the worker failed: read the" \
          "deployment log (Python $WANT_PYTHON, requirements.txt) and Application Insights (README, The worker)" >&2
+    cat "$WORK/list.err" >&2
     exit 1
   fi
   sleep "$POLL"
@@ -54,14 +65,16 @@ echo "indexed: $FUNCTIONS"
 # 2. Event Grid subscription to the blob extension's webhook.
 echo "waiting for the blobs_extension system key ..."
 i=0
-until KEY=$(az functionapp keys list -g "$RG" -n "$APP" --query "systemKeys.blobs_extension" -o tsv 2>/dev/null) \
+until KEY=$(arm functionapp keys list -g "$RG" -n "$APP" --query "systemKeys.blobs_extension" -o tsv 2>"$WORK/keys.err") \
       && [ -n "$KEY" ]; do
   i=$((i + 1))
-  if [ "$i" -ge "$TRIES" ]; then echo "no blobs_extension key after $((TRIES * POLL)) s" >&2; exit 1; fi
+  if [ "$i" -ge "$TRIES" ]; then
+    echo "no blobs_extension key after $((TRIES * POLL)) s" >&2; cat "$WORK/keys.err" >&2; exit 1
+  fi
   sleep "$POLL"
 done
 ENDPOINT="https://${AZURE_FUNCTION_HOST}/runtime/webhooks/blobs?functionName=Host.Functions.${FUNCTION_NAME}&code=${KEY}"
-az eventgrid system-topic event-subscription create \
+arm eventgrid system-topic event-subscription create \
   --name vish-extracts \
   --resource-group "$RG" \
   --system-topic-name "$AZURE_EVENTGRID_TOPIC" \
@@ -74,10 +87,10 @@ az eventgrid system-topic event-subscription create \
 echo "Event Grid subscription vish-extracts -> ${FUNCTION_NAME}"
 
 # 3. The availability test, with the status function's own key (revocable on its own).
-STATUS_KEY=$(az functionapp function keys list -g "$RG" -n "$APP" --function-name status \
-  --query availability -o tsv 2>/dev/null || true)
+STATUS_KEY=$(arm functionapp function keys list -g "$RG" -n "$APP" --function-name status \
+  --query availability -o tsv)
 if [ -z "$STATUS_KEY" ]; then
-  STATUS_KEY=$(az functionapp function keys set -g "$RG" -n "$APP" --function-name status \
+  STATUS_KEY=$(arm functionapp function keys set -g "$RG" -n "$APP" --function-name status \
     --key-name availability --query value -o tsv)
 fi
 # The key goes to python3 through the environment and into a file only this user can read, never
@@ -85,10 +98,12 @@ fi
 umask 077
 STATUS_KEY=$STATUS_KEY python3 -c '
 import json, os
-values = {"appInsightsName": os.environ["AZURE_APP_INSIGHTS_NAME"],
+values = {"environmentName": os.environ["AZURE_ENV_NAME"],
+          "appInsightsName": os.environ["AZURE_APP_INSIGHTS_NAME"],
           "actionGroupId": os.environ["AZURE_ACTION_GROUP_ID"],
           "functionHost": os.environ["AZURE_FUNCTION_HOST"], "statusKey": os.environ["STATUS_KEY"]}
 print(json.dumps({"parameters": {n: {"value": v} for n, v in values.items()}}))' >"$WORK/availability.json"
-az deployment group create -g "$RG" -n vish-availability -f "$HERE/availability.bicep" \
+arm deployment group create -g "$RG" -n "vish-$AZURE_ENV_NAME-availability" -f "$HERE/availability.bicep" \
   -p "@$WORK/availability.json" --only-show-errors >/dev/null
-echo "availability test vish-status on /api/status, alert vish-status-failing (not 200 from two locations)"
+echo "availability test vish-$AZURE_ENV_NAME-status on /api/status, alert vish-$AZURE_ENV_NAME-status-failing" \
+     "(not 200 from three or more of five locations)"
