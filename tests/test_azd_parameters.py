@@ -188,3 +188,13 @@ def test_every_string_parameter_in_the_file_survives_quotes_in_its_variable_or_i
         "keyVaultNameSeed"}
     assert free_text == set(), f"string parameters filled with free text: {free_text}"
     assert types["organisations"] == "object" and by_reference["organisations"] == "VISH_ORGANISATIONS_JSON"
+
+
+def test_the_project_requires_the_azd_whose_parameter_handling_this_model_follows():
+    """Before 1.23.4 (azure-dev PR 6694) azd pasted an object parameter's variable raw into the
+    file too: the first defect of the deployment again. azure.yaml refuses such an azd."""
+    text = (INFRA.parent / "azure.yaml").read_text(encoding="utf-8")
+    match = re.search(r"^requiredVersions:\n  azd: \"(>=\s*[\d.]+)\"$", text, flags=re.M)
+    assert match, "azure.yaml has no requiredVersions.azd"
+    version = tuple(int(part) for part in match.group(1).lstrip(">= ").split("."))
+    assert version >= (1, 23, 4)

@@ -153,7 +153,11 @@ def test_the_deployer_may_put_secrets_in_the_vault_and_nobody_else_is_named():
     assert {"type": "allowed", "argument": ["User", "Group", "ServicePrincipal"]} in \
         main["parameters"]["principalType"]["decorators"]
     params = main["modules"]["vault"]["config"]["params"]
-    assert params["operatorPrincipalId"] == "principalId"
+    assert json.dumps(params["operatorPrincipalId"]).count("principalId") == 1
+    assert "secretsOfficer" in json.dumps(params["operatorPrincipalId"])  # 'none': nobody
+    assert {"type": "allowed", "argument": ["deployer", "none"]} in \
+        main["parameters"]["secretsOfficer"]["decorators"]
+    assert main["parameters"]["secretsOfficer"]["default"] == "deployer"
     assert params["operatorPrincipalType"] == "principalType"
     parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
     assert parameters["principalId"]["value"] == "${AZURE_PRINCIPAL_ID}"
@@ -248,6 +252,9 @@ def test_the_availability_test_is_standard_located_with_the_app_and_alerts():
     assert "length" in json.dumps(criteria["failedLocationCount"])  # all but two locations
     assert alert["properties"]["actions"] == [{"actionGroupId": "actionGroupId"}]
     assert "westeurope" not in (INFRA / "availability.bicep").read_text()
+    # named per environment, as every other resource: a second one in the group keeps its own
+    assert document["variables"]["testName"]["value"] == "vish-${environmentName}-status"
+    assert alert["name"] == "${testName}-failing"
 
 
 def test_key_vault_is_rbac_with_purge_protection():
