@@ -305,8 +305,52 @@ def test_a_windows_style_checkout_keeps_the_scripts_runnable_and_the_package_the
     assert len(scripts) >= 5
     for rel in [*scripts, ".funcignore", "infra-bicep/scripts/package.py"]:
         assert b"\r\n" not in (tree / rel).read_bytes(), f"{rel} has CRLF line endings"
-    (tree / "README.md").write_bytes((tree / "README.md").read_bytes().replace(b"\n", b"\r\n"))
-    done = subprocess.run([sys.executable, str(tree / "infra-bicep/scripts/package.py"),
-                           str(tmp_path / "p.zip")], capture_output=True, text=True)
+    shipped = [p for p in git_paths(tree, "ls-files") if PRODUCT_FILE.fullmatch(p)]
+    for rel in shipped:
+        assert b"\r\n" not in (tree / rel).read_bytes(), f"{rel} would ship with CRLF through azd"
+    # an editor that saves CRLF: git calls that no change, and the zip holds the commit's bytes
+    for rel in ("README.md", "shared/config.py"):
+        (tree / rel).write_bytes((tree / rel).read_bytes().replace(b"\n", b"\r\n"))
+    out = tmp_path / "p.zip"
+    done = subprocess.run([sys.executable, str(tree / "infra-bicep/scripts/package.py"), str(out)],
+                          capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "58 files" in done.stdout or " files, " in done.stdout
+    with zipfile.ZipFile(out) as archive:
+        assert archive.read("shared/config.py") == git(tree, "show", "HEAD:shared/config.py")
+
+
+# -- what azd and package.py would pack differently: refused ----------------------------------
+def _commit(tree: Path, message: str) -> None:
+    git(tree, "add", "-A")
+    git(tree, "commit", "-q", "-m", message)
+
+
+def test_a_link_or_a_submodule_in_the_product_is_refused(tmp_path):
+    """azd follows a link (and packs what it points to, maybe a secret outside the product);
+    package.py would pack the link's text. Neither may be in the product."""
+    tree = project_repo(tmp_path)
+    (tree / "shared/domain/profiles/link.json").symlink_to("../../../organisations.example.json")
+    _commit(tree, "a link in the product")
+    done = run_package(tree, tmp_path / "p.zip")
+    assert done.returncode == 2 and "shared/domain/profiles/link.json" in done.stderr, done.stderr
+    assert "link" in done.stderr and not (tmp_path / "p.zip").exists()
+
+    tree = project_repo(tmp_path / "sub")
+    git(tree, "update-index", "--add", "--cacheinfo",
+        "160000," + git(tree, "rev-parse", "HEAD").decode().strip() + ",shared/vendored.py")
+    git(tree, "commit", "-q", "-m", "a submodule named like a module")
+    done = run_package(tree, tmp_path / "q.zip")
+    assert done.returncode == 2 and "shared/vendored.py" in done.stderr, done.stderr
+
+
+def test_a_name_that_is_not_utf8_is_refused_in_the_product_and_harmless_elsewhere(tmp_path):
+    tree = project_repo(tmp_path)
+    outside = os.fsdecode(b"tests-data-caf\xe9.csv")
+    (tree / outside).write_bytes(b"x\n")
+    _commit(tree, "a latin-1 name outside the product")
+    done = run_package(tree, tmp_path / "p.zip")
+    assert done.returncode == 0, done.stderr
+    (tree / os.fsdecode(b"shared/caf\xe9.py")).write_bytes(b"x = 1\n")
+    _commit(tree, "a latin-1 name in the product")
+    done = run_package(tree, tmp_path / "q.zip")
+    assert done.returncode == 2 and "not UTF-8" in done.stderr and "Traceback" not in done.stderr

@@ -350,7 +350,8 @@ def test_a_first_deployment_runs_the_commands_in_order_and_ends_0_without_a_stat
         "functionapp function list", "functionapp function list",
         "functionapp keys list", "functionapp keys list", "functionapp keys list",
         "eventgrid system-topic event-subscription create",
-        "functionapp function keys list", "functionapp function keys set",
+        # az hides the key it makes: set, then read it back
+        "functionapp function keys list", "functionapp function keys set", "functionapp function keys list",
         "deployment group create",
     ], run.explain()
     assert run.stdout.splitlines()[-2:] == [
@@ -668,10 +669,11 @@ def tracked_shell_scripts() -> list[str]:
 def test_shellcheck_is_clean_on_every_shell_script():
     scripts = tracked_shell_scripts()
     assert {"run", ".ci/run", "infra-bicep/scripts/deploy.sh", "infra-bicep/scripts/preprovision.sh",
-            "infra-bicep/scripts/postdeploy.sh"} <= set(scripts), scripts
+            "infra-bicep/scripts/postdeploy.sh", "infra-bicep/scripts/lib.sh"} <= set(scripts), scripts
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck is not on PATH: ./run setup installs it"
-    done = subprocess.run([shellcheck, "--format=gcc", *scripts], cwd=ROOT, capture_output=True,
+    done = subprocess.run([shellcheck, "--format=gcc", "--external-sources", *scripts], cwd=ROOT,
+                          capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0 and done.stdout == "", done.stdout + done.stderr
 
@@ -941,3 +943,20 @@ def test_the_resource_group_is_compared_without_case(tmp_path):
         run = deploy(repo, tmp_path / f"w{number}", scenario(repo, deleted_vaults=[in_the_way]),
                      script="preprovision.sh", environ=hook_environment(AZURE_RESOURCE_GROUP=group))
         assert run.returncode == 1 and "kv-vish-case1q" in run.stderr, (group, run.explain())
+
+
+def test_a_status_key_that_cannot_be_read_back_stops_before_an_empty_availability_test(tmp_path):
+    """az hides the key `keys set` makes; read back empty, the test would poll `?code=` and
+    alert every 5 minutes: postdeploy stops instead."""
+    repo = clone(tmp_path / "repo")
+    run = deploy(repo, tmp_path, scenario(repo, unreadable_keys=["availability"]))
+    assert run.returncode == 1, run.explain()
+    assert "availability" in run.stderr and "cannot be read back" in run.stderr
+    assert len(run.called("deployment group create")) == 1  # main only, no availability test
+
+
+def test_the_seed_none_is_refused_because_it_is_the_tag_of_no_seed(tmp_path):
+    repo = clone(tmp_path / "repo")
+    run = deploy(repo, tmp_path, scenario(repo), script="preprovision.sh",
+                 environ=hook_environment(VISH_KEY_VAULT_SEED="none"))
+    assert run.returncode == 1 and "VISH_KEY_VAULT_SEED" in run.stderr, run.explain()

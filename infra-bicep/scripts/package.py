@@ -40,7 +40,9 @@ def git(*args: str, env: dict | None = None) -> bytes:
 
 def paths(command: str, *args: str, env: dict | None = None) -> list[str]:
     """A git command's list of paths (``-z`` right after the command, before any ``--``)."""
-    return [p for p in git(command, "-z", *args, env=env).decode("utf-8").split("\0") if p]
+    # a name that is not UTF-8 stays readable (surrogates) so it can be named and refused
+    return [p for p in git(command, "-z", *args, env=env).decode("utf-8", "surrogateescape")
+            .split("\0") if p]
 
 
 def package_paths(scratch: Path) -> list[str]:
@@ -73,6 +75,17 @@ def package_paths(scratch: Path) -> list[str]:
         listed = ", ".join(different[:5]) + (" ..." if len(different) > 5 else "")
         raise SystemExit(f"package: not committed: {listed}. The package is built from the last "
                          "commit: commit these files or undo the changes, then deploy again")
+    # azd follows a link and packs what it points to (maybe outside the product); a submodule
+    # it packs from the work tree: both would make the two packages differ, so neither may be
+    # in the product
+    modes = {line.partition("\t")[2]: line.split(" ", 1)[0]
+             for line in paths("ls-files", "--stage", env=head_index)}
+    odd = [p for p in chosen if modes.get(p) in ("120000", "160000")]
+    odd += [p for p in chosen if p.encode("utf-8", "surrogateescape") != p.encode("utf-8", "replace")]
+    if odd:
+        listed = ", ".join(p.encode("utf-8", "replace").decode() for p in odd[:5])
+        raise SystemExit(f"package: a link, a submodule or a name that is not UTF-8 in the product: "
+                         f"{listed}. Replace it with a plain file")
     if "function_app.py" not in chosen or "host.json" not in chosen:
         raise SystemExit("package: function_app.py or host.json is not in the package: "
                          "check .funcignore")

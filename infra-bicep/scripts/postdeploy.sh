@@ -15,11 +15,9 @@ set -eu
 : "${AZURE_EVENTGRID_TOPIC:?}" "${AZURE_APP_INSIGHTS_NAME:?}" "${AZURE_ACTION_GROUP_ID:?}"
 : "${AZURE_ENV_NAME:?}"
 
-# az on azd's subscription: every Azure Resource Manager call of the hooks goes through this.
-arm() {
-  if [ -n "${AZURE_SUBSCRIPTION_ID:-}" ]; then az "$@" --subscription "$AZURE_SUBSCRIPTION_ID"; else az "$@"; fi
-}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/scripts/lib.sh"
 RG=$AZURE_RESOURCE_GROUP APP=$AZURE_FUNCTION_APP_NAME
 POLL=${VISH_POLL_SECONDS:-10}
 TRIES=30   # 30 x 10 s: five minutes for the host to start and index
@@ -34,7 +32,9 @@ FUNCTION_NAME=validate_extract   # the Event Grid endpoint must name it exactly:
 
 # 1. Python and the indexed functions.
 WANT_PYTHON=$(sed -n "s/^param pythonVersion string = '\(.*\)'$/\1/p" "$HERE/main.bicep")
-RUNTIME=$(arm functionapp show -g "$RG" -n "$APP" --query "[functionAppConfig.runtime.name, functionAppConfig.runtime.version]" -o tsv)
+# For a Flex Consumption app az returns the resource as ARM does, with everything under properties.
+RUNTIME=$(arm functionapp show -g "$RG" -n "$APP" \
+  --query "[properties.functionAppConfig.runtime.name, properties.functionAppConfig.runtime.version]" -o tsv)
 RUNTIME=$(printf '%s\n' "$RUNTIME" | tr '\t\n' '  ')
 case "$RUNTIME" in
   "python $WANT_PYTHON "*) echo "runtime: python $WANT_PYTHON" ;;
@@ -90,13 +90,20 @@ echo "Event Grid subscription vish-extracts -> ${FUNCTION_NAME}"
 STATUS_KEY=$(arm functionapp function keys list -g "$RG" -n "$APP" --function-name status \
   --query availability -o tsv)
 if [ -z "$STATUS_KEY" ]; then
-  STATUS_KEY=$(arm functionapp function keys set -g "$RG" -n "$APP" --function-name status \
-    --key-name availability --query value -o tsv)
+  # az does not show the key it makes (it prints "Keys have been redacted"): read it back
+  arm functionapp function keys set -g "$RG" -n "$APP" --function-name status --key-name availability \
+    --only-show-errors >/dev/null
+  STATUS_KEY=$(arm functionapp function keys list -g "$RG" -n "$APP" --function-name status \
+    --query availability -o tsv)
+  if [ -z "$STATUS_KEY" ]; then
+    echo "the status function's key 'availability' was made but cannot be read back: the availability test needs it" >&2
+    exit 1
+  fi
 fi
 # The key goes to python3 through the environment and into a file only this user can read, never
 # onto a command line that others on the machine can see.
 umask 077
-STATUS_KEY=$STATUS_KEY python3 -c '
+STATUS_KEY=$STATUS_KEY "$PY" -c '
 import json, os
 values = {"environmentName": os.environ["AZURE_ENV_NAME"],
           "appInsightsName": os.environ["AZURE_APP_INSIGHTS_NAME"],

@@ -8,12 +8,10 @@
 # read from infra-bicep/main.parameters.json (enableStaticOutboundIp, keyVaultPublicNetworkAccess).
 set -eu
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/scripts/lib.sh"
 : "${AZURE_ENV_NAME:?set AZURE_ENV_NAME (the azd environment)}"
 
-# az on azd's subscription: every Azure Resource Manager call of the hooks goes through this.
-arm() {
-  if [ -n "${AZURE_SUBSCRIPTION_ID:-}" ]; then az "$@" --subscription "$AZURE_SUBSCRIPTION_ID"; else az "$@"; fi
-}
 
 # Resource names are vish-<environment>-logs, -storage-events ...: what Log Analytics, Event
 # Grid and the others all accept (azd itself also allows _ . and parentheses).
@@ -26,7 +24,7 @@ fi
   echo "set VISH_ORGANISATIONS_JSON to the organisations document (azd env set VISH_ORGANISATIONS_JSON \"\$(cat organisations.json)\")" >&2
   exit 1
 }
-printf '%s' "$VISH_ORGANISATIONS_JSON" | python3 -c '
+printf '%s' "$VISH_ORGANISATIONS_JSON" | "$PY" -c '
 import json, sys
 try:
     doc = json.load(sys.stdin)
@@ -37,7 +35,7 @@ if not isinstance(doc, dict) or not isinstance(doc.get("organisations"), list) o
 ' || exit 1
 
 option() {
-  python3 -c 'import json, sys; print(str(json.load(open(sys.argv[1]))["parameters"][sys.argv[2]]["value"]).lower())' \
+  "$PY" -c 'import json, sys; print(str(json.load(open(sys.argv[1]))["parameters"][sys.argv[2]]["value"]).lower())' \
     "$HERE/main.parameters.json" "$1"
 }
 STATIC_IP=$(option enableStaticOutboundIp)
@@ -61,6 +59,10 @@ fi
 # environment with the same seed into the same resource group again then fails halfway. The
 # vault's tags say its environment and seed (main.bicep); say so before starting.
 SEED=${VISH_KEY_VAULT_SEED:-none}
+if [ "${VISH_KEY_VAULT_SEED:-}" = none ]; then
+  echo "VISH_KEY_VAULT_SEED=none is taken (it is the tag of a vault without a seed): choose another value" >&2
+  exit 1
+fi
 if DELETED=$(arm keyvault list-deleted --resource-type vault \
     --query "[?properties.tags.\"azd-env-name\"=='$AZURE_ENV_NAME'].[name, properties.vaultId, properties.scheduledPurgeDate, properties.tags.\"vish-key-vault-seed\"]" \
     -o tsv); then
