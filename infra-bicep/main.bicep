@@ -105,7 +105,7 @@ module vault 'modules/keyvault.bicep' = {
     // of this environment holds the name this deployment would use
     tags: union(tags, { 'vish-key-vault-seed': empty(keyVaultNameSeed) ? 'none' : keyVaultNameSeed })
     principalId: identity.outputs.principalId
-    operatorPrincipalId: secretsOfficer == 'deployer' ? principalId : ''
+    operatorPrincipalId: (secretsOfficer == 'deployer') ? principalId : ''
     operatorPrincipalType: principalType
     publicNetworkAccess: keyVaultPublicNetworkAccess
     privateEndpointSubnetId: enableStaticOutboundIp ? network.outputs.endpointSubnetId : ''
