@@ -285,11 +285,10 @@ def option(argv: list[str], name: str) -> str | None:
     return values[0] if values else None
 
 
-def deploy(repo: Path, work: Path, setting: dict, environ: dict[str, str] | None = None,
-           organisations: str = ORGANISATIONS_TEXT, environment: str = ENV,
-           script: str = "deploy.sh") -> Run:
-    """deploy.sh with the usual arguments; or one hook (``script``) alone, as azd runs it, with
-    ``environ`` as azd's environment."""
+def stage(work: Path, setting: dict, environ: dict[str, str] | None = None,
+          organisations: str = ORGANISATIONS_TEXT) -> tuple[Path, Path, Path, dict[str, str]]:
+    """The stand-in az on PATH, a scenario, an organisations file, a HOME and TMPDIR of its own:
+    (the stand-in's folder, TMPDIR, the organisations file, the environment to run in)."""
     folder, bin_dir, home, tmp = (work / n for n in ("az", "bin", "home", "tmp"))
     for path in (folder, home, tmp):
         path.mkdir(parents=True)
@@ -302,6 +301,15 @@ def deploy(repo: Path, work: Path, setting: dict, environ: dict[str, str] | None
     env |= {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "HOME": str(home), "TMPDIR": str(tmp),
             "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "VISH_POLL_SECONDS": "0",
             fake_az.SCENARIO_VARIABLE: str(folder / "scenario.json")} | (environ or {})
+    return folder, tmp, orgs_file, env
+
+
+def deploy(repo: Path, work: Path, setting: dict, environ: dict[str, str] | None = None,
+           organisations: str = ORGANISATIONS_TEXT, environment: str = ENV,
+           script: str = "deploy.sh") -> Run:
+    """deploy.sh with the usual arguments; or one hook (``script``) alone, as azd runs it, with
+    ``environ`` as azd's environment."""
+    folder, tmp, orgs_file, env = stage(work, setting, environ, organisations)
     arguments = [RG, LOCATION, environment, EMAIL, str(orgs_file)] if script == "deploy.sh" else []
     done = subprocess.run([str(repo / "infra-bicep" / "scripts" / script), *arguments], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=300)
@@ -884,19 +892,7 @@ def test_an_interrupted_deployment_leaves_no_key_file(tmp_path):
     import time
 
     repo = clone(tmp_path / "repo")
-    setting = scenario(repo, hang_on=["availability"])
-    folder, bin_dir, home, tmp = (tmp_path / n for n in ("az", "bin", "home", "tmp"))
-    for path in (folder, home, tmp):
-        path.mkdir(parents=True)
-    fake_az.install(bin_dir, folder / "python3.jsonl")
-    (folder / "scenario.json").write_text(json.dumps(setting), encoding="utf-8")
-    orgs_file = tmp_path / "organisations.json"
-    orgs_file.write_text(ORGANISATIONS_TEXT, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GIT_", "AZURE_", "VISH_", "AZD_", "PYTHON"))}
-    env |= {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "HOME": str(home),
-            "TMPDIR": str(tmp), "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-            "VISH_POLL_SECONDS": "0", fake_az.SCENARIO_VARIABLE: str(folder / "scenario.json")}
+    folder, tmp, orgs_file, env = stage(tmp_path, scenario(repo, hang_on=["availability"]))
     for signum in (signal.SIGTERM, signal.SIGINT):
         for leftover in folder.glob("hanging-*"):
             leftover.unlink()
