@@ -2,7 +2,7 @@
 # Deploy without azd: check, provision, publish the code (remote build), post-deploy step.
 # Usage: infra-bicep/scripts/deploy.sh RESOURCE_GROUP LOCATION ENV_NAME ALERT_EMAIL ORGANISATIONS_JSON_FILE
 # Needs: az (logged in), Python 3.8+ (python3 or python), git (the package is built from the last commit).
-# Options (enableStaticOutboundIp, keyVaultPublicNetworkAccess) are read from main.parameters.json;
+# Options (enableStaticOutboundIp, keyVaultPublicNetworkAccess) are read from main.parameters.json.
 # From the environment: VISH_KEY_VAULT_SEED; VISH_PRINCIPAL_ID and VISH_PRINCIPAL_TYPE (User, Group or
 # ServicePrincipal: who gets Key Vault Secrets Officer; default: the signed-in account);
 # VISH_SECRETS_OFFICER=none (nobody gets it). Acts on az's current subscription.
