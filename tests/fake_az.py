@@ -482,6 +482,8 @@ def config_zip(call: Call):
         raise Failure(f"{source} is not a zip file")
     if call.options.get("--build-remote", "false") not in ("true", "false"):
         raise usage("--build-remote takes true or false")
+    if call.scenario.get("build_fails"):  # az polls the remote build and exits 1 when it fails
+        raise Failure("Deployment failed. Correlation ID: 0000. Check the deployment log.")
     copy = call.folder / f"package-{call.number}.zip"
     shutil.copyfile(source, copy)
     call.save({"kind": "package", "copy": str(copy),

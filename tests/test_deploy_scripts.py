@@ -956,3 +956,13 @@ def test_the_seed_none_is_refused_because_it_is_the_tag_of_no_seed(tmp_path):
     run = deploy(repo, tmp_path, scenario(repo), script="preprovision.sh",
                  environ=hook_environment(VISH_KEY_VAULT_SEED="none"))
     assert run.returncode == 1 and "VISH_KEY_VAULT_SEED" in run.stderr, run.explain()
+
+
+def test_a_failed_remote_build_stops_the_deployment_before_the_hooks_after_it(tmp_path):
+    """az polls a Flex app's remote build and exits 1 when it fails: nothing after it runs."""
+    repo = clone(tmp_path / "repo")
+    run = deploy(repo, tmp_path, scenario(repo, build_fails=True))
+    assert run.returncode == 1, run.explain()
+    assert "Deployment failed" in run.stderr
+    assert run.commands()[-1] == "functionapp deployment source config-zip"
+    assert list(run.tmp.iterdir()) == []
