@@ -42,6 +42,9 @@ ENTRY = {"shared.cli", "shared.__main__", "function_app"}
 NOT_DEPLOYED = ("devtools", "tests", "benchmarks")
 # What the deployment package may hold at its top level: the product and nothing else.
 PRODUCT = {"function_app.py", "functions", "shared", "host.json", "requirements.txt"}
+# Each file the package may hold (what .funcignore's allow-list lets in).
+PRODUCT_FILE = re.compile(r"(?:functions|shared)/.+\.py|shared/domain/profiles/[^/]+\.json"
+                          r"|function_app\.py|host\.json|requirements\.txt")
 # Standard-library modules the domain may use: computation on values and streams. Not on the
 # list (so refused): network, processes, threads of work, the environment, the clock.
 DOMAIN_STDLIB = {

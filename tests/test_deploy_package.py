@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.layering import PRODUCT, ROOT, funcignore_patterns, is_ignored, package_files
+from tests.layering import PRODUCT, PRODUCT_FILE, ROOT, funcignore_patterns, is_ignored, package_files
 
 # git without this machine's configuration (no global excludes, hooks or commit signing)
 GIT_ENV = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | {
@@ -68,8 +68,6 @@ LITTER = {
     "shared/secrets/key.py": "KEY = 'secret'\n",
     ".azure/vish/.env": "AZURE_SUBSCRIPTION_ID=x\n",
 }
-PRODUCT_FILE = re.compile(r"(?:functions|shared)/.+\.py|shared/domain/profiles/[^/]+\.json"
-                          r"|function_app\.py|host\.json|requirements\.txt")
 
 
 def git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:

@@ -45,6 +45,7 @@ import pytest
 
 from shared.config import OrganisationsDocument
 from tests import fake_az
+from tests.layering import PRODUCT_FILE
 from tests.test_host_contract import EXPECTED_BINDINGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,8 +127,6 @@ LITTER = {
 }
 # The product, independently of .funcignore: the app's modules, its SNG profiles, host.json and
 # requirements.txt.
-PRODUCT = (r"function_app\.py", r"host\.json", r"requirements\.txt", r"functions/.+\.py",
-           r"shared/.+\.py", r"shared/domain/profiles/[^/]+\.json")
 # What makes or changes something in Azure.
 PROVISIONING = {"group create", "deployment group create", "provider register",
                 "functionapp deployment source config-zip", "functionapp function keys set",
@@ -178,7 +177,7 @@ def set_options(repo: Path, commit: bool, **values) -> None:
 
 def product_files(repo: Path) -> list[str]:
     return sorted(p for p in git(repo, "ls-files", "-z").split("\0")
-                  if p and any(re.fullmatch(pattern, p) for pattern in PRODUCT))
+                  if p and PRODUCT_FILE.fullmatch(p))
 
 
 def bicep_params(path: Path) -> dict[str, str]:

@@ -45,6 +45,12 @@ def paths(command: str, *args: str, env: dict | None = None) -> list[str]:
             .split("\0") if p]
 
 
+def listed(names: list[str]) -> str:
+    """The first five names for a refusal (a name that is not UTF-8 shown with replacements)."""
+    shown = [n.encode("utf-8", "replace").decode() for n in names[:5]]
+    return ", ".join(shown) + (" ..." if len(names) > 5 else "")
+
+
 def package_paths(scratch: Path) -> list[str]:
     """HEAD's files that HEAD's .funcignore lets in; refused when the work tree or the index
     would give azd another package (a product file changed, staged, deleted or new, or another
@@ -72,8 +78,7 @@ def package_paths(scratch: Path) -> list[str]:
     changed = set(paths("diff", "--name-only", "HEAD", "--", *chosen)) if chosen else set()
     different = sorted(staged_new | untracked | changed)
     if different:
-        listed = ", ".join(different[:5]) + (" ..." if len(different) > 5 else "")
-        raise SystemExit(f"package: not committed: {listed}. The package is built from the last "
+        raise SystemExit(f"package: not committed: {listed(different)}. The package is built from the last "
                          "commit: commit these files or undo the changes, then deploy again")
     # azd follows a link and packs what it points to (maybe outside the product); a submodule
     # it packs from the work tree: both would make the two packages differ, so neither may be
@@ -83,9 +88,8 @@ def package_paths(scratch: Path) -> list[str]:
     odd = [p for p in chosen if modes.get(p) in ("120000", "160000")]
     odd += [p for p in chosen if p.encode("utf-8", "surrogateescape") != p.encode("utf-8", "replace")]
     if odd:
-        listed = ", ".join(p.encode("utf-8", "replace").decode() for p in odd[:5])
         raise SystemExit(f"package: a link, a submodule or a name that is not UTF-8 in the product: "
-                         f"{listed}. Replace it with a plain file")
+                         f"{listed(odd)}. Replace it with a plain file")
     if "function_app.py" not in chosen or "host.json" not in chosen:
         raise SystemExit("package: function_app.py or host.json is not in the package: "
                          "check .funcignore")
