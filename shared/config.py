@@ -171,6 +171,10 @@ class Organisation(BaseModel):
     send_time: time = Field(default=time(6, 0), description="local time (Europe/Amsterdam)")
     eligibility_rule: Literal["toelating", "start"] = "toelating"
     invalid_threshold: float = Field(default=0.05, ge=0, le=1)
+    invalid_min_rows: int = Field(
+        default=3, ge=1,
+        description="reject for invalid rows only when at least this many rows are invalid",
+    )
     mass_drop_threshold: float = Field(default=0.30, ge=0, le=1)
     mass_drop_min_removed: int = Field(
         default=1, ge=1, description="hold only when at least this many people would leave"
