@@ -63,6 +63,9 @@ param keyVaultPublicNetworkAccess string = 'Enabled'
 @description('VNet integration with a NAT gateway and static public IP for SFTP allow-listing at SNG.')
 param enableStaticOutboundIp bool = false
 
+@description('Who may upload extracts, per organisation: entries { organisation, principalId, principalType } (organisation: a code in the organisations document; principalType: Group, User or ServicePrincipal). Each gets write rights in extracts/{organisation}/ and read rights there and in reports/{organisation}/, nothing else (modules/uploaders.bicep). Empty: nobody, as before.')
+param uploaders array = []
+
 var suffix = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var prefix = 'vish-${environmentName}'
 var tags = {
@@ -158,6 +161,18 @@ module functionApp 'modules/function.bicep' = {
     staleExtractDays: staleExtractDays
     outcomeRetentionDays: outcomeRetentionDays
     subnetId: enableStaticOutboundIp ? network.outputs.subnetId : ''
+  }
+}
+
+// The codes an uploader may name (an uploader for any other code is refused).
+var organisationCodes = [for organisation in organisations.organisations: organisation.code]
+
+module uploaderRights 'modules/uploaders.bicep' = if (!empty(uploaders)) {
+  name: 'uploaders'
+  params: {
+    storageName: storage.outputs.name
+    uploaders: uploaders
+    organisationCodes: organisationCodes
   }
 }
 

@@ -198,3 +198,18 @@ def test_the_project_requires_the_azd_whose_parameter_handling_this_model_follow
     assert match, "azure.yaml has no requiredVersions.azd"
     version = tuple(int(part) for part in match.group(1).lstrip(">= ").split("."))
     assert version >= (1, 23, 4)
+
+
+def test_uploaders_written_in_the_parameters_file_reach_the_template_unchanged():
+    """Upload rights per organisation are an option edited in main.parameters.json (README, Deploy):
+    an array literal that azd passes on as it is, next to the variables it fills in."""
+    document = json.loads((INFRA / "main.parameters.json").read_text(encoding="utf-8"))
+    assert document["parameters"]["uploaders"] == {"value": []}
+    uploaders = [{"organisation": "gemeente-x", "principalId": "aaaaaaaa-1111-2222-3333-444444444444",
+                  "principalType": "Group"},
+                 {"organisation": "wijkteam-noord", "principalId": "bbbbbbbb-1111-2222-3333-444444444444",
+                  "principalType": "User"}]
+    document["parameters"]["uploaders"] = {"value": uploaders}
+    filled = azd_fill(json.dumps(document), parameter_types(), realistic_environment())
+    assert filled["uploaders"] == {"value": uploaders}
+    assert bicep_parameters()["uploaders"]["type"] == "array"

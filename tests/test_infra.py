@@ -36,7 +36,7 @@ def test_every_template_parses():
     modules = parsed("main.bicep")["modules"]
     assert {m["detail"]["path"] for m in modules.values()} == {
         f"modules/{n}.bicep" for n in ("identity", "storage", "keyvault", "monitoring", "network",
-                                       "function", "eventgrid")}
+                                       "function", "eventgrid", "uploaders")}
 
 
 def test_function_app_is_flex_consumption_python_313_hardened():
@@ -405,3 +405,258 @@ def test_the_organisations_document_is_an_object_parameter_written_as_json_text(
     written = main["modules"]["functionApp"]["config"]["params"]["organisationsJson"]
     assert written == {"function": {"type": "string", "parameters": {"value_to_convert": "organisations"}}}
     assert app_settings()["VISH_ORGANISATIONS_JSON"] == "organisationsJson"
+
+
+# -- upload rights per organisation (modules/uploaders.bicep) -----------------------------------------
+BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
+UPLOADER_CONDITION_FOR_GEMEENTE_X = (  # written out: what ARM receives for organisation gemeente-x
+    "((!(ActionMatches{'" + BLOBS + "/write'}) AND !(ActionMatches{'" + BLOBS + "/add/action'})) OR "
+    "(@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'extracts' AND "
+    "@Resource[" + BLOBS + ":path] StringStartsWith 'gemeente-x/')) AND "
+    "((!(ActionMatches{'" + BLOBS + "/read'} AND NOT SubOperationMatches{'Blob.List'})) OR "
+    "((@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'extracts' OR "
+    "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'reports') AND "
+    "@Resource[" + BLOBS + ":path] StringStartsWith 'gemeente-x/')) AND "
+    "((!(ActionMatches{'" + BLOBS + "/read'} AND SubOperationMatches{'Blob.List'})) OR "
+    "((@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'extracts' OR "
+    "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'reports') AND "
+    "@Request[" + BLOBS + ":prefix] StringStartsWith 'gemeente-x/'))")
+
+
+def accessor(left: str, right: str) -> dict:
+    return {"operator": {"type": "property_accessor", "operands": {"operand_1": left, "operand_2": right}}}
+
+
+def bicep_string(text: str, variables: dict[str, str], item: dict[str, str]) -> str:
+    """A Bicep string literal as pycep keeps it (escapes and ``${...}`` intact), evaluated: the
+    template's string variables and the loop item's properties filled in."""
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name.startswith("uploader."):
+            return item[name.removeprefix("uploader.")]
+        return bicep_string(variables[name], variables, item)
+
+    filled = re.sub(r"\$\{([\w.]+)\}", value, text)
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), filled)
+
+
+def uploader_condition(organisation: str) -> str:
+    document = parsed("modules/uploaders.bicep")
+    variables = {name: v["value"] for name, v in document["variables"].items() if isinstance(v["value"], str)}
+    body = resource("modules/uploaders.bicep", "uploaderAssignments")["config"]["config"]
+    text = body["properties"]["condition"]
+    return bicep_string(text, variables, {"organisation": organisation})
+
+
+TOKEN = re.compile(r"\s*(\(|\)|!|AND\b|OR\b|NOT\b|(?:ActionMatches|SubOperationMatches)\{'[^']*'\}"
+                   r"|@(?:Resource|Request)\[[^\]]*\]|StringEquals\b|StringStartsWith\b|'[^']*')")
+
+
+def abac_allows(condition: str, request: dict) -> bool:
+    """Evaluate a role assignment condition (the subset used here) for one request:
+    ``{"action", "suboperation", "attributes": {"@Resource[...]": value, ...}}``. Per the format's
+    rules, AND and OR are not mixed at one level without parentheses; a missing attribute compares
+    false."""
+    tokens, end = [], 0
+    while end < len(condition.rstrip()):
+        match = TOKEN.match(condition, end)
+        assert match, f"condition not understood at: {condition[end:end + 60]}"
+        tokens.append(match.group(1))
+        end = match.end()
+    position = 0
+
+    def take() -> str:
+        nonlocal position
+        position += 1
+        return tokens[position - 1]
+
+    def expression() -> bool:
+        values, operators = [term()], set()
+        while position < len(tokens) and tokens[position] in ("AND", "OR"):
+            operators.add(take())
+            values.append(term())
+        assert len(operators) <= 1, "AND and OR mixed without parentheses"
+        return all(values) if operators == {"AND"} else any(values)
+
+    def term() -> bool:
+        token = take()
+        if token in ("!", "NOT"):
+            return not term()
+        if token == "(":
+            inner = expression()
+            assert take() == ")"
+            return inner
+        if token.startswith("ActionMatches"):
+            return request["action"] == token[len("ActionMatches{'"):-2]
+        if token.startswith("SubOperationMatches"):
+            return request.get("suboperation") == token[len("SubOperationMatches{'"):-2]
+        assert token.startswith("@"), token
+        operator, literal = take(), take()[1:-1]
+        actual = request["attributes"].get(token)
+        if actual is None:
+            return False
+        return actual == literal if operator == "StringEquals" else actual.startswith(literal)
+
+    result = expression()
+    assert position == len(tokens), tokens[position:]
+    return result
+
+
+CONTAINER = "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]"
+
+
+def blob_request(verb: str, container: str, path: str) -> dict:
+    return {"action": f"{BLOBS}/{verb}",
+            "attributes": {CONTAINER: container, f"@Resource[{BLOBS}:path]": path}}
+
+
+def list_request(container: str, prefix: str | None) -> dict:
+    attributes = {CONTAINER: container}
+    if prefix is not None:
+        attributes[f"@Request[{BLOBS}:prefix]"] = prefix
+    return {"action": f"{BLOBS}/read", "suboperation": "Blob.List", "attributes": attributes}
+
+
+def uploader_may(request: dict, organisation: str = "gemeente-x") -> bool:
+    """What an uploader of ``organisation`` may do: the role's data actions, then the condition."""
+    permissions = resource("modules/uploaders.bicep", "uploaderRole")["config"]["properties"]["permissions"]
+    variables = {"blobs": BLOBS}
+    data_actions = {bicep_string(a, variables, {}) for p in permissions for a in p["dataActions"]}
+    return request["action"] in data_actions and abac_allows(uploader_condition(organisation), request)
+
+
+def test_an_uploaders_condition_is_the_exact_text_arm_gets_and_version_2():
+    assert uploader_condition("gemeente-x") == UPLOADER_CONDITION_FOR_GEMEENTE_X
+    body = resource("modules/uploaders.bicep", "uploaderAssignments")["config"]["config"]
+    assert body["properties"]["conditionVersion"] == "2.0"
+
+
+@pytest.mark.parametrize(("request_", "allowed"), [
+    (blob_request("write", "extracts", "gemeente-x/clienten-2026-11-28.csv"), True),
+    (blob_request("add/action", "extracts", "gemeente-x/clienten-2026-11-28.csv"), True),
+    (blob_request("read", "extracts", "gemeente-x/clienten-2026-11-28.csv"), True),
+    (blob_request("read", "reports", "gemeente-x/20261128T083400Z-0123456789ab.csv"), True),
+    (list_request("extracts", "gemeente-x/"), True),
+    (list_request("reports", "gemeente-x/"), True),
+    # another organisation, also one whose code starts with this one's
+    (blob_request("write", "extracts", "gemeente-xy/clienten.csv"), False),
+    (blob_request("write", "extracts", "andere/clienten.csv"), False),
+    (blob_request("read", "reports", "andere/20261128T083400Z-0123456789ab.csv"), False),
+    (blob_request("read", "reports", "gemeente-xy/20261128T083400Z-0123456789ab.csv"), False),
+    (list_request("extracts", "gemeente-x"), False),  # would show gemeente-xy's names too
+    (list_request("reports", "andere/"), False),
+    # outside the folder, other containers, whole containers
+    (blob_request("write", "extracts", "clienten.csv"), False),
+    (blob_request("write", "reports", "gemeente-x/vals-rapport.csv"), False),
+    (blob_request("write", "snapshots", "gemeente-x/current.csv"), False),
+    (blob_request("read", "snapshots", "gemeente-x/current.csv"), False),
+    (blob_request("read", "quarantine", "gemeente-x/20261128T083400Z-clienten.csv"), False),
+    (blob_request("read", "outbox", "gemeente-x/bestand.csv"), False),
+    (list_request("extracts", None), False),
+    (list_request("extracts", ""), False),
+    (list_request("snapshots", "gemeente-x/"), False),
+    (list_request("quarantine", "gemeente-x/"), False),
+    # actions the role does not hold at all
+    (blob_request("delete", "extracts", "gemeente-x/clienten.csv"), False),
+    (blob_request("move/action", "extracts", "gemeente-x/clienten.csv"), False),
+])
+def test_an_uploader_writes_only_its_own_extracts_and_reads_only_its_own_folders(request_, allowed):
+    assert uploader_may(request_) is allowed
+
+
+def test_the_condition_names_the_containers_the_code_uses():
+    from shared.usecases.intake import EXTRACTS_CONTAINER
+
+    assert EXTRACTS_CONTAINER == "extracts"
+    assert Settings.model_fields["reports_container"].default == "reports"
+    condition = uploader_condition("gemeente-x")
+    assert set(re.findall(r"containers:name\] StringEquals '([^']*)'", condition)) == {"extracts", "reports"}
+
+
+def test_the_uploader_role_has_data_actions_only_and_is_assigned_per_entry_on_the_storage_account():
+    """No control-plane action: Storage Blob Data Contributor would also let an uploader delete or
+    change whole containers through Resource Manager, where no condition reaches."""
+    role = resource("modules/uploaders.bicep", "uploaderRole")
+    assert role["type"] == "Microsoft.Authorization/roleDefinitions"
+    props = role["config"]["properties"]
+    assert props["type"] == "CustomRole"
+    [permission] = props["permissions"]
+    assert permission["actions"] == [] and permission["notActions"] == []
+    assert sorted(permission["dataActions"]) == ["${blobs}/add/action", "${blobs}/read", "${blobs}/write"]
+    assert props["assignableScopes"] == [{"function": {"type": "resource_group", "parameters": {
+        "resource_group_name": None, "subscription_id": None}, "property_name": "id"}}]
+    variables = parsed("modules/uploaders.bicep")["variables"]
+    assert variables["roleName"]["value"] == "vish-bridge uploader (${storageName})"  # unique per tenant
+    assignments = resource("modules/uploaders.bicep", "uploaderAssignments")
+    assert assignments["type"] == "Microsoft.Authorization/roleAssignments"
+    assert assignments["config"]["loop_type"]["detail"] == {"item_name": "uploader",
+                                                             "array_name": "uploaders"}
+    body = assignments["config"]["config"]
+    assert body["scope"] == "storage"
+    assert resource("modules/uploaders.bicep", "storage")["existing"] is True
+
+    def item(name: str) -> dict:
+        return accessor("uploader", name)
+
+    # deterministic: the same entry deployed again is the same assignment
+    assert body["name"] == {"function": {"type": "guid", "parameters": {
+        "base_string": {"operator": {"type": "property_accessor", "operands": {
+            "operand_1": "storage", "operand_2": "id"}}},
+        "extra_string_1": item("organisation"), "extra_string_2": item("principalId"),
+        "extra_string_3": "roleId"}}}
+    assert body["properties"]["roleDefinitionId"] == {"operator": {"type": "property_accessor", "operands": {
+        "operand_1": "uploaderRole", "operand_2": "id"}}}
+    assert parsed("modules/uploaders.bicep")["variables"]["roleId"]["value"]["function"]["type"] == "guid"
+
+
+def test_an_uploader_for_an_unknown_organisation_or_type_is_refused():
+    body = resource("modules/uploaders.bicep", "uploaderAssignments")["config"]["config"]["properties"]
+    principal = body["principalId"]["operator"]["operands"]
+    known = principal["condition"]["operator"]["operands"]
+    assert known["operand_1"] == {"function": {"type": "contains", "parameters": {
+        "container": "organisationCodes", "item_to_find": accessor("uploader", "organisation")}}}
+    # a quote would end the condition's string: refused too
+    quote = known["operand_2"]["operator"]["operands"]["bool_value"]["function"]
+    assert quote["type"] == "contains" and quote["parameters"]["item_to_find"] == "\\'"
+    assert principal["true_value"]["operator"]["operands"]["operand_2"] == "principalId"
+    refusal = principal["false_value"]["function"]
+    assert refusal["type"] == "json" and "${uploader.organisation}" in refusal["parameters"]["arg_1"]
+    assert "is not a code in the organisations document" in refusal["parameters"]["arg_1"]
+    kind = body["principalType"]["operator"]["operands"]
+    assert kind["condition"]["function"]["parameters"]["container"] == "principalTypes"
+    assert parsed("modules/uploaders.bicep")["variables"]["principalTypes"]["value"] == [
+        "Group", "User", "ServicePrincipal"]
+    assert kind["false_value"]["function"]["type"] == "json"
+    codes = parsed("main.bicep")["variables"]["organisationCodes"]["value"]
+    assert codes["loop_type"]["detail"]["array_name"] == accessor("organisations", "organisations")
+    assert codes["config"] == accessor("organisation", "code")
+
+
+def test_without_uploaders_nothing_is_created_and_the_option_is_in_the_parameters_file():
+    main = parsed("main.bicep")
+    parameter = main["parameters"]["uploaders"]
+    assert parameter["type"] == "array" and parameter["default"] == []
+    module = main["modules"]["uploaderRights"]
+    assert module["detail"]["path"] == "modules/uploaders.bicep"
+    assert module["config"]["condition"] == {"operator": {"type": "not", "operands": {"bool_value": {
+        "function": {"type": "empty", "parameters": {"item_to_test": "uploaders"}}}}}}
+    params = module["config"]["config"]["params"]
+    assert params["uploaders"] == "uploaders" and params["organisationCodes"] == "organisationCodes"
+    assert params["storageName"] == {"operator": {"type": "property_accessor", "operands": {
+        "operand_1": "storage", "operand_2": {"operator": {"type": "property_accessor", "operands": {
+            "operand_1": "outputs", "operand_2": "name"}}}}}}
+    parameters = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert parameters["uploaders"] == {"value": []}
+
+
+def test_the_condition_evaluator_is_not_lenient():
+    """The evaluator above refuses what ARM would not read, and tells allow from deny."""
+    with pytest.raises(AssertionError, match="mixed"):
+        abac_allows("@Resource[a] StringEquals 'x' AND @Resource[b] StringEquals 'y' OR "
+                    "@Resource[c] StringEquals 'z'", {"action": "r", "attributes": {}})
+    with pytest.raises(AssertionError, match="not understood"):
+        abac_allows("@Resource[a] StringContains 'x'", {"action": "r", "attributes": {}})
+    starts = "@Resource[a] StringStartsWith 'x/'"
+    assert abac_allows(starts, {"action": "r", "attributes": {"@Resource[a]": "x/1"}})
+    assert not abac_allows(starts, {"action": "r", "attributes": {"@Resource[a]": "x1"}})
+    assert not abac_allows(starts, {"action": "r", "attributes": {}})
