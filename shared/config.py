@@ -8,8 +8,11 @@ the local example organisation ``voorbeeld`` is used.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
+import re
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +30,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.domain.columns import CANONICAL_FIELDS
-from shared.domain.profile import DEFAULT_PROFILE, Profile, ProfileError, shipped_profile
+from shared.domain.privacy import printable, redact
+from shared.domain.profile import DEFAULT_PROFILE, PROFILE_DIR, Profile, ProfileError, shipped_profile
 from shared.domain.schedule import ScheduleError, parse_schedule, unreachable_message
 
 # Azurite's documented development account: a public, well-known key, only valid locally.
@@ -49,7 +53,90 @@ def azurite_connection_string(host: str = "127.0.0.1", blob_port: int = 10000,
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used; the message says which setting and why."""
+    """The configuration cannot be used; the message (Dutch: an operator reads it) says which
+    setting and why. ``problems`` holds each problem as its own sentence."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+class DutchValueError(ValueError):
+    """A validator's refusal worded in Dutch for the operator; shown as it is."""
+
+
+# -- placeholders and host keys ----------------------------------------------------------------
+# Template values from examples and guides that are never a real setting: an ellipsis, angle
+# brackets, "(from SNG)"; in names also "changeme" and the like. A host key is base64, where
+# any word can occur by chance: only the marks are looked for there.
+_TEMPLATE_MARKS = re.compile(r"…|\.\.\.|[<>]|\(\s*(?:from|van|via|zie|see)\b", re.IGNORECASE)
+_TEMPLATE_WORDS = re.compile(r"change[-_ ]?me|replace[-_ ]?me|vervang|invullen|fill[-_ ]?in|"
+                             r"\btodo\b|placeholder|xxxx", re.IGNORECASE)
+
+# Host-key types paramiko verifies (as known_hosts names them).
+HOST_KEY_TYPES = ("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+                  "ssh-rsa")
+
+
+def is_placeholder(value: str, *, words: bool = True) -> bool:
+    """True for an obvious template value (``AAAA…``, ``<naam>``, ``(from SNG)``, ``changeme``)."""
+    return bool(_TEMPLATE_MARKS.search(value) or (words and _TEMPLATE_WORDS.search(value)))
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value from the document for a message: numbers that can be a BSN masked, control
+    characters escaped, shortened."""
+    text = printable(redact(str(value)))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _refuse_placeholder(value: str) -> str:
+    if is_placeholder(value):
+        raise DutchValueError("is nog een voorbeeldwaarde uit een sjabloon (zoals '…', '<...>', "
+                              "'(from SNG)' of 'changeme'); vul de echte waarde in")
+    return value
+
+
+def host_key_problem(value: str) -> str | None:
+    """Why ``value`` is no pinned host key (Dutch), or None. Accepted: ``SHA256:`` and the 43
+    base64 characters of a SHA-256 fingerprint, or ``type base64 [comment]`` as in known_hosts,
+    whose base64 decodes to a key blob of that type."""
+    text = value.strip()
+    if is_placeholder(text, words=False):
+        return ("is nog een voorbeeldwaarde uit een sjabloon (zoals 'ssh-ed25519 AAAA…(from SNG)'); "
+                "vraag SNG om de hostsleutel van de server en vul die in")
+    if text.startswith("SHA256:"):
+        digest = text.removeprefix("SHA256:").rstrip("=")
+        try:
+            raw = base64.b64decode(digest + "=" * (-len(digest) % 4), validate=True)
+        except binascii.Error:
+            raw = b""
+        if len(raw) != 32:
+            return ("is geen SHA256-vingerafdruk: verwacht 'SHA256:' gevolgd door 43 tekens, zoals "
+                    "'ssh-keygen -lf' die toont")
+        return None
+    parts = text.split()
+    if len(parts) < 2 or parts[0] not in HOST_KEY_TYPES:
+        if len(parts) >= 3 and parts[1] in HOST_KEY_TYPES:
+            return ("begint met een hostnaam: laat die weg en vul alleen 'type sleutel' in, "
+                    "zoals 'ssh-ed25519 AAAAC3Nza...'")
+        return ("is geen hostsleutel: verwacht 'type sleutel' zoals in known_hosts (type een van "
+                f"{', '.join(HOST_KEY_TYPES)}) of een vingerafdruk 'SHA256:...'")
+    try:
+        blob = base64.b64decode(parts[1], validate=True)
+    except binascii.Error:
+        return "bevat geen geldige base64-sleutel na het type"
+    size = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else -1
+    if blob[4:4 + size].decode("ascii", "replace") != parts[0] or size < 0:
+        return f"de sleutel hoort niet bij het type '{parts[0]}' (knip- of plakfout?)"
+    return None
+
+
+def _valid_host_key(value: str) -> str:
+    problem = host_key_problem(value)
+    if problem:
+        raise DutchValueError(problem)
+    return value.strip()
 
 
 class Settings(BaseSettings):
@@ -123,8 +210,9 @@ class Settings(BaseSettings):
         if self.blob_service_uri:
             return None
         if os.environ.get("WEBSITE_INSTANCE_ID"):  # set by App Service / Functions in Azure only
-            raise ConfigError("no storage is configured: set AzureWebJobsStorage__accountName (or "
-                              "__blobServiceUri and __tableServiceUri) for identity-based storage")
+            raise ConfigError("geen opslag ingesteld: zet AzureWebJobsStorage__accountName (of "
+                              "__blobServiceUri en __tableServiceUri) voor opslag met de "
+                              "beheerde identiteit")
         return azurite_connection_string()
 
 
@@ -158,6 +246,16 @@ class SftpTarget(BaseModel):
     attempts: int = Field(default=3, ge=1, le=10)
     backoff_seconds: float = Field(default=2.0, ge=0)
 
+    @field_validator("host", "username", "secret_name", "passphrase_secret")
+    @classmethod
+    def _no_placeholder(cls, value: str | None) -> str | None:
+        return value if value is None else _refuse_placeholder(value)
+
+    @field_validator("host_key")
+    @classmethod
+    def _host_key_form(cls, value: str) -> str:
+        return _valid_host_key(value)
+
 
 class Organisation(BaseModel):
     """One VISH registration (a municipality's debt-help team, a wijkteam, a credit bank)."""
@@ -184,14 +282,21 @@ class Organisation(BaseModel):
     profile: str | Profile = Field(default=DEFAULT_PROFILE,
                                    description="name of a shipped SNG file profile, or one inline")
 
+    @field_validator("aansluitcode")
+    @classmethod
+    def _aansluitcode_is_real(cls, value: str) -> str:
+        return _refuse_placeholder(value)
+
     @field_validator("profile")
     @classmethod
     def _profile_exists(cls, value: str | Profile) -> str | Profile:
         if isinstance(value, str):
             try:
                 shipped_profile(value)
-            except ProfileError as exc:
-                raise ValueError(str(exc)) from None
+            except ProfileError:
+                known = ", ".join(sorted(p.stem for p in PROFILE_DIR.glob("*.json")))
+                raise DutchValueError(f"onbekend profiel '{_shown(value)}'; meegeleverde profielen: "
+                                      f"{known}") from None
         return value
 
     @field_validator("column_aliases")
@@ -199,9 +304,9 @@ class Organisation(BaseModel):
     def _aliases_name_canonical_fields(cls, value: dict[str, str]) -> dict[str, str]:
         unknown = sorted({v for v in value.values() if v not in CANONICAL_FIELDS})
         if unknown:
-            raise ValueError(
-                f"column_aliases maps to unknown fields {unknown}; known: {list(CANONICAL_FIELDS)}"
-            )
+            raise DutchValueError(
+                f"verwijst naar onbekende velden {', '.join(_shown(u) for u in unknown)}; bekend zijn: "
+                f"{', '.join(CANONICAL_FIELDS)}")
         return value
 
 
@@ -214,7 +319,8 @@ class OrganisationsDocument(BaseModel):
         codes = [o.code for o in self.organisations]
         doubles = sorted({c for c in codes if codes.count(c) > 1})
         if doubles:
-            raise ValueError(f"organisation codes must be unique; repeated: {doubles}")
+            raise DutchValueError("elke organisatiecode mag maar één keer voorkomen; dubbel: "
+                                  + ", ".join(doubles))
         return self
 
     def get(self, code: str) -> Organisation | None:
@@ -240,39 +346,207 @@ EXAMPLE_ORGANISATIONS: dict = {
 }
 
 
+# -- Dutch messages for validation errors -------------------------------------------------------
+# What a field must look like, for the patterns (pydantic's own text would show a regex).
+_PATTERN_NL = {
+    "code": "alleen kleine letters, cijfers en koppeltekens (2 tot 40 tekens, te beginnen met een "
+            "letter of cijfer)",
+    "aansluitcode": "alleen letters, cijfers en koppeltekens (hoogstens 40)",
+    "gemeentecode": "precies vier cijfers",
+    "telefoon": "alleen cijfers, spaties en + - ( )",
+    "email": "een e-mailadres zoals naam@gemeente.nl",
+    "secret_name": "de naam van een geheim: alleen letters, cijfers en koppeltekens (hoogstens 127)",
+    "passphrase_secret": "de naam van een geheim: alleen letters, cijfers en koppeltekens "
+                         "(hoogstens 127)",
+    "name": "alleen kleine letters, cijfers en koppeltekens",
+    "VISH_STORAGE_ACCOUNT_NAME": "3 tot 24 kleine letters of cijfers (de naam van het opslagaccount)",
+}
+# pydantic's tags for the members of a union (``str | Profile``): not part of the field's path
+_UNION_TAGS = {"str", "int", "float", "bool", "dict", "list", "Profile"}
+
+
+def _number(value: object) -> str:
+    text = str(value)
+    return text[:-2] if text.endswith(".0") else text.replace(".", ",")
+
+
+def _what(err: dict, field: str) -> str:
+    """The Dutch sentence for one pydantic error (never its input: that may be a secret)."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "value_error" and isinstance(ctx.get("error"), DutchValueError):
+        return str(ctx["error"])
+    simple = {
+        "missing": "ontbreekt (verplicht veld)",
+        "extra_forbidden": "is geen bekend veld (tikfout, of hoort het op een andere plek?)",
+        "string_type": "moet tekst zijn (tussen aanhalingstekens)",
+        "int_type": "moet een geheel getal zijn", "int_parsing": "moet een geheel getal zijn",
+        "int_from_float": "moet een geheel getal zijn",
+        "float_type": "moet een getal zijn", "float_parsing": "moet een getal zijn",
+        "bool_type": "moet true of false zijn", "bool_parsing": "moet true of false zijn",
+        "time_type": "moet een tijd zijn als UU:MM, bijvoorbeeld 06:00",
+        "time_parsing": "moet een tijd zijn als UU:MM, bijvoorbeeld 06:00",
+        "dict_type": "moet een object zijn ({ ... })", "model_type": "moet een object zijn ({ ... })",
+        "model_attributes_type": "moet een object zijn ({ ... })",
+        "list_type": "moet een lijst zijn ([ ... ])",
+        "path_type": "moet een pad zijn", "string_unicode": "moet leesbare tekst zijn",
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind == "string_pattern_mismatch":
+        return f"heeft niet de juiste vorm: {_PATTERN_NL.get(field, 'controleer de schrijfwijze')}"
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return "mag niet leeg zijn" if n == 1 else f"moet minstens {n} tekens hebben"
+    if kind == "string_too_long":
+        return f"mag hoogstens {ctx.get('max_length')} tekens hebben"
+    if kind == "too_short":
+        n = ctx.get("min_length", 1)
+        return "mag niet leeg zijn" if n == 1 else f"moet minstens {n} elementen hebben"
+    if kind == "too_long":
+        return f"mag hoogstens {ctx.get('max_length')} elementen hebben"
+    bounds = {"greater_than": ("gt", "moet groter zijn dan {}"),
+              "greater_than_equal": ("ge", "moet minstens {} zijn"),
+              "less_than": ("lt", "moet kleiner zijn dan {}"),
+              "less_than_equal": ("le", "mag hoogstens {} zijn")}
+    if kind in bounds:
+        key, sentence = bounds[kind]
+        return sentence.format(_number(ctx.get(key)))
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace(" or ", " of ")
+        return f"moet een van deze waarden zijn: {expected}"
+    return f"heeft geen geldige waarde (controle '{kind}')"
+
+
+def _field_path(loc: tuple) -> str:
+    return ".".join(_shown(p) for p in loc if not (isinstance(p, str) and (p in _UNION_TAGS or "[" in p)))
+
+
+def _organisation_label(raw: object, index: int) -> str:
+    """``organisatie 'code'`` when the document gives a valid code there, else its number."""
+    try:
+        code = raw["organisations"][index]["code"]
+    except (KeyError, IndexError, TypeError):
+        code = None
+    if isinstance(code, str) and re.fullmatch(r"[a-z0-9][a-z0-9-]{1,39}", code):
+        return f"organisatie '{code}'"
+    return f"organisatie nr. {index + 1}"
+
+
+def organisation_errors(exc: ValidationError, raw: object = None) -> list[str]:
+    """Each error of the organisations document as a Dutch sentence naming the organisation and
+    the field (the input is never shown: it may be a secret or personal data)."""
+    errors = exc.errors()
+    # A union (``profile``: a name or an inline profile) reports a failure per member; when the
+    # value is an object, the "must be text" of the name member is noise.
+    deeper = {tuple(e["loc"][:4]) for e in errors if len(e["loc"]) > 4}
+    problems: list[str] = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        if err["type"] == "string_type" and loc[-1:] == ("str",) and any(
+                d[:len(loc) - 1] == loc[:-1] for d in deeper):
+            continue
+        if len(loc) >= 2 and loc[0] == "organisations" and isinstance(loc[1], int):
+            field_loc = loc[2:]
+            where = _organisation_label(raw, loc[1])
+        elif loc[:1] == ("organisations",):
+            field_loc, where = (), "de lijst 'organisations'"
+        else:
+            field_loc, where = loc, "het document"
+        path = _field_path(field_loc)
+        last = next((p for p in reversed(field_loc) if isinstance(p, str) and p not in _UNION_TAGS
+                     and "[" not in p), "")
+        if err["type"] == "extra_forbidden":
+            sentence = f"{where}: onbekend veld '{path}' (tikfout, of hoort het op een andere plek?)"
+        elif path:
+            sentence = f"{where}, veld '{path}': {_what(err, last)}"
+        else:
+            sentence = f"{where} {_what(err, last)}"
+        if err["type"] == "too_short" and loc == ("organisations",):
+            sentence = "het document noemt geen enkele organisatie ('organisations' is leeg)"
+        if sentence not in problems:
+            problems.append(sentence)
+    return problems
+
+
+def _setting_name(name: str) -> str:
+    """The app setting that sets the field ``name`` (its environment names)."""
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return name
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return " of ".join(str(a) for a in alias.choices)
+    return f"VISH_{name.upper()}"
+
+
+def settings_errors(exc: ValidationError) -> list[str]:
+    """Each error of the app settings as a Dutch sentence naming the setting, never its value
+    (a connection string holds a key)."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        name = str(loc[0]) if loc else ""
+        for field_name, field in Settings.model_fields.items():
+            alias = field.validation_alias
+            if isinstance(alias, AliasChoices) and name in alias.choices:
+                name = field_name
+        setting = _setting_name(name)
+        key = setting.split(" of ")[0]
+        what = _what(err, key if key in _PATTERN_NL else name)
+        problems.append(f"instelling {setting}: {what}")
+    return problems
+
+
 def parse_organisations(text: str, source: str, schedule: str | None = None) -> OrganisationsDocument:
-    """Parse and validate the organisations JSON; errors name the source and the field.
+    """Parse and validate the organisations JSON; errors (Dutch, all of them) name the source,
+    the organisation and the field.
 
     With ``schedule`` (the timer's NCRONTAB), also refuse a send time that the schedule never
     reaches on its own local day (see ``check_send_times``)."""
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+        message = (f"{source}: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}); "
+                   "controleer komma's, aanhalingstekens en haakjes")
+        raise ConfigError(message) from None
     try:
         document = OrganisationsDocument.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(document)'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{source}: invalid organisations document: {problems}") from None
+        problems = [f"{source}: {p}" for p in organisation_errors(exc, raw)]
+        raise ConfigError(f"{source}: ongeldig organisatiedocument: "
+                          + "; ".join(p.removeprefix(f"{source}: ") for p in problems),
+                          problems) from None
     if schedule is not None:
         check_send_times(document, schedule)
     return document
 
 
-def check_send_times(document: OrganisationsDocument, schedule: str) -> None:
-    """Refuse an unreadable schedule, and any organisation whose send time the schedule does
-    not reach on every local day (Dutch messages: the operator reads them)."""
+def send_time_problems(document: OrganisationsDocument, schedule: str) -> list[str]:
+    """Dutch sentences: an unreadable schedule, or each organisation whose send time the
+    schedule does not reach on every local day."""
     try:
         parsed = parse_schedule(schedule)
     except ScheduleError as exc:
-        raise ConfigError(f"VISH_DELIVERY_SCHEDULE: schema '{schedule}' is niet te lezen: {exc}") from None
-    problems = [f"organisatie '{o.code}': {message}" for o in document.organisations
-                if (message := unreachable_message(parsed, o.send_time))]
+        return [f"VISH_DELIVERY_SCHEDULE: schema '{_shown(schedule)}' is niet te lezen: {exc}"]
+    return [f"organisatie '{o.code}': {message}" for o in document.organisations
+            if (message := unreachable_message(parsed, o.send_time))]
+
+
+def check_send_times(document: OrganisationsDocument, schedule: str) -> None:
+    """Refuse an unreadable schedule, and any organisation whose send time the schedule does
+    not reach on every local day (Dutch messages: the operator reads them)."""
+    problems = send_time_problems(document, schedule)
     if problems:
-        raise ConfigError("; ".join(problems))
+        raise ConfigError("; ".join(problems), problems)
+
+
+def organisations_source(settings: Settings) -> str:
+    """Where the organisations of this deployment come from (for messages)."""
+    if settings.organisations_json:
+        return "VISH_ORGANISATIONS_JSON"
+    if settings.organisations_file:
+        return f"VISH_ORGANISATIONS_FILE ({_shown(settings.organisations_file, 120)})"
+    return "het ingebouwde voorbeeld (VISH_ORGANISATIONS_JSON en VISH_ORGANISATIONS_FILE zijn leeg)"
 
 
 def load_organisations(settings: Settings) -> OrganisationsDocument:
@@ -284,8 +558,12 @@ def load_organisations(settings: Settings) -> OrganisationsDocument:
         try:
             text = settings.organisations_file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(f"VISH_ORGANISATIONS_FILE: cannot read ({exc.strerror})") from None
-        return parse_organisations(text, str(settings.organisations_file), schedule)
+            raise ConfigError(f"VISH_ORGANISATIONS_FILE: bestand niet te lezen "
+                              f"({exc.strerror or type(exc).__name__})") from None
+        except UnicodeDecodeError:
+            raise ConfigError("VISH_ORGANISATIONS_FILE: het bestand is geen UTF-8-tekst; sla het "
+                              "op als UTF-8") from None
+        return parse_organisations(text, "VISH_ORGANISATIONS_FILE", schedule)
     document = OrganisationsDocument.model_validate(EXAMPLE_ORGANISATIONS)
     check_send_times(document, schedule)
     return document

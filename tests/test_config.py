@@ -57,15 +57,15 @@ def test_use_development_storage_means_azurite(monkeypatch):
 
 
 @pytest.mark.parametrize(("document", "fragment"), [
-    ("{", "not valid JSON"),
+    ("{", "geen geldige JSON (regel 1, kolom 2)"),
     ('{"organisations": []}', "organisations"),
-    ('{"organisations": [{"code": "A b"}]}', "organisations.0.code"),
+    ('{"organisations": [{"code": "A b"}]}', "organisatie nr. 1, veld 'code': heeft niet de juiste vorm"),
     ('{"organisations": [{"code": "ok", "name": "n", "aansluitcode": "a", "contact": '
      '{"naam": "x", "telefoon": "14 0999", "email": "x@y.nl"}, "eligibility_rule": "ooit"}]}',
      "eligibility_rule"),
     ('{"organisations": [{"code": "ok", "name": "n", "aansluitcode": "a", "contact": '
      '{"naam": "x", "telefoon": "14 0999", "email": "x@y.nl"}, "column_aliases": {"Nr": "bsnn"}}]}',
-     "unknown fields"),
+     "verwijst naar onbekende velden bsnn; bekend zijn: "),
 ])
 def test_invalid_organisation_documents_give_clear_errors(document, fragment):
     with pytest.raises(ConfigError) as exc:
@@ -76,7 +76,7 @@ def test_invalid_organisation_documents_give_clear_errors(document, fragment):
 def test_duplicate_codes_are_refused():
     org = ('{"code": "ok", "name": "n", "aansluitcode": "a", "contact": '
            '{"naam": "x", "telefoon": "14 0999", "email": "x@y.nl"}}')
-    with pytest.raises(ConfigError, match="repeated"):
+    with pytest.raises(ConfigError, match="elke organisatiecode mag maar één keer voorkomen; dubbel: ok"):
         parse_organisations(f'{{"organisations": [{org}, {org}]}}', "x")
 
 

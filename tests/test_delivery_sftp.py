@@ -175,7 +175,7 @@ def test_a_refused_rename_fails_and_the_next_attempt_cleans_up(service, azurite,
 
 class Unreachable(SecretProvider):
     def get(self, name):
-        raise SecretError(f"Key Vault unreachable while reading secret '{name}'", transient=True)
+        raise SecretError(f"Key Vault niet bereikbaar bij het lezen van geheim '{name}'", transient=True)
 
 
 def test_key_vault_unreachable_is_a_recorded_failure(settings, org_code, sng, monkeypatch, azurite):

@@ -7,7 +7,8 @@
 * ``LocalSecrets``: environment variables (``VISH_SECRET_<NAME>``) or files in a folder, for the
   demo and the tests.
 
-Errors name the secret, never its value.
+Errors name the secret, never its value, in Dutch (an operator reads them in ``vish sftp-check``,
+the status and the connection test).
 """
 
 from __future__ import annotations
@@ -49,9 +50,16 @@ class LocalSecrets(SecretProvider):
         if self.directory is not None:
             path = self.directory / name
             if path.is_file():
-                return path.read_text(encoding="utf-8")
-        raise SecretError(f"secret '{name}' not found (set {env_name(name)} or put a file "
-                          f"named {name} in VISH_SECRETS_DIR)")
+                try:
+                    return path.read_text(encoding="utf-8")
+                except OSError as exc:
+                    raise SecretError(f"geheim '{name}' in VISH_SECRETS_DIR is niet te lezen "
+                                      f"({exc.strerror or type(exc).__name__})") from None
+                except UnicodeDecodeError:
+                    raise SecretError(f"geheim '{name}' in VISH_SECRETS_DIR is geen UTF-8-tekst"
+                                      ) from None
+        raise SecretError(f"geheim '{name}' niet gevonden (zet {env_name(name)} of leg een bestand "
+                          f"met de naam {name} in VISH_SECRETS_DIR)")
 
 
 class KeyVaultSecrets(SecretProvider):
@@ -97,21 +105,22 @@ class KeyVaultSecrets(SecretProvider):
         try:
             secret = self.client.get_secret(name)
         except ResourceNotFoundError:
-            raise SecretError(f"secret '{name}' does not exist in the Key Vault") from None
+            raise SecretError(f"geheim '{name}' bestaat niet in de Key Vault") from None
         except ClientAuthenticationError:
-            raise SecretError(f"cannot authenticate to the Key Vault for secret '{name}' "
-                              "(managed identity?)") from None
+            raise SecretError(f"aanmelden bij de Key Vault voor geheim '{name}' mislukt "
+                              "(beheerde identiteit ingesteld?)") from None
         except HttpResponseError as exc:
             if exc.status_code == 403:
-                raise SecretError(f"access to secret '{name}' denied (role 'Key Vault Secrets User' "
-                                  "on the vault?)") from None
-            raise SecretError(f"Key Vault answered {exc.status_code} for secret '{name}'",
+                raise SecretError(f"toegang tot geheim '{name}' geweigerd (rol 'Key Vault Secrets "
+                                  "User' op de kluis? Of laat de firewall van de kluis dit netwerk "
+                                  "niet toe?)") from None
+            raise SecretError(f"de Key Vault antwoordde {exc.status_code} voor geheim '{name}'",
                               transient=(exc.status_code or 500) >= 500) from None
         except ServiceRequestError:
-            raise SecretError(f"Key Vault unreachable while reading secret '{name}'",
+            raise SecretError(f"Key Vault niet bereikbaar bij het lezen van geheim '{name}'",
                               transient=True) from None
         if secret.value is None:
-            raise SecretError(f"secret '{name}' has no value")
+            raise SecretError(f"geheim '{name}' heeft geen waarde")
         return secret.value
 
 
