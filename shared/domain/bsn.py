@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 # 9*d1 + 8*d2 + ... + 2*d8 - 1*d9; on ASCII bytes each digit is (byte - 48).
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 _ASCII_OFFSET = 48 * sum(_WEIGHTS)
+# A number as Excel shows it in scientific notation when a column of numbers is too narrow or
+# formatted "Wetenschappelijk": ``1,23457E+08`` (Dutch), ``1.23457E+08``, ``1E+08``.
+_SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]{1,3}")
 
 
 class BsnCheck(Enum):
@@ -14,6 +18,7 @@ class BsnCheck(Enum):
     LEFT_PADDED = "left_padded"
     FORMAT = "format"
     CHECKSUM = "checksum"
+    SCIENTIFIC = "scientific"
 
 
 def is_valid_bsn(value: str) -> bool:
@@ -34,6 +39,8 @@ def check_bsn(value: str) -> tuple[BsnCheck, str]:
 
     An 8-digit value that passes after one leading zero is accepted as ``LEFT_PADDED`` so the
     caller can warn: spreadsheets drop leading zeros, but the change must leave a trace.
+    A value in scientific notation (``1,23457E+08``) is ``SCIENTIFIC``: Excel stored the BSN as
+    a number and rounded it, so the digits are lost and only the export can be mended.
     """
     n = len(value)
     if n == 9:
@@ -41,12 +48,13 @@ def check_bsn(value: str) -> tuple[BsnCheck, str]:
             return BsnCheck.OK, value
         if value.isascii() and value.isdigit():
             return BsnCheck.CHECKSUM, value
-        return BsnCheck.FORMAT, value
-    if n == 8 and value.isascii() and value.isdigit():
+    elif n == 8 and value.isascii() and value.isdigit():
         padded = "0" + value
         if is_valid_bsn(padded):
             return BsnCheck.LEFT_PADDED, padded
         return BsnCheck.CHECKSUM, value
+    if ("E" in value or "e" in value) and _SCIENTIFIC.fullmatch(value):
+        return BsnCheck.SCIENTIFIC, value
     return BsnCheck.FORMAT, value
 
 

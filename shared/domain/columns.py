@@ -27,48 +27,53 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 )
 REQUIRED_FIELDS: tuple[str, ...] = ("bsn", "startdatum")
 
+# Each field's header names as exports write them (and as a message lists them); case, accents,
+# spaces and punctuation do not matter when matching (:func:`normalise_header`).
 _ALIASES: dict[str, tuple[str, ...]] = {
     "bsn": (
-        "bsn", "burgerservicenummer", "bsnclient", "clientbsn", "bsnklant", "klantbsn",
-        "bsnaanvrager", "burgerservicenummerclient", "bsnhoofdaanvrager",
+        "BSN", "Burgerservicenummer", "BSN-nummer", "Burgerservicenummer (BSN)", "BSN cliënt",
+        "Cliënt BSN", "BSN klant", "Klant BSN", "BSN aanvrager", "Burgerservicenummer cliënt",
+        "BSN hoofdaanvrager",
     ),
     "partner_bsn": (
-        "bsnpartner", "partnerbsn", "burgerservicenummerpartner", "bsnmedeaanvrager",
-        "partnerburgerservicenummer",
+        "BSN partner", "Partner BSN", "Burgerservicenummer partner", "BSN medeaanvrager",
+        "Partner burgerservicenummer",
     ),
-    "geboortedatum": ("geboortedatum", "gebdatum", "geboortedatumclient", "dateofbirth"),
-    "achternaam": ("achternaam", "geslachtsnaam", "familienaam", "achternaamclient"),
-    "voorvoegsel": ("voorvoegsel", "voorvoegsels", "tussenvoegsel", "tussenvoegsels"),
-    "voorletters": ("voorletters", "initialen"),
-    "postcode": ("postcode",),
-    "huisnummer": ("huisnummer", "huisnr"),
+    "geboortedatum": ("Geboortedatum", "Geb.datum", "Geboortedatum cliënt", "Date of birth"),
+    "achternaam": ("Achternaam", "Geslachtsnaam", "Familienaam", "Achternaam cliënt"),
+    "voorvoegsel": ("Voorvoegsel", "Voorvoegsels", "Tussenvoegsel", "Tussenvoegsels"),
+    "voorletters": ("Voorletters", "Initialen"),
+    "postcode": ("Postcode",),
+    "huisnummer": ("Huisnummer", "Huisnr"),
     "huisnummertoevoeging": (
-        "huisnummertoevoeging", "toevoeging", "huisnrtoevoeging", "huisnummertoev",
+        "Huisnummertoevoeging", "Toevoeging", "Huisnr. toevoeging", "Huisnummer toev.",
     ),
     "startdatum": (
-        "startdatum", "startdatumtraject", "startdatumschuldhulptraject", "begindatum",
-        "begindatumtraject", "datumstart", "ingangsdatum",
+        "Startdatum", "Startdatum traject", "Startdatum schuldhulptraject", "Begindatum",
+        "Begindatum traject", "Datum start", "Ingangsdatum", "Datum aanmelding", "Aanmelddatum",
     ),
     "toelatingsdatum": (
-        "toelatingsdatum", "datumtoelating", "datumtoelatingsbeschikking",
-        "toelatingsbeschikking", "toelatingsbeschikkingdatum", "beschikkingsdatum",
-        "datumbeschikking",
+        "Toelatingsdatum", "Datum toelating", "Datum toelatingsbeschikking",
+        "Toelatingsbeschikking", "Toelatingsbeschikking datum", "Beschikkingsdatum",
+        "Datum beschikking",
     ),
     "einddatum": (
-        "einddatum", "einddatumtraject", "datumeinde", "uitstroomdatum", "datumuitstroom",
-        "beeindigingsdatum", "datumbeeindiging",
+        "Einddatum", "Einddatum traject", "Datum einde", "Einde traject", "Datum einde traject",
+        "Uitstroomdatum", "Datum uitstroom", "Beëindigingsdatum", "Datum beëindiging",
+        "Afsluitdatum", "Datum afsluiting",
     ),
-    "dossiernummer": ("dossiernummer", "dossiernr", "dossier", "zaaknummer", "trajectnummer"),
+    "dossiernummer": ("Dossiernummer", "Dossiernr", "Dossier", "Zaaknummer", "Trajectnummer"),
     "contact_naam": (
-        "contactpersoon", "contactnaam", "naamcontactpersoon", "contactpersoonnaam",
-        "consulent", "schuldhulpverlener",
+        "Contactpersoon", "Contactnaam", "Naam contactpersoon", "Contactpersoon naam",
+        "Consulent", "Schuldhulpverlener",
     ),
     "contact_telefoon": (
-        "contacttelefoon", "telefoon", "telefoonnummer", "telefoonnummercontactpersoon",
-        "contactpersoontelefoon",
+        "Contact telefoon", "Telefoon", "Telefoonnummer", "Telefoonnummer contactpersoon",
+        "Contactpersoon telefoon",
     ),
     "contact_email": (
-        "contactemail", "email", "emailadres", "emailcontactpersoon", "contactpersoonemail",
+        "Contact e-mail", "E-mail", "E-mailadres", "E-mail contactpersoon",
+        "Contactpersoon e-mail",
     ),
 }
 
@@ -86,11 +91,20 @@ DEFAULT_ALIASES: dict[str, str] = {
 }
 
 
+def aliases_of(canonical: str, overrides: Mapping[str, str] | None = None) -> list[str]:
+    """The header names that map onto ``canonical``, as a message may list them: the
+    organisation's own (``column_aliases``) first, then the defaults."""
+    own = [alias for alias, field_ in (overrides or {}).items() if field_ == canonical]
+    return own + [a for a in _ALIASES.get(canonical, ()) if a not in own]
+
+
 @dataclass
 class HeaderMapping:
     """Column index for each canonical field found, plus what could not be used."""
 
     index: dict[str, int] = field(default_factory=dict)
+    # The header as written in the file for each field found (its first column).
+    names: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, list[str]]] = field(default_factory=list)
 
@@ -112,6 +126,8 @@ def map_headers(headers: Sequence[str], overrides: Mapping[str, str] | None = No
                 mapping.ignored.append(raw.strip())
             continue
         seen.setdefault(canonical, []).append(raw.strip())
-        mapping.index.setdefault(canonical, position)
+        if canonical not in mapping.index:
+            mapping.index[canonical] = position
+            mapping.names[canonical] = raw.strip()
     mapping.duplicates = [(c, names) for c, names in seen.items() if len(names) > 1]
     return mapping

@@ -1,10 +1,15 @@
 """Dutch dates: day before month, always. ``03-04-2025`` is 3 April 2025.
 
 Accepted: ``dd-mm-jjjj``, ``d-m-jjjj``, ``dd/mm/jjjj``, ``dd.mm.jjjj``, ISO ``jjjj-mm-dd``
-(optionally followed by a midnight time, as database exports add) and ``jjjjmmdd``.
+and ``jjjjmmdd``. A midnight time may follow, as exports add one to a date: after an ISO date
+as database exports write it (``2025-03-13 00:00:00``, ``2025-03-13T00:00:00Z``), after a
+day-month-year date as Excel writes it (one space, then ``0:00``, ``00:00`` or ``00:00:00``:
+``13-03-2025 00:00``). Any other time (``13-03-2025 09:30``, ``13-03-2025 25:99``) is no date:
+a moment in the day is not what the field means, and no rule guesses which day it belongs to.
 Two-digit years and month-first dates are never accepted: a value such as ``12/31/2024``
-is an error, not a guess. Years run from 1900 to 2199, and 9999: case systems write
-``31-12-9999`` for "no end date" (the validation reads it so for an einddatum).
+is an error, not a guess; :func:`year_has_two_digits` tells the caller why ``13-01-25`` is
+one. Years run from 1900 to 2199, and 9999: case systems write ``31-12-9999`` for "no end
+date" (the validation reads it so for an einddatum).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ MIN_YEAR = 1900
 MAX_YEAR = 2199
 OPEN_END_YEAR = 9999
 
-_DMY = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})")
+_DMY = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2(\d{4})(?: 0?0:00(?::00)?)?")
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _MIDNIGHT = re.compile(r"[ T]0{1,2}:00(:00(\.0+)?)?Z?")
 
@@ -47,6 +52,15 @@ def _parse(value: str) -> date | None:
         if m and (n == 10 or _MIDNIGHT.fullmatch(value[10:])):
             return _build(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     return None
+
+
+_TWO_DIGIT_YEAR = re.compile(r"\d{1,2}([-/.])\d{1,2}\1\d{2}(?: 0?0:00(?::00)?)?")
+
+
+def year_has_two_digits(value: str) -> bool:
+    """Whether a stripped cell is a day-month-year date with a two-digit year (``13-01-25``,
+    ``3/1/25``, ``13-01-25 00:00``): refused, with a reason of its own (which century?)."""
+    return value.isascii() and _TWO_DIGIT_YEAR.fullmatch(value) is not None
 
 
 def parse_dutch_date(value: str) -> date | None:

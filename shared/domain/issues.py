@@ -27,6 +27,7 @@ class Code(StrEnum):
     NOT_CSV = "not_csv"
     UNKNOWN_ORGANISATION = "unknown_organisation"
     SNAPSHOT_UNREADABLE = "snapshot_unreadable"
+    EXCEL_WORKBOOK = "excel_workbook"
     # Decision reasons (the extract as a whole).
     TOO_MANY_INVALID = "too_many_invalid"
     MASS_DROP_HELD = "mass_drop_held"
@@ -36,6 +37,7 @@ class Code(StrEnum):
     COLUMN_IGNORED = "column_ignored"
     ISSUES_TRUNCATED = "issues_truncated"
     OPEN_END_DATE = "open_end_date"
+    EINDDATUM_COLUMN_MISSING = "einddatum_column_missing"
     # Row-level errors: the row is invalid.
     REQUIRED = "required"
     BSN_FORMAT = "bsn_format"
@@ -46,6 +48,8 @@ class Code(StrEnum):
     COLUMN_COUNT = "column_count"
     VALUE_TOO_LONG = "value_too_long"
     QUOTE_SWALLOWS_ROWS = "quote_swallows_rows"
+    DATE_YEAR_TWO_DIGITS = "date_year_two_digits"
+    BSN_SCIENTIFIC_NOTATION = "bsn_scientific_notation"
     # Row-level warnings: the row is valid, something was corrected, merged or left out.
     BSN_LEFT_PADDED = "bsn_left_padded"
     DUPLICATE_BSN = "duplicate_bsn"
@@ -84,6 +88,12 @@ CODES: dict[Code, CodeInfo] = {
         "veilig worden verwerkt; het staat in quarantaine. De beheerder moet de snapshot "
         "herstellen of verwijderen en het bestand opnieuw aanbieden",
     ),
+    Code.EXCEL_WORKBOOK: CodeInfo(
+        _E,
+        "Dit is een Excel-werkmap, geen CSV-bestand. Open het in Excel, zet eerst de kolom met "
+        "het BSN op Tekst (zodat voorloopnullen blijven staan), kies Opslaan als met het "
+        "bestandstype CSV UTF-8 en lever dat CSV-bestand aan",
+    ),
     Code.TOO_MANY_INVALID: CodeInfo(
         _E, "Te veel regels zijn ongeldig; het hele bestand is daarom niet verwerkt"
     ),
@@ -108,13 +118,28 @@ CODES: dict[Code, CodeInfo] = {
         _W, "Einddatum 31-12-9999 (of een andere datum in het jaar 9999) gelezen als 'geen "
             "einddatum'"
     ),
+    Code.EINDDATUM_COLUMN_MISSING: CodeInfo(
+        _W,
+        "Er is geen kolom met de einddatum van het traject, dus een afgesloten traject blijft "
+        "in VISH staan. Neem de einddatum op in de export, in een kolom met een van deze namen",
+    ),
     Code.REQUIRED: CodeInfo(_E, "Verplicht veld is leeg"),
     Code.BSN_FORMAT: CodeInfo(_E, "Geen geldig BSN: een BSN bestaat uit 9 cijfers"),
     Code.BSN_CHECKSUM: CodeInfo(_E, "Geen geldig BSN: het nummer voldoet niet aan de 11-proef"),
     Code.DATE_FORMAT: CodeInfo(
         _E, "Datum niet herkend; gebruik dag-maand-jaar, bijvoorbeeld 03-04-2025"
     ),
+    Code.DATE_YEAR_TWO_DIGITS: CodeInfo(
+        _E, "Het jaartal heeft twee cijfers; schrijf het jaar voluit met vier cijfers, "
+            "bijvoorbeeld 13-01-2025"
+    ),
     Code.DATE_IN_FUTURE: CodeInfo(_E, "Datum ligt in de toekomst"),
+    Code.BSN_SCIENTIFIC_NOTATION: CodeInfo(
+        _E,
+        "Geen geldig BSN: Excel heeft het nummer als getal in wetenschappelijke notatie "
+        "opgeslagen (zoals 1,23457E+08), waarbij cijfers verloren zijn gegaan. Zet in Excel de "
+        "kolom met het BSN op Tekst en maak de export opnieuw",
+    ),
     Code.END_BEFORE_START: CodeInfo(_E, "Einddatum ligt voor de startdatum"),
     Code.COLUMN_COUNT: CodeInfo(_E, "Regel heeft meer velden dan de kopregel"),
     Code.VALUE_TOO_LONG: CodeInfo(_E, "Waarde is te lang"),

@@ -1,10 +1,15 @@
 """Streaming CSV reading that survives what real exports look like.
 
 * UTF-8 with or without BOM; bytes that are not UTF-8 are read as Windows-1252 (Excel on
-  Windows) and the fallback is reported. UTF-16 and UTF-32 with a BOM (Excel's "Unicode-tekst")
-  and UTF-16 without one are decoded.
-* A workbook, archive, PDF, image or other binary file is recognised from its first bytes and
-  refused with :class:`NotCsv`, whose message says in Dutch what it is and what to do.
+  Windows: "CSV (gescheiden door lijstscheidingsteken)"). That is noted in the stats
+  (``encoding``); :meth:`ReadStats.fallback_doubt` says when the fallback is doubtful (bytes that
+  are no character in Windows-1252 either, or a file that also holds UTF-8 text). UTF-16 and
+  UTF-32 with a BOM (Excel's "Unicode-tekst") and UTF-16 without one are decoded.
+  :func:`decode_to_utf8` decodes any input this way for a reader other than this one.
+* An Excel workbook (``.xlsx``, ``.xlsm``, the old ``.xls``, an XML spreadsheet) is recognised
+  from its first bytes, not its name, and refused with :class:`ExcelWorkbook`; an archive, PDF,
+  image or other binary file with :class:`NotCsv`, whose message says in Dutch what it is and
+  what to do.
 * Delimiter ``;``, ``,`` or tab, detected from the header line. Lines may end in LF, CRLF or CR
   alone (Excel on a Mac).
 * Quotes as Excel and Python's ``csv`` read them: a quote inside an unquoted field is a literal
@@ -48,12 +53,15 @@ _state = threading.local()
 
 
 def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
-    """Decode the offending bytes as Windows-1252 and count that it happened."""
+    """Decode the offending bytes as Windows-1252 and count that it happened, and how many of
+    them are no character in Windows-1252 either (0x81, 0x8D, 0x8F, 0x90, 0x9D: U+FFFD)."""
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
     _state.fallbacks = getattr(_state, "fallbacks", 0) + 1
-    chunk = exc.object[exc.start:exc.end]
-    return chunk.decode("cp1252", errors="replace"), exc.end
+    text = exc.object[exc.start:exc.end].decode("cp1252", errors="replace")
+    if "\ufffd" in text:
+        _state.undefined = getattr(_state, "undefined", 0) + text.count("\ufffd")
+    return text, exc.end
 
 
 codecs.register_error("vish_cp1252_fallback", _cp1252_fallback)
@@ -71,9 +79,16 @@ class TooLarge(UnreadableExtract):
 
 
 class NotCsv(UnreadableExtract):
-    """A file of another kind (workbook, archive, PDF, binary): the message names it."""
+    """A file of another kind (archive, PDF, binary): the message names it."""
 
     code = "not_csv"
+
+
+class ExcelWorkbook(NotCsv):
+    """An Excel workbook (.xlsx, .xlsm, .xls, XML spreadsheet). Its issue's message says how to
+    save it as CSV; the exception's own message is empty (nothing to add)."""
+
+    code = "excel_workbook"
 
 
 class QuoteSwallowsRows(Exception):
@@ -87,13 +102,43 @@ class QuoteSwallowsRows(Exception):
         self.opened_at, self.text, self.pushback = opened_at, text, pushback
 
 
+# A UTF-8 sequence of two to four bytes (a non-ASCII character written as UTF-8).
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
+                             rb"|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
 @dataclass
 class ReadStats:
     bytes_read: int = 0
     sha256: str = ""
     encoding: str = "utf-8"
     delimiter: str = ";"
+    # Set when the file was read as Windows-1252: how many bytes were no character there either
+    # (read as U+FFFD), and whether the file also holds UTF-8 text (a mix of the two).
+    undefined: int = 0
+    utf8_seen: bool = False
     _hash: object = field(default_factory=hashlib.sha256, repr=False)
+
+    def fallback_doubt(self) -> str | None:
+        """Why reading this file as Windows-1252 may have misread a character, in Dutch; None
+        for an ordinary Windows-1252 export (every byte a character of it, no UTF-8 mixed in:
+        what Excel on Windows writes) or a file that was not read so.
+
+        Control characters are not a doubt here: in Windows-1252 only the five undefined bytes
+        would be C1 controls (they are counted above); control characters in a field are
+        reported per field (``control_characters``)."""
+        if self.encoding != "windows-1252":
+            return None
+        doubts = []
+        if self.utf8_seen:
+            doubts.append("het bevat ook tekst in UTF-8 (twee soorten opslag door elkaar), dus "
+                          "letters als ë of é kunnen verkeerd gelezen zijn")
+        if self.undefined:
+            doubts.append(f"{self.undefined} {'teken is' if self.undefined == 1 else 'tekens zijn'}"
+                          " ook in Windows-1252 onleesbaar en vervangen door \ufffd")
+        if not doubts:
+            return None
+        return "; ".join(doubts) + "; sla het bestand op als CSV UTF-8 en lever het opnieuw aan"
 
 
 class _ChunkStream(io.RawIOBase):
@@ -125,6 +170,10 @@ class _ChunkStream(io.RawIOBase):
                 raise TooLarge(f"meer dan {self._max_bytes} bytes")
             if self._decoder is not None:
                 chunk = self._decoder.decode(chunk).encode("utf-8")
+            elif not stats.utf8_seen and not chunk.isascii():
+                # Read as UTF-8 with a Windows-1252 fallback: note UTF-8 text, for a mix
+                # (ReadStats.fallback_doubt). A search that stops at the first one.
+                stats.utf8_seen = _UTF8_MULTIBYTE.search(chunk) is not None
             self._check_line(chunk)
             return chunk
         if self._decoder is not None:  # the end: what the decoder still holds (or its error)
@@ -203,8 +252,15 @@ def detect_delimiter(header_line: str) -> str:
 _SAVE_AS_CSV = "open het in Excel en kies Opslaan als > CSV (puntkomma-gescheiden), en lever dat aan"
 _UNPACK = "pak het uit en lever het CSV-bestand zelf aan"
 _ASK_EXPORT = "maak een CSV-export uit het schuldhulpsysteem en lever die aan"
+# What sniff says of an Excel workbook: refused with its own code (ExcelWorkbook), whose message
+# says how to save it as CSV.
+EXCEL = "Excel-werkmap"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# The name of the stream that holds an .xls workbook, in an OLE2 directory entry (UTF-16LE):
+# "Workbook" (Excel 97 and later) or "Book" (Excel 5).
+_OLE2_WORKBOOK = re.compile(b"(?:W\x00o\x00r\x00k\x00b|B)\x00o\x00o\x00k\x00\x00\x00")
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+    (_OLE2,
      "het is een Excel-bestand in het oude formaat (.xls) of een ander Office-bestand; "
      + _SAVE_AS_CSV),
     (b"\x1f\x8b", "het is een ingepakt bestand (gzip); " + _UNPACK),
@@ -235,8 +291,9 @@ def _zip_kind(head: bytes) -> str:
     if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
         return "het is een rekenblad van LibreOffice of OpenOffice (.ods); open het en sla het " \
                "op als CSV (puntkomma-gescheiden), en lever dat aan"
-    if b"xl/" in head or (b"[Content_Types].xml" in head and b"word/" not in head):
-        return "het is een Excel-bestand (.xlsx); " + _SAVE_AS_CSV
+    if b"xl/" in head or (b"[Content_Types].xml" in head and b"word/" not in head
+                          and b"ppt/" not in head):
+        return EXCEL
     if b"word/" in head:
         return "het is een Word-document; " + _ASK_EXPORT
     return "het is een ingepakt bestand (ZIP); " + _UNPACK
@@ -244,12 +301,15 @@ def _zip_kind(head: bytes) -> str:
 
 def sniff(head: bytes) -> tuple[str | None, str | None]:
     """From the first bytes of a file: (the text encoding to read it with, or None for the
-    UTF-8/Windows-1252 default; a Dutch description when it is no CSV text at all, else None)."""
+    UTF-8/Windows-1252 default; a Dutch description when it is no CSV text at all, :data:`EXCEL`
+    for an Excel workbook, else None)."""
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             return encoding, None
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return None, _zip_kind(head)
+    if head.startswith(_OLE2) and _OLE2_WORKBOOK.search(head):
+        return None, EXCEL
     for magic, what in _SIGNATURES:
         if head.startswith(magic):
             return None, what
@@ -258,7 +318,7 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
         return None, "het is een webpagina (HTML); " + _SAVE_AS_CSV
     if start.startswith(b"<?xml"):
         if b"excel.sheet" in start or b"<workbook" in start:
-            return None, "het is een Excel-bestand (XML-werkblad); " + _SAVE_AS_CSV
+            return None, EXCEL
         return None, "het is een XML-bestand; " + _ASK_EXPORT
     sample = head[:65536]
     # UTF-16 without a BOM: Latin text has a zero in every other byte (a few characters, such
@@ -317,10 +377,12 @@ class ExtractReader:
         # once. So no line is scanned more than _RESCAN_LINES + 1 times (linear work).
         self._no_continuation_until = 0
 
-    def open(self) -> list[str] | None:
-        """Read the header row; None when the file holds no non-empty line at all."""
-        _state.fallbacks = 0
+    def _start_text(self) -> io.TextIOWrapper:
+        """Decide from the first bytes how to read the file, or refuse it; its text stream."""
+        _state.fallbacks = _state.undefined = 0
         encoding, not_csv = sniff(self._raw.head(65536))
+        if not_csv is EXCEL:
+            raise ExcelWorkbook("")
         if not_csv:
             raise NotCsv(not_csv)
         if encoding in (None, "utf-8-sig"):
@@ -331,6 +393,11 @@ class ExtractReader:
             self.stats.encoding = encoding
             self._raw.transcode(encoding)  # read as UTF-8 text from here on, line bound intact
             self._text = io.TextIOWrapper(self._buffered, encoding="utf-8", newline="")
+        return self._text
+
+    def open(self) -> list[str] | None:
+        """Read the header row; None when the file holds no non-empty line at all."""
+        self._start_text()
         while True:
             line = self._text.readline()
             if line == "":
@@ -479,7 +546,31 @@ class ExtractReader:
         self.stats.sha256 = self.stats._hash.hexdigest()
         if getattr(_state, "fallbacks", 0):
             self.stats.encoding = "windows-1252"
+            self.stats.undefined = getattr(_state, "undefined", 0)
         return self.stats
+
+
+def decode_to_utf8(chunks: Iterable[bytes], *, max_bytes: int | None = None,
+                   stats: ReadStats | None = None) -> Iterator[bytes]:
+    """``chunks`` of an export as UTF-8 byte chunks, decoded exactly as validation reads an
+    extract: a BOM (UTF-8, UTF-16, UTF-32) or UTF-16 without one, else UTF-8 with Windows-1252
+    for bytes that are no UTF-8; line endings and content untouched (a UTF-8 BOM is dropped).
+    Bounded like the reader (a line over :data:`MAX_LINE_BYTES`, more than ``max_bytes``:
+    :class:`UnreadableExtract`); a workbook or other file that is no text raises
+    :class:`ExcelWorkbook` or :class:`NotCsv` before anything is yielded. When the generator is
+    exhausted, ``stats`` (if given) holds the encoding read, the byte count and the SHA-256 of
+    the input. For a reader of files that are not extracts (``vish build`` on a snapshot saved
+    by Excel)."""
+    reader = ExtractReader(chunks, max_bytes=max_bytes)
+    if stats is not None:
+        reader.stats = reader._raw._stats = stats
+    text = reader._start_text()
+    while True:
+        block = text.read(1 << 16)
+        if not block:
+            break
+        yield block.encode("utf-8")
+    reader.finish()
 
 
 csv.field_size_limit(_FIELD_LIMIT)

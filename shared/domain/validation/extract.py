@@ -15,7 +15,7 @@ from datetime import date
 from functools import partial
 from typing import IO
 
-from shared.domain.columns import REQUIRED_FIELDS, map_headers
+from shared.domain.columns import REQUIRED_FIELDS, aliases_of, map_headers
 from shared.domain.dates import parse_dutch_date
 from shared.domain.issues import Code, Issue
 from shared.domain.privacy import shown_value
@@ -72,7 +72,7 @@ def validate_extract(
                     if result.accepted and snapshot_out is not None:
                         write_snapshot(spool, snapshot_out, state, on=ref)
         except UnreadableExtract as exc:
-            issues.reject(Code(exc.code), detail=str(exc))
+            issues.reject(Code(exc.code), detail=str(exc) or None)
         except UnicodeDecodeError:
             issues.reject(Code.UNREADABLE,
                           detail=f"tekens die niet als {reader.stats.encoding} te lezen zijn "
@@ -85,8 +85,11 @@ def validate_extract(
     result.bytes_read = stats.bytes_read
     result.encoding = stats.encoding
     result.delimiter = stats.delimiter
-    if stats.encoding == "windows-1252":
-        issues.add(Issue(Code.ENCODING_FALLBACK))
+    # An ordinary Windows-1252 export (Excel's plain CSV) is read without a word (the encoding
+    # stays in the result); a doubtful one is reported with why (reader.ReadStats.fallback_doubt).
+    doubt = stats.fallback_doubt()
+    if doubt is not None:
+        issues.add(Issue(Code.ENCODING_FALLBACK, detail=doubt))
     if issues.truncated:
         result.issues.append(Issue(Code.ISSUES_TRUNCATED, detail=f"{max_issues} van "
                                    f"{sum(result.issue_counts.values())} meldingen"))
@@ -119,6 +122,16 @@ def _header_names(names: list[str]) -> str:
     return ", ".join(shown_value(n.strip(), 40) for n in names[:30] if n.strip())
 
 
+_LABELS = {"bsn": "het BSN", "startdatum": "de startdatum"}  # the required fields, in a sentence
+
+
+def _alias_list(canonical: str, overrides) -> str:
+    """The header names that map onto ``canonical``, for a message: quoted, 'of' before the
+    last (an organisation's own aliases first; printable and bounded like any header name)."""
+    names = [f"'{shown_value(a, 40)}'" for a in aliases_of(canonical, overrides)[:20]]
+    return ", ".join(names[:-1]) + " of " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def _safe_headers(headers: list[str]) -> str:
     """Header names for a message, unless the 'header' looks like a data row (no header line):
     then naming it would put personal data in the report."""
@@ -138,7 +151,9 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
         issues.reject(Code.DUPLICATE_COLUMN, field=canonical, detail=" en ".join(shown) + more)
     for missing in mapping.missing(REQUIRED_FIELDS):
         issues.reject(Code.MISSING_COLUMN, field=missing,
-                      detail=f"kolom '{missing}' niet gevonden; {_safe_headers(header)}")
+                      detail=f"geen kolom voor {_LABELS.get(missing, missing)} gevonden "
+                             f"(gezocht naar {_alias_list(missing, rules.column_aliases)}); "
+                             f"{_safe_headers(header)}")
     if result.reason is not None:
         return None
     if mapping.ignored:
@@ -153,6 +168,9 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
     has_toelating = "toelatingsdatum" in mapping.index
     if not has_toelating:
         issues.add(Issue(Code.TOELATINGSDATUM_COLUMN_MISSING, field="toelatingsdatum"))
+    if "einddatum" not in mapping.index:
+        issues.add(Issue(Code.EINDDATUM_COLUMN_MISSING, field="einddatum",
+                         detail=_alias_list("einddatum", rules.column_aliases)))
     checker = RecordChecker(reader, mapping, today, ref, rules.eligibility_rule, result, issues,
                             spool)
     result.eligibility_basis = checker.basis

@@ -11,13 +11,14 @@ date is counted apart from validity.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import IO
 
 from shared.domain.bsn import BsnCheck, check_bsn, mask_bsn
 from shared.domain.columns import CANONICAL_FIELDS
 from shared.domain.dates import _CACHE as DATE_CACHE
-from shared.domain.dates import parse_dutch_date
+from shared.domain.dates import parse_dutch_date, year_has_two_digits
 from shared.domain.eligibility import Rule, eligibility_basis, eligible_from, is_eligible
 from shared.domain.issues import Code, Issue
 from shared.domain.privacy import shown_value
@@ -29,6 +30,23 @@ from shared.domain.validation.result import IssueCollector, ValidationResult
 from shared.domain.validation.rules import OPEN_END, date_findings, huisnummer_ok, normal_postcode
 
 _MISSING = 1 << 30  # column index for a field the extract does not have
+_BSN_CODES = {BsnCheck.FORMAT: Code.BSN_FORMAT, BsnCheck.CHECKSUM: Code.BSN_CHECKSUM,
+              BsnCheck.SCIENTIFIC: Code.BSN_SCIENTIFIC_NOTATION}
+# The dates of the case (not the person's): a report may show what the file holds there, so the
+# counsellor finds the cell. Never the birth date (nor a BSN, name, address or contact detail).
+SHOWN_DATES = frozenset({"startdatum", "toelatingsdatum", "einddatum"})
+# What a wrong date of the case may look like when it is shown: digits and the punctuation of
+# dates and times, nothing else (a name in a shifted column is not shown).
+_DATE_LIKE = re.compile(r"[0-9 /.:,TZ+-]{1,40}")
+
+
+def shown_date(name: str, raw: str) -> str | None:
+    """The detail of an issue on date field ``name`` whose cell holds ``raw`` (stripped): the
+    value as the file has it, for the case's dates and when it looks like an attempt at a date
+    (BSNs masked, at most 40 characters); else None."""
+    if name not in SHOWN_DATES or not raw.isascii() or _DATE_LIKE.fullmatch(raw) is None:
+        return None
+    return f"in het bestand staat '{shown_value(raw, 40)}'"
 MISS = object()  # "not in the date cache"
 DATE_FIELDS = ("startdatum", "toelatingsdatum", "einddatum", "geboortedatum")  # date_findings' order
 
@@ -76,8 +94,7 @@ class RecordChecker:
         if verdict is BsnCheck.LEFT_PADDED:
             self.add(Issue(Code.BSN_LEFT_PADDED, ln, name, mask_bsn(value), dref))
         elif verdict is not BsnCheck.OK:
-            self.add(Issue(Code.BSN_FORMAT if verdict is BsnCheck.FORMAT else Code.BSN_CHECKSUM,
-                           ln, name, None, dref))
+            self.add(Issue(_BSN_CODES[verdict], ln, name, None, dref))  # never the value
             return "", True
         return value, False
 
@@ -185,7 +202,8 @@ class RecordChecker:
             else:
                 d = self.parse_date(raw)
                 if d is None:
-                    add(Issue(Code.DATE_FORMAT, ln, name, None, dref))
+                    code = Code.DATE_YEAR_TWO_DIGITS if year_has_two_digits(raw) else Code.DATE_FORMAT
+                    add(Issue(code, ln, name, shown_date(name, raw), dref))
                     errors += 1
             dates[name] = d
         for name, finding in date_findings(*dates.values(), self.today):
@@ -193,7 +211,7 @@ class RecordChecker:
             if finding == OPEN_END:
                 self.open_end += 1  # "no end date" in the case system: reported once
             else:
-                add(Issue(finding, ln, name, None, dref))
+                add(Issue(finding, ln, name, shown_date(name, cell(name)), dref))
                 errors += 1
         return dates, errors
 
