@@ -573,15 +573,17 @@ def test_the_condition_names_the_containers_the_code_uses():
     assert set(re.findall(r"containers:name\] StringEquals '([^']*)'", condition)) == {"extracts", "reports"}
 
 
-def test_the_uploader_role_has_data_actions_only_and_is_assigned_per_entry_on_the_storage_account():
-    """No control-plane action: Storage Blob Data Contributor would also let an uploader delete or
-    change whole containers through Resource Manager, where no condition reaches."""
+def test_the_uploader_role_writes_no_control_plane_and_is_assigned_per_entry_on_the_storage_account():
+    """Of the control plane only reading a container's properties: Storage Blob Data Contributor
+    would also let an uploader delete or change whole containers through Resource Manager, where
+    no condition reaches."""
     role = resource("modules/uploaders.bicep", "uploaderRole")
     assert role["type"] == "Microsoft.Authorization/roleDefinitions"
     props = role["config"]["properties"]
     assert props["type"] == "CustomRole"
     [permission] = props["permissions"]
-    assert permission["actions"] == [] and permission["notActions"] == []
+    assert permission["actions"] == ["Microsoft.Storage/storageAccounts/blobServices/containers/read"]
+    assert permission["notActions"] == [] and permission["notDataActions"] == []
     assert sorted(permission["dataActions"]) == ["${blobs}/add/action", "${blobs}/read", "${blobs}/write"]
     assert props["assignableScopes"] == [{"function": {"type": "resource_group", "parameters": {
         "resource_group_name": None, "subscription_id": None}, "property_name": "id"}}]

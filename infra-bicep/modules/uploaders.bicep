@@ -1,9 +1,10 @@
 // Upload rights per organisation: whoever a municipality names for an organisation (a group, a
 // user or a service principal) may put extracts in `extracts/{code}/` and read that
-// organisation's reports, nothing else. A custom role with data actions only (no control-plane
-// actions: Storage Blob Data Contributor would also let them delete or change whole containers
-// through Resource Manager, which no condition can limit), and per assignment an ABAC condition
-// that pins every action to the organisation's own folder.
+// organisation's reports, nothing else. A custom role: blob data actions, which a condition on
+// each assignment pins to the organisation's own folders, and of the control-plane actions only
+// reading a container's properties (Storage Explorer and AzCopy ask for them; they hold no blob
+// data). Storage Blob Data Contributor would also let an uploader delete or change whole
+// containers through Resource Manager, and no condition reaches control-plane actions.
 param storageName string
 @description('Entries { organisation, principalId, principalType }; organisation is a code in the organisations document.')
 param uploaders array
@@ -32,7 +33,9 @@ resource uploaderRole 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
     type: 'CustomRole'
     permissions: [
       {
-        actions: []
+        actions: [
+          'Microsoft.Storage/storageAccounts/blobServices/containers/read'
+        ]
         notActions: []
         dataActions: [
           '${blobs}/read'
