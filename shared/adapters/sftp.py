@@ -9,6 +9,9 @@
 * Connection and operation timeouts; retries with exponential backoff for transient errors only
   (network, timeouts, a dropped connection). Authentication, host-key and permission problems are
   not retried.
+* Messages of :class:`SftpError` are Dutch (an operator reads them in ``vish sftp-check``, the
+  status and the connection test); ``kind`` is the stable code. They name hosts, sizes and
+  error classes, never file contents.
 * Throughput: our own socket with ``TCP_NODELAY`` (paramiko never sets it), ``putfo`` (pipelined
   writes), a large SFTP window, AES-GCM preferred (and no CBC, 3DES, SHA-1 or MD5 offered).
 """
@@ -68,12 +71,44 @@ class UploadResult:
 class CheckResult:
     ok: bool
     steps: list[tuple[str, bool, str]] = field(default_factory=list)
+    server_key: str | None = None  # SHA256 fingerprint of the key the server offered, if it got that far
+    pinned_key: str | None = None  # SHA256 fingerprint of the configured host key
+    failed_kind: str | None = None  # the SftpError kind that stopped the check
 
 
 def fingerprint(key) -> str:
     """OpenSSH-style ``SHA256:…`` fingerprint of a paramiko key."""
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+    return _fingerprint_of(key.asbytes())
+
+
+def _fingerprint_of(blob: bytes) -> str:
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def pinned_fingerprint(host_key: str) -> str | None:
+    """The ``SHA256:`` fingerprint of a configured host key (a key line or a fingerprint), or
+    None when it is neither."""
+    text = host_key.strip()
+    if text.startswith("SHA256:"):
+        return text.rstrip("=")
+    parts = text.split()
+    try:
+        return _fingerprint_of(base64.b64decode(parts[1], validate=True)) if len(parts) >= 2 else None
+    except ValueError:
+        return None
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why a connection could not be made, in Dutch (the OS's text is English)."""
+    if isinstance(exc, socket.gaierror):
+        return "hostnaam onbekend (DNS)"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "geen antwoord (time-out)"
+    reasons = {errno.ECONNREFUSED: "verbinding geweigerd", errno.ETIMEDOUT: "geen antwoord (time-out)",
+               errno.EHOSTUNREACH: "host onbereikbaar", errno.ENETUNREACH: "netwerk onbereikbaar",
+               errno.ECONNRESET: "verbinding verbroken door de andere kant",
+               errno.ECONNABORTED: "verbinding afgebroken"}
+    return reasons.get(exc.errno, f"netwerkfout {type(exc).__name__}")
 
 
 def load_private_key(text: str, passphrase: str | None):
@@ -84,23 +119,31 @@ def load_private_key(text: str, passphrase: str | None):
         try:
             return cls.from_private_key(io.StringIO(text), password=passphrase)
         except paramiko.PasswordRequiredException:
-            raise SftpError("auth", "the private key needs a passphrase (passphrase_secret)") from None
+            raise SftpError("auth", "de privésleutel vraagt om een wachtwoordzin "
+                                    "(passphrase_secret)") from None
         except (paramiko.SSHException, ValueError) as exc:
             errors.append(type(exc).__name__)
-    raise SftpError("auth", "the private key could not be read (OpenSSH or PEM; Ed25519, ECDSA or RSA)")
+    raise SftpError("auth", "de privésleutel is niet te lezen (OpenSSH of PEM; Ed25519, ECDSA of RSA; "
+                            "of de wachtwoordzin klopt niet)")
+
+
+class _HostKeyRefused(Exception):
+    """The server's key is not the pinned one (or of a type not pinned)."""
 
 
 class _PinnedFingerprint:
-    """MissingHostKeyPolicy that accepts exactly the configured fingerprint."""
+    """MissingHostKeyPolicy that accepts exactly the configured fingerprint (None: no key not
+    already known), and remembers the fingerprint the server offered."""
 
-    def __init__(self, expected: str) -> None:
+    def __init__(self, expected: str | None, seen: Callable[[str], None]) -> None:
         self.expected = expected
+        self.seen = seen
 
     def missing_host_key(self, client, hostname, key) -> None:
-        import paramiko
-
-        if fingerprint(key) != self.expected:
-            raise paramiko.BadHostKeyException(hostname, key, _FingerprintOnly(self.expected))
+        offered = fingerprint(key)
+        self.seen(offered)
+        if self.expected is None or offered != self.expected:
+            raise _HostKeyRefused
 
 
 class _FingerprintOnly:
@@ -148,6 +191,10 @@ class SftpDelivery:
         self.credentials = credentials
         self.sleep = sleep
         self.operation_timeout = operation_timeout or target.operation_timeout
+        self.server_key: str | None = None  # fingerprint the server offered on the last connection
+
+    def _saw(self, offered: str) -> None:
+        self.server_key = offered
 
     # -- connection ----------------------------------------------------------------------------
     def _connect(self):
@@ -157,21 +204,25 @@ class SftpDelivery:
         try:
             sock = socket.create_connection((t.host, t.port), timeout=t.connect_timeout)
         except OSError as exc:
-            raise SftpError("connect", f"cannot connect to {t.host}:{t.port} ({exc.strerror or exc})",
-                            transient=True) from None
+            raise SftpError("connect", f"kan geen verbinding maken met {t.host}:{t.port} "
+                            f"({_os_reason(exc)})", transient=True) from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = paramiko.SSHClient()
         host_key = t.host_key.strip()
         if host_key.startswith("SHA256:"):
-            client.set_missing_host_key_policy(_PinnedFingerprint(host_key))
+            client.set_missing_host_key_policy(_PinnedFingerprint(host_key.rstrip("="), self._saw))
         else:
             entry_host = t.host if t.port == 22 else f"[{t.host}]:{t.port}"
-            entry = paramiko.hostkeys.HostKeyEntry.from_line(f"{entry_host} {host_key}")
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(f"{entry_host} {host_key}")
+            except (paramiko.SSHException, ValueError):  # an incomplete key blob
+                entry = None
             if entry is None or entry.key is None:
                 sock.close()
-                raise SftpError("config", "host_key is not a valid 'type base64' key")
+                raise SftpError("config", "host_key is geen geldige sleutel in de vorm 'type base64' "
+                                          "(zoals in known_hosts)")
             client.get_host_keys().add(entry_host, entry.key.get_name(), entry.key)
-            client.set_missing_host_key_policy(paramiko.RejectPolicy())
+            client.set_missing_host_key_policy(_PinnedFingerprint(None, self._saw))
         creds = self.credentials
         kwargs = {"password": creds.password} if t.auth == "password" else {
             "pkey": load_private_key(creds.private_key or "", creds.passphrase)}
@@ -180,32 +231,39 @@ class SftpDelivery:
                            banner_timeout=t.connect_timeout, auth_timeout=t.connect_timeout,
                            channel_timeout=t.connect_timeout, allow_agent=False, look_for_keys=False,
                            transport_factory=hardened_transport(), **kwargs)
-        except paramiko.BadHostKeyException:
+        except (paramiko.BadHostKeyException, _HostKeyRefused) as exc:
             client.close()
-            raise SftpError("host_key", f"host key of {t.host}:{t.port} does not match the pinned key "
-                            "(changed server or interception): refused") from None
+            if isinstance(exc, paramiko.BadHostKeyException):
+                self.server_key = fingerprint(exc.key)
+            raise SftpError("host_key", f"de hostsleutel van {t.host}:{t.port} is niet de vastgelegde "
+                            "sleutel (andere server of onderschepping): geweigerd") from None
         except paramiko.AuthenticationException:
+            with contextlib.suppress(Exception):  # the host key was accepted before the login
+                self.server_key = fingerprint(client.get_transport().get_remote_server_key())
             client.close()
-            raise SftpError("auth", f"authentication as '{t.username}' refused") from None
+            raise SftpError("auth", f"aanmelden als '{t.username}' geweigerd (sleutel of wachtwoord "
+                                    "niet geaccepteerd)") from None
         except paramiko.SSHException as exc:
             client.close()
-            if "not found in known_hosts" in str(exc) or "Server '" in str(exc):
-                raise SftpError("host_key", f"host key of {t.host}:{t.port} is not the pinned key: "
-                                "refused") from None
-            raise SftpError("connect", f"SSH negotiation failed ({type(exc).__name__})",
+            if "host key" in str(exc).lower():  # the server has no key of the pinned type
+                raise SftpError("host_key", f"{t.host}:{t.port} biedt geen hostsleutel van het "
+                                "vastgelegde type aan: geweigerd") from None
+            raise SftpError("connect", f"SSH-onderhandeling mislukt ({type(exc).__name__})",
                             transient=True) from None
         except (OSError, EOFError) as exc:
             client.close()
-            raise SftpError("connect", f"connection lost during set-up ({type(exc).__name__})",
-                            transient=True) from None
+            raise SftpError("connect", f"verbinding verbroken tijdens het opzetten "
+                            f"({type(exc).__name__})", transient=True) from None
+        with contextlib.suppress(Exception):
+            self.server_key = fingerprint(client.get_transport().get_remote_server_key())
         try:
             sftp = paramiko.SFTPClient.from_transport(client.get_transport(), window_size=WINDOW_SIZE)
             if sftp is None:
-                raise paramiko.SSHException("the server opened no SFTP channel")
+                raise paramiko.SSHException("no SFTP channel")
             sftp.get_channel().settimeout(self.operation_timeout)
         except (OSError, EOFError, paramiko.SSHException) as exc:
             client.close()
-            raise SftpError("connect", f"the SFTP session could not be opened ({type(exc).__name__})",
+            raise SftpError("connect", f"de SFTP-sessie kon niet worden geopend ({type(exc).__name__})",
                             transient=True) from None
         return client, sftp
 
@@ -254,8 +312,9 @@ class SftpDelivery:
                 written = True
                 _write_all(sftp, temp, data, guard)
             except UnicodeDecodeError:
-                raise self._write_failure(sftp, OSError("the server refused a write (a message in "
-                                                        "an unreadable encoding)"), len(data)) from None
+                raise self._write_failure(sftp, OSError("de server weigerde het schrijven (een "
+                                                        "melding in een onleesbare tekenset)"),
+                                          len(data)) from None
             except (EOFError, OSError) as exc:
                 raise self._write_failure(sftp, exc, len(data)) from None
             size = sftp.stat(temp).st_size
@@ -263,9 +322,10 @@ class SftpDelivery:
                 # A full disk may show only here, as a short file: ask the server what is free.
                 free = self._free_bytes(sftp)
                 if free is not None and free < len(data) - size:
-                    raise SftpError("remote_full", f"the server has {free} bytes free, "
-                                    f"{len(data) - size} more needed")
-                raise SftpError("verify", f"remote size {size} differs from {len(data)}", transient=True)
+                    raise SftpError("remote_full", f"de server heeft {free} bytes vrij, er zijn "
+                                    f"nog {len(data) - size} nodig")
+                raise SftpError("verify", f"het bestand op de server is {size} bytes, verwacht "
+                                f"{len(data)}", transient=True)
             asked = True
             guard.before_rename(posixpath.basename(temp))
             renaming = True
@@ -281,8 +341,8 @@ class SftpDelivery:
             # a timeout, a reset, or paramiko's "Socket is closed" when the server dropped the
             # channel between two requests (the size check, the rename); or an answer worded in
             # an encoding paramiko cannot read: try again
-            error = SftpError("transfer", f"connection lost during upload ({type(exc).__name__})",
-                              transient=True)
+            error = SftpError("transfer", f"verbinding verbroken tijdens het uploaden "
+                              f"({type(exc).__name__})", transient=True)
             error.renaming = renaming
             raise error from None
         except Exception as exc:
@@ -291,7 +351,7 @@ class SftpDelivery:
 
             if isinstance(exc, (paramiko.SSHException, ProtocolError)):
                 # a dropped session, or the stream out of step after a timeout ("Garbage packet")
-                error = SftpError("transfer", f"SSH error during upload ({type(exc).__name__})",
+                error = SftpError("transfer", f"SSH-fout tijdens het uploaden ({type(exc).__name__})",
                                   transient=True)
                 error.renaming = renaming
                 raise error from None
@@ -308,16 +368,17 @@ class SftpDelivery:
         on a retry (``remote_full``, ``permission``); anything else may (``transfer``)."""
         text = _status_text(exc)
         if isinstance(exc, OSError) and _is_permission(exc):
-            return SftpError("permission", f"writing in the target folder is not permitted ({text})")
+            return SftpError("permission", f"schrijven in de doelmap is niet toegestaan ({text})")
         lowered = text.lower()
         if any(word in lowered for word in _FULL_WORDS):
-            return SftpError("remote_full", f"the server's disk or quota is full ({text})")
+            return SftpError("remote_full", f"de schijf of het quotum van de server is vol ({text})")
         if isinstance(exc, OSError) and not isinstance(exc, (TimeoutError, ConnectionError)):
             # OpenSSH answers a full disk with a bare "Failure": ask the server how much is free
             free = self._free_bytes(sftp)
             if free is not None and free < needed:
-                return SftpError("remote_full", f"the server has {free} bytes free, {needed} needed")
-        return SftpError("transfer", f"upload interrupted ({type(exc).__name__}: {text})",
+                return SftpError("remote_full", f"de server heeft {free} bytes vrij, er zijn er "
+                                 f"{needed} nodig")
+        return SftpError("transfer", f"uploaden onderbroken ({type(exc).__name__}: {text})",
                          transient=True)
 
     def _free_bytes(self, sftp) -> int | None:
@@ -411,8 +472,8 @@ class SftpDelivery:
 
             if isinstance(exc, (EOFError, OSError, UnicodeDecodeError, paramiko.SSHException,
                                 ProtocolError)):
-                raise SftpError("transfer", f"connection lost while checking ({type(exc).__name__})",
-                                transient=True) from None
+                raise SftpError("transfer", f"verbinding verbroken tijdens de controle "
+                                f"({type(exc).__name__})", transient=True) from None
             raise
         finally:
             client.close()
@@ -440,21 +501,28 @@ class SftpDelivery:
         probe file. Each step reported with a Dutch explanation."""
         import paramiko
 
-        result = CheckResult(ok=False)
+        result = CheckResult(ok=False, pinned_key=pinned_fingerprint(self.target.host_key))
+        self.server_key = None
         try:
             client, sftp = self._connect()
         except SftpError as exc:
-            step = {"host_key": "hostsleutel", "auth": "aanmelden"}.get(exc.kind, "verbinden")
+            result.server_key, result.failed_kind = self.server_key, exc.kind
+            step = {"host_key": "hostsleutel", "auth": "aanmelden",
+                    "config": "instelling"}.get(exc.kind, "verbinden")
+            if exc.kind == "auth" and self.server_key:
+                result.steps.append(("verbinden", True, f"{self.target.host}:{self.target.port}"))
+                result.steps.append(("hostsleutel", True, "komt overeen met de vastgelegde sleutel"))
             result.steps.append((step, False, str(exc)))
             return result
+        result.server_key = self.server_key
         try:
             result.steps.append(("verbinden", True, f"{self.target.host}:{self.target.port}"))
             result.steps.append(("hostsleutel", True, "komt overeen met de vastgelegde sleutel"))
             result.steps.append(("aanmelden", True, f"als {self.target.username}"))
             try:
                 entries = sftp.listdir(self.target.directory)
-                result.steps.append(("map lezen", True, f"{len(entries)} bestanden in "
-                                                        f"{self.target.directory}"))
+                count = "1 bestand" if len(entries) == 1 else f"{len(entries)} bestanden"
+                result.steps.append(("map lezen", True, f"{count} in {self.target.directory}"))
             except (OSError, EOFError, paramiko.SSHException) as exc:
                 result.steps.append(("map lezen", False, f"map niet leesbaar ({type(exc).__name__})"))
                 return result
@@ -508,7 +576,7 @@ def _ask_rename(request, source: str, target: str, *, fallback: bool = False) ->
     try:
         request(source, target)
     except UnicodeDecodeError:  # a refusal worded in an encoding paramiko cannot read
-        text = "a message in an unreadable encoding"
+        text = "een melding in een onleesbare tekenset"
     except OSError as exc:
         lowered = str(exc).lower()
         if not fallback and ("unsupported" in lowered or "not supported" in lowered):
@@ -518,7 +586,8 @@ def _ask_rename(request, source: str, target: str, *, fallback: bool = False) ->
         text = _status_text(exc)
     else:
         return
-    raise SftpError("rename", f"renaming the uploaded file to its final name was refused ({text})")
+    raise SftpError("rename", f"het hernoemen van het geüploade bestand naar de definitieve naam is "
+                              f"geweigerd ({text})")
 
 
 def _lost(exc: OSError) -> bool:
@@ -556,8 +625,8 @@ def _write_all(sftp, path: str, data: bytes, guard: UploadGuard) -> None:
     try:
         sftp._request(CMD_CLOSE, handle)  # the server's answer to the close: its error is raised
     except UnicodeDecodeError:  # paramiko reads the status text strictly as UTF-8
-        raise OSError("the server refused to close the file (a message in an unreadable "
-                      "encoding)") from None
+        raise OSError("de server weigerde het sluiten van het bestand (een melding in een "
+                      "onleesbare tekenset)") from None
 
 
 class _WriteAnswers:
@@ -573,14 +642,15 @@ class _WriteAnswers:
 
         self.sent.discard(num)
         if kind != CMD_STATUS:
-            self.error = self.error or OSError("the server answered a write with no status")
+            self.error = self.error or OSError("de server beantwoordde een schrijfopdracht zonder "
+                                               "status")
             return
         code = msg.get_int()
         if code != SFTP_OK and self.error is None:
             try:  # servers word their errors in any encoding: never fail on the text
                 text = msg.get_string().decode("utf-8", "replace")
             except Exception:
-                text = "write failed"
+                text = "schrijven mislukt"
             self.error = OSError(errno.EACCES, text) if code == 3 else OSError(text)
 
     def raise_first(self) -> None:
