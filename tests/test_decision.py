@@ -37,7 +37,7 @@ def only(result, code: Code) -> Issue:
 ])
 def test_too_many_invalid_rows_says_how_many_of_how_many_and_the_threshold(bad, threshold, detail):
     rows = [valid_row(b) for b in B[:20 - bad]] + [f"x{i};01-02-2024;;;" for i in range(bad)]
-    result, _ = run(csv_bytes(*rows), rules=Rules(invalid_threshold=threshold))
+    result, _ = run(csv_bytes(*rows), rules=Rules(invalid_threshold=threshold, invalid_min_rows=1))
     assert result.reason is Code.TOO_MANY_INVALID and not result.accepted
     assert only(result, Code.TOO_MANY_INVALID) == Issue(Code.TOO_MANY_INVALID, detail=detail)
 

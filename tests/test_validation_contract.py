@@ -58,7 +58,7 @@ def test_the_summary_names_a_tab_delimiter_and_the_basis_without_a_toelating_col
 
 def test_the_contract_of_a_rejected_extract():
     data = csv_bytes(f"{B[0]};01-02-2024;01-02-2024;;D1", f"{invalid_checksum(B[1])};01-02-2024;;;D2")
-    result, _ = run(data)
+    result, _ = run(data, rules=Rules(invalid_min_rows=1))  # 1 of 2 rejects without a minimum
     assert result.to_contract() == {
         "decision": "rejected", "reason": "too_many_invalid",
         "rows": {"total": 2, "valid": 1, "invalid": 1, "ineligible": 0},

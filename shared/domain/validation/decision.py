@@ -9,13 +9,53 @@ from shared.domain.bsn import mask_bsn
 from shared.domain.dates import OPEN_END_YEAR
 from shared.domain.eligibility import is_eligible
 from shared.domain.issues import Code, Issue
+from shared.domain.privacy import shown_value
 from shared.domain.snapshot import BSN_INDEX, ORIGIN_CARRIED, ORIGIN_INDEX, SNAPSHOT_FIELDS
 from shared.domain.text import clean_text
 from shared.domain.validation.people import PeopleSeen
-from shared.domain.validation.result import IssueCollector, Rules, ValidationResult
+from shared.domain.validation.result import (
+    MAX_LEAVERS_LISTED,
+    IssueCollector,
+    Leaver,
+    Rules,
+    ValidationResult,
+)
 
 _END_INDEX = SNAPSHOT_FIELDS.index("einddatum")
 _FROM_INDEX = SNAPSHOT_FIELDS.index("eligible_from")
+_DOSSIER_INDEX = SNAPSHOT_FIELDS.index("dossiernummer")
+
+
+def percent(share: float) -> str:
+    """A threshold as a counsellor reads it: ``5%``, ``2,5%``, ``33,33%`` (at most two
+    decimals, a decimal comma)."""
+    text = f"{share * 100:.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") + "%"
+
+
+def invalid_detail(invalid: int, total: int, rules: Rules) -> str:
+    """The deciding line of ``too_many_invalid``. The minimum number of rows is named only
+    where it allows more rows than the share does (a small file)."""
+    by_share = Rules(invalid_threshold=rules.invalid_threshold, invalid_min_rows=1)
+    floor = rules.invalid_min_rows - 1
+    extra = (f" of hoogstens {floor} {'regel' if floor == 1 else 'regels'}"
+             if floor > by_share.invalid_allowed(total) else "")
+    return (f"{invalid} van {total} regels ongeldig, toegestaan is "
+            f"{percent(rules.invalid_threshold)}{extra}")
+
+
+def held_detail(result: ValidationResult, rules: Rules) -> str:
+    """The deciding line of ``mass_drop_held``."""
+    ineligible_now = result.removed_ineligible
+    of_which = (f" (waarvan {ineligible_now} niet meer toegelaten: einddatum verstreken of "
+                "toelating leeg of in de toekomst)" if ineligible_now else "")
+    return (f"{result.removed} van {result.current_people} personen zouden verdwijnen{of_which}, "
+            f"grens is {percent(rules.mass_drop_threshold)}")
+
+
+def _leaver(record: list[str], in_file: bool) -> Leaver:
+    dossier = record[_DOSSIER_INDEX] if len(record) > _DOSSIER_INDEX else ""
+    return Leaver(mask_bsn(record[BSN_INDEX]), shown_value(dossier), in_file)
 
 
 def was_eligible(record: list[str], on: date) -> bool:
@@ -47,7 +87,8 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
            on: date) -> None:
     """Accept, or reject with the reason, once every record is counted.
 
-    Too many invalid rows: ``too_many_invalid``. A person in the current snapshot whose row is
+    Too many invalid rows (more than the threshold's share and at least ``invalid_min_rows``):
+    ``too_many_invalid``. A person in the current snapshot whose row is
     invalid today keeps the earlier record (``carried_over``). When more than the threshold of
     the current people would leave: ``mass_drop_held`` (unless overridden by a release).
 
@@ -56,13 +97,14 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
     (the reference date) while their current record is eligible on ``on`` (an export that ends
     everyone is a mass drop too; somebody who was not eligible and still is not does not leave).
     """
-    if result.invalid / result.total > rules.invalid_threshold:
+    result.rules = rules
+    if rules.too_many_invalid(result.invalid, result.total):
         issues.reject(Code.TOO_MANY_INVALID,
-                      detail=f"{result.invalid} van {result.total} regels ongeldig, toegestaan is "
-                             f"{rules.invalid_threshold:.0%}")
+                      detail=invalid_detail(result.invalid, result.total, rules))
         return
     current = removed = ineligible_now = 0
     eligible = state.eligible
+    leaving = result.leaving
     for record in current_snapshot or ():
         key = int(record[BSN_INDEX])
         current += 1
@@ -71,6 +113,8 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
         if key in state:  # named on a valid row, but on none eligible on the reference date
             if was_eligible(record, on):
                 ineligible_now += 1
+                if len(leaving) < MAX_LEAVERS_LISTED:
+                    leaving.append(_leaver(record, True))
             continue
         if state.invalid.discard(key):  # once: a second record of the person (a damaged
             state.carried += 1           # snapshot) then counts as removed, never as a copy
@@ -80,6 +124,8 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
                              mask_bsn(record[BSN_INDEX])))
         else:
             removed += 1
+            if len(leaving) < MAX_LEAVERS_LISTED:
+                leaving.append(_leaver(record, False))
     removed += ineligible_now
     result.current_people, result.removed = current, removed
     result.removed_ineligible = ineligible_now
@@ -87,11 +133,9 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
     result.people = state.people + result.carried_over
     if (not override_mass_drop and current and removed >= rules.mass_drop_min_removed
             and removed / current > rules.mass_drop_threshold):
-        of_which = (f" (waarvan {ineligible_now} niet meer toegelaten: einddatum verstreken of "
-                    "toelating leeg of in de toekomst)" if ineligible_now else "")
-        issues.reject(Code.MASS_DROP_HELD,
-                      detail=f"{removed} van {current} personen zouden verdwijnen{of_which}, "
-                             f"grens is {rules.mass_drop_threshold:.0%}")
+        issues.reject(Code.MASS_DROP_HELD, detail=held_detail(result, rules))
+        result.leaving_more = removed - len(leaving)
         return
+    leaving.clear()  # listed only for a held extract: an accepted one's leavers are ordinary
     result.decision = "accepted"
 

@@ -16,6 +16,9 @@ class Rules:
 
     eligibility_rule: Rule = "toelating"
     invalid_threshold: float = 0.05
+    # Invalid rows reject the extract only from this many on (and above the threshold): one
+    # typo in a small team's file of 15 rows (6.7 %) must not keep everyone out for a day.
+    invalid_min_rows: int = 3
     mass_drop_threshold: float = 0.30
     mass_drop_min_removed: int = 1
     column_aliases: Mapping[str, str] = field(default_factory=dict)
@@ -25,10 +28,46 @@ class Rules:
         return cls(
             eligibility_rule=organisation.eligibility_rule,
             invalid_threshold=organisation.invalid_threshold,
+            invalid_min_rows=organisation.invalid_min_rows,
             mass_drop_threshold=organisation.mass_drop_threshold,
             mass_drop_min_removed=organisation.mass_drop_min_removed,
             column_aliases=dict(organisation.column_aliases),
         )
+
+    def too_many_invalid(self, invalid: int, total: int) -> bool:
+        """Whether ``invalid`` of ``total`` rows reject the extract: more than the threshold's
+        share, and at least :attr:`invalid_min_rows` rows."""
+        return total > 0 and invalid >= self.invalid_min_rows and invalid / total > self.invalid_threshold
+
+    def invalid_allowed(self, total: int) -> int:
+        """The most invalid rows of ``total`` that do not reject the extract (the same test as
+        :meth:`too_many_invalid`, so float rounding cannot make the two disagree)."""
+        allowed = min(total, int(self.invalid_threshold * total) + 1)
+        while allowed > 0 and self.too_many_invalid(allowed, total):
+            allowed -= 1
+        while allowed < total and not self.too_many_invalid(allowed + 1, total):
+            allowed += 1
+        return allowed
+
+
+# A held extract's report lists at most this many of the people who would leave (memory and
+# report size stay bounded however many leave; the rest is counted).
+MAX_LEAVERS_LISTED = 1000
+
+
+@dataclass(frozen=True)
+class Leaver:
+    """A person of the current snapshot who would leave VISH, as a report may show them:
+    masked BSN, the dossiernummer as :func:`privacy.shown_value` shows it, and whether the
+    file still names them (on no row eligible on the reference date) or not at all."""
+
+    bsn: str
+    dossiernummer: str
+    in_file: bool
+
+    def to_dict(self) -> dict:
+        return {"bsn": self.bsn, "dossiernummer": self.dossiernummer or None,
+                "in_file": self.in_file}
 
 
 @dataclass
@@ -50,6 +89,15 @@ class ValidationResult:
     sha256: str = ""
     bytes_read: int = 0
     eligibility_basis: str = "toelatingsdatum"
+    # The header as the file writes it, per canonical field (``{"partner_bsn": "BSN partner"}``):
+    # reports name a column the way the counsellor's file does.
+    columns: dict[str, str] = field(default_factory=dict)
+    # The rules the decision was made with (None when the extract was rejected before it).
+    rules: Rules | None = None
+    # A held extract: the people who would leave VISH, the first MAX_LEAVERS_LISTED of them,
+    # and how many more there are.
+    leaving: list[Leaver] = field(default_factory=list)
+    leaving_more: int = 0
 
     @property
     def invalid(self) -> int:
@@ -117,8 +165,11 @@ class IssueCollector:
             self.truncated = True
 
     def reject(self, code: Code, *, field: str | None = None, detail: str | None = None) -> None:
-        """Record ``code`` as the reason the extract is rejected (the last one recorded wins)."""
-        self.result.decision = "rejected"
-        self.result.reason = code
-        self.add(Issue(code, field=field, detail=detail))
+        """Record ``code`` as the reason the extract is rejected (the last one recorded wins).
+        The reason's issue is listed even past the limit: the report must name what decided."""
+        result = self.result
+        result.decision = "rejected"
+        result.reason = code
+        result.issue_counts[code] += 1
+        result.issues.append(Issue(code, field=field, detail=detail))
 
