@@ -81,8 +81,9 @@ def test_report_csv_neutralises_every_column_not_only_the_dossiernummer():
     result.issues.append(Issue(Code.REQUIRED, None, "-veld", None, None))
     rows = parse(report_csv(result))
     assert not [cell for row in rows for cell in row if is_live(cell)]
-    assert rows[2][4].endswith(": =1+1")  # the message starts with Dutch text, left alone
-    assert rows[3][1] == "'-veld"
+    # File-level errors come before row errors.
+    assert rows[2][1] == "'-veld"
+    assert rows[3][4].endswith(": =1+1")  # the message starts with Dutch text, left alone
 
 
 def test_report_csv_keeps_plain_values_and_its_layout():

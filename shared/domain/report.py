@@ -1,8 +1,14 @@
-"""Reports per extract: JSON for machines, CSV in Dutch for the debt counsellor.
+"""Reports per extract: JSON for machines, CSV in Dutch for the debt counsellor, lines for a screen.
 
 Neither holds an unmasked BSN: issues point at a line number and the dossiernummer. Every cell
 of the CSV goes through :func:`spreadsheet_cell`, so a value from the extract (a dossiernummer
 such as ``=HYPERLINK(...)``) is shown as text and never runs as a formula.
+
+What the counsellor reads comes in one order (:func:`report_lines`): first the *besluit*
+(:func:`besluit_lines`: what was decided, the numbers that decided it, what happens and what to
+do), then for a held extract the people who would leave, then the errors, then the warnings. A
+warning that repeats on :data:`GROUP_FROM` or more lines (same code, same column) is one line
+with its count and its lines. The JSON keeps every issue as it is (machines read it).
 """
 
 from __future__ import annotations
@@ -10,10 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
-from shared.domain.issues import CODES, Code
+from shared.domain.issues import CODES, Code, Issue, Severity
+from shared.domain.privacy import shown_value
 from shared.domain.validation import ValidationResult
+from shared.domain.validation.decision import held_detail, invalid_detail
 
 REPORT_CSV_HEADER = ("regel", "veld", "code", "ernst", "melding", "dossiernummer")
 _SEVERITY_NL = {"error": "fout", "warning": "waarschuwing"}
@@ -21,6 +31,42 @@ DECISION_NL = {"accepted": "geaccepteerd", "rejected": "afgewezen"}
 # What makes Excel, LibreOffice or Google Sheets read a cell as a formula (OWASP, CSV
 # injection), with the fullwidth forms some of them accept as well.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+# A warning on this many lines or more (same code, same column) is shown as one line. Fewer
+# stay one line each, with their dossiernummer: a handful can be looked up one by one.
+GROUP_FROM = 5
+# Line numbers named in one grouped line of the CSV, and on a screen (the rest is counted).
+ROWS_LISTED_CSV = 100
+ROWS_LISTED_SCREEN = 10
+# Line numbers of invalid rows named in the besluit of an accepted extract.
+ROWS_IN_BESLUIT = 10
+# The code column of the lines that are no issue: the besluit and the people who would leave.
+BESLUIT = "besluit"
+LEAVING = "verdwijnt"
+
+# How a canonical field is named when the file's own header for it is not known (a column
+# that is missing, or a result made without the file's header).
+COLUMN_LABELS = {
+    "bsn": "BSN",
+    "partner_bsn": "BSN partner",
+    "geboortedatum": "Geboortedatum",
+    "achternaam": "Achternaam",
+    "voorvoegsel": "Voorvoegsel",
+    "voorletters": "Voorletters",
+    "postcode": "Postcode",
+    "huisnummer": "Huisnummer",
+    "huisnummertoevoeging": "Huisnummertoevoeging",
+    "startdatum": "Startdatum",
+    "toelatingsdatum": "Toelatingsdatum",
+    "einddatum": "Einddatum",
+    "dossiernummer": "Dossiernummer",
+    "contact_naam": "Contactpersoon",
+    "contact_telefoon": "Telefoon contactpersoon",
+    "contact_email": "E-mail contactpersoon",
+}
+_UNCHANGED = "Er is niets veranderd: wie al in VISH stond, blijft staan met de eerdere gegevens."
+# Reasons whose issue the besluit states in full: not repeated below it.
+_DECIDING = frozenset({Code.TOO_MANY_INVALID, Code.MASS_DROP_HELD})
 
 
 def spreadsheet_cell(value: object) -> str:
@@ -42,6 +88,267 @@ def reason_message(code: Code | None) -> str | None:
     return CODES[code].message if code else None
 
 
+def _n(count: int, one: str, more: str) -> str:
+    """``1 regel``, ``2 regels``."""
+    return f"{count} {one if count == 1 else more}"
+
+
+def _listing(numbers: list[int], more: int = 0) -> str:
+    """``5``, ``5 en 17``, ``5, 17 en 23``, ``5, 17, 23 en nog 40``."""
+    shown = [str(n) for n in numbers]
+    if more:
+        return f"{', '.join(shown)} en nog {more}"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} en {shown[-1]}"
+
+
+def _lines_text(numbers: list[int], more: int = 0) -> str:
+    """``regel 5``, ``regels 5 en 17``, ``regels 5, 17 en nog 3``."""
+    word = "regel" if len(numbers) == 1 and not more else "regels"
+    return f"{word} {_listing(numbers, more)}"
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def column_name(result: ValidationResult, field: str | None) -> str:
+    """The column as the counsellor's file names it (``BSN partner``), never an internal name
+    (``partner_bsn``): the file's own header when the result carries it, else the usual name."""
+    if not field:
+        return ""
+    own = result.columns.get(field)
+    if own:
+        shown = shown_value(own.strip(), 40)
+        if shown:
+            return shown
+    return COLUMN_LABELS.get(field, field)
+
+
+# -- the besluit -------------------------------------------------------------------------------
+def besluit_lines(result: ValidationResult, organisation: str | None = None) -> list[str]:
+    """The besluit as sentences: what was decided and the numbers that decided it, what happens
+    now, and what to do. ``organisation``: its code, for the release of a held extract."""
+    if result.accepted:
+        return _accepted(result)
+    if result.reason is Code.MASS_DROP_HELD and result.rules is not None:
+        org = organisation or "<organisatie>"
+        return [
+            f"Bestand tegengehouden: {held_detail(result, result.rules)}.",
+            "Er is nog niets veranderd: wie al in VISH stond, blijft staan.",
+            "Controleer de personen hieronder (code verdwijnt). Ontbreken ze door een fout in "
+            "de export (een filter of selectie, einddatums of toelatingsdatums), lever dan een "
+            "verbeterd bestand aan.",
+            "Moeten ze echt uit VISH, vraag dan de beheerder het bestand vrij te geven "
+            f"(beheeractie met de beheersleutel: POST /api/extracts/{org}/release met een "
+            "reden).",
+        ]
+    if result.reason is Code.TOO_MANY_INVALID and result.rules is not None:
+        rules, invalid = result.rules, result.invalid
+        to_fix = invalid - rules.invalid_allowed(result.total)
+        what = (("de ongeldige regel" if invalid == 1 else f"alle {invalid} ongeldige regels")
+                if to_fix >= invalid else f"minstens {to_fix} van de {invalid} ongeldige regels")
+        return [
+            f"Bestand afgewezen: {invalid_detail(invalid, result.total, rules)}.",
+            _UNCHANGED,
+            f"Verbeter {what} (zie de fouten hieronder) en lever het hele bestand opnieuw aan.",
+        ]
+    reason = [i for i in result.issues if i.code is result.reason and i.row is None]
+    message = reason[-1].message if reason else reason_message(result.reason)
+    lines = [_sentence(f"Bestand afgewezen: {message}" if message else "Bestand afgewezen"),
+             _UNCHANGED]
+    if result.reason is not Code.SNAPSHOT_UNREADABLE:  # its message says what to do
+        lines.append("Los dit op en lever het bestand opnieuw aan.")
+    return lines
+
+
+def _invalid_rows(result: ValidationResult) -> list[int]:
+    return sorted({i.row for i in result.issues
+                   if i.row is not None and i.severity is Severity.ERROR})
+
+
+def _accepted(result: ValidationResult) -> list[str]:
+    lines = [f"Bestand geaccepteerd: {result.valid} van {result.total} regels geldig."]
+    invalid = result.invalid
+    if invalid:
+        rows = _invalid_rows(result)
+        named = (f" ({_lines_text(rows[:ROWS_IN_BESLUIT], max(0, len(rows) - ROWS_IN_BESLUIT))})"
+                 if rows else "")
+        lines.append(f"Niet verwerkt: {_n(invalid, 'ongeldige regel', 'ongeldige regels')}{named}.")
+        carried = result.carried_over
+        if carried >= invalid:
+            lines.append("Wie daarop staat, stond al in VISH en blijft staan met de eerdere "
+                         "gegevens.")
+        elif carried:
+            lines.append(
+                "Wie daarop staat, is nu niet aangemeld bij VISH, behalve "
+                + (f"{carried} cliënt die al in VISH stond: die blijft" if carried == 1
+                   else f"{carried} cliënten die al in VISH stonden: die blijven")
+                + " staan met de eerdere gegevens.")
+        else:
+            lines.append("Wie daarop staat, is nu niet aangemeld bij VISH.")
+    if result.ineligible:
+        basis = result.eligibility_basis
+        why = (f"zonder {basis}, met een {basis} na de peildatum of met een verstreken einddatum"
+               if basis == "toelatingsdatum"
+               else f"met een {basis} na de peildatum of met een verstreken einddatum")
+        lines.append(f"Nu (nog) niet in VISH: "
+                     f"{_n(result.ineligible, 'geldige regel', 'geldige regels')} {why}.")
+    if result.removed:
+        lines.append(f"Afgemeld bij VISH: {_n(result.removed, 'persoon', 'personen')} uit de "
+                     "vorige aanlevering (niet meer in het bestand of niet meer toegelaten).")
+    if invalid:
+        lines.append(f"Verbeter {'de ongeldige regel' if invalid == 1 else 'de ongeldige regels'} "
+                     "in het bronsysteem (zie de fouten hieronder); de volgende aanlevering "
+                     f"neemt {'die' if invalid == 1 else 'ze'} mee.")
+    elif result.count(Severity.WARNING):
+        lines.append("U hoeft niets te doen; controleer wel de waarschuwingen hieronder.")
+    else:
+        lines.append("U hoeft niets te doen.")
+    return lines
+
+
+# -- the lines below the besluit ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportLine:
+    """One line of the counsellor's report (the CSV's columns). ``rows``: its line numbers
+    (one for an issue, several for a grouped warning), ``more``: lines not named."""
+
+    rows: tuple[int, ...]
+    field: str
+    code: str
+    severity: str
+    message: str
+    dossiernummer: str = ""
+    more: int = 0
+    count: int = 1
+
+    @property
+    def grouped(self) -> bool:
+        """A warning on several lines, shown once (``message`` is then the code's own)."""
+        return self.count > 1 and bool(self.rows)
+
+    @property
+    def text(self) -> str:
+        """The message as the CSV shows it: a grouped warning starts with its count."""
+        return f"{self.count} regels: {self.message}" if self.grouped else self.message
+
+
+def _issue_line(result: ValidationResult, issue: Issue) -> ReportLine:
+    return ReportLine((issue.row,) if issue.row is not None else (),
+                      column_name(result, issue.field), issue.code.value,
+                      _SEVERITY_NL[issue.severity.value], issue.message,
+                      issue.dossiernummer or "")
+
+
+def _grouped(result: ValidationResult, issues: list[Issue], total: int, listed: int) -> ReportLine:
+    first = issues[0]
+    rows = tuple(sorted({i.row for i in issues if i.row is not None}))
+    shown = rows[:listed]
+    return ReportLine(shown, column_name(result, first.field), first.code.value,
+                      _SEVERITY_NL[first.severity.value], CODES[first.code].message, "",
+                      more=total - len(shown), count=total)
+
+
+def _leaver_lines(result: ValidationResult) -> list[ReportLine]:
+    lines = [ReportLine((), "", LEAVING, "",
+                        "Zou uit VISH verdwijnen: "
+                        + ("staat nog in het bestand, maar is op de peildatum niet (meer) "
+                           "toegelaten" if leaver.in_file else "staat niet meer in het bestand")
+                        + f" (BSN {leaver.bsn})", leaver.dossiernummer)
+             for leaver in result.leaving]
+    if result.leaving_more:
+        lines.append(ReportLine((), "", LEAVING, "",
+                                f"En nog {_n(result.leaving_more, 'persoon', 'personen')} die "
+                                "zouden verdwijnen (niet in dit rapport opgesomd)", "",
+                                count=result.leaving_more))
+    return lines
+
+
+def issue_report_lines(result: ValidationResult, *, rows_listed: int = ROWS_LISTED_CSV
+                       ) -> list[ReportLine]:
+    """Everything below the besluit, in reading order: the people a held extract would remove,
+    the errors, then the warnings, each by line (file-level ones first). A warning with the
+    same code and column on :data:`GROUP_FROM` lines or more is one line, at its first line."""
+    body = [i for i in result.issues if not (i.code in _DECIDING and i.code is result.reason)]
+    errors = [i for i in body if i.severity is Severity.ERROR]
+    warnings = [i for i in body if i.severity is Severity.WARNING]
+    lines = _leaver_lines(result)
+    by_row = sorted(errors, key=lambda i: (i.row is not None, i.row or 0))
+    lines += [_issue_line(result, issue) for issue in by_row]
+
+    groups: dict[tuple[Code, str | None], list[Issue]] = defaultdict(list)
+    for issue in warnings:
+        if issue.row is not None:
+            groups[issue.code, issue.field].append(issue)
+    listed_per_code = Counter(issue.code for issue in warnings)
+    fields_per_code = Counter(code for code, _ in groups)
+    placed: list[tuple[tuple[bool, int], int, ReportLine]] = []
+    for n, issue in enumerate(warnings):
+        key = (issue.code, issue.field)
+        group = groups.get(key) if issue.row is not None else None
+        if group is None or len(group) < GROUP_FROM:
+            line = _issue_line(result, issue)
+        elif group[0] is issue:
+            # All of the code's issues when they are all in this group (the listed ones
+            # may be cut off at the report's limit; the count is of all of them).
+            total = len(group)
+            if fields_per_code[issue.code] == 1 and listed_per_code[issue.code] == total:
+                total = max(total, result.issue_counts.get(issue.code, 0))
+            line = _grouped(result, group, total, rows_listed)
+        else:
+            continue
+        placed.append(((issue.row is not None, issue.row or 0), n, line))
+    lines += [line for _, _, line in sorted(placed, key=lambda p: (p[0], p[1]))]
+    return lines
+
+
+def report_lines(result: ValidationResult, *, organisation: str | None = None,
+                 rows_listed: int = ROWS_LISTED_CSV) -> list[ReportLine]:
+    """The whole report in reading order: the besluit first (one line), then
+    :func:`issue_report_lines`."""
+    besluit = ReportLine((), "", BESLUIT, "", " ".join(besluit_lines(result, organisation)))
+    return [besluit, *issue_report_lines(result, rows_listed=rows_listed)]
+
+
+# -- on a screen --------------------------------------------------------------------------------
+def _screen_line(line: ReportLine) -> str:
+    if line.code == LEAVING:
+        dossier = f"dossier {line.dossiernummer}: " if line.dossiernummer else ""
+        return f"  {dossier}{line.message}"
+    field = f" [{line.field}]" if line.field else ""
+    if line.grouped:
+        return (f"  {line.count} regels{field}: {line.code}: {line.message}; "
+                f"{_lines_text(list(line.rows), line.more)}")
+    where = f"regel {line.rows[0]}" if line.rows else "bestand"
+    dossier = f" (dossier {line.dossiernummer})" if line.dossiernummer else ""
+    return f"  {where}{field}{dossier}: {line.code}: {line.message}"
+
+
+def issue_lines(result: ValidationResult, limit: int = 25) -> list[str]:
+    """The lines a screen shows below the besluit (``vish validate``): at most ``limit`` of
+    :func:`issue_report_lines` (errors before warnings, repeated warnings grouped), then how
+    many more there are. Control characters never reach the terminal."""
+    lines = issue_report_lines(result, rows_listed=ROWS_LISTED_SCREEN)
+    shown = [_printable(_screen_line(line)) for line in lines[:max(limit, 0)]]
+    rest = len(lines) - len(shown)
+    if rest > 0:
+        shown.append(f"  ... en nog {_n(rest, 'melding', 'meldingen')} (zie --json of --report-csv)")
+    return shown
+
+
+def screen_lines(result: ValidationResult, limit: int = 25, *,
+                 organisation: str | None = None) -> list[str]:
+    """The besluit (first, never cut off: ``Besluit: ...``, one sentence a line), then
+    :func:`issue_lines`."""
+    first, *rest = besluit_lines(result, organisation)
+    return [f"Besluit: {first}", *(f"  {s}" for s in rest), *issue_lines(result, limit)]
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else "".join(c if c.isprintable() else " " for c in text)
+
+
+# -- the files ----------------------------------------------------------------------------------
 def report_json(result: ValidationResult, *, organisation: str, extract: str,
                 received_at: datetime) -> bytes:
     document = {
@@ -50,23 +357,27 @@ def report_json(result: ValidationResult, *, organisation: str, extract: str,
         "received_at": received_at.isoformat(),
         **result.to_contract(),
         "reason_message": reason_message(result.reason),
+        "besluit": " ".join(besluit_lines(result, organisation)),
         "summary": result.summary(),
         "issue_counts": {code.value: n for code, n in sorted(result.issue_counts.items())},
+        "columns": {field: column_name(result, field) for field in result.columns},
     }
+    if result.leaving or result.leaving_more:
+        document["leaving"] = [leaver.to_dict() for leaver in result.leaving]
+        document["leaving_not_listed"] = result.leaving_more
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def report_csv(result: ValidationResult) -> bytes:
-    """Semicolon CSV with a BOM, so Excel with Dutch settings opens it correctly."""
+def report_csv(result: ValidationResult, *, organisation: str | None = None) -> bytes:
+    """Semicolon CSV with a BOM, so Excel with Dutch settings opens it correctly. Columns
+    :data:`REPORT_CSV_HEADER`; the lines of :func:`report_lines` (a grouped warning names its
+    lines in the ``regel`` cell: ``2, 5, 9 en nog 27``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(_row(*REPORT_CSV_HEADER))
-    decision = DECISION_NL[result.decision]
-    reason = reason_message(result.reason)
-    writer.writerow(_row("", "", "besluit", "", f"Bestand {decision}" + (f": {reason}" if reason else "")
-                         + f" ({result.valid} van {result.total} regels geldig)", ""))
-    for issue in result.issues:
-        writer.writerow(_row(issue.row or "", issue.field or "", issue.code.value,
-                             _SEVERITY_NL[issue.severity.value], issue.message,
-                             issue.dossiernummer or ""))
+    for line in report_lines(result, organisation=organisation):
+        regel = (_listing(list(line.rows), line.more) if line.grouped
+                 else line.rows[0] if line.rows else "")
+        writer.writerow(_row(regel, line.field, line.code, line.severity, line.text,
+                             line.dossiernummer))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

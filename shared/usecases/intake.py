@@ -20,7 +20,8 @@ from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
 from shared.domain import privacy
 from shared.domain.issues import CODES, Code, Issue
-from shared.domain.privacy import safe_name
+from shared.domain.localtime import AMSTERDAM
+from shared.domain.privacy import KNOWN_EXTENSIONS, safe_name
 from shared.domain.report import report_csv, report_json
 from shared.domain.snapshot import (
     SNAPSHOT_FORMAT_VERSION,
@@ -127,12 +128,13 @@ class Intake:
                 return IntakeOutcome(org, "duplicate", latest.get("reason"), result.sha256)
 
             stamp = received_at.strftime("%Y%m%dT%H%M%SZ")
-            base = f"{org}/{stamp}-{(result.sha256 or 'leeg')[:12]}"
+            base = f"{org}/{report_name(received_at, shown, result.sha256)}"
             self.blobs.upload(s.reports_container, base + ".json",
                               report_json(result, organisation=org, extract=shown,
                                           received_at=received_at),
                               content_type="application/json")
-            self.blobs.upload(s.reports_container, base + ".csv", report_csv(result),
+            self.blobs.upload(s.reports_container, base + ".csv",
+                              report_csv(result, organisation=org),
                               content_type="text/csv; charset=utf-8")
             quarantined = None
             if result.accepted:
@@ -240,6 +242,29 @@ class Intake:
 
 class NothingToRelease(Exception):
     """There is no held extract to release."""
+
+
+# The part of a report's name taken from the uploaded file's name (after the time).
+REPORT_NAME_STEM = 80
+
+
+def report_name(received_at: datetime, shown: str, sha256: str) -> str:
+    """A report's name in ``reports/{org}/`` without its ``.json``/``.csv``: the local time it
+    was received (Europe/Amsterdam, to the second), the uploaded file's name as
+    :func:`privacy.safe_name` shows it (``shown``: only ``A-Za-z0-9._-``, words and numbers that
+    can identify a person masked) without its extension and at most :data:`REPORT_NAME_STEM`
+    characters, and the first 12 characters of the SHA-256 (``leeg`` when nothing was read):
+    ``2026-11-29_093412_Vxxx_Vx-0001_20261129_001_3f2a1b9c0d1e``. Names sort by local time; two
+    reports share a name only for the same content under the same name in the same second.
+    The folder (``{org}/``) stays the prefix every reader and rule of ``reports/`` relies on."""
+    stem = shown
+    for _ in range(2):  # .csv, .csv.gz
+        head, dot, extension = stem.rpartition(".")
+        if dot and head and extension.lower() in KNOWN_EXTENSIONS:
+            stem = head
+    stem = stem.replace("/", "_")[:REPORT_NAME_STEM].strip(".") or "_"
+    local = received_at.astimezone(AMSTERDAM)
+    return f"{local:%Y-%m-%d_%H%M%S}_{stem}_{(sha256 or 'leeg')[:12]}"
 
 
 def _structural_rejection(code: Code, detail: str) -> ValidationResult:
