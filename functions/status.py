@@ -1,8 +1,9 @@
-"""HTTP status for monitors (JSON; 503 when any organisation is late or failing) and people (HTML).
+"""HTTP status for monitors (JSON; 503 when any organisation needs attention) and people (HTML).
 
 Function-key protected. ``GET /api/status`` and ``GET /api/status/{org}`` (the latter with 30
-days of history). ``?format=html`` or ``Accept: text/html`` gives the page. Imports only the
-table SDK (through ``shared.wiring.status_service``), so the first request stays fast.
+days of history, which its page shows too). ``?format=html`` or ``Accept: text/html`` gives the
+page. Imports only the table SDK (through ``shared.wiring.status_service``), so the first
+request stays fast.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import azure.functions as func
 from functions.http import error_response, json_response
 
 bp = func.Blueprint()
-
 
 
 def wants_html(req: func.HttpRequest) -> bool:
@@ -51,6 +51,6 @@ def status_org(req: func.HttpRequest) -> func.HttpResponse:
     if wants_html(req):
         overview = {"generated_at": service.now().isoformat(), "healthy": detail["healthy"],
                     "organisations": [detail]}
-        return func.HttpResponse(render(overview, {org: detail}), status_code=code, mimetype="text/html",
-                                 charset="utf-8")
+        return func.HttpResponse(render(overview, {org: detail}, history=True), status_code=code,
+                                 mimetype="text/html", charset="utf-8")
     return json_response(detail, code)

@@ -192,7 +192,7 @@ def test_status_uses_the_status_service_without_delivery_sdks(azurite, org_code,
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["at_start"] == []  # the app starts without any SDK
-    assert out["status_code"] == 503 and out["codes"] == [org_code]  # no extract yet: stale
+    assert out["status_code"] == 503 and out["codes"] == [org_code]  # no extract yet
     assert out["status_service"] is True
     assert out["built"] == {"status_service": 1, "intake": 0, "delivery": 0}
     assert out["after"] == ["azure.data.tables"]  # the request needed the table SDK only

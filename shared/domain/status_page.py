@@ -1,93 +1,245 @@
 """The status as a small HTML page for people: Dutch, offline, readable on a phone.
 
-One row per organisation with a coloured health badge and a 30-day chart (inline SVG) of the
-records delivered per day, coloured by outcome. No scripts, no external fonts or styles.
+One row per organisation with a coloured health badge, the reason with what to do, the last
+extract (for a rejected or held one: the Dutch reason and what to do, whatever the badge says),
+the last delivery, the next one, and a 30-day chart (inline SVG) of the records delivered per
+day, coloured by outcome. The page of one organisation adds its history. Times are local
+(Europe/Amsterdam), written "op 29-11-2026 om 09:34"; a date never breaks at its hyphens. No
+scripts, no external fonts or styles.
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from html import escape
 
-WORDS = {"ok": "in orde", "pending": "wacht op verzending", "late": "te laat", "failing": "mislukt",
-         "held": "tegengehouden", "unconfirmed": "niet bevestigd", "stale_extract": "bestand verouderd"}
-COLOURS = {"ok": "#1a7f37", "pending": "#57606a", "late": "#bc4c00", "failing": "#cf222e",
-           "held": "#8250df", "unconfirmed": "#9a6700", "stale_extract": "#9a6700"}
+from shared.domain.health import ERROR_KINDS, HELD_EXTRACT, at_text, rejection_text
+
+WORDS = {"ok": "in orde", "no_changes": "geen wijzigingen", "pending": "wacht op verzending",
+         "late": "te laat", "failing": "mislukt", "held": "levering tegengehouden",
+         "unconfirmed": "niet bevestigd", "stale_extract": "bestand verouderd",
+         "rejected": "laatste bestand afgewezen", "extract_held": "wacht op vrijgave",
+         "not_connected": "nog niet aangesloten", "no_extract": "nog geen bestand",
+         "empty": "geleverd zonder cliënten"}
+COLOURS = {"ok": "#1a7f37", "no_changes": "#1a7f37", "pending": "#57606a", "late": "#bc4c00",
+           "failing": "#cf222e", "held": "#8250df", "unconfirmed": "#9a6700",
+           "stale_extract": "#9a6700", "rejected": "#cf222e", "extract_held": "#8250df",
+           "not_connected": "#57606a", "no_extract": "#9a6700", "empty": "#bc4c00"}
 BAR = {"succeeded": "#1a7f37", "unconfirmed": "#9a6700", "held": "#8250df", "failed": "#cf222e",
-       "none": "#d0d7de"}
+       "none": "#d0d7de", "empty": "#bc4c00"}
 
 _STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem;color:#1f2328}
-h1{font-size:1.3rem}table{border-collapse:collapse;width:100%}
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem;color:#1f2328;
+line-height:1.4}
+h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
 td,th{padding:.5rem;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}
 .badge{display:inline-block;padding:.15rem .5rem;border-radius:1rem;color:#fff;font-weight:600}
-small{color:#57606a}svg{max-width:100%;height:auto}
+small{color:#57606a}.nw{white-space:nowrap}.todo{color:#1f2328}
+.problem{border-left:3px solid #cf222e;padding-left:.4rem;display:block;margin-top:.2rem}
+svg{max-width:100%;height:auto}.axis{display:flex;justify-content:space-between;max-width:300px}
 @media(max-width:700px){thead{display:none}table,tbody,tr,td{display:block}
-tr.org{border-bottom:2px solid #d0d7de;padding:.5rem 0}td{border:none;padding:.25rem 0}
+tr.org,tr.event{border-bottom:2px solid #d0d7de;padding:.5rem 0}td{border:none;padding:.25rem 0}
 td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
 """
 DECISION = {"accepted": "geaccepteerd", "rejected": "afgewezen"}
 DELIVERY = {"succeeded": "geleverd", "failed": "mislukt", "held": "tegengehouden",
-            "unconfirmed": "niet bevestigd", "busy": "al bezig"}
+            "unconfirmed": "niet bevestigd", "busy": "al bezig (een andere instantie leverde)"}
+ACTIONS = {"redeliver": "met de hand opnieuw geleverd", "release": "tegengehouden bestand vrijgegeven",
+           "release_delivery": "tegengehouden levering vrijgegeven",
+           "confirm_delivery": "levering als aangekomen bevestigd"}
+_DATE = re.compile(r"\b\d{2}-\d{2}-\d{4}\b")
+
+
+def _t(text: str) -> str:
+    """Escaped text whose dates (dd-mm-jjjj) never break at a hyphen."""
+    return _DATE.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', escape(text))
+
+
+def _when(entity: dict) -> str:
+    """The local time of a public outcome ('op 29-11-2026 om 09:34'), from its UTC ``at``."""
+    at = entity.get("at")
+    return at_text(datetime.fromisoformat(at)) if isinstance(at, str) else ""
+
+
+def _dutch_day(day: str) -> str:
+    try:
+        return date.fromisoformat(day).strftime("%d-%m-%Y")
+    except (TypeError, ValueError):
+        return str(day)
+
+
+def _bar_status(d: dict) -> str:
+    if d["status"] == "succeeded" and (d.get("people") == 0
+                                       or (d["records"] == 0 and d.get("people") is None)):
+        return "empty"
+    return d["status"]
 
 
 def chart(days: list[dict], width: int = 300, height: int = 60) -> str:
-    """Bars per day: height = records delivered, colour = outcome (grey: nothing sent)."""
+    """Bars per local day: height = records delivered, colour = outcome (grey: nothing sent;
+    orange: delivered, but nobody in VISH after it). Under it the first and last day."""
     peak = max([d["records"] for d in days] + [1])
     step = width / max(len(days), 1)
     bars = []
     for i, d in enumerate(days):
+        status = _bar_status(d)
         h = max(3.0, (height - 4) * d["records"] / peak) if d["status"] != "none" else 3.0
-        label = f"{d['day']}: {d['records']} regels, " + {**DELIVERY, "none": "geen levering"}[d["status"]]
+        what = {**DELIVERY, "none": "geen levering", "empty": "geleverd zonder cliënten"}[status]
+        label = f"{_dutch_day(d['day'])}: {d['records']} regels, {what}"
         bars.append(f'<rect x="{i * step + 1:.1f}" y="{height - h:.1f}" width="{step - 2:.1f}" '
-                    f'height="{h:.1f}" fill="{BAR[d["status"]]}"><title>{escape(label)}</title></rect>')
+                    f'height="{h:.1f}" fill="{BAR[status]}"><title>{escape(label)}</title></rect>')
+    axis = (f'<div class="axis"><small>{_t(_dutch_day(days[0]["day"]))}</small>'
+            f'<small>{_t(_dutch_day(days[-1]["day"]))}</small></div>') if days else ""
     return (f'<svg class="chart" role="img" aria-label="leveringen laatste {len(days)} dagen" '
-            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">{"".join(bars)}</svg>')
+            f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">{"".join(bars)}</svg>'
+            + axis)
 
 
-def render(overview: dict, details: dict[str, dict]) -> str:
-    rows = []
+def render(overview: dict, details: dict[str, dict], *, history: bool = False) -> str:
+    """The page for ``overview`` (the overview document, or one organisation's detail wrapped
+    as one); ``details`` give the chart's days; ``history``: add each organisation's history
+    (the page of one organisation)."""
+    rows, histories = [], []
     for org in overview["organisations"]:
         word = org["health"]
-        extract = org.get("last_extract") or {}
-        delivery = org.get("last_delivery") or {}
-        days = details.get(org["code"], {}).get("days", [])
+        detail = details.get(org["code"]) or {}
+        days = detail.get("days", [])
         rows.append(
             f'<tr class="org" data-org="{escape(org["code"])}" data-health="{escape(word)}">'
             f'<td><strong>{escape(org["name"])}</strong><br><small>{escape(org["code"])}</small></td>'
-            f'<td><span class="badge" style="background:{COLOURS[word]}">{escape(WORDS[word])}</span>'
-            f'<br><small>{escape(org["reason"])}</small></td>'
-            f'<td data-label="Laatste bestand">{escape(extract.get("at_local", "–"))}<br>'
-            f'<small>{escape(_extract_text(extract))}</small></td>'
-            f'<td data-label="Laatste levering">{escape(delivery.get("at_local", "–"))}<br>'
-            f'<small>{escape(_delivery_text(delivery))}</small></td>'
-            f'<td data-label="Volgende levering">{escape(org["next_due"]["local"])}</td>'
-            f"<td>{chart(days) if days else ''}</td></tr>")
+            f'<td><span class="badge" style="background:{COLOURS.get(word, "#57606a")}">'
+            f'{escape(WORDS.get(word, word))}</span><br><span class="todo">{_t(org["reason"])}</span></td>'
+            f'<td data-label="Laatste bestand">{_extract_cell(org)}</td>'
+            f'<td data-label="Laatste levering">{_delivery_cell(org)}</td>'
+            f'<td data-label="Volgende levering">{_t(_next(org))}</td>'
+            f'<td data-label="Laatste 30 dagen">{chart(days) if days else ""}</td></tr>')
+        if history and "history" in detail:
+            histories.append(_history(org, detail["history"]))
     state = "Alles in orde" if overview["healthy"] else "Actie nodig"
+    generated = datetime.fromisoformat(overview["generated_at"])
     return (
         '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>VISH-levering: {state}</title><style>{_STYLE}</style></head><body>"
         f"<h1>VISH-levering aan SNG — {state}</h1>"
-        f"<p><small>Bijgewerkt {escape(overview['generated_at'][:16].replace('T', ' '))} UTC</small></p>"
+        f"<p><small>Bijgewerkt {_t(at_text(generated))}</small></p>"
         "<table><thead><tr><th>Organisatie</th><th>Status</th><th>Laatste bestand</th>"
         "<th>Laatste levering</th><th>Volgende levering</th>"
         "<th>Laatste 30 dagen</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table></body></html>")
+        + "".join(rows) + "</tbody></table>" + "".join(histories) + "</body></html>")
 
 
-def _outcome_text(entity: dict, *, word: str, words: dict, count: str, detail: str) -> str:
-    """'geaccepteerd, 250 regels (reden)': the outcome in Dutch for the table cell."""
-    if not entity:
-        return ""
-    text = words.get(entity.get(word, ""), entity.get(word, ""))
-    if entity.get(count) is not None:
-        text += f", {entity[count]} regels"
-    return text + (f" ({entity[detail]})" if entity.get(detail) else "")
+def _next(org: dict) -> str:
+    due = org.get("next_due") or {}
+    return due.get("text") or due.get("local", "–")
 
 
-def _extract_text(extract: dict) -> str:
-    return _outcome_text(extract, word="decision", words=DECISION, count="rows_total", detail="reason")
+def _extract_cell(org: dict) -> str:
+    extract = org.get("last_extract")
+    if not extract:
+        return "<small>nog geen bestand ontvangen</small>"
+    text = f"{_t(_when(extract))}<br><small>{_t(extract_text(extract))}</small>"
+    problem = org.get("extract_problem")
+    if problem and problem.get("reason") != org.get("reason"):  # not said by the badge already
+        text += f'<span class="problem">{_t(problem["reason"])}</span>'
+    return text
 
 
-def _delivery_text(delivery: dict) -> str:
-    return _outcome_text(delivery, word="status", words=DELIVERY, count="records", detail="error_kind")
+def _delivery_cell(org: dict) -> str:
+    delivery = org.get("last_delivery")
+    if not delivery:
+        return "<small>nog niets geleverd</small>"
+    return f"{_t(_when(delivery))}<br><small>{_t(delivery_text(delivery))}</small>"
+
+
+def _first(sentence: str) -> str:
+    """What is wrong, without what to do (the part before the first ';')."""
+    return sentence.split(";")[0]
+
+
+def extract_text(extract: dict) -> str:
+    """One extract outcome in Dutch: 'geaccepteerd: 250 regels, 212 personen'."""
+    decision, reason = extract.get("decision"), extract.get("reason")
+    total, people = extract.get("rows_total"), extract.get("people")
+    if decision == "accepted":
+        parts = [f"{total} regels"] if total is not None else []
+        if extract.get("rows_invalid"):
+            parts.append(f"{extract['rows_invalid']} ongeldig")
+        if people is not None:
+            parts.append(f"{people} personen")
+        return "geaccepteerd" + (": " + ", ".join(parts) if parts else "")
+    if decision != "rejected":
+        return str(decision or "")
+    if reason == HELD_EXTRACT:
+        removed, current = extract.get("people_removed"), extract.get("current_people")
+        drop = (f"{removed} van {current} personen zouden uit VISH verdwijnen"
+                if removed is not None and current is not None else "te veel personen zouden verdwijnen")
+        return f"wacht op vrijgave: {drop}"
+    what = _first(rejection_text(reason))
+    if reason == "too_many_invalid" and extract.get("rows_invalid") is not None and total:
+        what = f"{extract['rows_invalid']} van {total} regels ongeldig"
+    return "afgewezen: " + (what or "bekijk het rapport")
+
+
+def delivery_text(delivery: dict) -> str:
+    """One delivery outcome in Dutch: 'geleverd: 250 regels (bestand X)'."""
+    status = delivery.get("status")
+    day = f" van {_dutch_day(delivery['day'])}" if delivery.get("day") else ""
+    records, people = delivery.get("records"), delivery.get("people")
+    if status == "succeeded":
+        if people == 0 or (records == 0 and people is None):
+            text = f"levering{day}: geen cliënten geleverd, niemand van deze organisatie in VISH"
+        elif records == 0:
+            text = f"levering{day}: geen wijzigingen, {people} personen blijven in VISH"
+        else:
+            text = f"levering{day}: " + (f"{records} regels geleverd" if records is not None
+                                          else "geleverd")
+        return text + (f" (bestand {delivery['file']})" if delivery.get("file") else "")
+    if status == "failed":
+        kind = delivery.get("error_kind")
+        why = ERROR_KINDS.get(kind) if isinstance(kind, str) else None
+        return f"levering{day} mislukt" + (f": {_first(why)}" if why else f" ({kind})" if kind else "")
+    if status == "held":
+        removed = (delivery["previous_people"] - delivery["people"]
+                   if isinstance(delivery.get("previous_people"), int)
+                   and isinstance(delivery.get("people"), int) else None)
+        return f"levering{day} tegengehouden" + (
+            f": {removed} van {delivery['previous_people']} personen zouden uit VISH verdwijnen"
+            if removed is not None else "")
+    if status == "unconfirmed":
+        return f"levering{day} niet bevestigd" + (f" (bestand {delivery['file']})"
+                                                  if delivery.get("file") else "")
+    return f"levering{day} " + DELIVERY.get(status, str(status or ""))
+
+
+def event_text(entry: dict) -> str:
+    """One history entry in Dutch."""
+    kind = entry.get("kind")
+    if kind == "extract":
+        return "Bestand " + extract_text(entry)
+    if kind == "delivery":
+        text = delivery_text(entry)
+        return text[:1].upper() + text[1:]
+    if kind == "manual":
+        action = ACTIONS.get(entry.get("action"), str(entry.get("action", "")))
+        day = f" (levering van {_dutch_day(entry['day'])})" if entry.get("day") else ""
+        return f"Handeling: {action}{day}"
+    if kind == "connection_test":
+        if entry.get("ok"):
+            return "Verbindingstest geslaagd"
+        step = entry.get("failed_step")
+        return "Verbindingstest mislukt" + (f" bij stap '{step}'" if step else "")
+    return str(kind or "")
+
+
+def _history(org: dict, history: list[dict]) -> str:
+    rows = "".join(
+        f'<tr class="event" data-kind="{escape(str(e.get("kind", "")))}">'
+        f'<td data-label="Tijdstip">{_t(_when(e))}</td><td>{_t(event_text(e))}</td></tr>'
+        for e in history)
+    if not rows:
+        rows = '<tr class="event"><td colspan="2">Niets vastgelegd in deze periode.</td></tr>'
+    return (f'<h2>Geschiedenis van {escape(org["name"])} (laatste 30 dagen, nieuwste eerst)</h2>'
+            '<table class="history"><thead><tr><th>Tijdstip</th><th>Wat er gebeurde</th></tr>'
+            f"</thead><tbody>{rows}</tbody></table>")

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from shared.clock import AMSTERDAM, local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
-from shared.domain.health import assess
+from shared.domain.health import assess, at_text, extract_problem
 from shared.domain.schedule import next_due
 
 KIND_EXTRACT, KIND_ACCEPTED = "extract", "extract_accepted"
@@ -16,7 +16,9 @@ _DAY_RANK = {"failed": 0, "held": 1, "unconfirmed": 2, "succeeded": 3}
 _PUBLIC_FIELDS = ("decision", "reason", "status", "rows_total", "rows_valid", "rows_invalid",
                   "rows_ineligible", "people", "file", "records", "size", "sha256", "day", "attempts",
                   "error_kind", "duration_ms", "extract", "report", "quarantined", "sequence", "manual",
-                  "action", "kind", "previous_people", "reconciled")
+                  "action", "kind", "previous_people", "reconciled", "current_people",
+                  "people_removed", "people_ineligible_now", "added", "removed",
+                  "override_mass_drop", "ok", "failed_step")
 
 
 def _public(entity: dict | None) -> dict | None:
@@ -27,7 +29,21 @@ def _public(entity: dict | None) -> dict | None:
     if "recorded_at" in entity:
         out["at"] = entity["recorded_at"].isoformat()
         out["at_local"] = entity["recorded_at"].astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
+        out["at_text"] = at_text(entity["recorded_at"])
     return out
+
+
+def _next_text(health: str, due: datetime, now: datetime, nothing_yet: bool) -> str:
+    """The next delivery in Dutch, never a moment in the past."""
+    if health == "not_connected":
+        return "geen: nog niet aangesloten"
+    if nothing_yet:
+        return "na het eerste geaccepteerde bestand"
+    if health == "held":
+        return "na vrijgave van het tegengehouden bestand"
+    if due <= now:
+        return f"zo snel mogelijk (verwacht {at_text(due)})"
+    return at_text(due)
 
 
 class StatusService:
@@ -55,6 +71,8 @@ class StatusService:
         return item
 
     def _organisation(self, organisation, now: datetime) -> dict:
+        """The organisation's status. Keys other code reads stay as they are (add, never
+        rename): ``health``, ``reason``, ``healthy``, ``last_*``, ``next_due.utc/local``."""
         code = organisation.code
         latest = {kind: self.outcomes.latest(code, kind)
                   for kind in (KIND_EXTRACT, KIND_ACCEPTED, KIND_DELIVERY, KIND_SUCCESS)}
@@ -63,7 +81,8 @@ class StatusService:
                         last_attempt=latest[KIND_DELIVERY], last_success=latest[KIND_SUCCESS],
                         grace_minutes=self.settings.delivery_grace_minutes,
                         stale_days=self.settings.stale_extract_days,
-                        open_unconfirmed=open_unconfirmed)
+                        open_unconfirmed=open_unconfirmed, last_extract=latest[KIND_EXTRACT])
+        problem = extract_problem(latest[KIND_EXTRACT], latest[KIND_ACCEPTED], code)
         success = latest[KIND_SUCCESS]
         done_day = date.fromisoformat(success["day"]) if success else None
         due = next_due(now, organisation.send_time, done_day)
@@ -76,7 +95,10 @@ class StatusService:
             "last_delivery": _public(latest[KIND_DELIVERY]),
             "last_successful_delivery": _public(success),
             "next_due": {"utc": due.isoformat(),
-                         "local": due.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")},
+                         "local": due.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M"),
+                         "text": _next_text(health.word, due, now,
+                                            accepted is None and success is None)},
+            "extract_problem": {"word": problem.word, "reason": problem.reason} if problem else None,
             "snapshot_age_hours": round((now - accepted["recorded_at"]).total_seconds() / 3600, 1)
             if accepted else None,
             "people": accepted.get("people") if accepted else None,
@@ -106,6 +128,8 @@ class StatusService:
                 slot["status"] = status
             if status in ("succeeded", "unconfirmed"):
                 slot["records"] = max(slot["records"], entry.get("records", 0))
+                if entry.get("people") is not None:
+                    slot["people"] = max(slot.get("people", 0), entry["people"])
         out = []
         for i in range(days - 1, -1, -1):
             day = (today - timedelta(days=i)).isoformat()
