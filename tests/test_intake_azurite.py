@@ -296,3 +296,47 @@ def test_a_damaged_snapshot_is_named_as_such_and_the_extract_is_kept(intake, azu
     assert intake.blobs.read_bytes(container, kept) == extract(10)
     report = intake.blobs.read_bytes(s.reports_container, latest["report"].partition("/")[2])
     assert "snapshot" in report.decode() and bsn not in report.decode()
+
+
+# -- report names and the held report (issue 14.2) ---------------------------------------------
+def test_a_reports_name_is_the_local_time_and_the_dropped_files_name(intake, azurite, org_code):
+    from datetime import UTC, datetime
+
+    from tests.conftest import FixedClock
+
+    intake.now = FixedClock(datetime(2026, 11, 28, 8, 34, 5, tzinfo=UTC))  # 09:34:05 in winter
+    data = extract(20)
+    drop_and_trigger(intake, azurite, org_code, data, name="VISH_VB-0001_20261128_001.csv")
+    sha = intake.outcomes.latest(org_code, "extract")["sha256"]
+    base = f"{org_code}/2026-11-28_093405_Vxxx_Vx-0001_20261128_001_{sha[:12]}"
+    assert sorted(intake.blobs.list_names(intake.settings.reports_container, f"{org_code}/")) == [
+        base + ".csv", base + ".json"]
+    assert intake.outcomes.latest(org_code, "extract")["report"] == f"reports/{base}.json"
+
+    intake.now = FixedClock(datetime(2026, 7, 1, 8, 0, 0, tzinfo=UTC))  # 10:00:00 in summer
+    drop_and_trigger(intake, azurite, org_code, extract(20, seed=9), name="clienten juli.csv")
+    latest = intake.outcomes.latest(org_code, "extract")
+    assert latest["report"] == (f"reports/{org_code}/2026-07-01_100000_cxxxxxxx_jxxx_"
+                                f"{latest['sha256'][:12]}.json")
+
+
+def test_a_held_extracts_report_lists_who_would_leave_and_how_to_release(intake, azurite, org_code):
+    header = "BSN;Startdatum;Datum toelating;Einddatum;Dossiernummer"
+    people = bsns(20, seed=41)
+    drop_and_trigger(intake, azurite, org_code, "\n".join(
+        [header, *(f"{b};01-02-2024;01-02-2024;;DOS-{i}" for i, b in enumerate(people))]).encode())
+    drop_and_trigger(intake, azurite, org_code, "\n".join(
+        [header, *(f"{b};01-02-2024;01-02-2024;;DOS-{i}" for i, b in enumerate(people[:12]))]
+    ).encode(), name="te-kort.csv")
+
+    latest = intake.outcomes.latest(org_code, "extract")
+    assert latest["reason"] == "mass_drop_held"
+    name = latest["report"].partition("/")[2][:-5] + ".csv"
+    text = intake.blobs.read_bytes(intake.settings.reports_container, name).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[1][4].endswith(
+        "Moeten ze echt uit VISH, vraag dan de beheerder het bestand vrij te geven (beheeractie "
+        f"met de beheersleutel: POST /api/extracts/{org_code}/release met een reden).")
+    assert [(r[2], r[5]) for r in rows[2:]] == [("verdwijnt", f"DOS-{i}") for i in range(12, 20)]
+    for person in people:
+        assert person not in text

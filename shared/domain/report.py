@@ -267,12 +267,15 @@ def _leaver_lines(result: ValidationResult) -> list[ReportLine]:
 def issue_report_lines(result: ValidationResult, *, rows_listed: int = ROWS_LISTED_CSV
                        ) -> list[ReportLine]:
     """Everything below the besluit, in reading order: the people a held extract would remove,
-    the errors, then the warnings, each by line (file-level ones first). A warning with the
-    same code and column on :data:`GROUP_FROM` lines or more is one line, at its first line."""
+    the note that the issue list is cut off (if it is), the errors, then the warnings, each by
+    line (file-level ones first). A warning with the same code and column on
+    :data:`GROUP_FROM` lines or more is one line, at its first line."""
     body = [i for i in result.issues if not (i.code in _DECIDING and i.code is result.reason)]
+    # That the list is cut off is said before the list (on a screen it is never hidden).
+    cut = [i for i in body if i.code is Code.ISSUES_TRUNCATED]
     errors = [i for i in body if i.severity is Severity.ERROR]
-    warnings = [i for i in body if i.severity is Severity.WARNING]
-    lines = _leaver_lines(result)
+    warnings = [i for i in body if i.severity is Severity.WARNING and i not in cut]
+    lines = _leaver_lines(result) + [_issue_line(result, issue) for issue in cut]
     by_row = sorted(errors, key=lambda i: (i.row is not None, i.row or 0))
     lines += [_issue_line(result, issue) for issue in by_row]
 
