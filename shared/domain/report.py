@@ -170,9 +170,9 @@ def _accepted(result: ValidationResult) -> list[str]:
     lines = [f"Bestand geaccepteerd: {result.valid} van {result.total} regels geldig."]
     invalid = result.invalid
     if invalid:
-        rows = _invalid_rows(result)
-        named = (f" ({_lines_text(rows[:ROWS_IN_BESLUIT], max(0, len(rows) - ROWS_IN_BESLUIT))})"
-                 if rows else "")
+        rows = _invalid_rows(result)  # of the issues listed: fewer when the list is cut off
+        shown = rows[:ROWS_IN_BESLUIT]
+        named = f" ({_lines_text(shown, max(invalid, len(rows)) - len(shown))})" if rows else ""
         lines.append(f"Niet verwerkt: {_n(invalid, 'ongeldige regel', 'ongeldige regels')}{named}.")
         carried = result.carried_over
         if carried >= invalid:

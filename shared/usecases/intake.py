@@ -7,6 +7,7 @@ and ``vish intake``. Storage layout and retention: ARCHITECTURE.md.
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -246,6 +247,7 @@ class NothingToRelease(Exception):
 
 # The part of a report's name taken from the uploaded file's name (after the time).
 REPORT_NAME_STEM = 80
+_NOT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def report_name(received_at: datetime, shown: str, sha256: str) -> str:
@@ -262,7 +264,8 @@ def report_name(received_at: datetime, shown: str, sha256: str) -> str:
         head, dot, extension = stem.rpartition(".")
         if dot and head and extension.lower() in KNOWN_EXTENSIONS:
             stem = head
-    stem = stem.replace("/", "_")[:REPORT_NAME_STEM].strip(".") or "_"
+    # ``shown`` is already safe; kept to the same characters here too, whoever calls this.
+    stem = _NOT_NAME.sub("_", stem)[:REPORT_NAME_STEM].strip(".") or "_"
     local = received_at.astimezone(AMSTERDAM)
     return f"{local:%Y-%m-%d_%H%M%S}_{stem}_{(sha256 or 'leeg')[:12]}"
 
