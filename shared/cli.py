@@ -1,18 +1,25 @@
 """``vish``: the operators' command-line tool. Drives the same code as the functions.
 
 Exit codes: 0 success (extract accepted), 1 the extract was rejected, 2 usage, configuration or
-I/O problem (an unreadable snapshot too). Text for people is Dutch; ``--json`` output follows
-ARCHITECTURE.md. Every line for people (stdout and stderr) goes through :func:`_say`, so text
-from outside (a dossiernummer, a file name, an error) cannot move the cursor, clear the screen or
-hide itself with control characters: they are shown escaped (``\\x1b``).
+I/O problem (an unreadable snapshot too). Text for people is Dutch, argparse's own texts too
+(:class:`DutchArgumentParser`); ``--json`` output follows ARCHITECTURE.md. Every line for people
+(stdout and stderr) goes through :func:`_say`, so text from outside (a dossiernummer, a file name,
+an error) cannot move the cursor, clear the screen or hide itself with control characters: they
+are shown escaped (``\\x1b``). The components' log lines (English, for developers) stay off the
+screen unless ``--debug`` asks for them.
 """
 
 from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import json
+import logging
+import re
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +28,149 @@ from shared.domain.dates import parse_dutch_date
 from shared.domain.privacy import printable
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+# -- argparse in Dutch -----------------------------------------------------------------------------
+# argparse words its own texts through gettext (``argparse._`` and ``argparse.ngettext``, looked
+# up when a text is made). DutchArgumentParser puts this Dutch catalogue in their place for as long
+# as one of its methods runs (building, formatting help, parsing, reporting an error) and restores
+# them afterwards, so other parsers in the process keep their language. CATALOGUE covers every
+# text of Python 3.13's argparse (tests/test_cli.py compares it with the source).
+CATALOGUE: dict[str, str] = {
+    # help and usage
+    "usage: ": "gebruik: ",
+    "%(heading)s:": "%(heading)s:",
+    "positional arguments": "argumenten",
+    "options": "opties",
+    "subcommands": "commando's",
+    "show this help message and exit": "toon deze hulp en stop",
+    "show program's version number and exit": "toon het versienummer en stop",
+    " (default: %(default)s)": " (standaard: %(default)s)",
+    # errors and warnings an operator can see
+    "%(prog)s: error: %(message)s\n": "%(prog)s: fout: %(message)s\n",
+    "%(prog)s: warning: %(message)s\n": "%(prog)s: waarschuwing: %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s: %(message)s",
+    "unrecognized arguments: %s": "onbekend argument: %s",
+    "the following arguments are required: %s": "verplicht argument ontbreekt: %s",
+    "one of the arguments %s is required": "een van deze argumenten is verplicht: %s",
+    "not allowed with argument %s": "niet toegestaan samen met %s",
+    "ignored explicit argument %r": "deze optie neemt geen waarde (%r)",
+    "expected one argument": "hier hoort één waarde bij",
+    "expected at most one argument": "hier hoort hoogstens één waarde bij",
+    "expected at least one argument": "hier hoort minstens één waarde bij",
+    "ambiguous option: %(option)s could match %(matches)s":
+        "optie %(option)s is niet eenduidig: bedoelt u %(matches)s?",
+    "unexpected option string: %s": "onverwachte optie: %s",
+    "invalid %(type)s value: %(value)r": "ongeldige waarde: %(value)r (verwacht: %(type)s)",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "ongeldige keuze: %(value)r (kies uit %(choices)s)",
+    "unknown parser %(parser_name)r (choices: %(choices)s)":
+        "onbekend commando %(parser_name)r (kies uit: %(choices)s)",
+    "command '%(parser_name)s' is deprecated": "commando '%(parser_name)s' is verouderd",
+    "option '%(option)s' is deprecated": "optie '%(option)s' is verouderd",
+    "argument '%(argument_name)s' is deprecated": "argument '%(argument_name)s' is verouderd",
+    "can't open '%(filename)s': %(error)s": "kan '%(filename)s' niet openen: %(error)s",
+    'argument "-" with mode %r': 'argument "-" met modus %r',
+    # mistakes in building a parser (a developer's, but Dutch too)
+    ".__call__() not defined": ".__call__() is niet gedefinieerd",
+    "conflicting subparser: %s": "commando bestaat al: %s",
+    "conflicting subparser alias: %s": "alias van een commando bestaat al: %s",
+    "cannot merge actions - two groups are named %r":
+        "acties niet samen te voegen: twee groepen heten %r",
+    "'required' is an invalid argument for positionals":
+        "'required' kan niet bij een positioneel argument",
+    "invalid option string %(option)r: must start with a character %(prefix_chars)r":
+        "ongeldige optie %(option)r: moet beginnen met een teken uit %(prefix_chars)r",
+    "dest= is required for options like %r": "dest= is nodig bij een optie als %r",
+    "invalid conflict_resolution value: %r": "ongeldige waarde voor conflict_resolution: %r",
+    "mutually exclusive arguments must be optional": "elkaar uitsluitende argumenten moeten opties zijn",
+    "cannot have multiple subparser arguments": "maar één groep commando's mogelijk",
+    "%r is not callable": "%r is niet aanroepbaar",
+}
+
+PLURALS: dict[tuple[str, str], tuple[str, str]] = {
+    ("expected %s argument", "expected %s arguments"): ("hier hoort %s waarde bij",
+                                                        "hier horen %s waarden bij"),
+    ("conflicting option string: %s", "conflicting option strings: %s"): ("optie bestaat al: %s",
+                                                                          "opties bestaan al: %s"),
+}
+
+
+def _gettext(message: str) -> str:
+    return CATALOGUE.get(message, message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    one, many = PLURALS.get((singular, plural), (singular, plural))
+    return one if n == 1 else many
+
+
+_lock = threading.RLock()
+_depth = 0
+_saved: tuple = ()
+
+
+@contextlib.contextmanager
+def dutch() -> Iterator[None]:
+    """argparse speaks Dutch inside this block (re-entrant; other threads wait)."""
+    global _depth, _saved
+    with _lock:
+        if _depth == 0:
+            _saved = (argparse._, argparse.ngettext)
+            argparse._, argparse.ngettext = _gettext, _ngettext
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
+            if _depth == 0:
+                argparse._, argparse.ngettext = _saved
+
+
+def _plural(message: str) -> str:
+    """argparse's list-bearing messages in the Dutch plural when they name more than one."""
+    many = re.match(r"onbekend argument: (\S+ .*)", message, re.S)
+    if many:
+        return f"onbekende argumenten: {many.group(1)}"
+    many = re.match(r"verplicht argument ontbreekt: (.+, .+)", message, re.S)
+    if many:
+        return f"verplichte argumenten ontbreken: {many.group(1)}"
+    return message
+
+class DutchArgumentParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose own texts are Dutch; sub-parsers are of this class too."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        with dutch():
+            super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        with dutch():
+            return super().add_argument(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs):
+        with dutch():
+            return super().add_subparsers(**kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        with dutch():
+            return super().parse_known_args(args, namespace)
+
+    def parse_known_intermixed_args(self, args=None, namespace=None):
+        with dutch():
+            return super().parse_known_intermixed_args(args, namespace)
+
+    def format_usage(self) -> str:
+        with dutch():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with dutch():
+            return super().format_help()
+
+    def error(self, message: str):
+        with dutch():
+            super().error(_plural(message))
 
 
 class UsageError(Exception):
@@ -40,6 +190,20 @@ def _say(text: str = "", *, file=None) -> None:
     print(printable(text), file=file)
 
 
+def _count(n: int, one: str, many: str) -> str:
+    """``1 melding``, ``2 meldingen``."""
+    return f"{n} {one if n == 1 else many}"
+
+
+def _after_colon(text: str) -> str:
+    """A sentence shown after a colon starts lower-case in Dutch; a word in capitals (BSN, SNG,
+    VISH) keeps them."""
+    word = text.split(" ", 1)[0]
+    if word[:1].isupper() and not any(c.isupper() for c in word[1:]):
+        return text[:1].lower() + text[1:]
+    return text
+
+
 def _cannot_read(exc: OSError, what: str = "bestand") -> UsageError:
     return UsageError(f"kan {what} niet lezen: {exc.strerror or type(exc).__name__} "
                       f"({_path(exc.filename)})")
@@ -54,10 +218,26 @@ def _write(path: Path, content: bytes) -> None:
 
 
 def _date_arg(value: str) -> date:
+    """dag-maand-jaar (28-11-2026) as everywhere else; JJJJ-MM-DD (2026-11-28) too."""
     parsed = parse_dutch_date(value.strip())
     if parsed is None:
-        raise argparse.ArgumentTypeError(f"geen geldige datum: {value!r} (gebruik JJJJ-MM-DD)")
+        raise argparse.ArgumentTypeError(f"geen geldige datum: '{printable(value)}' (gebruik "
+                                         "dag-maand-jaar, zoals 28-11-2026; 2026-11-28 mag ook)")
     return parsed
+
+
+def _whole_number(minimum: int):
+    def parse(value: str) -> int:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            number = None
+        if number is None or number < minimum:
+            raise argparse.ArgumentTypeError(f"geen geheel getal van minstens {minimum}: "
+                                             f"'{printable(value)}'")
+        return number
+
+    return parse
 
 
 def _organisation(orgs: OrganisationsDocument, code: str | None):
@@ -130,7 +310,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_contract(), ensure_ascii=False))
     else:
         reason = reason_message(result.reason)
-        _say(f"Besluit: {DECISION_NL[result.decision]}" + (f" — {reason}" if reason else ""))
+        _say(f"Besluit: {DECISION_NL[result.decision]}"
+             + (f" — {_after_colon(reason)}" if reason else ""))
         _say(f"Regels: {result.total} gelezen, {result.valid} geldig, {result.invalid} ongeldig, "
              f"{result.ineligible} (nog) niet aan te melden op {args.date or today:%d-%m-%Y}")
         _say(f"Bestand: {result.encoding}, scheidingsteken "
@@ -140,9 +321,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             where = f"regel {issue.row}" if issue.row else "bestand"
             field = f" [{issue.field}]" if issue.field else ""
             dossier = f" (dossier {issue.dossiernummer})" if issue.dossiernummer else ""
-            _say(f"  {where}{field}{dossier}: {issue.code.value}: {issue.message}")
+            _say(f"  {where}{field}{dossier}: {_after_colon(issue.message)} [{issue.code.value}]")
         if len(result.issues) > len(shown):
-            _say(f"  ... en nog {len(result.issues) - len(shown)} meldingen "
+            _say(f"  ... en nog {_count(len(result.issues) - len(shown), 'melding', 'meldingen')} "
                  "(zie --json of --report-csv)")
     return EXIT_OK if result.accepted else EXIT_REJECTED
 
@@ -178,7 +359,7 @@ def _print_outcome(outcome, as_json: bool) -> None:
     words = {**DECISION_NL, "duplicate": "al eerder verwerkt (zelfde inhoud)",
              "missing": "niet (meer) aanwezig"}
     _say(f"Organisatie {outcome.org}: extract {words[outcome.decision]}"
-         + (f" — {reason_text(outcome.reason)}" if outcome.reason else ""))
+         + (f" — {_after_colon(reason_text(outcome.reason))}" if outcome.reason else ""))
     if outcome.summary:
         s = outcome.summary
         _say(f"  regels {s['rows_total']}, geldig {s['rows_valid']}, ongeldig "
@@ -255,8 +436,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
     else:
         _say(f"SNG-bestand {built.name} geschreven naar {target}")
-        _say(f"  profiel {summary['profile']}, {built.records} regels, {built.people} personen "
-             f"aangemeld op {args.date:%d-%m-%Y}")
+        _say(f"  profiel {summary['profile']}, {_count(built.records, 'regel', 'regels')}, "
+             f"{_count(built.people, 'persoon', 'personen')} aangemeld op {args.date:%d-%m-%Y}")
         _say(f"  SHA-256 {built.sha256}")
     return EXIT_OK
 
@@ -348,12 +529,14 @@ def cmd_deliver(args: argparse.Namespace) -> int:
                                 "zo niet: --force --reason)"}
         _say(f"Levering {organisation.code} voor {day:%d-%m-%Y}: {words[outcome.status]}")
         if outcome.file:
-            _say(f"  bestand {outcome.file}" + (f", {outcome.records} regels, {outcome.size} bytes"
-                                                 if outcome.records is not None else ""))
+            _say(f"  bestand {outcome.file}"
+                 + (f", {_count(outcome.records, 'regel', 'regels')}, {outcome.size} bytes"
+                    if outcome.records is not None else ""))
         if outcome.sha256:
             _say(f"  SHA-256 {outcome.sha256}")
         if outcome.status == "held" and outcome.people is not None:
-            _say(f"  {outcome.people} personen in dit bestand; zie 'vish status' voor de vorige levering")
+            _say(f"  {_count(outcome.people, 'persoon', 'personen')} in dit bestand; zie "
+                 "'vish status' voor de vorige levering")
         if outcome.error_kind:
             from shared.domain.health import ERROR_KINDS
 
@@ -364,7 +547,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 def cmd_sftp_check(args: argparse.Namespace) -> int:
     from shared.adapters.secrets import SecretError
-    from shared.adapters.sftp import CheckResult, SftpDelivery
+    from shared.adapters.sftp import CheckResult, SftpDelivery, pinned_fingerprint
     from shared.wiring import build_delivery
 
     service = build_delivery(get_settings())
@@ -374,17 +557,39 @@ def cmd_sftp_check(args: argparse.Namespace) -> int:
     try:
         credentials = service.credentials_for(organisation.sftp)
     except SecretError as exc:
-        result = CheckResult(ok=False, steps=[("geheim ophalen", False, str(exc))])
+        result = CheckResult(ok=False, steps=[("geheim ophalen", False, str(exc))],
+                             pinned_key=pinned_fingerprint(organisation.sftp.host_key))
     else:
         result = SftpDelivery(organisation.sftp, credentials).check(probe=args.probe)
+    match = None if result.server_key is None else result.server_key == result.pinned_key
     if args.json:
         print(json.dumps({"ok": result.ok, "steps": [
-            {"step": step, "ok": ok, "detail": detail} for step, ok, detail in result.steps]}))
-    else:
-        for step, ok, detail in result.steps:
-            _say(f"  [{'ok' if ok else 'FOUT'}] {step}: {detail}")
-        _say("Verbinding in orde." if result.ok else "Verbinding NIET in orde.")
+            {"step": step, "ok": ok, "detail": detail} for step, ok, detail in result.steps],
+            "server_key": result.server_key, "pinned_key": result.pinned_key, "keys_match": match}))
+        return EXIT_OK if result.ok else EXIT_REJECTED
+    for step, ok, detail in result.steps:
+        _say(f"  [{'ok' if ok else 'FOUT'}] {step}: {detail}")
+    _say(f"  Hostsleutel van de server: {result.server_key or 'niet ontvangen (geen SSH-verbinding)'}")
+    _say(f"  Vastgelegde hostsleutel:   {result.pinned_key or 'geen geldige sleutel ingesteld'}"
+         + ("" if match is None else " (komt overeen)" if match else " (komt NIET overeen)"))
+    _say("Verbinding in orde." if result.ok else "Verbinding NIET in orde.")
+    if match is False:
+        _say("Een andere hostsleutel betekent een andere server of een onderschepte verbinding. "
+             "Vraag SNG om de vingerafdruk van hun server en pas sftp.host_key alleen aan als die "
+             "gelijk is aan de sleutel van de server hierboven.")
+    if result.failed_kind == "connect":
+        _say(_laptop_hint(organisation.code, args.probe))
     return EXIT_OK if result.ok else EXIT_REJECTED
+
+
+def _laptop_hint(org: str, probe: bool) -> str:
+    """After a refused or unanswered connection: SNG's allow-list may be the cause."""
+    return ("Let op: gebruikt de functie-app een vast uitgaand IP-adres (enableStaticOutboundIp), dan "
+            "laat SNG alleen dat adres toe en wordt een test vanaf deze computer geweigerd. Test "
+            "dan vanuit Azure met de beheeractie 'verbinding testen':\n"
+            f"  curl -X POST \"https://<functie-app>.azurewebsites.net/api/connection-test/{org}"
+            f"?probe={1 if probe else 0}\" -H \"x-functions-key: <hoofdsleutel (master key) van de "
+            "functie-app>\"")
 
 
 # -- status ----------------------------------------------------------------------------------------
@@ -393,16 +598,28 @@ def cmd_status(args: argparse.Namespace) -> int:
     from shared.wiring import status_service
 
     service = status_service()
-    if args.org:
-        detail = service.organisation(args.org)
-        if detail is None:
-            raise UsageError(f"organisatie '{args.org}' is niet ingesteld")
-        overview = {"generated_at": service.now().isoformat(), "healthy": detail["healthy"],
-                    "organisations": [detail]}
-        details = {args.org: detail}
-    else:
-        overview = service.overview()
-        details = {o["code"]: service.organisation(o["code"]) for o in overview["organisations"]}
+    try:
+        if args.org:
+            detail = service.organisation(args.org)
+            if detail is None:
+                raise UsageError(f"organisatie '{args.org}' is niet ingesteld")
+            overview = {"generated_at": service.now().isoformat(), "healthy": detail["healthy"],
+                        "organisations": [detail]}
+            details = {args.org: detail}
+        else:
+            overview = service.overview()
+            details = {o["code"]: service.organisation(o["code"]) for o in overview["organisations"]}
+    except Exception as exc:
+        if not _table_missing(exc):
+            raise
+        # The outcome table is made by the first intake or delivery: nothing has run yet.
+        table = get_settings().outcomes_table
+        if args.json:
+            print(json.dumps({"healthy": False, "nothing_yet": True, "organisations": []}))
+        else:
+            _say("Status VISH-levering: er is nog niets verwerkt of geleverd (de uitkomstentabel "
+                 f"'{table}' bestaat nog niet; die ontstaat bij de eerste verwerking of levering).")
+        return EXIT_REJECTED
     if args.html:
         Path(args.html).write_text(render(overview, details), encoding="utf-8")
     if args.json:
@@ -417,65 +634,133 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK if overview["healthy"] else EXIT_REJECTED
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vish", description="vish-bridge: VISH-aanlevering")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _table_missing(exc: BaseException) -> bool:
+    """The storage answered that the table does not exist (not an outage)."""
+    from azure.core.exceptions import ResourceNotFoundError
 
-    p = sub.add_parser("validate", help="controleer een extract voordat u het aanlevert")
-    p.add_argument("file", help="CSV-extract uit het schuldhulpsysteem")
-    p.add_argument("--org", help="organisatiecode (standaard: de enige ingestelde)")
-    p.add_argument("--date", type=_date_arg, help="peildatum voor aanmeldbaarheid (standaard vandaag)")
-    p.add_argument("--snapshot", help="huidige snapshot (CSV) voor de controle op massaal afmelden")
-    p.add_argument("--json", action="store_true", help="uitvoer als JSON (voor scripts)")
-    p.add_argument("--report-csv", help="schrijf ook het rapport voor de consulent (CSV)")
-    p.add_argument("--limit", type=int, default=25, help="aantal meldingen op het scherm")
+    return isinstance(exc, ResourceNotFoundError) and (
+        getattr(exc, "error_code", None) == "TableNotFound" or "TableNotFound" in str(exc))
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Check settings and organisations without network: every problem at once."""
+    from shared.config import check_configuration
+
+    check = check_configuration()
+    if args.json:
+        print(json.dumps({"ok": check.ok, "problems": check.problems, "notes": check.notes,
+                          "organisations": check.organisations}, ensure_ascii=False))
+        return EXIT_OK if check.ok else EXIT_REJECTED
+    _say("Configuratie controleren (zonder netwerk)")
+    if check.organisations:
+        _say(f"  organisaties uit {check.source}: {len(check.organisations)} "
+             f"({', '.join(check.organisations)})")
+    if check.notes:
+        _say("Let op:")
+        for note in check.notes:
+            _say(f"  - {note}")
+    if check.problems:
+        _say(f"{'Probleem' if len(check.problems) == 1 else 'Problemen'}:")
+        for problem in check.problems:
+            _say(f"  - {problem}")
+        _say(f"Configuratie NIET in orde: {_count(len(check.problems), 'probleem', 'problemen')}.")
+        return EXIT_REJECTED
+    _say("Configuratie in orde.")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = DutchArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="toon ook de technische logregels van de onderdelen (Engels) op stderr")
+    org = DutchArgumentParser(add_help=False)
+    org.add_argument("--org", metavar="CODE",
+                     help="organisatiecode (standaard: de enige ingestelde organisatie)")
+    as_json = DutchArgumentParser(add_help=False)
+    as_json.add_argument("--json", action="store_true", help="uitvoer als JSON (voor scripts)")
+    shared = [common, org, as_json]
+
+    parser = DutchArgumentParser(prog="vish", description="vish-bridge: de aanlevering aan VISH "
+                                 "(SNG) beheren en controleren")
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDO", title="commando's",
+                                required=True)
+
+    p = sub.add_parser("validate", parents=shared, help="controleer een extract voordat u het aanlevert",
+                       description="Controleer een extract met de regels van de organisatie, "
+                                   "zonder iets op te slaan of te verzenden.")
+    p.add_argument("file", metavar="BESTAND", help="CSV-extract uit het schuldhulpsysteem")
+    p.add_argument("--date", metavar="DATUM", type=_date_arg,
+                   help="peildatum voor aanmeldbaarheid, dag-maand-jaar (standaard vandaag)")
+    p.add_argument("--snapshot", metavar="BESTAND",
+                   help="huidige snapshot (CSV) voor de controle op massaal afmelden")
+    p.add_argument("--report-csv", metavar="BESTAND",
+                   help="schrijf ook het rapport voor de consulent (CSV)")
+    p.add_argument("--limit", metavar="AANTAL", type=_whole_number(0), default=25,
+                   help="aantal meldingen op het scherm (standaard 25)")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("intake", help="lever een extract aan en verwerk het direct")
-    p.add_argument("file")
-    p.add_argument("--org")
-    p.add_argument("--name", help="naam van de blob (standaard de bestandsnaam)")
-    p.add_argument("--date", type=_date_arg, help="peildatum voor aanmeldbaarheid")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("intake", parents=shared, help="lever een extract aan en verwerk het direct",
+                       description="Zet een extract in extracts/<organisatie>/ en verwerk het nu, "
+                                   "met dezelfde code als de functie.")
+    p.add_argument("file", metavar="BESTAND", help="CSV-extract uit het schuldhulpsysteem")
+    p.add_argument("--name", metavar="NAAM", help="naam van de blob (standaard de bestandsnaam)")
+    p.add_argument("--date", metavar="DATUM", type=_date_arg,
+                   help="peildatum voor aanmeldbaarheid, dag-maand-jaar (standaard vandaag)")
     p.set_defaults(func=cmd_intake)
 
-    p = sub.add_parser("build", help="maak het SNG-bestand voor een datum (zoals de verzending)")
-    p.add_argument("input", help="snapshot (snapshots/<org>/current.csv) of een extract")
-    p.add_argument("--org")
-    p.add_argument("--date", type=_date_arg, required=True, help="leverdatum")
-    p.add_argument("--out", required=True, help="bestand, of map (dan met de naam uit het profiel)")
-    p.add_argument("--previous", help="manifest van de vorige levering (profielen met mutaties)")
-    p.add_argument("--manifest", help="schrijf het manifest van deze levering hierheen")
-    p.add_argument("--sequence", type=int, default=1, help="volgnummer in de bestandsnaam")
-    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("build", parents=shared,
+                       help="maak het SNG-bestand voor een datum (zoals de verzending)",
+                       description="Schrijf het bestand dat de verzending voor die datum zou "
+                                   "sturen, byte voor byte.")
+    p.add_argument("input", metavar="INVOER",
+                   help="snapshot (snapshots/<organisatie>/current.csv) of een extract")
+    p.add_argument("--date", metavar="DATUM", type=_date_arg, required=True,
+                   help="leverdatum, dag-maand-jaar")
+    p.add_argument("--out", metavar="PAD", required=True,
+                   help="bestand, of map (dan met de naam uit het profiel)")
+    p.add_argument("--previous", metavar="BESTAND",
+                   help="manifest van de vorige levering (profielen met mutaties)")
+    p.add_argument("--manifest", metavar="BESTAND", help="schrijf het manifest van deze levering hierheen")
+    p.add_argument("--sequence", metavar="NUMMER", type=_whole_number(1), default=1,
+                   help="volgnummer in de bestandsnaam (standaard 1)")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("deliver", help="lever het bestand van vandaag (of --date) aan SNG")
-    p.add_argument("--org")
-    p.add_argument("--date", type=_date_arg)
+    p = sub.add_parser("deliver", parents=shared, help="lever het bestand van vandaag (of --date) aan SNG",
+                       description="De echte levering (lease, archief, upload, uitkomst).")
+    p.add_argument("--date", metavar="DATUM", type=_date_arg,
+                   help="leverdag, dag-maand-jaar (standaard vandaag)")
     p.add_argument("--dry-run", action="store_true", help="alleen bouwen, niet verzenden")
-    p.add_argument("--force", action="store_true", help="opnieuw leveren, ook als vandaag al gelukt is")
+    p.add_argument("--force", action="store_true", help="opnieuw leveren, ook als die dag al gelukt is")
     p.add_argument("--release", metavar="SHA256",
                    help="geef de tegengehouden levering vrij: de eerste tekens (minstens 8) van de "
                         "SHA-256 van het gecontroleerde bestand (zie 'vish status')")
     p.add_argument("--confirm", action="store_true",
                    help="leg vast dat een niet-bevestigde levering bij SNG is aangekomen")
-    p.add_argument("--reason", help="reden (verplicht bij --force, --release en --confirm)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--reason", metavar="TEKST",
+                   help="reden (verplicht bij --force, --release en --confirm)")
     p.set_defaults(func=cmd_deliver)
 
-    p = sub.add_parser("sftp-check", help="test de SFTP-verbinding met SNG")
-    p.add_argument("--org")
+    p = sub.add_parser("sftp-check", parents=shared, help="test de SFTP-verbinding met SNG",
+                       description="Verbind, controleer de hostsleutel, meld aan en lees de map; "
+                                   "met --probe ook een proefbestand schrijven en verwijderen.")
     p.add_argument("--probe", action="store_true", help="schrijf en verwijder ook een proefbestand")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_sftp_check)
 
-    p = sub.add_parser("status", help="status van de aanlevering per organisatie")
-    p.add_argument("--org")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--html", help="schrijf ook de statuspagina (HTML) naar dit bestand")
+    p = sub.add_parser("status", parents=shared, help="status van de aanlevering per organisatie",
+                       description="De status uit de uitkomstentabel; code 1 als een organisatie "
+                                   "aandacht nodig heeft.")
+    p.add_argument("--html", metavar="BESTAND", help="schrijf ook de statuspagina (HTML) naar dit bestand")
     p.set_defaults(func=cmd_status)
 
+    p = sub.add_parser("config", help="controleer de instellingen en het organisatiedocument",
+                       description="Controles op de configuratie, zonder netwerk.")
+    actions = p.add_subparsers(dest="config_command", metavar="ACTIE", title="acties", required=True)
+    c = actions.add_parser("check", parents=[common, as_json],
+                           help="controleer alles en meld alle problemen tegelijk",
+                           description="Controleer de instellingen (opslag, Key Vault, schema) en "
+                                       "het organisatiedocument zonder netwerk; code 0 als alles in "
+                                       "orde is, 1 bij problemen.")
+    c.set_defaults(func=cmd_config_check, reads_settings_itself=True)
     return parser
 
 
@@ -483,31 +768,88 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(build_parser().parse_args(argv), prog="vish")
 
 
+def use_cli_logging(debug: bool) -> None:
+    """On the operator's screen only the tool's Dutch text: the components' log lines (English,
+    from paramiko, the Azure SDK and our own modules) and Python's warnings go nowhere, unless
+    ``--debug`` asks for them on stderr. (The Functions host brings its own handlers.)"""
+    from shared.log import configure_logging, quiet_sdk_loggers
+
+    root = logging.getLogger()
+    logging.captureWarnings(True)
+    if debug:
+        configure_logging("DEBUG")
+        return
+    for handler in [h for h in root.handlers if getattr(h, "_vish", False)]:
+        root.removeHandler(handler)
+    if not any(getattr(h, "_vish_silent", False) for h in root.handlers):
+        silent = logging.NullHandler()  # also keeps Python's last-resort handler off stderr
+        silent._vish_silent = True
+        root.addHandler(silent)
+    quiet_sdk_loggers()
+
+
+def _storage_message(exc: Exception) -> str:
+    """An Azure SDK error as a Dutch sentence: which part refused, never its (English) text."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceNotFoundError,
+        ServiceRequestError,
+    )
+
+    name = type(exc).__name__
+    if isinstance(exc, ClientAuthenticationError):
+        return (f"aanmelden bij de opslag of Key Vault geweigerd ({name}); controleer de "
+                "verbindingsreeks of de beheerde identiteit")
+    if isinstance(exc, ResourceNotFoundError):
+        return (f"de opslag kent een gevraagde tabel of container niet ({name}); is de installatie "
+                "volledig?")
+    if isinstance(exc, HttpResponseError) and exc.status_code == 403:
+        return (f"toegang tot de opslag geweigerd ({name} 403); controleer de rollen van de "
+                "identiteit en de firewall van het opslagaccount")
+    if isinstance(exc, ServiceRequestError):
+        return (f"opslag niet bereikbaar ({name}); controleer VISH_STORAGE_CONNECTION_STRING of de "
+                "service-URI's en het netwerk")
+    return (f"opslag of Key Vault niet bereikbaar of geweigerd ({name}); controleer "
+            "VISH_STORAGE_CONNECTION_STRING of de service-URI's")
+
+
 def run_command(args: argparse.Namespace, *, prog: str) -> int:
-    """Run a parsed command (``args.func``) with logging set up from the settings; problems an
-    operator can fix (usage, configuration, unreachable storage) become a message and exit 2.
+    """Run a parsed command (``args.func``) with the CLI's logging; problems an operator can fix
+    (usage, configuration, unreachable storage) become a Dutch message and exit 2.
     ``vish-dev`` (devtools) runs its commands through this too."""
     from pydantic import ValidationError
 
-    from shared.log import configure_logging
+    from shared.config import settings_errors
 
+    use_cli_logging(getattr(args, "debug", False))
     try:
-        configure_logging(get_settings().log_level)
+        if not getattr(args, "reads_settings_itself", False):
+            get_settings()  # a bad setting is reported before anything is done
         return args.func(args)
-    except (UsageError, ConfigError) as exc:
+    except UsageError as exc:
         _say(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ConfigError as exc:
+        if len(exc.problems) == 1:
+            _say(f"{prog}: {exc.problems[0]}", file=sys.stderr)
+        else:
+            _say(f"{prog}: de configuratie is niet te gebruiken "
+                 f"({_count(len(exc.problems), 'probleem', 'problemen')}):", file=sys.stderr)
+            for problem in exc.problems:
+                _say(f"  - {problem}", file=sys.stderr)
+        _say(f"{prog}: controleer alles in één keer met 'vish config check'", file=sys.stderr)
+        return EXIT_USAGE
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        _say(f"{prog}: ongeldige instelling: {problems}", file=sys.stderr)
+        for problem in settings_errors(exc):
+            _say(f"{prog}: ongeldige {problem}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as exc:
         from azure.core.exceptions import AzureError
 
         if not isinstance(exc, AzureError):
             raise
-        _say(f"{prog}: opslag of Key Vault niet bereikbaar of geweigerd ({type(exc).__name__}); "
-             "controleer VISH_STORAGE_CONNECTION_STRING of de service-URI's", file=sys.stderr)
+        _say(f"{prog}: {_storage_message(exc)}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -13,6 +13,8 @@ import binascii
 import json
 import os
 import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -567,6 +569,179 @@ def load_organisations(settings: Settings) -> OrganisationsDocument:
     document = OrganisationsDocument.model_validate(EXAMPLE_ORGANISATIONS)
     check_send_times(document, schedule)
     return document
+
+
+# -- vish config check: every problem at once, without network ---------------------------------
+_KEY_VAULT_URL = re.compile(r"https://[a-z0-9-]{3,24}\.vault\.(?:azure\.net|azure\.cn|"
+                            r"usgovcloudapi\.net|microsoftazure\.de)/?", re.IGNORECASE)
+# Names that are reserved for examples and documentation (RFC 2606): never SNG's server.
+_EXAMPLE_HOST = re.compile(r"(?:^|\.)(?:example|invalid)$|(?:^|\.)example\.(?:com|net|org)$",
+                           re.IGNORECASE)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass
+class ConfigCheck:
+    """What ``vish config check`` found: problems (the app would refuse or fail), notes (worth
+    knowing), the organisations and where they come from."""
+
+    problems: list[str] = dc_field(default_factory=list)
+    notes: list[str] = dc_field(default_factory=list)
+    organisations: list[str] = dc_field(default_factory=list)
+    source: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _settings_for_check(check: ConfigCheck) -> Settings:
+    """The settings; a setting that does not validate is reported and replaced by its default,
+    so the rest can still be checked."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        check.problems.extend(settings_errors(exc))
+        overrides: dict = {}
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else ""
+            for field_name, field in Settings.model_fields.items():
+                alias = field.validation_alias
+                names = alias.choices if isinstance(alias, AliasChoices) else []
+                if name == field_name or name in names:
+                    default = field.get_default(call_default_factory=True)
+                    overrides.update({str(n): default for n in names} or {field_name: default})
+        try:
+            return Settings(**overrides)
+        except ValidationError:
+            return Settings.model_construct()
+
+
+def _storage_problems(settings: Settings) -> list[str]:
+    problems = []
+    conn = settings.storage_connection_string
+    if conn and conn.strip().lower() != "usedevelopmentstorage=true":
+        name = "VISH_STORAGE_CONNECTION_STRING (of AzureWebJobsStorage)"
+        parts = {k.strip().lower(): v.strip() for k, _, v in
+                 (item.partition("=") for item in conn.split(";") if item.strip())}
+        if is_placeholder(conn, words=False):
+            problems.append(f"instelling {name}: is nog een voorbeeldwaarde uit een sjabloon")
+        elif not ((parts.get("accountname") and (parts.get("accountkey")
+                                                 or parts.get("sharedaccesssignature")))
+                  or (parts.get("blobendpoint") and parts.get("sharedaccesssignature"))):
+            problems.append(f"instelling {name}: geen bruikbare verbindingsreeks (nodig: AccountName "
+                            "met AccountKey, of een SharedAccessSignature)")
+        elif parts.get("accountkey"):
+            try:
+                base64.b64decode(parts["accountkey"], validate=True)
+            except binascii.Error:
+                problems.append(f"instelling {name}: AccountKey is geen geldige sleutel (base64)")
+        return problems
+    try:
+        settings.connection_string()
+    except ConfigError as exc:
+        problems.append(str(exc))
+    for setting, uri in (("VISH_BLOB_SERVICE_URI (of AzureWebJobsStorage__blobServiceUri)",
+                          settings.blob_service_uri),
+                         ("VISH_TABLE_SERVICE_URI (of AzureWebJobsStorage__tableServiceUri)",
+                          settings.table_service_uri)):
+        if uri and not re.fullmatch(r"https://[a-z0-9.-]+(?::\d+)?(?:/[^\s]*)?|"
+                                    r"http://(?:127\.0\.0\.1|localhost)(?::\d+)?(?:/[^\s]*)?",
+                                    uri.strip(), re.IGNORECASE):
+            problems.append(f"instelling {setting}: moet een https-adres zijn, zoals "
+                            "https://<account>.blob.core.windows.net")
+    if settings.blob_service_uri and not settings.table_service_uri:
+        problems.append("instelling VISH_TABLE_SERVICE_URI (of AzureWebJobsStorage__tableServiceUri) "
+                        "ontbreekt: nodig naast de blob-URI bij opslag met de beheerde identiteit")
+    return problems
+
+
+def _settings_problems(settings: Settings, check: ConfigCheck) -> None:
+    in_azure = bool(os.environ.get("WEBSITE_INSTANCE_ID"))
+    check.problems.extend(_storage_problems(settings))
+    url = settings.key_vault_url
+    if url and not _KEY_VAULT_URL.fullmatch(url.strip()):
+        check.problems.append("instelling VISH_KEY_VAULT_URL: moet het adres van een Key Vault zijn, "
+                              "zoals https://<naam>.vault.azure.net/")
+    elif not url:
+        (check.problems if in_azure else check.notes).append(
+            "VISH_KEY_VAULT_URL is niet ingesteld: geheimen komen uit VISH_SECRET_<NAAM> of "
+            "VISH_SECRETS_DIR (alleen voor lokaal gebruik)")
+    for setting, folder in (("VISH_SECRETS_DIR", settings.secrets_dir),
+                            ("VISH_WORK_DIR", settings.work_dir)):
+        if folder is not None and not Path(folder).is_dir():
+            check.problems.append(f"instelling {setting}: de map bestaat niet")
+    if str(settings.log_level).upper() not in LOG_LEVELS:
+        check.problems.append(f"instelling VISH_LOG_LEVEL: kies uit {', '.join(LOG_LEVELS)}")
+    if settings.organisations_json and settings.organisations_file:
+        check.notes.append("VISH_ORGANISATIONS_JSON en VISH_ORGANISATIONS_FILE zijn allebei ingesteld: "
+                           "VISH_ORGANISATIONS_JSON wordt gebruikt, het bestand niet")
+
+
+def _host_key_parses(host_key: str) -> bool:
+    """paramiko reads the key line as a public key (the load check only looks at its form)."""
+    import paramiko
+
+    text = host_key.strip()
+    if text.startswith("SHA256:"):
+        return True
+    key_type, blob = text.split()[:2]
+    try:
+        paramiko.PKey.from_type_string(key_type, base64.b64decode(blob))
+    except Exception:  # any parse failure: the key is incomplete or damaged
+        return False
+    return True
+
+
+def _document_problems(document: OrganisationsDocument, settings: Settings,
+                       check: ConfigCheck) -> None:
+    check.problems.extend(send_time_problems(document, settings.delivery_schedule))
+    for org in document.organisations:
+        where = f"organisatie '{org.code}'"
+        if org.sftp is None:
+            check.notes.append(f"{where} heeft geen SFTP-bestemming (sftp): er wordt niets geleverd")
+            continue
+        if _EXAMPLE_HOST.search(org.sftp.host.strip().rstrip(".")):
+            check.problems.append(f"{where}, veld 'sftp.host': is een voorbeeldnaam (example, "
+                                  "invalid), niet de server van SNG")
+        if not _host_key_parses(org.sftp.host_key):
+            check.problems.append(f"{where}, veld 'sftp.host_key': de sleutel is onvolledig of "
+                                  "beschadigd (knip- of plakfout?); neem de hele regel van SNG over")
+        if org.sftp.auth == "password" and org.sftp.passphrase_secret:
+            check.notes.append(f"{where}: passphrase_secret wordt niet gebruikt bij auth 'password'")
+
+
+def check_configuration() -> ConfigCheck:
+    """Check the app settings and the organisations document without network: every problem
+    at once, in Dutch, never a value (a connection string or a secret name's value)."""
+    check = ConfigCheck()
+    settings = _settings_for_check(check)
+    _settings_problems(settings, check)
+    check.source = organisations_source(settings)
+    if settings.organisations_json:
+        text, source = settings.organisations_json, "VISH_ORGANISATIONS_JSON"
+    elif settings.organisations_file:
+        source = "VISH_ORGANISATIONS_FILE"
+        try:
+            text = Path(settings.organisations_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = "geen UTF-8-tekst" if isinstance(exc, UnicodeDecodeError) else (
+                exc.strerror or type(exc).__name__)
+            check.problems.append(f"VISH_ORGANISATIONS_FILE: bestand niet te lezen ({reason})")
+            return check
+    else:
+        (check.problems if os.environ.get("WEBSITE_INSTANCE_ID") else check.notes).append(
+            "geen organisaties ingesteld (VISH_ORGANISATIONS_JSON of VISH_ORGANISATIONS_FILE): het "
+            "ingebouwde voorbeeld 'voorbeeld' wordt gebruikt, alleen voor lokaal gebruik")
+        text, source = json.dumps(EXAMPLE_ORGANISATIONS), "voorbeeld"
+    try:
+        document = parse_organisations(text, source)
+    except ConfigError as exc:
+        check.problems.extend(exc.problems)
+        return check
+    check.organisations = [o.code for o in document.organisations]
+    _document_problems(document, settings, check)
+    return check
 
 
 @lru_cache(maxsize=1)
