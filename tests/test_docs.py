@@ -304,3 +304,23 @@ def test_no_guide_holds_a_number_that_passes_as_a_bsn():
     for name, text in GUIDES.items():
         for number in re.findall(r"(?<!\d)\d{9}(?!\d)", text):
             assert not is_valid_bsn(number), (name, number)
+
+
+def test_the_defaults_the_guides_name_are_the_products():
+    from shared.config import Organisation, Settings
+
+    fields = Organisation.model_fields
+    share, drop = fields["invalid_threshold"].default, fields["mass_drop_threshold"].default
+    minimum = fields["invalid_min_rows"].default
+    assert f"(standaard {share:.0%}".replace("%", " %") in COUNSELLOR
+    assert f"(standaard {drop:.0%})".replace("%", " %") in COUNSELLOR
+    assert f"mogen er altijd {minimum - 1} fout zijn" in COUNSELLOR
+    assert f"(standaard {str(share).replace('.', ',')} = {share:.0%}".replace("%", " %") in OPERATOR
+    assert f"vanaf zoveel ongeldige regels (standaard {minimum}," in OPERATOR
+    assert f"(standaard {drop:.0%})".replace("%", " %") in OPERATOR
+    assert f"(standaard `{fields['send_time'].default:%H:%M}`" in OPERATOR
+    stale = Settings.model_fields["stale_extract_days"].default
+    assert f"`VISH_STALE_EXTRACT_DAYS` dagen (standaard {stale})" in OPERATOR
+    main = (ROOT / "infra-bicep" / "main.bicep").read_text(encoding="utf-8")
+    quarantine = re.search(r"param quarantineRetentionDays int = (\d+)", main).group(1)
+    assert f"({quarantine} dagen bewaard)" in OPERATOR
