@@ -578,18 +578,19 @@ def cmd_sftp_check(args: argparse.Namespace) -> int:
              "Vraag SNG om de vingerafdruk van hun server en pas sftp.host_key alleen aan als die "
              "gelijk is aan de sleutel van de server hierboven.")
     if result.failed_kind == "connect":
-        _say(_laptop_hint(organisation.code, args.probe))
+        for line in _laptop_hint(organisation.code, args.probe):
+            _say(line)
     return EXIT_OK if result.ok else EXIT_REJECTED
 
 
-def _laptop_hint(org: str, probe: bool) -> str:
+def _laptop_hint(org: str, probe: bool) -> list[str]:
     """After a refused or unanswered connection: SNG's allow-list may be the cause."""
-    return ("Let op: gebruikt de functie-app een vast uitgaand IP-adres (enableStaticOutboundIp), dan "
+    return ["Let op: gebruikt de functie-app een vast uitgaand IP-adres (enableStaticOutboundIp), dan "
             "laat SNG alleen dat adres toe en wordt een test vanaf deze computer geweigerd. Test "
-            "dan vanuit Azure met de beheeractie 'verbinding testen':\n"
+            "dan vanuit Azure met de beheeractie 'verbinding testen':",
             f"  curl -X POST \"https://<functie-app>.azurewebsites.net/api/connection-test/{org}"
             f"?probe={1 if probe else 0}\" -H \"x-functions-key: <hoofdsleutel (master key) van de "
-            "functie-app>\"")
+            "functie-app>\""]
 
 
 # -- status ----------------------------------------------------------------------------------------

@@ -1,0 +1,207 @@
+"""``vish sftp-check`` as an operator reads it: Dutch steps, the server's host key next to the
+pinned one, the hint about SNG's allow-list, and no English log lines from the components."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+from devtools.sftp_testserver import SftpTestServer
+from shared import config, wiring
+from shared.cli import main
+from shared.config import azurite_connection_string
+from tests.conftest import organisations_for
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE = "gem-test"
+
+
+def sha256_of(key_line: str) -> str:
+    """The OpenSSH fingerprint of a key line, worked out here (as ``ssh-keygen -lf`` does)."""
+    blob = base64.b64decode(key_line.split()[1])
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def another_key_line() -> str:
+    return asyncssh.generate_private_key("ssh-ed25519").export_public_key("openssh").decode().strip()
+
+
+def environment(port: int, host_key: str, private_key: str | None) -> dict[str, str]:
+    sftp = {"host": "127.0.0.1", "port": port, "username": "sng", "host_key": host_key,
+            "secret_name": "sng-key", "connect_timeout": 5, "attempts": 1}
+    env = {"VISH_ORGANISATIONS_JSON": organisations_for(CODE, sftp=sftp).model_dump_json(),
+           # not contacted by sftp-check; set so that nothing reaches for a real account
+           "VISH_STORAGE_CONNECTION_STRING": azurite_connection_string("127.0.0.1", 1, 1, 1)}
+    if private_key is not None:
+        env["VISH_SECRET_SNG_KEY"] = private_key
+    return env
+
+
+@pytest.fixture
+def sng(tmp_path):
+    with SftpTestServer(tmp_path / "sng") as server:
+        yield server
+
+
+@pytest.fixture
+def check(monkeypatch, capsys):
+    """Run ``vish sftp-check`` in this process with the given target; (exit code, stdout)."""
+
+    def run(port: int, host_key: str, private_key: str | None, *extra: str) -> tuple[int, str]:
+        monkeypatch.delenv("VISH_SECRET_SNG_KEY", raising=False)
+        for name, value in environment(port, host_key, private_key).items():
+            monkeypatch.setenv(name, value)
+        config.get_settings.cache_clear()
+        wiring.intake.cache_clear()
+        code = main(["sftp-check", *extra])
+        config.get_settings.cache_clear()
+        out, err = capsys.readouterr()
+        assert err == ""
+        return code, out
+
+    return run
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_matching_host_key_is_shown_next_to_the_pinned_one(sng, check):
+    fingerprint = sha256_of(sng.host_key_line)
+    code, out = check(sng.port, sng.host_key_line, sng.client_private_key)
+    assert code == 0
+    assert out == (f"  [ok] verbinden: 127.0.0.1:{sng.port}\n"
+                   "  [ok] hostsleutel: komt overeen met de vastgelegde sleutel\n"
+                   "  [ok] aanmelden: als sng\n"
+                   "  [ok] map lezen: 0 bestanden in .\n"
+                   f"  Hostsleutel van de server: {fingerprint}\n"
+                   f"  Vastgelegde hostsleutel:   {fingerprint} (komt overeen)\n"
+                   "Verbinding in orde.\n")
+
+
+@pytest.mark.parametrize("pin", ["key line", "fingerprint"])
+def test_a_changed_host_key_shows_both_fingerprints_and_is_refused(sng, check, pin):
+    other = another_key_line()
+    code, out = check(sng.port, other if pin == "key line" else sha256_of(other),
+                      sng.client_private_key)
+    assert code == 1
+    assert out == (f"  [FOUT] hostsleutel: de hostsleutel van 127.0.0.1:{sng.port} is niet de "
+                   "vastgelegde sleutel (andere server of onderschepping): geweigerd\n"
+                   f"  Hostsleutel van de server: {sha256_of(sng.host_key_line)}\n"
+                   f"  Vastgelegde hostsleutel:   {sha256_of(other)} (komt NIET overeen)\n"
+                   "Verbinding NIET in orde.\n"
+                   "Een andere hostsleutel betekent een andere server of een onderschepte "
+                   "verbinding. Vraag SNG om de vingerafdruk van hun server en pas sftp.host_key "
+                   "alleen aan als die gelijk is aan de sleutel van de server hierboven.\n")
+
+
+def test_a_refused_login_still_shows_the_accepted_host_key(sng, check):
+    stranger = asyncssh.generate_private_key("ssh-ed25519").export_private_key().decode()
+    code, out = check(sng.port, sng.host_key_line, stranger)
+    fingerprint = sha256_of(sng.host_key_line)
+    assert code == 1
+    assert out == (f"  [ok] verbinden: 127.0.0.1:{sng.port}\n"
+                   "  [ok] hostsleutel: komt overeen met de vastgelegde sleutel\n"
+                   "  [FOUT] aanmelden: aanmelden als 'sng' geweigerd (sleutel of wachtwoord niet "
+                   "geaccepteerd)\n"
+                   f"  Hostsleutel van de server: {fingerprint}\n"
+                   f"  Vastgelegde hostsleutel:   {fingerprint} (komt overeen)\n"
+                   "Verbinding NIET in orde.\n")
+
+
+def test_a_refused_connection_is_dutch_and_points_to_the_admin_action(check):
+    port = closed_port()
+    key = another_key_line()
+    code, out = check(port, key, "niet gebruikt", "--probe")
+    assert code == 1
+    assert out == (f"  [FOUT] verbinden: kan geen verbinding maken met 127.0.0.1:{port} (verbinding "
+                   "geweigerd)\n"
+                   "  Hostsleutel van de server: niet ontvangen (geen SSH-verbinding)\n"
+                   f"  Vastgelegde hostsleutel:   {sha256_of(key)}\n"
+                   "Verbinding NIET in orde.\n"
+                   "Let op: gebruikt de functie-app een vast uitgaand IP-adres "
+                   "(enableStaticOutboundIp), dan laat SNG alleen dat adres toe en wordt een test "
+                   "vanaf deze computer geweigerd. Test dan vanuit Azure met de beheeractie "
+                   "'verbinding testen':\n"
+                   "  curl -X POST \"https://<functie-app>.azurewebsites.net/api/connection-test/"
+                   f"{CODE}?probe=1\" -H \"x-functions-key: <hoofdsleutel (master key) van de "
+                   "functie-app>\"\n")
+
+
+def test_a_missing_secret_is_dutch_and_names_no_value(check):
+    key = another_key_line()
+    code, out = check(closed_port(), key, None)
+    assert code == 1
+    assert out == ("  [FOUT] geheim ophalen: geheim 'sng-key' niet gevonden (zet VISH_SECRET_SNG_KEY "
+                   "of leg een bestand met de naam sng-key in VISH_SECRETS_DIR)\n"
+                   "  Hostsleutel van de server: niet ontvangen (geen SSH-verbinding)\n"
+                   f"  Vastgelegde hostsleutel:   {sha256_of(key)}\n"
+                   "Verbinding NIET in orde.\n")
+
+
+def test_the_json_output_carries_both_fingerprints(sng, check):
+    code, out = check(sng.port, another_key_line(), sng.client_private_key, "--json")
+    answer = json.loads(out)
+    assert code == 1 and answer["ok"] is False and answer["keys_match"] is False
+    assert answer["server_key"] == sha256_of(sng.host_key_line)
+    assert answer["steps"] == [{"step": "hostsleutel", "ok": False, "detail": (
+        f"de hostsleutel van 127.0.0.1:{sng.port} is niet de vastgelegde sleutel (andere server "
+        "of onderschepping): geweigerd")}]
+
+
+class NotAnSshServer:
+    """Accepts a connection and answers like a web server: paramiko logs an English error
+    (with a traceback) on its transport thread."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def run_vish(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("VISH_", "AzureWebJobs"))}
+    return subprocess.run([sys.executable, "-m", "shared", *args], cwd=ROOT, env={**base, **env},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_no_english_log_lines_reach_the_screen_unless_asked_for():
+    server = NotAnSshServer()
+    try:
+        env = environment(server.port, another_key_line(), asyncssh.generate_private_key(
+            "ssh-ed25519").export_private_key().decode())
+        quiet = run_vish("sftp-check", env=env)
+        loud = run_vish("sftp-check", "--debug", env=env)
+    finally:
+        server.close()
+    assert quiet.returncode == 1 and quiet.stderr == "", quiet.stderr
+    assert quiet.stdout.startswith("  [FOUT] verbinden: SSH-onderhandeling mislukt (SSHException)\n"
+                                   "  Hostsleutel van de server: niet ontvangen")
+    # the same run with --debug shows what was kept off the screen: paramiko's English lines
+    assert loud.returncode == 1 and "Error reading SSH protocol banner" in loud.stderr
