@@ -90,6 +90,10 @@ def test_every_status_word_is_in_the_operator_table_with_the_label_the_page_show
         named[match.group(2)] = match.group(1)
     words = health_words()
     assert set(named) == words, (words - set(named), set(named) - words)
+    from shared.domain import health
+
+    if hasattr(health, "WORDS"):  # the guide says its order is the precedence
+        assert list(named) == list(health.WORDS)
     for word, label in named.items():
         assert label == status_page.WORDS.get(word, word), word
 
