@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import azure.functions as func
 import pytest
@@ -42,6 +43,10 @@ def orgs(settings, monkeypatch, org_code):
     document = {"organisations": [
         organisations_for(code, sftp=SFTP, send_time="13:00" if word == "pending" else "06:00")
         .organisations[0].model_dump(mode="json") for word, code in codes.items()]}
+    # and one being set up: no SFTP target yet
+    codes["west"] = f"{org_code}-west"
+    document["organisations"].append(organisations_for(codes["west"]).organisations[0]
+                                     .model_dump(mode="json"))
     monkeypatch.setenv("VISH_ORGANISATIONS_JSON", json.dumps(document))
     config.get_settings.cache_clear()
     wiring.status_service.cache_clear()
@@ -68,17 +73,21 @@ def test_every_health_word_and_503_when_any_is_late_failing_or_stale(orgs):
     body = json.loads(response.get_body())
     health = {o["code"]: o["health"] for o in body["organisations"]}
     assert health == {orgs["ok"]: "ok", orgs["pending"]: "pending", orgs["late"]: "late",
-                      orgs["failing"]: "failing", orgs["stale"]: "stale_extract"}
+                      orgs["failing"]: "failing", orgs["stale"]: "stale_extract",
+                      orgs["west"]: "not_connected"}
     ok = next(o for o in body["organisations"] if o["code"] == orgs["ok"])
     assert ok["last_delivery"]["records"] == 12 and ok["next_due"]["utc"].startswith("2026-11-29T05:00")
     assert ok["snapshot_age_hours"] == 8.0
 
 
-def test_200_exactly_when_every_organisation_is_ok_or_pending(orgs, monkeypatch):
+def test_200_exactly_when_every_organisation_is_ok_pending_or_not_connected(orgs, monkeypatch):
     assert get("status_org", route_params={"org": orgs["late"]}).status_code == 503
     assert get("status_org", route_params={"org": orgs["ok"]}).status_code == 200
+    west = get("status_org", route_params={"org": orgs["west"]})
+    assert west.status_code == 200 and json.loads(west.get_body())["health"] == "not_connected"
     service = wiring.status_service()
-    keep = [o for o in service.organisations.organisations if o.code in (orgs["ok"], orgs["pending"])]
+    keep = [o for o in service.organisations.organisations
+            if o.code in (orgs["ok"], orgs["pending"], orgs["west"])]
     monkeypatch.setattr(service, "organisations",
                         service.organisations.model_copy(update={"organisations": keep}))
     assert get("status").status_code == 200
@@ -106,9 +115,9 @@ def test_html_page_has_a_badge_and_a_chart_per_organisation(orgs):
     assert response.status_code == 503 and response.mimetype == "text/html"
     page = Page()
     page.feed(response.get_body().decode())
-    assert sorted(page.rows) == sorted((code, word if word != "stale" else "stale_extract")
-                                       for word, code in orgs.items())
-    assert len(page.badges) == 5 and page.charts == 5 and page.external == []
+    words = {"stale": "stale_extract", "west": "not_connected"}
+    assert sorted(page.rows) == sorted((code, words.get(word, word)) for word, code in orgs.items())
+    assert len(page.badges) == 6 and page.charts == 6 and page.external == []
     same = get("status", headers={"Accept": "text/html,application/xhtml+xml"})
     assert same.mimetype == "text/html" and "Actie nodig" in same.get_body().decode()
 
@@ -348,3 +357,137 @@ def test_admin_delivery_actions_say_storage_is_unavailable_instead_of_failing(li
         response = post(name, body, {"org": org_code})
         assert (response.status_code, json.loads(response.get_body())["code"]) == (
             503, "storage_unavailable")
+
+
+# --- issue 14: a rejected or held extract is seen; a store without tables --------------------
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def dutch_time(at: datetime) -> str:
+    return at.astimezone(AMSTERDAM).strftime("op %d-%m-%Y om %H:%M")
+
+
+def drop_extract(service, azurite, org: str, name: str, data: bytes) -> dict:
+    """The extract through the registered blob function, as Event Grid would bring it."""
+    from azure.storage.blob import BlobClient
+
+    from shared.usecases.intake import EXTRACTS_CONTAINER
+
+    service.blobs.upload(EXTRACTS_CONTAINER, f"{org}/{name}", data)
+    wiring.intake.cache_clear()
+    user_function("validate_extract")(client=BlobClient.from_connection_string(
+        azurite.connection_string, EXTRACTS_CONTAINER, f"{org}/{name}"))
+    return service.outcomes.latest(org, "extract")
+
+
+@pytest.fixture
+def status_at():
+    """The status service of the current settings, its clock set by the test."""
+    wiring.status_service.cache_clear()
+
+    def at(now: datetime):
+        service = wiring.status_service()
+        service.now = lambda: now
+        return service
+
+    yield at
+    wiring.status_service.cache_clear()
+
+
+def test_a_rejected_extract_is_seen_with_its_reason_until_an_extract_is_accepted(live, org_code, azurite,
+                                                                                status_at):
+    service, _ = live
+    data = accept_extract(service, azurite, org_code, rows=40)
+    accepted = service.outcomes.latest(org_code, "extract_accepted")
+    lines = data.decode().strip().split("\r\n")
+    broken = [lines[0]] + [";".join(["12345", *line.split(";")[1:]]) for line in lines[1:31]] + lines[31:]
+    rejected = drop_extract(service, azurite, org_code, "kapot.csv", ("\r\n".join(broken) + "\r\n").encode())
+    assert (rejected["decision"], rejected["reason"], rejected["rows_invalid"], rejected["rows_total"]) == (
+        "rejected", "too_many_invalid", 30, 40)
+    at = rejected["recorded_at"]
+    # today's delivery of the snapshot in force succeeded: still a reason for attention
+    service.outcomes.record_delivery(org_code, {
+        "status": "succeeded", "day": at.astimezone(AMSTERDAM).date().isoformat(), "records": 38,
+        "people": 38, "file": "VISH_TST-1.csv"}, at=at - timedelta(minutes=1))
+    status_at(at + timedelta(minutes=5))
+    response = get("status")
+    body = json.loads(response.get_body())
+    [item] = body["organisations"]
+    reason = (f"Laatste bestand afgewezen {dutch_time(at)}: te veel regels zijn ongeldig (30 van 40), "
+              "daarom is het hele bestand niet verwerkt; bekijk het rapport, laat de fouten in de "
+              "export herstellen en lever het bestand opnieuw aan. Tot dan wordt het bestand geleverd "
+              f"dat {dutch_time(accepted['recorded_at'])} is geaccepteerd, en komen nieuwe cliënten "
+              "niet in VISH")
+    assert (response.status_code, item["health"], item["reason"], item["healthy"]) == (
+        503, "rejected", reason, False)
+    assert item["extract_problem"] == {"word": "rejected", "reason": reason}
+    page = get("status", params={"format": "html"})
+    html = page.get_body().decode()
+    assert page.status_code == 503 and "laatste bestand afgewezen" in html
+    assert "afgewezen: 30 van 40 regels ongeldig" in html and "(too_many_invalid)" not in html
+    own = get("status_org", route_params={"org": org_code}, params={"format": "html"}).get_body().decode()
+    assert "Bestand afgewezen: 30 van 40 regels ongeldig" in own and "Bestand geaccepteerd: 40 regels" in own
+    assert "Geschiedenis van Testgemeente" in own
+    # a later extract that is accepted ends it
+    drop_extract(service, azurite, org_code, "hersteld.csv", data.replace(b"\r\n", b"\n"))
+    later = service.outcomes.latest(org_code, "extract")
+    assert later["decision"] == "accepted"
+    status_at(later["recorded_at"] + timedelta(minutes=1))
+    body = json.loads(get("status").get_body())
+    assert body["organisations"][0]["health"] != "rejected"
+    assert body["organisations"][0]["extract_problem"] is None
+
+
+def test_a_held_extract_waits_for_release_on_the_status_and_the_release_clears_it(live, org_code,
+                                                                                 azurite, status_at):
+    service, _ = live
+    data = accept_extract(service, azurite, org_code, rows=40)
+    half = b"".join(data.splitlines(keepends=True)[:15])
+    held = drop_extract(service, azurite, org_code, "half.csv", half)
+    assert held["reason"] == "mass_drop_held"
+    service.outcomes.record_delivery(org_code, {
+        "status": "succeeded", "day": held["recorded_at"].astimezone(AMSTERDAM).date().isoformat(),
+        "records": 38, "people": 38, "file": "VISH_TST-1.csv"}, at=held["recorded_at"])
+    status_at(held["recorded_at"] + timedelta(minutes=2))
+    response = get("status_org", route_params={"org": org_code})
+    item = json.loads(response.get_body())
+    assert (response.status_code, item["health"]) == (503, "extract_held")
+    assert item["reason"].startswith(
+        f"Bestand ontvangen {dutch_time(held['recorded_at'])} wacht op vrijgave: "
+        f"{held['people_removed']} van {held['current_people']} personen zouden uit VISH verdwijnen")
+    assert f"POST /api/extracts/{org_code}/release" in item["reason"]
+    assert post("release_extract", {"reason": "Klopt: grote uitstroom"}, {"org": org_code}).status_code == 200
+    released = service.outcomes.latest(org_code, "extract")
+    status_at(released["recorded_at"] + timedelta(minutes=1))
+    item = json.loads(get("status_org", route_params={"org": org_code}).get_body())
+    assert item["health"] not in ("extract_held", "rejected") and item["extract_problem"] is None
+
+
+def test_vish_status_on_a_store_without_tables_says_nothing_was_received_yet(settings, monkeypatch,
+                                                                            org_code, capsys):
+    from shared.cli import main
+
+    monkeypatch.setenv("VISH_OUTCOMES_TABLE", "leeg" + org_code[1:])  # never made
+    document = {"organisations": [
+        organisations_for(org_code, sftp=SFTP).organisations[0].model_dump(mode="json"),
+        organisations_for(org_code + "-w").organisations[0].model_dump(mode="json")]}
+    monkeypatch.setenv("VISH_ORGANISATIONS_JSON", json.dumps(document))
+    config.get_settings.cache_clear()
+    wiring.status_service.cache_clear()
+    try:
+        code = main(["status"])
+    finally:
+        wiring.status_service.cache_clear()
+    out = capsys.readouterr()
+    assert code == 1 and out.err == ""
+    lines = out.out.splitlines()
+    assert lines[0] == "Status VISH-levering: ACTIE NODIG"
+    assert lines[1].startswith(
+        f"  {org_code}: nog geen bestand — Nog geen bestand van deze organisatie ontvangen; er wordt "
+        "pas aan SNG geleverd na het eerste geaccepteerde bestand; vraag de organisatie de export aan "
+        f"te leveren in extracts/{org_code}/; volgende levering ")
+    assert lines[2].startswith(
+        f"  {org_code}-w: nog niet aangesloten — Nog niet aangesloten: er is geen SFTP-bestemming "
+        "ingesteld, dus er wordt nog niets aan SNG geleverd; vul na de aansluiting bij SNG de "
+        "sftp-gegevens van deze organisatie in; volgende levering ")
+    assert "niet bereikbaar" not in out.out
