@@ -340,3 +340,23 @@ def test_a_held_extracts_report_lists_who_would_leave_and_how_to_release(intake,
     assert [(r[2], r[5]) for r in rows[2:]] == [("verdwijnt", f"DOS-{i}") for i in range(12, 20)]
     for person in people:
         assert person not in text
+
+
+def test_one_typo_in_a_small_teams_file_does_not_reject_it(intake, azurite, org_code):
+    header = "BSN;Startdatum;Datum toelating;Einddatum;Dossiernummer"
+    people = bsns(14, seed=43)
+    lines = [f"{b};01-02-2024;01-02-2024;;D{i}" for i, b in enumerate(people)]
+    lines.append(f"{people[0][:-1]};01-02-2024;01-02-2024;;D99")  # 8 digits, 11-proef fails
+    drop_and_trigger(intake, azurite, org_code, "\n".join([header, *lines]).encode())
+
+    latest = intake.outcomes.latest(org_code, "extract")
+    assert (latest["decision"], latest["rows_invalid"], latest["people"]) == ("accepted", 1, 14)
+    name = latest["report"].partition("/")[2][:-5] + ".csv"
+    text = intake.blobs.read_bytes(intake.settings.reports_container, name).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[1][2:5] == ["besluit", "", (
+        "Bestand geaccepteerd: 14 van 15 regels geldig. Niet verwerkt: 1 ongeldige regel "
+        "(regel 16). Wie daarop staat, is nu niet aangemeld bij VISH. Verbeter de ongeldige "
+        "regel in het bronsysteem (zie de fouten hieronder); de volgende aanlevering neemt die "
+        "mee.")]
+    assert (rows[2][0], rows[2][5]) == ("16", "D99")
