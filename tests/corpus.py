@@ -284,7 +284,7 @@ def build_corpus() -> list[Case]:
     pool = BsnPool()
     cases: list[Case] = []
     for make in (_quotes, _formulas, _privacy, _control_characters, _bounded, _line_endings,
-                 _encodings_and_formats, _open_end, _messy_but_valid, _hostile):
+                 _encodings_and_formats, _open_end, _messy_but_valid, _hostile, _as_exports_come):
         cases.extend(make(pool))
     return cases
 
@@ -546,8 +546,8 @@ def _encodings_and_formats(pool: BsnPool) -> Iterator[Case]:
         "xl/worksheets/sheet1.xml": f'<?xml version="1.0"?><worksheet><sheetData>{sheet}</sheetData>'
                                     "</worksheet>".encode(),
     })
-    yield d.case("xlsx_renamed_csv", xlsx, decision="rejected", reason="not_csv", rule="8",
-                 expect=(Expect("not_csv", message_contains="Excel"),))
+    yield d.case("xlsx_renamed_csv", xlsx, decision="rejected", reason="excel_workbook", rule="8",
+                 expect=(Expect("excel_workbook", message_contains="CSV UTF-8"),))
 
     d = Draft(pool)
     d.filler(10)
@@ -569,6 +569,16 @@ def _encodings_and_formats(pool: BsnPool) -> Iterator[Case]:
            + f"{p.bsn}\t{p.surname}\t{dmy(p.birth)}\r\n".encode("utf-16-le") + bytes(1024))
     yield d.case("xls_ole2_renamed_csv", ole, decision="rejected", reason="not_csv", rule="8",
                  expect=(Expect("not_csv", message_contains="Excel"),))
+
+    d = Draft(pool)
+    p = d.person()
+    d.note(p)
+    # an .xls as Excel writes it: its directory names the stream "Workbook" (UTF-16LE)
+    ole = (bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504) + "Workbook".encode("utf-16-le")
+           + bytes(56) + f"{p.bsn}\t{p.surname}\t{dmy(p.birth)}\r\n".encode("utf-16-le")
+           + bytes(1024))
+    yield d.case("xls_workbook_renamed_csv", ole, decision="rejected", reason="excel_workbook",
+                 rule="8", expect=(Expect("excel_workbook", message_contains="Tekst"),))
 
 
 def _open_end(pool: BsnPool) -> Iterator[Case]:
@@ -603,8 +613,23 @@ def _messy_but_valid(pool: BsnPool) -> Iterator[Case]:
         p = d.person(surname=names[i % 4])
         d.row(p)
         kept.append((p.bsn, "achternaam", p.surname))
+    # Excel's plain CSV on Windows: read, noted in the outcome, no warning (issue 14)
     yield d.case("windows_1252_names", d.encode("cp1252"), rows_invalid=0,
-                 expect=(Expect("encoding_fallback", row=None),), values=tuple(kept[:4]))
+                 absent_codes=("encoding_fallback",), values=tuple(kept[:4]))
+
+    d = Draft(pool)
+    names = ("Lefèvre", "Müller")
+    kept = []
+    for i in range(FILLER):
+        p = d.person(surname=names[i % 2])
+        d.row(p)
+        kept.append((p.bsn, "achternaam", p.surname))
+    half = len(d.lines) // 2  # the first half saved as UTF-8, the rest as Windows-1252
+    mixed = ("\r\n".join(d.lines[:half]) + "\r\n").encode() + ("\r\n".join(d.lines[half:])
+                                                                 + "\r\n").encode("cp1252")
+    yield d.case("utf8_and_windows_1252_mixed", mixed, rows_invalid=0,
+                 expect=(Expect("encoding_fallback", row=None, message_contains="ook tekst in UTF-8"),),
+                 values=tuple(kept[-2:]))
 
     for delimiter, label in ((";", "semicolon"), (",", "comma"), ("\t", "tab")):
         d = Draft(pool, delimiter=delimiter)
@@ -858,3 +883,44 @@ def formula_cells(report: str) -> list[str]:
 
 def report_cells(report: str) -> set[str]:
     return {cell for row in csv.reader(io.StringIO(report, newline=""), delimiter=";") for cell in row}
+
+
+def _as_exports_come(pool: BsnPool) -> Iterator[Case]:
+    # Issue 14: header names, dates and BSNs as real exports (and Excel) write them.
+    columns = {"bsn": "BSN-nummer", "naam": "Achternaam", "geb": "Geboortedatum",
+               "start": "Datum aanmelding", "toel": "Datum toelating", "eind": "Afsluitdatum",
+               "dossier": "Dossiernummer", "postcode": "Postcode"}
+    d = Draft(pool, columns=columns)
+    people = d.filler(FILLER)
+    closed = d.person()
+    d.row(closed, eind=dmy(closed.start + timedelta(days=30)))
+    yield d.case("headers_as_exports_name_them", rows_invalid=0,
+                 absent_codes=("column_ignored", "einddatum_column_missing"),
+                 values=((people[0].bsn, "startdatum", people[0].start.isoformat()),
+                         (closed.bsn, "einddatum", (closed.start + timedelta(days=30)).isoformat())))
+
+    d = Draft(pool, columns={**COLUMNS, "bsn": "Burgerservicenummer (BSN)",
+                             "eind": "Datum einde traject"})
+    d.filler(FILLER)
+    midnight = d.person()
+    d.row(midnight, start=dmy(midnight.start) + " 00:00", toel=dmy(midnight.toel) + " 00:00",
+          geb=dmy(midnight.birth) + " 00:00")
+    short_year = d.person()
+    line = d.row(short_year, keep=False, start=short_year.start.strftime("%d-%m-%y"))
+    excel_bsn = d.person()
+    sci = d.row(excel_bsn, keep=False, bsn="1,23457E+08")
+    yield d.case("excel_midnight_two_digit_year_and_scientific_bsn", rows_invalid=2,
+                 values=((midnight.bsn, "startdatum", midnight.start.isoformat()),
+                         (midnight.bsn, "toelatingsdatum", midnight.toel.isoformat()),
+                         (midnight.bsn, "geboortedatum", midnight.birth.isoformat())),
+                 expect=(Expect("date_year_two_digits", row=line, field="startdatum",
+                                message_contains="vier cijfers", count=1),
+                         Expect("bsn_scientific_notation", row=sci, field="bsn",
+                                message_contains="Excel", count=1)),
+                 absent_codes=("date_format", "bsn_format"))
+
+    d = Draft(pool, columns={k: v for k, v in COLUMNS.items() if k != "eind"})
+    d.filler(FILLER)
+    yield d.case("no_end_date_column", rows_invalid=0,
+                 expect=(Expect("einddatum_column_missing", row=None, field="einddatum",
+                                message_contains="Einde traject", count=1),))

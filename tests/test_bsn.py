@@ -41,7 +41,7 @@ def test_eight_digits_are_accepted_only_when_the_padded_value_passes(n):
 def test_check_bsn_classifies_format_problems():
     assert check_bsn("12345")[0] is BsnCheck.FORMAT
     assert check_bsn("12345678X")[0] is BsnCheck.FORMAT
-    assert check_bsn("1,23E+08")[0] is BsnCheck.FORMAT
+    assert check_bsn("1,23E+08X")[0] is BsnCheck.FORMAT
     assert check_bsn("123456789")[0] is BsnCheck.CHECKSUM
     assert check_bsn("111222333") == (BsnCheck.OK, "111222333")
 

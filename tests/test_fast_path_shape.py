@@ -37,6 +37,7 @@ def checked_lines(monkeypatch, data: bytes) -> tuple[list[int], tuple]:
     (f"{B[0]};01-02-2024;05-02-2024;;XD-1X", HEADER),         # X at the end stays
     (f"{B[0]};01-02-2024;05-02-2024;;Yılmaz-1", HEADER),      # not ASCII, no other digits
     (f"{B[0]}\t01-02-2024\t05-02-2024\t\tD 1", HEADER.replace(";", "\t")),  # tab-separated
+    (f"{B[0]};01-02-2024 00:00;5-2-2024 0:00;31-12-2030 00:00:00;D1", HEADER),  # Excel's midnight
 ])
 def test_clean_lines_plain_or_all_quoted_take_the_shortcut(monkeypatch, line, header):
     delimiter = "\t" if "\t" in header else ";"
@@ -57,6 +58,7 @@ def test_clean_lines_plain_or_all_quoted_take_the_shortcut(monkeypatch, line, he
     (f"{B[0]};01-02-2024;05-02-2024;;D1 ", HEADER),           # a space at the end of the line
     (f"{B[0]}\t01-02-2024\t05-02-2024\t\tD\xa01", HEADER.replace(";", "\t")),  # NBSP
     (f"{B[0]};01-02-2024;05-02-2024;;ZK-١٢", HEADER),          # digits of another script
+    (f"{B[0]};01-02-2024 00:00 ;05-02-2024;;D1", HEADER),     # a space after Excel's midnight
 ])
 def test_a_clean_line_but_for_white_space_decides_as_the_per_record_path(monkeypatch, line,
                                                                          header):

@@ -21,6 +21,7 @@ from tests.helpers import TODAY, bsns, csv_bytes, run
 B = bsns(6000, seed=11)
 HEADER = "BSN;Startdatum traject;Datum toelating;Achternaam;Dossiernummer"
 LENIENT = Rules(invalid_threshold=1.0)
+NO_END_COLUMN = Code.EINDDATUM_COLUMN_MISSING  # HEADER has no Einddatum: one warning per file
 
 
 def rows(n: int, offset: int = 0) -> list[str]:
@@ -117,7 +118,7 @@ def test_a_quote_inside_an_unquoted_field_is_a_literal_character():
     lines[2] = lines[2].replace("D2", 'kast 12"')
     lines[3] = lines[3].replace("Naam3", 'a"b"c')
     result, records = run(csv_bytes(*lines, header=HEADER), snapshot=True)
-    assert result.accepted and not result.issues
+    assert result.accepted and [i.code for i in result.issues] == [NO_END_COLUMN]
     names = {r[0]: (r[3], r[12]) for r in records}
     assert names[B[1]][0] == 'O"Neill' and names[B[2]][1] == 'kast 12"'
     assert names[B[3]][0] == 'a"b"c'
@@ -170,7 +171,7 @@ def test_the_person_on_a_quote_line_is_carried_over_not_removed():
 def test_swallowed_lines_count_for_the_invalid_share():
     lines = rows(10)
     lines[2] = f'{B[2]};"01-02-2025;01-02-2025;Naam;D2'  # a quote that opens and never closes
-    result, _ = run(csv_bytes(*lines, header=HEADER))
+    result, _ = run(csv_bytes(*lines, header=HEADER), rules=Rules(invalid_min_rows=1))
     assert result.total == 10 and result.invalid == 1
     assert result.reason is Code.TOO_MANY_INVALID  # 10 % > the default 5 %
 
@@ -209,7 +210,6 @@ def _zip(*names: str, first: bytes = b"") -> bytes:
 
 
 @pytest.mark.parametrize(("data", "words"), [
-    (_zip("[Content_Types].xml", "xl/workbook.xml"), "Excel-bestand (.xlsx)"),
     (_zip("mimetype", first=b"application/vnd.oasis.opendocument.spreadsheet"), ".ods"),
     (_zip("[Content_Types].xml", "word/document.xml"), "Word-document"),
     (_zip("extract.csv"), "ZIP"),
@@ -218,7 +218,6 @@ def _zip(*names: str, first: bytes = b"") -> bytes:
     (b"%PDF-1.7\n" + bytes(range(256)) * 4, "PDF"),
     (b"\x89PNG\r\n\x1a\n" + bytes(100), "afbeelding"),
     (b"<!DOCTYPE html><html><table><tr><td>BSN</td></tr></table></html>", "webpagina"),
-    (b'<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook>', "XML-werkblad"),
     (b"{\\rtf1\\ansi BSN;Startdatum}", "RTF"),
     (bytes(range(32)) * 3000, "binaire gegevens"),
 ])
@@ -323,7 +322,7 @@ def test_a_bsn_used_as_dossiernummer_is_shown_masked(layout):
     result, records = run(csv_bytes(f"{bsn};01-02-2025;01-02-2025;Naam;{dossier}",
                                     f"{B[8]};99-99-2025;01-02-2025;Naam;{dossier}",
                                     header=HEADER), snapshot=True, rules=LENIENT)
-    shown = {i.dossiernummer for i in result.issues}
+    shown = {i.dossiernummer for i in result.issues if i.row is not None}
     assert shown == {"*****" + bsn[-4:]}
     assert records[0][12] == dossier  # the snapshot keeps the value itself
 
@@ -489,13 +488,14 @@ def test_an_email_with_other_digits_is_left_out(email):
     result, records = run(csv_bytes(f"{B[0]};01-02-2025;01-02-2025;Naam;D;{email}",
                                     header=header), snapshot=True)
     assert result.accepted and records[0][15] == ""
-    assert [i.code for i in result.issues] == [Code.EMAIL_FORMAT]
+    assert [i.code for i in result.issues] == [NO_END_COLUMN, Code.EMAIL_FORMAT]
 
 
 def test_other_digits_of_every_kind_become_0_to_9_in_free_text():
     result, records = run(csv_bytes(f"{B[0]};01-02-2025;01-02-2025;Naam;D²①١２",
                                     header=HEADER), snapshot=True)
-    assert records[0][12] == "D2112" and [i.code for i in result.issues] == [Code.NON_ASCII_DIGITS]
+    assert records[0][12] == "D2112"
+    assert [i.code for i in result.issues] == [NO_END_COLUMN, Code.NON_ASCII_DIGITS]
 
 
 def test_a_quoted_field_over_the_csv_limit_is_a_row_error_not_an_unreadable_file():

@@ -52,8 +52,9 @@ def test_the_summary_names_a_tab_delimiter_and_the_basis_without_a_toelating_col
     result, _ = run(data)
     summary = result.summary()
     assert summary["delimiter"] == "tab" and summary["eligibility_basis"] == "startdatum"
-    assert (summary["errors"], summary["warnings"]) == (0, 1)
-    assert [i.code for i in result.issues] == [Code.TOELATINGSDATUM_COLUMN_MISSING]
+    assert (summary["errors"], summary["warnings"]) == (0, 2)
+    assert [i.code for i in result.issues] == [Code.TOELATINGSDATUM_COLUMN_MISSING,
+                                               Code.EINDDATUM_COLUMN_MISSING]
 
 
 def test_the_contract_of_a_rejected_extract():
@@ -94,7 +95,10 @@ def test_the_rules_are_read_from_the_organisation():
                                            column_aliases={"Klantnummer": "bsn"})
 
 
-MISSING = "Een verplichte kolom ontbreekt: kolom 'bsn' niet gevonden; "
+MISSING = ("Een verplichte kolom ontbreekt: geen kolom voor het BSN gevonden (gezocht naar 'BSN', "
+           "'Burgerservicenummer', 'BSN-nummer', 'Burgerservicenummer (BSN)', 'BSN cliënt', "
+           "'Cliënt BSN', 'BSN klant', 'Klant BSN', 'BSN aanvrager', 'Burgerservicenummer cliënt' "
+           "of 'BSN hoofdaanvrager'); ")
 
 
 @pytest.mark.parametrize(("header", "shown"), [
@@ -167,7 +171,8 @@ def test_bad_optional_fields_are_warnings_that_name_the_dossier_and_leave_the_va
     data = csv_bytes(f"{B[0]};01-02-2024;12345;0;bel mij;geen;ZK-7", header=header)
     result, records = run(data, snapshot=True)
     assert [(i.row, i.field, i.code, i.dossiernummer) for i in result.issues
-            if i.code is not Code.TOELATINGSDATUM_COLUMN_MISSING] == [
+            if i.code not in (Code.TOELATINGSDATUM_COLUMN_MISSING,
+                              Code.EINDDATUM_COLUMN_MISSING)] == [
         (2, "postcode", Code.POSTCODE_FORMAT, "ZK-7"),
         (2, "huisnummer", Code.HUISNUMMER_FORMAT, "ZK-7"),
         (2, "contact_telefoon", Code.PHONE_FORMAT, "ZK-7"),
@@ -204,11 +209,16 @@ def test_each_row_rule_gives_its_issue_on_its_line_field_and_dossier():
         (8, "partner_bsn", "bsn_checksum", "D7", checksum),
         (9, "startdatum", "required", "D8", "Verplicht veld is leeg"),
         (10, "startdatum", "date_format", "D9",
-         "Datum niet herkend; gebruik dag-maand-jaar, bijvoorbeeld 03-04-2025"),
-        (11, "startdatum", "date_in_future", "D10", future),
-        (11, "toelatingsdatum", "date_in_future", "D10", future),
+         "Datum niet herkend; gebruik dag-maand-jaar, bijvoorbeeld 03-04-2025: in het bestand "
+         "staat '31-02-2024'"),
+        # the dates of the case are shown as the file has them; the birth date never
+        (11, "startdatum", "date_in_future", "D10",
+         "Datum ligt in de toekomst: in het bestand staat '01-02-2099'"),
+        (11, "toelatingsdatum", "date_in_future", "D10",
+         "Datum ligt in de toekomst: in het bestand staat '01-02-2099'"),
         (11, "geboortedatum", "date_in_future", "D10", future),
-        (12, "einddatum", "end_before_start", "D11", "Einddatum ligt voor de startdatum"),
+        (12, "einddatum", "end_before_start", "D11",
+         "Einddatum ligt voor de startdatum: in het bestand staat '01-01-2024'"),
         (13, "bsn", "bsn_left_padded", "D12", result.issues[-1].message),
     ]
     assert result.issues[-1].message.endswith(f"*****{padded[-4:]}")
@@ -296,11 +306,11 @@ def test_file_level_notes_are_pinned_whole(extra, shown):
 
 
 def test_a_truncated_issue_list_says_how_many_there_were():
-    result, _ = run(csv_bytes(*[f"x{i};01-02-2024" for i in range(5)],
-                              header="BSN;Startdatum traject"), max_issues=3)
+    result, _ = run(csv_bytes(*[f"x{i};01-02-2024;" for i in range(5)],
+                              header="BSN;Startdatum traject;Einddatum"), max_issues=3)
     assert [i.code for i in result.issues] == [
         Code.TOELATINGSDATUM_COLUMN_MISSING, Code.BSN_FORMAT, Code.BSN_FORMAT,
-        Code.ISSUES_TRUNCATED]
+        Code.TOO_MANY_INVALID, Code.ISSUES_TRUNCATED]  # the deciding issue past the limit too
     assert result.issues[-1].message.endswith(": 3 van 7 meldingen")
 
 

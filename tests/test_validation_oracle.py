@@ -73,8 +73,12 @@ def broken(bsn: str, how: str, i: int, j: int, digit: int) -> str:
 
 
 def dutch(d: date, style: int) -> str:
+    """Day first, or ISO; styles 5 to 7 with the midnight Excel adds (issue 14)."""
     return (f"{d.day:02d}-{d.month:02d}-{d.year}", f"{d.day}-{d.month}-{d.year}", d.isoformat(),
-            f"{d.year}{d.month:02d}{d.day:02d}", f"{d.day:02d}/{d.month:02d}/{d.year}")[style]
+            f"{d.year}{d.month:02d}{d.day:02d}", f"{d.day:02d}/{d.month:02d}/{d.year}",
+            f"{d.day:02d}-{d.month:02d}-{d.year} 00:00", f"{d.day}-{d.month}-{d.year} 0:00",
+            f"{d.day:02d}-{d.month:02d}-{d.year} 00:00:00")[style]
+STYLES = 7
 
 
 @dataclass
@@ -87,8 +91,11 @@ class Row:
     end: date | None
 
 
-UNREADABLE = ("31-02-2024", "12/31/2024", "2024-13-01", "1-1-24", "morgen")
-FAULTS = ("bsn_swapped", "bsn_digit", "bsn_empty", "bsn_zeros", "partner_broken", "start_empty",
+UNREADABLE = ("31-02-2024", "12/31/2024", "2024-13-01", "1-1-24", "morgen", "13-01-25 00:00",
+              "13-03-2024 25:99", "13-03-2024 09:30", "13-03-2024 00:00:01", "12/31/2024 00:00",
+              "13-03-2024T00:00", "13-03-2024  00:00")
+FAULTS = ("bsn_swapped", "bsn_digit", "bsn_empty", "bsn_zeros", "bsn_excel", "partner_broken",
+          "start_empty",
           "start_bad", "start_future", "toel_bad", "toel_future", "eind_bad", "eind_before_start",
           "geb_bad", "geb_future")
 
@@ -107,7 +114,7 @@ def rows(draw, client: str, partner_pool: str, rule: str, toelating: bool, ref: 
         return min(d, TODAY) if draw(st.integers(0, 5)) else TODAY - timedelta(days=4000)
 
     def cell_of(d: date | None) -> str:
-        return "" if d is None else dutch(d, draw(st.integers(0, 4)))
+        return "" if d is None else dutch(d, draw(st.integers(0, STYLES)))
 
     cell = client
     if client[0] == "0" and draw(st.booleans()):
@@ -115,7 +122,7 @@ def rows(draw, client: str, partner_pool: str, rule: str, toelating: bool, ref: 
     how = {"bsn_swapped": "swap", "bsn_digit": "digit"}.get(fault)
     if how:
         cell = broken(client, how, *(draw(st.integers(0, 8)) for _ in range(3)))
-    cell = {"bsn_empty": "", "bsn_zeros": "000000000"}.get(fault, cell)
+    cell = {"bsn_empty": "", "bsn_zeros": "000000000", "bsn_excel": "1,23457E+08"}.get(fault, cell)
     if draw(st.integers(0, 7)) == 0:
         cell = f" {cell} "  # white space around a value: trimmed, not a fault
     pkind = draw(st.sampled_from(["none", "none", "valid", "self"]))

@@ -128,6 +128,7 @@ def map_headers(headers: Sequence[str], overrides: Mapping[str, str] | None = No
         seen.setdefault(canonical, []).append(raw.strip())
         if canonical not in mapping.index:
             mapping.index[canonical] = position
-            mapping.names[canonical] = raw.strip()
+            # as a report may show it: printable, bounded (the name matched an alias)
+            mapping.names[canonical] = "".join(c for c in raw if c.isprintable()).strip()[:60]
     mapping.duplicates = [(c, names) for c, names in seen.items() if len(names) > 1]
     return mapping

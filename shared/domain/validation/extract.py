@@ -145,6 +145,7 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
                    result: ValidationResult, issues: IssueCollector, spool: IO[str] | None,
                    progress: Callable[[int], None] | None) -> PeopleSeen | None:
     mapping = map_headers(header, rules.column_aliases)
+    result.columns = dict(mapping.names)  # reports name each field as the file's header does
     for canonical, names in mapping.duplicates:
         shown = [f"'{shown_value(n, 40)}'" for n in names[:5]]
         more = f" (en nog {len(names) - 5})" if len(names) > 5 else ""
