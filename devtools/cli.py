@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = DutchArgumentParser(prog="vish-dev",
                                  description="vish-bridge: hulpmiddelen voor ontwikkelaars")
     sub = parser.add_subparsers(dest="command", metavar="COMMANDO", title="commando's",
-                                required=True)
+                                required=True,
+                                help="wat vish-dev doet; meer met 'vish-dev COMMANDO --help'")
 
     p = sub.add_parser("sample", parents=[common], help="maak een fictief voorbeeldextract",
                        description="Schrijf een extract met fictieve gegevens (geldige test-BSN's, "

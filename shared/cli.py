@@ -152,6 +152,14 @@ class DutchArgumentParser(argparse.ArgumentParser):
         with dutch():
             return super().add_subparsers(**kwargs)
 
+    def parse_args(self, args=None, namespace=None):
+        with dutch():
+            return super().parse_args(args, namespace)
+
+    def parse_intermixed_args(self, args=None, namespace=None):
+        with dutch():
+            return super().parse_intermixed_args(args, namespace)
+
     def parse_known_args(self, args=None, namespace=None):
         with dutch():
             return super().parse_known_args(args, namespace)
@@ -684,7 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = DutchArgumentParser(prog="vish", description="vish-bridge: de aanlevering aan VISH "
                                  "(SNG) beheren en controleren")
     sub = parser.add_subparsers(dest="command", metavar="COMMANDO", title="commando's",
-                                required=True)
+                                required=True, help="wat vish doet; meer met 'vish COMMANDO --help'")
 
     p = sub.add_parser("validate", parents=shared, help="controleer een extract voordat u het aanlevert",
                        description="Controleer een extract met de regels van de organisatie, "
@@ -755,7 +763,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="controleer de instellingen en het organisatiedocument",
                        description="Controles op de configuratie, zonder netwerk.")
-    actions = p.add_subparsers(dest="config_command", metavar="ACTIE", title="acties", required=True)
+    actions = p.add_subparsers(dest="config_command", metavar="ACTIE", title="acties", required=True,
+                               help="meer met 'vish config ACTIE --help'")
     c = actions.add_parser("check", parents=[common, as_json],
                            help="controleer alles en meld alle problemen tegelijk",
                            description="Controleer de instellingen (opslag, Key Vault, schema) en "
