@@ -328,3 +328,60 @@ def test_the_defaults_the_guides_name_are_the_products():
     main = (ROOT / "infra-bicep" / "main.bicep").read_text(encoding="utf-8")
     quarantine = re.search(r"param quarantineRetentionDays int = (\d+)", main).group(1)
     assert f"({quarantine} dagen bewaard)" in OPERATOR
+
+
+def test_the_curl_recipe_in_the_operator_guide_sends_the_key_as_a_header_and_never_on_a_command_line(
+        tmp_path):
+    """Run the guide's own ``beheer`` function (bash, curl) against a local server; only the
+    scheme differs (http here, https in Azure). A curl wrapper records every argument."""
+    import os
+    import shutil
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    real_curl = shutil.which("curl")
+    assert real_curl and shutil.which("bash"), "curl and bash are part of the test environment"
+    block = next(b for b in re.findall(r"```sh\n(.*?)```", OPERATOR, re.S) if "beheer() {" in b)
+    function = block[block.index("beheer() {"):]
+    assert function.count('"https://$HOST/api/$1"') == 1
+    function = function.replace('"https://$HOST/api/$1"', '"http://$HOST/api/$1"')
+    seen = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.command, self.path, dict(self.headers), body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"confirmed": "2026-11-28"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    argv_log = tmp_path / "curl-argv"
+    (bin_dir / "curl").write_text(
+        f'#!/bin/bash\nprintf "%s\\n" "$@" >> "{argv_log}"\nexec {real_curl} "$@"\n')
+    (bin_dir / "curl").chmod(0o755)
+    key = "geheime-beheersleutel-Zx81=="
+    script = (function + "\nbeheer deliveries/gemeente-x/confirm "
+              "'{\"reason\": \"SNG bevestigt ontvangst\", \"day\": \"2026-11-28\"}'\n")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+           "HOST": f"127.0.0.1:{server.server_port}", "BEHEERSLEUTEL": key}
+    try:
+        done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("HTTP 200")
+    [(method, path, headers, body)] = seen
+    assert (method, path) == ("POST", "/api/deliveries/gemeente-x/confirm")
+    assert headers["x-functions-key"] == key and headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"reason": "SNG bevestigt ontvangst", "day": "2026-11-28"}
+    argv = argv_log.read_text()
+    assert "-K" in argv.split("\n") and key not in argv
