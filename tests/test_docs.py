@@ -151,6 +151,8 @@ def vish_commands(text: str) -> list[str]:
 
 
 def test_every_vish_command_and_option_in_the_guides_exists():
+    from shared.cli import _date_arg
+
     commands = vish_parser()
     found = [c for text in GUIDES.values() for c in vish_commands(text)]
     assert len(found) >= 10, found
@@ -164,6 +166,9 @@ def test_every_vish_command_and_option_in_the_guides_exists():
         options = {o for action in parser._actions for o in action.option_strings}
         for option in re.findall(r"(?<!\S)(--?[a-z][\w-]*)", command):
             assert option in options, (command, option)
+        for value in re.findall(r"--date (\S+)", command):
+            if not value.startswith(("<", "…", "D")):
+                assert _date_arg(value), command  # a date the command takes
 
 
 def test_every_vish_command_in_the_operator_roles_table_exists_and_every_command_is_in_it():
@@ -210,6 +215,8 @@ def admin_fields() -> set[str]:
 
 
 def test_every_curl_call_in_the_operator_guide_posts_to_an_admin_route_with_fields_it_reads():
+    from datetime import date
+
     routes = [r for m, r, level in http_routes().values() if m == "POST" and level == "admin"]
     calls = re.findall(r"`beheer ([^\s`]+) '([^']*)'`", OPERATOR)
     assert len(calls) >= len(routes)
@@ -221,6 +228,8 @@ def test_every_curl_call_in_the_operator_guide_posts_to_an_admin_route_with_fiel
         assert matching, path
         used.update(matching)
         assert set(json.loads(body)) <= fields, (path, body)
+        if "day" in json.loads(body):  # admin.py reads it with date.fromisoformat
+            date.fromisoformat(json.loads(body)["day"])
     assert used == set(routes)
     assert "masterKey" in OPERATOR and "x-functions-key" in OPERATOR
 
