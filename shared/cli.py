@@ -636,8 +636,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         _say("Status VISH-levering: " + ("alles in orde" if overview["healthy"] else "ACTIE NODIG"))
         for org in overview["organisations"]:
-            _say(f"  {org['code']}: {WORDS[org['health']]} — {org['reason']}; volgende levering "
-                 f"{org['next_due']['local']}")
+            _say(f"  {org['code']}: {WORDS[org['health']]} — {_after_colon(org['reason'])}; "
+                 f"volgende levering {org['next_due']['local']}")
         if args.html:
             _say(f"  statuspagina geschreven naar {args.html}")
     return EXIT_OK if overview["healthy"] else EXIT_REJECTED

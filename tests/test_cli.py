@@ -477,3 +477,77 @@ def test_build_from_a_windows_1252_extract(tmp_path, capsys):
     assert main(["build", str(extract), "--date", "2026-11-28", "--out", str(tmp_path / "o.csv"),
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["people"] == 3
+
+
+
+def _fresh_store(azurite, monkeypatch, code: str) -> str:
+    """Azurite with an outcome table that does not exist yet (a new deployment)."""
+    import uuid
+
+    from shared import wiring
+
+    table = "nieuw" + uuid.uuid4().hex[:12]
+    sftp = {"host": "127.0.0.1", "username": "u", "secret_name": "k",
+            "host_key": "SHA256:q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0x1c"}
+    monkeypatch.setenv("VISH_ORGANISATIONS_JSON", organisations_for(code, sftp=sftp).model_dump_json())
+    monkeypatch.setenv("VISH_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    monkeypatch.setenv("VISH_OUTCOMES_TABLE", table)
+    config.get_settings.cache_clear()
+    wiring.status_service.cache_clear()
+    return table
+
+
+def test_status_on_a_store_without_tables_is_no_outage(azurite, monkeypatch, capsys):
+    from shared import wiring
+
+    _fresh_store(azurite, monkeypatch, "gem-nieuw")
+    try:
+        code = main(["status"])
+    finally:
+        wiring.status_service.cache_clear()
+    out, err = capsys.readouterr()
+    assert (code, err) == (1, "")  # nothing delivered yet: attention, but no error
+    lines = out.splitlines()
+    assert lines[0] == "Status VISH-levering: ACTIE NODIG"
+    assert lines[1].startswith("  gem-nieuw: nog geen bestand — nog geen bestand van deze organisatie "
+                               "ontvangen")  # the status's reason, lower case after the dash
+    assert "niet bereikbaar" not in out
+
+
+def test_a_missing_outcome_table_is_told_apart_from_an_outage(azurite, monkeypatch, capsys):
+    """Should the table be missing where status reads it, the operator reads that nothing has
+    run yet; a missing entity or an unreachable store is not that."""
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.data.tables import TableServiceClient
+
+    from shared import wiring
+    from shared.cli import _table_missing
+
+    table = _fresh_store(azurite, monkeypatch, "gem-nieuw")
+    tables = TableServiceClient.from_connection_string(azurite.connection_string)
+    with pytest.raises(ResourceNotFoundError) as missing_table:
+        list(tables.get_table_client(table).list_entities())
+    tables.create_table(table + "x")
+    with pytest.raises(ResourceNotFoundError) as missing_entity:
+        tables.get_table_client(table + "x").get_entity("a", "b")
+    assert _table_missing(missing_table.value) and not _table_missing(missing_entity.value)
+
+    class Raising:
+        def overview(self):
+            raise missing_table.value
+
+    monkeypatch.setattr(wiring, "status_service", lambda: Raising())
+    assert main(["status"]) == 1
+    assert capsys.readouterr().out == (
+        "Status VISH-levering: er is nog niets verwerkt of geleverd (de uitkomstentabel "
+        f"'{table}' bestaat nog niet; die ontstaat bij de eerste verwerking of levering).\n")
+
+    class Outage:
+        def overview(self):
+            raise missing_entity.value
+
+    monkeypatch.setattr(wiring, "status_service", lambda: Outage())
+    assert main(["status"]) == 2
+    assert capsys.readouterr().err == (
+        "vish: de opslag kent een gevraagde tabel of container niet (ResourceNotFoundError); is de "
+        "installatie volledig?\n")
