@@ -177,10 +177,12 @@ CELLS = {
                                        "hostsleutel van de server wijkt af van de vastgelegde sleutel",
                    "Volgende levering": "zo snel mogelijk (verwacht op 29-11-2026 om 06:00)"},
     "wijkteam-west": {"Laatste levering": "nog niets geleverd",
-                      "Volgende levering": "geen: nog niet aangesloten"},
+                      "Volgende levering": "geen: nog niet aangesloten",
+                      "Laatste 30 dagen": "nog geen leveringen"},
     "wijkteam-zuid": {"Laatste bestand": "nog geen bestand ontvangen",
                       "Laatste levering": "nog niets geleverd",
-                      "Volgende levering": "na het eerste geaccepteerde bestand"},
+                      "Volgende levering": "na het eerste geaccepteerde bestand",
+                      "Laatste 30 dagen": "nog geen leveringen"},
     "gemeente-e": {"Laatste bestand": "op 29-11-2026 om 03:00geaccepteerd: 38 regels, 0 personen",
                    "Laatste levering": "op 29-11-2026 om 06:00levering van 29-11-2026: geen cliënten "
                                        "geleverd, niemand van deze organisatie in VISH (bestand "

@@ -113,7 +113,7 @@ def render(overview: dict, details: dict[str, dict], *, history: bool = False) -
             f'<td data-label="Laatste bestand">{_extract_cell(org)}</td>'
             f'<td data-label="Laatste levering">{_delivery_cell(org)}</td>'
             f'<td data-label="Volgende levering">{_t(_next(org))}</td>'
-            f'<td data-label="Laatste 30 dagen">{chart(days) if days else ""}</td></tr>')
+            f'<td data-label="Laatste 30 dagen">{_chart_cell(days)}</td></tr>')
         if history and "history" in detail:
             histories.append(_history(org, detail["history"]))
     state = "Alles in orde" if overview["healthy"] else "Actie nodig"
@@ -128,6 +128,14 @@ def render(overview: dict, details: dict[str, dict], *, history: bool = False) -
         "<th>Laatste levering</th><th>Volgende levering</th>"
         "<th>Laatste 30 dagen</th></tr></thead><tbody>"
         + "".join(rows) + "</tbody></table>" + "".join(histories) + "</body></html>")
+
+
+def _chart_cell(days: list[dict]) -> str:
+    if not days:
+        return ""
+    if all(d["status"] == "none" for d in days):
+        return "<small>nog geen leveringen</small>"
+    return chart(days)
 
 
 def _next(org: dict) -> str:
