@@ -26,6 +26,8 @@ def run_demo(out: Path, rows: int = 250) -> int:
     from shared import config, wiring
     from shared.adapters.secrets import env_name
     from shared.config import EXAMPLE_ORGANISATIONS
+    from shared.domain.issues import Code
+    from shared.domain.report import DECISION_NL, reason_message
     from shared.usecases.intake import EXTRACTS_CONTAINER
 
     out.mkdir(parents=True, exist_ok=True)
@@ -60,8 +62,9 @@ def run_demo(out: Path, rows: int = 250) -> int:
                 azurite.connection_string, EXTRACTS_CONTAINER, blob_name))
             latest = service.outcomes.latest(org, "extract")
             history = service.outcomes.history(org, limit=10, kind="extract")
-            print(f"    uitkomsten in tabel: {len(history)}; laatste: {latest['decision']}"
-                  + (f" ({latest['reason']})" if latest.get("reason") else ""))
+            print(f"    uitkomsten in tabel: {len(history)}; laatste: "
+                  f"{DECISION_NL.get(latest['decision'], latest['decision'])}"
+                  + (f" ({reason_message(Code(latest['reason']))})" if latest.get("reason") else ""))
 
         s = service.settings
         print("\nResultaat:")
@@ -71,9 +74,9 @@ def run_demo(out: Path, rows: int = 250) -> int:
         print(f"  snapshot: {s.snapshots_container}/{org}/current.csv")
         report_path = latest["report"].split("/", 1)[1]
         report = json.loads(service.blobs.read_bytes(s.reports_container, report_path))
-        csv_report = service.blobs.read_bytes(s.reports_container,
-                                              report_path[:-5] + ".csv").decode("utf-8-sig")
-        (out / "rapport.csv").write_text(csv_report, encoding="utf-8")
+        # the counsellor's copy byte for byte, with its UTF-8 BOM (Excel reads it as UTF-8 then)
+        (out / "rapport.csv").write_bytes(service.blobs.read_bytes(s.reports_container,
+                                                                   report_path[:-5] + ".csv"))
         (out / "rapport.json").write_text(json.dumps(report, ensure_ascii=False, indent=1),
                                           encoding="utf-8")
         print(f"  rapport: {latest['report']} (kopie in {out / 'rapport.csv'})")
@@ -106,7 +109,8 @@ def _deliver(service, sng, org: str) -> bool:
         print(f"  levering mislukt: {latest.get('error_kind') if latest else 'geen uitkomst'}")
         return False
     on_server = sng.files()
-    print(f"  bestand bij SNG: {latest['file']} ({latest['records']} regels, {latest['size']} bytes)")
+    records = f"{latest['records']} {'regel' if latest['records'] == 1 else 'regels'}"
+    print(f"  bestand bij SNG: {latest['file']} ({records}, {latest['size']} bytes)")
     print(f"  SHA-256: {latest['sha256']}")
     print(f"  archief: {latest['archive']}; op de SFTP-server: {sorted(on_server)}")
     return list(on_server) == [latest["file"]]

@@ -551,3 +551,16 @@ def test_a_missing_outcome_table_is_told_apart_from_an_outage(azurite, monkeypat
     assert capsys.readouterr().err == (
         "vish: de opslag kent een gevraagde tabel of container niet (ResourceNotFoundError); is de "
         "installatie volledig?\n")
+
+
+def test_build_reads_a_windows_1252_export_with_letters_beyond_the_first_chunk(tmp_path, capsys):
+    """An export from Excel on Windows (Ö is byte 0xd6) is read as vish validate reads it."""
+    b = bsns(3000)
+    extract = tmp_path / "e.csv"
+    extract.write_bytes(("BSN;Startdatum;Datum toelating;Achternaam;Woonplaats\r\n"
+                         + "".join(f"{x};01-02-2024;01-02-2024;{'Özdemir' if i > 2900 else 'Jansen'};"
+                                   "Ölst\r\n" for i, x in enumerate(b))).encode("cp1252"))
+    assert b"\xd6zdemir" in extract.read_bytes()
+    assert main(["build", str(extract), "--date", "28-11-2026", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "3000 regels, 3000 personen aangemeld op 28-11-2026" in out and "codec" not in out

@@ -16,8 +16,10 @@ def test_readme_demo_command_runs_the_daily_flow(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Status VISH-levering: alles in orde" in done.stdout
-    assert "uitkomsten in tabel: 1; laatste: accepted" in done.stdout  # the repeat had no effect
+    assert "uitkomsten in tabel: 1; laatste: geaccepteerd\n" in done.stdout  # the repeat had no effect
+    assert done.stderr == ""  # no English log lines from the components
     delivered = sorted(p.name for p in (out / "sng-sftp").rglob("*") if p.is_file())
     assert len(delivered) == 1 and delivered[0].startswith("VISH_")
     assert (out / "status.html").read_text(encoding="utf-8").lower().startswith("<!doctype html>")
-    assert (out / "rapport.csv").stat().st_size > 0
+    report = (out / "rapport.csv").read_bytes()
+    assert report.startswith(b"\xef\xbb\xbfregel;veld;code;ernst;melding;dossiernummer")  # BOM as stored
