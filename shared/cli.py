@@ -23,7 +23,13 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from shared.config import ConfigError, OrganisationsDocument, get_settings, load_organisations
+from shared.config import (
+    ConfigError,
+    OrganisationsDocument,
+    dutch_os_error,
+    get_settings,
+    load_organisations,
+)
 from shared.domain.dates import parse_dutch_date
 from shared.domain.privacy import printable
 
@@ -213,7 +219,7 @@ def _after_colon(text: str) -> str:
 
 
 def _cannot_read(exc: OSError, what: str = "bestand") -> UsageError:
-    return UsageError(f"kan {what} niet lezen: {exc.strerror or type(exc).__name__} "
+    return UsageError(f"kan {what} niet lezen: {dutch_os_error(exc)} "
                       f"({_path(exc.filename)})")
 
 
@@ -221,7 +227,7 @@ def _write(path: Path, content: bytes) -> None:
     try:
         path.write_bytes(content)
     except OSError as exc:
-        raise UsageError(f"kan bestand niet schrijven: {exc.strerror or type(exc).__name__} "
+        raise UsageError(f"kan bestand niet schrijven: {dutch_os_error(exc)} "
                          f"({_path(exc.filename)})") from None
 
 
@@ -406,7 +412,12 @@ def cmd_build(args: argparse.Namespace) -> int:
             snapshot_path = Path(scratch) / "snapshot.csv"
             decision = _snapshot_from_extract(Path(args.input), snapshot_path, organisation, args.date)
             if decision is not None:
-                _say(f"Extract afgewezen ({decision}); er is geen bestand gemaakt.", file=sys.stderr)
+                from shared.domain.issues import Code
+                from shared.domain.report import reason_message
+
+                reason = reason_message(Code(decision)) if decision in Code._value2member_map_ else None
+                _say(f"Extract afgewezen: {_after_colon(reason or 'zie vish validate')} ({decision}); "
+                     "er is geen bestand gemaakt.", file=sys.stderr)
                 return EXIT_REJECTED
         previous = None
         if args.previous:
@@ -630,7 +641,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                  f"'{table}' bestaat nog niet; die ontstaat bij de eerste verwerking of levering).")
         return EXIT_REJECTED
     if args.html:
-        Path(args.html).write_text(render(overview, details), encoding="utf-8")
+        _write(Path(args.html), render(overview, details).encode("utf-8"))
     if args.json:
         print(json.dumps(details[args.org] if args.org else overview, ensure_ascii=False, default=str))
     else:

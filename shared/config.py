@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import json
 import os
 import re
@@ -61,6 +62,21 @@ class ConfigError(Exception):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or [message]
+
+
+_OS_ERRORS_NL = {
+    errno.ENOENT: "bestaat niet", errno.EACCES: "geen toegang", errno.EPERM: "niet toegestaan",
+    errno.EISDIR: "is een map, geen bestand", errno.ENOTDIR: "een deel van het pad is geen map",
+    errno.ENOSPC: "de schijf is vol", errno.EROFS: "alleen-lezen", errno.ENAMETOOLONG: "naam te lang",
+    errno.EEXIST: "bestaat al", errno.EBUSY: "in gebruik", errno.EMFILE: "te veel open bestanden",
+    errno.ELOOP: "te veel symbolische koppelingen", errno.EINVAL: "ongeldige naam",
+    errno.EIO: "lees- of schrijffout van de schijf", errno.EDQUOT: "quotum vol",
+}
+
+
+def dutch_os_error(exc: OSError) -> str:
+    """Why a file could not be read or written, in Dutch (the system's text is English)."""
+    return _OS_ERRORS_NL.get(exc.errno, f"systeemfout {type(exc).__name__}")
 
 
 class DutchValueError(ValueError):
@@ -511,6 +527,8 @@ def parse_organisations(text: str, source: str, schedule: str | None = None) -> 
         message = (f"{source}: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}); "
                    "controleer komma's, aanhalingstekens en haakjes")
         raise ConfigError(message) from None
+    except RecursionError:
+        raise ConfigError(f"{source}: de JSON is te diep genest") from None
     try:
         document = OrganisationsDocument.model_validate(raw)
     except ValidationError as exc:
@@ -561,7 +579,7 @@ def load_organisations(settings: Settings) -> OrganisationsDocument:
             text = settings.organisations_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"VISH_ORGANISATIONS_FILE: bestand niet te lezen "
-                              f"({exc.strerror or type(exc).__name__})") from None
+                              f"({dutch_os_error(exc)})") from None
         except UnicodeDecodeError:
             raise ConfigError("VISH_ORGANISATIONS_FILE: het bestand is geen UTF-8-tekst; sla het "
                               "op als UTF-8") from None
@@ -726,7 +744,7 @@ def check_configuration() -> ConfigCheck:
             text = Path(settings.organisations_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = "geen UTF-8-tekst" if isinstance(exc, UnicodeDecodeError) else (
-                exc.strerror or type(exc).__name__)
+                dutch_os_error(exc))
             check.problems.append(f"VISH_ORGANISATIONS_FILE: bestand niet te lezen ({reason})")
             return check
     else:

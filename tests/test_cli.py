@@ -82,7 +82,10 @@ def test_validate_with_the_current_snapshot_holds_a_mass_drop(tmp_path, capsys):
 
 def test_usage_and_io_problems_exit_2(tmp_path, capsys, monkeypatch):
     assert main(["validate", str(tmp_path / "missing.csv")]) == 2
-    assert "kan bestand niet lezen" in capsys.readouterr().err
+    assert capsys.readouterr().err == (f"vish: kan bestand niet lezen: bestaat niet "
+                                       f"({tmp_path / 'missing.csv'})\n")
+    assert main(["validate", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"vish: kan bestand niet lezen: is een map, geen bestand ({tmp_path})\n"
     path = write(tmp_path, "ok.csv", 3)
     assert main(["validate", path, "--org", "nergens"]) == 2
     assert "niet ingesteld" in capsys.readouterr().err
@@ -465,7 +468,7 @@ def test_build_takes_binary_input_as_an_extract_and_rejects_it(tmp_path, capsys)
     path.write_bytes(os.urandom(4096) + b"\x00")
     assert main(["build", str(path), "--date", "2026-11-28", "--out", str(tmp_path / "o.csv")]) == 1
     err = capsys.readouterr().err
-    assert "Extract afgewezen (not_csv)" in err and "Traceback" not in err
+    assert err == "Extract afgewezen: dit is geen CSV-bestand (not_csv); er is geen bestand gemaakt.\n"
 
 
 def test_build_from_a_windows_1252_extract(tmp_path, capsys):
@@ -497,11 +500,14 @@ def _fresh_store(azurite, monkeypatch, code: str) -> str:
     return table
 
 
-def test_status_on_a_store_without_tables_is_no_outage(azurite, monkeypatch, capsys):
+def test_status_on_a_store_without_tables_is_no_outage(azurite, monkeypatch, capsys, tmp_path):
     from shared import wiring
 
     _fresh_store(azurite, monkeypatch, "gem-nieuw")
     try:
+        assert main(["status", "--html", str(tmp_path / "weg" / "status.html")]) == 2
+        assert capsys.readouterr().err == (f"vish: kan bestand niet schrijven: bestaat niet "
+                                           f"({tmp_path / 'weg' / 'status.html'})\n")
         code = main(["status"])
     finally:
         wiring.status_service.cache_clear()

@@ -20,6 +20,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 
+from shared.config import dutch_os_error
+
 
 class SecretError(Exception):
     """A secret could not be had. ``transient`` is True when trying again later may help."""
@@ -54,7 +56,7 @@ class LocalSecrets(SecretProvider):
                     return path.read_text(encoding="utf-8")
                 except OSError as exc:
                     raise SecretError(f"geheim '{name}' in VISH_SECRETS_DIR is niet te lezen "
-                                      f"({exc.strerror or type(exc).__name__})") from None
+                                      f"({dutch_os_error(exc)})") from None
                 except UnicodeDecodeError:
                     raise SecretError(f"geheim '{name}' in VISH_SECRETS_DIR is geen UTF-8-tekst"
                                       ) from None
