@@ -603,13 +603,15 @@ def cmd_sftp_check(args: argparse.Namespace) -> int:
 
 
 def _laptop_hint(org: str, probe: bool) -> list[str]:
-    """After a refused or unanswered connection: SNG's allow-list may be the cause."""
+    """After a refused or unanswered connection: SNG's allow-list may be the cause. The admin
+    action's call as the operator guide gives it (the key through stdin, never on a command line)."""
     return ["Let op: gebruikt de functie-app een vast uitgaand IP-adres (enableStaticOutboundIp), dan "
             "laat SNG alleen dat adres toe en wordt een test vanaf deze computer geweigerd. Test "
-            "dan vanuit Azure met de beheeractie 'verbinding testen':",
-            f"  curl -X POST \"https://<functie-app>.azurewebsites.net/api/connection-test/{org}"
-            f"?probe={1 if probe else 0}\" -H \"x-functions-key: <hoofdsleutel (master key) van de "
-            "functie-app>\""]
+            "dan vanuit Azure met de beheeractie 'verbinding testen' (HOST en BEHEERSLEUTEL: zie de "
+            "handleiding beheer, hoofdstuk 6):",
+            "  printf 'header = \"x-functions-key: %s\"\\n' \"$BEHEERSLEUTEL\" | curl -sS -K - -X POST "
+            f"\"https://$HOST/api/connection-test/{org}?probe={1 if probe else 0}\" -w '\\nHTTP "
+            "%{http_code}\\n'"]
 
 
 # -- status ----------------------------------------------------------------------------------------

@@ -134,10 +134,52 @@ def test_a_refused_connection_is_dutch_and_points_to_the_admin_action(check):
                    "Let op: gebruikt de functie-app een vast uitgaand IP-adres "
                    "(enableStaticOutboundIp), dan laat SNG alleen dat adres toe en wordt een test "
                    "vanaf deze computer geweigerd. Test dan vanuit Azure met de beheeractie "
-                   "'verbinding testen':\n"
-                   "  curl -X POST \"https://<functie-app>.azurewebsites.net/api/connection-test/"
-                   f"{CODE}?probe=1\" -H \"x-functions-key: <hoofdsleutel (master key) van de "
-                   "functie-app>\"\n")
+                   "'verbinding testen' (HOST en BEHEERSLEUTEL: zie de handleiding beheer, "
+                   "hoofdstuk 6):\n"
+                   "  printf 'header = \"x-functions-key: %s\"\\n' \"$BEHEERSLEUTEL\" | curl -sS -K - "
+                   f"-X POST \"https://$HOST/api/connection-test/{CODE}?probe=1\" -w '\\nHTTP "
+                   "%{http_code}\\n'\n")
+
+
+def test_the_hint_calls_the_admin_action_with_the_key_through_stdin(tmp_path):
+    """The printed call, run by bash against a local stand-in for the app, posts to the
+    connection-test route with the key as a header, and the key is on no command line."""
+    import shutil
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from shared.cli import _laptop_hint
+
+    seen = []
+
+    class App(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            seen.append((self.path, self.headers.get("x-functions-key")))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    server = HTTPServer(("127.0.0.1", 0), App)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    call = _laptop_hint(CODE, probe=False)[1].strip().replace("https://", "http://")
+    recorded = tmp_path / "argv"
+    wrapper = tmp_path / "bin" / "curl"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" >> {recorded}\nexec {shutil.which("curl")} "$@"\n')
+    wrapper.chmod(0o755)
+    try:
+        done = subprocess.run(["bash", "-c", call], capture_output=True, text=True, timeout=30, env={
+            "PATH": f"{wrapper.parent}:{os.environ['PATH']}", "BEHEERSLEUTEL": "sleutel-7f3a",
+            "HOST": f"127.0.0.1:{server.server_address[1]}"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0 and done.stdout.endswith("HTTP 200\n"), done.stderr
+    assert seen == [(f"/api/connection-test/{CODE}?probe=0", "sleutel-7f3a")]
+    assert "sleutel-7f3a" not in recorded.read_text()
 
 
 def test_a_missing_secret_is_dutch_and_names_no_value(check):
