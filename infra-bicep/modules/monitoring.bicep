@@ -1,6 +1,6 @@
 // Log Analytics + Application Insights (local auth off: the identity publishes), an action group
-// that mails the operators, and two alerts: GET /api/status answering 503 (an organisation late,
-// failing or with a stale extract) and a failed delivery.
+// that mails the operators, and two alerts: GET /api/status answering 503 (an organisation needs
+// attention: any health word but ok, no_changes, pending and not_connected) and a failed delivery.
 param namePrefix string
 param location string
 param tags object
@@ -65,8 +65,8 @@ resource statusUnhealthy 'Microsoft.Insights/scheduledQueryRules@2023-03-15-prev
   location: location
   tags: tags
   properties: {
-    displayName: 'VISH: status meldt 503 (te laat, mislukt of verouderd bestand)'
-    description: 'GET /api/status answered 503: an organisation is late, failing or has a stale extract.'
+    displayName: 'VISH: status meldt 503 (een organisatie vraagt aandacht)'
+    description: 'GET /api/status answered 503: an organisation is failing, held, unconfirmed, late or empty, or its latest extract was rejected or waits for release (extract_held), or it has no extract yet (no_extract) or a stale one (stale_extract). Open the status page for the reason.'
     severity: 1
     enabled: true
     evaluationFrequency: 'PT15M'
