@@ -418,3 +418,29 @@ def test_the_json_report_names_the_columns_and_the_besluit():
     assert document["columns"] == {"bsn": "BSN"}
     assert "leaving" not in document
     assert not re.search(r"\d{9}", json.dumps(document["besluit"]))
+
+
+def test_errors_are_kept_before_warnings_when_the_issue_list_is_full():
+    lines = [f"{b};01-02-2024;01-02-2024;;W{i};12" for i, b in enumerate(B[:30])]  # postcode
+    lines += [f"x{i};01-02-2024;;;F{i};" for i in range(3)]  # lines 32-34: errors
+    result, _ = run(csv_bytes(*lines, header="BSN;Startdatum;Toelatingsdatum;Einddatum;"
+                                             "Dossiernummer;Postcode"),
+                    rules=Rules(invalid_threshold=0.5), max_issues=10)
+    assert result.accepted
+    kept = [(i.row, i.code) for i in result.issues]
+    assert kept == ([(n, Code.POSTCODE_FORMAT) for n in range(2, 9)]
+                    + [(n, Code.BSN_FORMAT) for n in (32, 33, 34)]
+                    + [(None, Code.ISSUES_TRUNCATED)])
+    assert result.issue_counts[Code.POSTCODE_FORMAT] == 30
+    rows = rows_of(report_csv(result))
+    assert [r[2] for r in rows[1:]] == [
+        "besluit", "issues_truncated", "bsn_format", "bsn_format", "bsn_format",
+        "postcode_format"]
+    assert rows[-1][0] == "2, 3, 4, 5, 6, 7, 8 en nog 23"
+    assert rows[-1][4] == "30 regels: Postcode niet herkend (verwacht 1234 AB); postcode niet gebruikt"
+    assert "(regels 32, 33 en 34)" in rows[1][4]
+
+
+def test_errors_alone_past_the_limit_keep_the_first_ones():
+    result, _ = run(csv_bytes(*[bad(i) for i in range(8)]), max_issues=5)
+    assert [i.row for i in result.issues if i.code is Code.BSN_FORMAT] == [2, 3, 4, 5, 6]

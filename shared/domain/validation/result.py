@@ -149,20 +149,32 @@ class ValidationResult:
 
 
 class IssueCollector:
-    """Keeps the first ``limit`` issues and counts all of them (memory stays bounded)."""
+    """Keeps ``limit`` issues and counts all of them (memory stays bounded). Errors come first:
+    once the list is full, an error takes the place of the last warning kept, so a file with
+    thousands of warnings before its errors still lists the rows that must be fixed (the
+    warnings stay counted in ``issue_counts``)."""
 
     def __init__(self, result: ValidationResult, limit: int) -> None:
         self.result = result
         self.limit = limit
         self.truncated = False
+        self._warnings: list[int] = []  # where the warnings kept are in ``result.issues``
 
     def add(self, issue: Issue) -> None:
         result = self.result
         result.issue_counts[issue.code] += 1
-        if len(result.issues) < self.limit:
-            result.issues.append(issue)
-        elif not self.truncated:
-            self.truncated = True
+        issues = result.issues
+        warning = CODES[issue.code].severity is Severity.WARNING
+        if len(issues) < self.limit:
+            if warning:
+                self._warnings.append(len(issues))
+            issues.append(issue)
+            return
+        self.truncated = True
+        if not warning and self._warnings:
+            # Everything after the last warning is an error, so the other places stay right.
+            del issues[self._warnings.pop()]
+            issues.append(issue)
 
     def reject(self, code: Code, *, field: str | None = None, detail: str | None = None) -> None:
         """Record ``code`` as the reason the extract is rejected (the last one recorded wins).
