@@ -312,19 +312,32 @@ def test_confirm_of_an_unconfirmed_delivery(live, org_code, azurite):
     assert service.outcomes.latest(org_code, "manual")["action"] == "confirm_delivery"
 
 
-def test_no_bsn_in_any_response(live, org_code, azurite):
+def test_no_bsn_name_or_birth_date_in_any_response(live, org_code, azurite):
     service, _ = live
     data = accept_extract(service, azurite, org_code)
     service.deliver(org_code, service.now().date(), reason="t")
+    # and a rejected extract after it: its reason is on every status answer now
+    lines = data.decode().strip().split("\r\n")
+    broken = [lines[0]] + [";".join([*line.split(";")[:2], "31-02-1980", *line.split(";")[3:]])
+                           for line in lines[1:]]
+    drop_extract(service, azurite, org_code, "kapot.csv", ("\r\n".join(broken) + "\r\n").encode())
+    assert service.outcomes.latest(org_code, "extract")["decision"] == "rejected"
     wiring.status_service.cache_clear()
     bodies = [get("status").get_body(), get("status", params={"format": "html"}).get_body(),
               get("status_org", route_params={"org": org_code}).get_body(),
+              get("status_org", route_params={"org": org_code}, params={"format": "html"}).get_body(),
               post("connection_test", None, {"org": org_code}).get_body(),
               post("redeliver", {"reason": "r"}, {"org": org_code}).get_body()]
     corpus = b"\n".join(bodies).decode()
     numbers = {c for line in data.decode().splitlines()[1:] for c in line.split(";")[:2] if c}
     assert len(numbers) >= 40 and org_code in corpus
     assert [n for n in numbers if n in corpus] == []
+    assert "Laatste bestand afgewezen op " in corpus and "Bestand afgewezen: " in corpus
+    rows = [line.split(";") for line in data.decode().splitlines()[1:]]
+    names = {row[3] for row in rows if len(row[3]) > 2}
+    births = {row[2] for row in rows} | {"-".join(reversed(row[2].split("-"))) for row in rows}
+    assert len(names) >= 5 and len(births) >= 40
+    assert [n for n in names | births | {"31-02-1980"} if n in corpus] == []
 
 
 def test_outcome_kinds_are_typed_whitelists(orgs):
