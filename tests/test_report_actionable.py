@@ -26,7 +26,7 @@ from shared.domain.report import (
 from shared.domain.validation import Rules, ValidationResult
 from shared.domain.validation import decision as decision_module
 from shared.domain.validation.decision import percent
-from tests.helpers import bsns, csv_bytes, run
+from tests.helpers import bsns, csv_bytes, invalid_checksum, run
 
 B = bsns(400, seed=21)
 PADDED = [b for b in bsns(2000, seed=22) if b.startswith("0")][:40]  # 8 digits once the 0 goes
@@ -444,3 +444,14 @@ def test_errors_are_kept_before_warnings_when_the_issue_list_is_full():
 def test_errors_alone_past_the_limit_keep_the_first_ones():
     result, _ = run(csv_bytes(*[bad(i) for i in range(8)]), max_issues=5)
     assert [i.row for i in result.issues if i.code is Code.BSN_FORMAT] == [2, 3, 4, 5, 6]
+
+
+def test_a_validated_files_own_headers_name_the_veld_column():
+    header = "Klant BSN;Datum start;Datum toelating;Einddatum;Zaaknummer;BSN medeaanvrager;E-mailadres"
+    lines = [f"{B[0]};01-02-2024;01-02-2024;;Z1;{invalid_checksum(B[1])};",
+             f"{B[2]};01-02-2024;01-02-2024;;Z2;;geen-adres"]
+    result, _ = run(csv_bytes(*lines, header=header), rules=Rules(invalid_threshold=1.0))
+    rows = rows_of(report_csv(result))
+    assert [(r[0], r[1], r[2]) for r in rows[2:]] == [
+        ("2", "BSN medeaanvrager", "bsn_checksum"), ("3", "E-mailadres", "email_format")]
+    assert not {r[1] for r in rows[2:]} & {"partner_bsn", "contact_email", "bsn"}
