@@ -290,6 +290,15 @@ def test_a_large_held_extract_keeps_the_first_thousand_leavers():
 def test_an_accepted_extract_keeps_no_list_of_leavers():
     result = held(keep=9)
     assert result.accepted and result.removed == 1 and result.leaving == []
+    assert "leaving" not in result.to_contract()
+
+
+def test_vish_validate_json_names_who_would_leave():
+    contract = held(keep=8, rules=Rules(mass_drop_threshold=0.1)).to_contract()
+    assert contract["leaving"] == [
+        {"bsn": "*****" + B[8][-4:], "dossiernummer": "DOS-8", "in_file": False},
+        {"bsn": "*****" + B[9][-4:], "dossiernummer": "DOS-9", "in_file": False}]
+    assert contract["leaving_not_listed"] == 0
 
 
 def test_a_held_report_masks_a_bsn_in_a_dossiernummer_and_never_names_anyone():
@@ -325,9 +334,9 @@ def test_a_warning_on_thirty_lines_is_one_line_with_the_count_and_the_lines_afte
                        "30 regels: BSN had 8 cijfers; aangevuld met een voorloopnul "
                        "(controleer de export)", ""]
     assert issue_lines(result) == [
-        "  regel 42 [BSN] (dossier F1): bsn_format: Geen geldig BSN: een BSN bestaat uit 9 cijfers",
-        "  30 regels [BSN]: bsn_left_padded: BSN had 8 cijfers; aangevuld met een voorloopnul "
-        "(controleer de export); regels 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 en nog 20",
+        "  regel 42 [BSN] (dossier F1): geen geldig BSN: een BSN bestaat uit 9 cijfers [bsn_format]",
+        "  30 regels (2, 3, 4, 5, 6, 7, 8, 9, 10, 11 en nog 20) [BSN]: BSN had 8 cijfers; "
+        "aangevuld met een voorloopnul (controleer de export) [bsn_left_padded]",
     ]
     # The JSON keeps each of them.
     document = json.loads(report_json(result, organisation="vb", extract="x.csv",
@@ -359,16 +368,16 @@ def test_the_deciding_line_comes_first_however_many_issues_there_are():
     result, _ = run(csv_bytes(*[ok(b) for b in B[:10]], *[bad(i) for i in range(40)]),
                     max_issues=20)
     lines = screen_lines(result, 5)
-    assert lines[0] == "Besluit: Bestand afgewezen: 40 van 50 regels ongeldig, toegestaan is 5%."
+    assert lines[0] == "Besluit: bestand afgewezen: 40 van 50 regels ongeldig, toegestaan is 5%."
     assert lines[1:3] == [
         "  Er is niets veranderd: wie al in VISH stond, blijft staan met de eerdere gegevens.",
         "  Verbeter minstens 38 van de 40 ongeldige regels (zie de fouten hieronder) en lever "
         "het hele bestand opnieuw aan."]
     assert lines[3:] == [
-        "  bestand: issues_truncated: Er zijn meer meldingen dan in dit rapport passen; alleen "
-        "de eerste staan erin: 20 van 41 meldingen",
-        *(f"  regel {n} [BSN] (dossier F{n - 12}): bsn_format: Geen geldig BSN: een BSN "
-          "bestaat uit 9 cijfers" for n in range(12, 16)),
+        "  bestand: er zijn meer meldingen dan in dit rapport passen; alleen de eerste staan "
+        "erin: 20 van 41 meldingen [issues_truncated]",
+        *(f"  regel {n} [BSN] (dossier F{n - 12}): geen geldig BSN: een BSN bestaat uit 9 "
+          "cijfers [bsn_format]" for n in range(12, 16)),
         "  ... en nog 16 meldingen (zie --json of --report-csv)"]
     # The deciding issue is kept past the issue limit (the JSON names it too).
     assert [i.code for i in result.issues].count(Code.TOO_MANY_INVALID) == 1
@@ -455,3 +464,20 @@ def test_a_validated_files_own_headers_name_the_veld_column():
     assert [(r[0], r[1], r[2]) for r in rows[2:]] == [
         ("2", "BSN medeaanvrager", "bsn_checksum"), ("3", "E-mailadres", "email_format")]
     assert not {r[1] for r in rows[2:]} & {"partner_bsn", "contact_email", "bsn"}
+
+
+def test_a_held_extract_on_a_screen_shows_the_besluit_then_who_would_leave():
+    result = held()
+    masked = ["*****" + b[-4:] for b in B[6:10]]
+    assert screen_lines(result, 2, organisation="gemeente-x") == [
+        "Besluit: bestand tegengehouden: 4 van 10 personen zouden verdwijnen, grens is 30%.",
+        "  Er is nog niets veranderd: wie al in VISH stond, blijft staan.",
+        "  Controleer de personen hieronder (code verdwijnt). Ontbreken ze door een fout in de "
+        "export (een filter of selectie, einddatums of toelatingsdatums), lever dan een "
+        "verbeterd bestand aan.",
+        "  Moeten ze echt uit VISH, vraag dan de beheerder het bestand vrij te geven (beheeractie "
+        "met de beheersleutel: POST /api/extracts/gemeente-x/release met een reden).",
+        f"  dossier DOS-6: zou uit VISH verdwijnen: staat niet meer in het bestand (BSN {masked[0]})",
+        f"  dossier DOS-7: zou uit VISH verdwijnen: staat niet meer in het bestand (BSN {masked[1]})",
+        "  ... en nog 2 meldingen (zie --json of --report-csv)",
+    ]

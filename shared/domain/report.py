@@ -314,17 +314,27 @@ def report_lines(result: ValidationResult, *, organisation: str | None = None,
 
 
 # -- on a screen --------------------------------------------------------------------------------
+def after_colon(text: str) -> str:
+    """A sentence shown after a colon starts lower-case in Dutch; a word in capitals (BSN, SNG,
+    VISH) keeps them (as ``vish`` writes it)."""
+    word = text.split(" ", 1)[0]
+    if word[:1].isupper() and not any(c.isupper() for c in word[1:]):
+        return text[:1].lower() + text[1:]
+    return text
+
+
 def _screen_line(line: ReportLine) -> str:
+    """One line as ``vish`` shows it: where, the column, the dossier, the message, the code."""
     if line.code == LEAVING:
         dossier = f"dossier {line.dossiernummer}: " if line.dossiernummer else ""
-        return f"  {dossier}{line.message}"
+        return f"  {dossier}{after_colon(line.message) if dossier else line.message}"
     field = f" [{line.field}]" if line.field else ""
     if line.grouped:
-        return (f"  {line.count} regels{field}: {line.code}: {line.message}; "
-                f"{_lines_text(list(line.rows), line.more)}")
-    where = f"regel {line.rows[0]}" if line.rows else "bestand"
+        where = f"{line.count} regels ({_listing(list(line.rows), line.more)})"
+    else:
+        where = f"regel {line.rows[0]}" if line.rows else "bestand"
     dossier = f" (dossier {line.dossiernummer})" if line.dossiernummer else ""
-    return f"  {where}{field}{dossier}: {line.code}: {line.message}"
+    return f"  {where}{field}{dossier}: {after_colon(line.message)} [{line.code}]"
 
 
 def issue_lines(result: ValidationResult, limit: int = 25) -> list[str]:
@@ -344,7 +354,8 @@ def screen_lines(result: ValidationResult, limit: int = 25, *,
     """The besluit (first, never cut off: ``Besluit: ...``, one sentence a line), then
     :func:`issue_lines`."""
     first, *rest = besluit_lines(result, organisation)
-    return [f"Besluit: {first}", *(f"  {s}" for s in rest), *issue_lines(result, limit)]
+    return [f"Besluit: {after_colon(first)}", *(f"  {s}" for s in rest),
+            *issue_lines(result, limit)]
 
 
 def _printable(text: str) -> str:
@@ -365,9 +376,6 @@ def report_json(result: ValidationResult, *, organisation: str, extract: str,
         "issue_counts": {code.value: n for code, n in sorted(result.issue_counts.items())},
         "columns": {field: column_name(result, field) for field in result.columns},
     }
-    if result.leaving or result.leaving_more:
-        document["leaving"] = [leaver.to_dict() for leaver in result.leaving]
-        document["leaving_not_listed"] = result.leaving_more
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
 

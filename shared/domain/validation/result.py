@@ -111,8 +111,10 @@ class ValidationResult:
         return sum(n for code, n in self.issue_counts.items() if CODES[code].severity == severity)
 
     def to_contract(self) -> dict:
-        """The JSON object of ``vish validate --json`` (ARCHITECTURE.md)."""
-        return {
+        """The JSON object of ``vish validate --json`` (ARCHITECTURE.md). A held extract adds
+        ``leaving`` (who would leave, the first :data:`MAX_LEAVERS_LISTED`) and
+        ``leaving_not_listed`` (how many more)."""
+        contract = {
             "decision": self.decision,
             "reason": self.reason.value if self.reason else None,
             "rows": {
@@ -123,6 +125,10 @@ class ValidationResult:
             },
             "issues": [issue.to_dict() for issue in self.issues],
         }
+        if self.leaving or self.leaving_more:
+            contract["leaving"] = [leaver.to_dict() for leaver in self.leaving]
+            contract["leaving_not_listed"] = self.leaving_more
+        return contract
 
     def summary(self) -> dict:
         """Counts and decision without any issue text: safe for outcome entities and logs."""
