@@ -867,12 +867,21 @@ def run_command(args: argparse.Namespace, *, prog: str) -> int:
         for problem in settings_errors(exc):
             _say(f"{prog}: ongeldige {problem}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        _say(f"{prog}: afgebroken", file=sys.stderr)
+        return 130
     except Exception as exc:
         from azure.core.exceptions import AzureError
 
-        if not isinstance(exc, AzureError):
+        if isinstance(exc, AzureError):
+            _say(f"{prog}: {_storage_message(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        if getattr(args, "debug", False):
             raise
-        _say(f"{prog}: {_storage_message(exc)}", file=sys.stderr)
+        # A fault of the tool itself: named by its class only (its text may hold a value from
+        # a file); --debug shows the traceback.
+        _say(f"{prog}: onverwachte fout ({type(exc).__name__}); draai het commando opnieuw met "
+             "--debug voor de technische details", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -570,3 +571,25 @@ def test_build_reads_a_windows_1252_export_with_letters_beyond_the_first_chunk(t
     assert main(["build", str(extract), "--date", "28-11-2026", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "3000 regels, 3000 personen aangemeld op 28-11-2026" in out and "codec" not in out
+
+
+def test_an_unexpected_fault_is_named_without_its_text_and_shown_with_debug(tmp_path, capsys,
+                                                                           monkeypatch):
+    from shared.domain import validation
+
+    def broken(*args, **kwargs):
+        raise ValueError("cel 123456782 Jansen")
+
+    monkeypatch.setattr(validation, "validate_extract", broken)
+    path = write(tmp_path, "ok.csv", 2)
+    assert main(["validate", path]) == 2
+    assert capsys.readouterr().err == ("vish: onverwachte fout (ValueError); draai het commando "
+                                       "opnieuw met --debug voor de technische details\n")
+    from shared.cli import use_cli_logging
+
+    try:
+        with pytest.raises(ValueError):
+            main(["validate", path, "--debug"])
+    finally:
+        use_cli_logging(False)  # the next tests' screens quiet again
+        logging.getLogger("vish").setLevel(logging.NOTSET)
