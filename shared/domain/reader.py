@@ -102,11 +102,6 @@ class QuoteSwallowsRows(Exception):
         self.opened_at, self.text, self.pushback = opened_at, text, pushback
 
 
-# A UTF-8 sequence of two to four bytes (a non-ASCII character written as UTF-8).
-_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}"
-                             rb"|[\xf0-\xf4][\x80-\xbf]{3}")
-
-
 @dataclass
 class ReadStats:
     bytes_read: int = 0
@@ -171,9 +166,10 @@ class _ChunkStream(io.RawIOBase):
             if self._decoder is not None:
                 chunk = self._decoder.decode(chunk).encode("utf-8")
             elif not stats.utf8_seen and not chunk.isascii():
-                # Read as UTF-8 with a Windows-1252 fallback: note UTF-8 text, for a mix
-                # (ReadStats.fallback_doubt). A search that stops at the first one.
-                stats.utf8_seen = _UTF8_MULTIBYTE.search(chunk) is not None
+                # Read as UTF-8 with a Windows-1252 fallback: note UTF-8 text (a valid
+                # sequence of two to four bytes), for a mix (ReadStats.fallback_doubt). The
+                # decoder in C, dropping what is no UTF-8: far quicker than a search.
+                stats.utf8_seen = not chunk.decode("utf-8", "ignore").isascii()
             self._check_line(chunk)
             return chunk
         if self._decoder is not None:  # the end: what the decoder still holds (or its error)
@@ -249,7 +245,7 @@ def detect_delimiter(header_line: str) -> str:
 
 
 # -- what the first bytes say ------------------------------------------------------------------
-_SAVE_AS_CSV = "open het in Excel en kies Opslaan als > CSV (puntkomma-gescheiden), en lever dat aan"
+_SAVE_AS_CSV = "open het in Excel, kies Opslaan als met het bestandstype CSV UTF-8 en lever dat aan"
 _UNPACK = "pak het uit en lever het CSV-bestand zelf aan"
 _ASK_EXPORT = "maak een CSV-export uit het schuldhulpsysteem en lever die aan"
 # What sniff says of an Excel workbook: refused with its own code (ExcelWorkbook), whose message
