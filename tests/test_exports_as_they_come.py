@@ -395,3 +395,32 @@ def test_a_header_name_with_control_characters_is_kept_printable():
     result, _ = run(csv_bytes(f"{B[0]};01-02-2024;", header="\x1bBSN\x00;Startdatum\u202e;Einddatum"))
     assert result.accepted
     assert result.columns == {"bsn": "BSN", "startdatum": "Startdatum", "einddatum": "Einddatum"}
+
+
+@pytest.mark.parametrize(("header", "used", "ignored"), [
+    ("BSN;Datum aanmelding;Startdatum;Einddatum", "Startdatum", "Datum aanmelding"),
+    ("BSN;Startdatum traject;Aanmelddatum;Einddatum", "Startdatum traject", "Aanmelddatum"),
+    ("BSN;Startdatum;Afsluitdatum;Einde traject", "Einde traject", "Afsluitdatum"),
+    ("BSN;Startdatum;Datum afsluiting;Einddatum", "Einddatum", "Datum afsluiting"),
+])
+def test_a_fallback_name_beside_the_fields_own_column_is_not_used_and_not_a_duplicate(
+        header, used, ignored):
+    data = csv_bytes(f"{B[0]};01-02-2024;03-02-2024;", header=header)
+    result, _ = run(data)
+    assert result.accepted and used in result.columns.values()
+    assert [(i.code, i.message) for i in result.issues] == [
+        (Code.COLUMN_IGNORED, f"Kolom niet herkend en niet gebruikt: {ignored}"),
+        (Code.TOELATINGSDATUM_COLUMN_MISSING,
+         "Er is geen kolom met de datum van de toelatingsbeschikking; de startdatum wordt gebruikt "
+         "als datum van aanmelding")]
+
+
+def test_two_fallback_names_for_one_field_are_a_duplicate_and_an_own_alias_is_never_a_fallback():
+    result, _ = run(csv_bytes(f"{B[0]};01-02-2024;03-02-2024", header="BSN;Datum aanmelding;Aanmelddatum"))
+    assert result.reason is Code.DUPLICATE_COLUMN
+    rules = Rules(column_aliases={"Datum aanmelding": "startdatum"})
+    result, _ = run(csv_bytes(f"{B[0]};01-02-2024;03-02-2024;",
+                              header="BSN;Datum aanmelding;Startdatum;Einddatum"), rules=rules)
+    assert result.reason is Code.DUPLICATE_COLUMN
+    assert result.issues[0].message == ("Twee kolommen hebben dezelfde betekenis: 'Datum aanmelding' "
+                                        "en 'Startdatum'")

@@ -84,6 +84,11 @@ def normalise_header(name: str) -> str:
     return "".join(c for c in decomposed if c.isalnum() and c.isascii()).lower()
 
 
+# Names that may mean the field in one export and something else beside it in another (the date
+# a client applied may differ from the start of the traject; a file may be closed after the
+# traject ended): used only when no other column means the field (map_headers).
+FALLBACK_ALIASES = frozenset({"datumaanmelding", "aanmelddatum", "afsluitdatum", "datumafsluiting"})
+
 DEFAULT_ALIASES: dict[str, str] = {
     normalise_header(alias): canonical
     for canonical, aliases in _ALIASES.items()
@@ -113,22 +118,39 @@ class HeaderMapping:
 
 
 def map_headers(headers: Sequence[str], overrides: Mapping[str, str] | None = None) -> HeaderMapping:
-    """Map raw header cells to canonical fields; organisation overrides win over the defaults."""
+    """Map raw header cells to canonical fields; organisation overrides win over the defaults.
+
+    A column under a :data:`FALLBACK_ALIASES` name counts only when no other column means the
+    same field: an export with both ``Startdatum`` and ``Datum aanmelding`` uses the first and
+    lists the second as not used (no duplicate column)."""
     aliases = dict(DEFAULT_ALIASES)
+    own = set()
     for alias, canonical in (overrides or {}).items():
         aliases[normalise_header(alias)] = canonical
+        own.add(normalise_header(alias))
     mapping = HeaderMapping()
-    seen: dict[str, list[str]] = {}
+    found: dict[str, list[tuple[int, str, bool]]] = {}
+    ignored: list[tuple[int, str]] = []
     for position, raw in enumerate(headers):
-        canonical = aliases.get(normalise_header(raw))
+        key = normalise_header(raw)
+        canonical = aliases.get(key)
         if canonical is None:
             if raw.strip():
-                mapping.ignored.append(raw.strip())
+                ignored.append((position, raw.strip()))
             continue
-        seen.setdefault(canonical, []).append(raw.strip())
-        if canonical not in mapping.index:
-            mapping.index[canonical] = position
-            # as a report may show it: printable, bounded (the name matched an alias)
-            mapping.names[canonical] = "".join(c for c in raw if c.isprintable()).strip()[:60]
-    mapping.duplicates = [(c, names) for c, names in seen.items() if len(names) > 1]
+        fallback = key in FALLBACK_ALIASES and key not in own
+        found.setdefault(canonical, []).append((position, raw, fallback))
+    for canonical, columns in found.items():
+        if not all(fallback for _, _, fallback in columns):
+            ignored.extend((position, raw.strip()) for position, raw, fallback in columns
+                           if fallback)
+            columns = [c for c in columns if not c[2]]
+        position, raw, _ = columns[0]
+        mapping.index[canonical] = position
+        # as a report may show it: printable, bounded (the name matched an alias)
+        mapping.names[canonical] = "".join(c for c in raw if c.isprintable()).strip()[:60]
+        if len(columns) > 1:
+            mapping.duplicates.append((canonical, [raw.strip() for _, raw, _ in columns]))
+    mapping.index = dict(sorted(mapping.index.items(), key=lambda item: item[1]))
+    mapping.ignored = [raw for _, raw in sorted(ignored)]
     return mapping
