@@ -368,10 +368,19 @@ def test_a_wrong_case_date_is_shown_and_a_birth_date_or_bsn_never():
     ("Jansen", None),  # a name in a shifted column: not shown
     ("01-02-2024 Jansen", None),
     ("01-02-2024\x00x", None),  # with control characters (removed): not a date, not shown
-    (B[5], "*****" + B[5][-4:]),  # a BSN in the date column: masked
-    ("1" * 41, None),  # bounded: a longer value is not shown
-    ("1" * 40, "1" * 40),
+    (B[5], None),  # a BSN in the date column: nine digits are no date
+    ("12345672", "*****5672"),  # eight digits that are a BSN with its leading zero: masked
+    ("12345678", "12345678"),  # eight digits that are none: a date written jjjjmmdd, say
+    ("06-12345678", None),  # a telephone number in a shifted column
+    ("010-1234567", None),
+    ("06 1234 5678", None),
+    ("+31612345678", None),
+    ("1" * 9, None),
     ("13-03-2025 09:30", "13-03-2025 09:30"),
+    ("2025-02-30T00:00:00Z", "2025-02-30T00:00:00Z"),
+    ("13-03-2025 00:00:00.0000000000000000", None),  # bounded: a longer time is not shown
+    ("1/2/3", "1/2/3"),
+    ("20240230", "20240230"),
 ])
 def test_a_shown_date_is_date_like_masked_and_bounded(value, shown):
     data = csv_bytes(f"{B[0]};{value};;D1", header="BSN;Startdatum;Einddatum;Dossiernummer")

@@ -35,15 +35,17 @@ _BSN_CODES = {BsnCheck.FORMAT: Code.BSN_FORMAT, BsnCheck.CHECKSUM: Code.BSN_CHEC
 # The dates of the case (not the person's): a report may show what the file holds there, so the
 # counsellor finds the cell. Never the birth date (nor a BSN, name, address or contact detail).
 SHOWN_DATES = frozenset({"startdatum", "toelatingsdatum", "einddatum"})
-# What a wrong date of the case may look like when it is shown: digits and the punctuation of
-# dates and times, nothing else (a name in a shifted column is not shown).
-_DATE_LIKE = re.compile(r"[0-9 /.:,TZ+-]{1,40}")
+# What a wrong date of the case may look like when it is shown: three groups of digits as a
+# date has them (day, month, year in any order and punctuation), maybe a time after it, or eight
+# digits at most. Nothing else: not a name or a telephone number in a shifted column.
+_DATE_LIKE = re.compile(r"[0-9]{1,4}([-/.])[0-9]{1,2}\1[0-9]{1,4}(?:[ T][0-9:.,]{1,15}Z?)?"
+                        r"|[0-9]{1,8}")
 
 
 def shown_date(name: str, raw: str) -> str | None:
     """The detail of an issue on date field ``name`` whose cell holds ``raw`` (stripped): the
     value as the file has it, for the case's dates and when it looks like an attempt at a date
-    (BSNs masked, at most 40 characters); else None."""
+    (:data:`_DATE_LIKE`; BSNs masked); else None."""
     if name not in SHOWN_DATES or not raw.isascii() or _DATE_LIKE.fullmatch(raw) is None:
         return None
     return f"in het bestand staat '{shown_value(raw, 40)}'"
