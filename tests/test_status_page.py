@@ -220,7 +220,7 @@ def test_local_times_everywhere_and_never_om_a_date():
     # every date is kept whole: the page wraps each in a span that does not break
     dates = re.findall(r"\d{2}-\d{2}-\d{4}", text)
     assert len(dates) > 40 and sorted(page.nowrap) == sorted(dates)
-    assert ".nw{white-space:nowrap}" in html
+    assert ".nw,.when{white-space:nowrap}" in html
     # the chart's days are local days written in Dutch
     assert "<title>29-11-2026: 812 regels, geleverd</title>" in html
     assert "<small><span class=\"nw\">31-10-2026</span></small>" in html

@@ -35,7 +35,7 @@ line-height:1.4}
 h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
 td,th{padding:.5rem;border-bottom:1px solid #d0d7de;text-align:left;vertical-align:top}
 .badge{display:inline-block;padding:.15rem .5rem;border-radius:1rem;color:#fff;font-weight:600}
-small{color:#57606a}.nw{white-space:nowrap}.todo{color:#1f2328}
+small{color:#57606a}.nw,.when{white-space:nowrap}.todo{color:#1f2328}
 .problem{border-left:3px solid #cf222e;padding-left:.4rem;display:block;margin-top:.2rem}
 svg{max-width:100%;height:auto}.axis{display:flex;justify-content:space-between;max-width:300px}
 @media(max-width:700px){thead{display:none}table,tbody,tr,td{display:block}
@@ -60,6 +60,11 @@ def _when(entity: dict) -> str:
     """The local time of a public outcome ('op 29-11-2026 om 09:34'), from its UTC ``at``."""
     at = entity.get("at")
     return at_text(datetime.fromisoformat(at)) if isinstance(at, str) else ""
+
+
+def _time(entity: dict) -> str:
+    """The moment of an outcome for a cell, kept on one line."""
+    return f'<span class="when">{_t(_when(entity))}</span>'
 
 
 def _dutch_day(day: str) -> str:
@@ -147,7 +152,7 @@ def _extract_cell(org: dict) -> str:
     extract = org.get("last_extract")
     if not extract:
         return "<small>nog geen bestand ontvangen</small>"
-    text = f"{_t(_when(extract))}<br><small>{_t(extract_text(extract))}</small>"
+    text = f"{_time(extract)}<br><small>{_t(extract_text(extract))}</small>"
     problem = org.get("extract_problem")
     if problem and problem.get("reason") != org.get("reason"):  # not said by the badge already
         text += f'<span class="problem">{_t(problem["reason"])}</span>'
@@ -158,7 +163,7 @@ def _delivery_cell(org: dict) -> str:
     delivery = org.get("last_delivery")
     if not delivery:
         return "<small>nog niets geleverd</small>"
-    return f"{_t(_when(delivery))}<br><small>{_t(delivery_text(delivery))}</small>"
+    return f"{_time(delivery)}<br><small>{_t(delivery_text(delivery))}</small>"
 
 
 def _first(sentence: str) -> str:
@@ -244,7 +249,7 @@ def event_text(entry: dict) -> str:
 def _history(org: dict, history: list[dict]) -> str:
     rows = "".join(
         f'<tr class="event" data-kind="{escape(str(e.get("kind", "")))}">'
-        f'<td data-label="Tijdstip">{_t(_when(e))}</td><td>{_t(event_text(e))}</td></tr>'
+        f'<td data-label="Tijdstip">{_time(e)}</td><td>{_t(event_text(e))}</td></tr>'
         for e in history)
     if not rows:
         rows = '<tr class="event"><td colspan="2">Niets vastgelegd in deze periode.</td></tr>'
