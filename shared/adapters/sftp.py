@@ -625,7 +625,7 @@ def _write_all(sftp, path: str, data: bytes, guard: UploadGuard) -> None:
     try:
         sftp._request(CMD_CLOSE, handle)  # the server's answer to the close: its error is raised
     except UnicodeDecodeError:  # paramiko reads the status text strictly as UTF-8
-        raise OSError("de server weigerde het sluiten van het bestand (een melding in een "
+        raise OSError("de server weigerde het sluiten (close) van het bestand (een melding in een "
                       "onleesbare tekenset)") from None
 
 
