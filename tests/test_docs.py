@@ -394,3 +394,14 @@ def test_the_curl_recipe_in_the_operator_guide_sends_the_key_as_a_header_and_nev
     assert json.loads(body) == {"reason": "SNG bevestigt ontvangst", "day": "2026-11-28"}
     argv = argv_log.read_text()
     assert "-K" in argv.split("\n") and key not in argv
+
+
+def test_the_alerts_the_operator_guide_names_are_the_ones_deployed():
+    texts = re.findall(r"(?:displayName|description): '(VISH: [^']+)'", "".join(
+        (ROOT / "infra-bicep" / name).read_text(encoding="utf-8")
+        for name in ("modules/monitoring.bicep", "availability.bicep")))
+    section = OPERATOR[OPERATOR.index("**Meldingen**"):OPERATOR.index("Open bij elke melding")]
+    named = re.findall(r'^\* "(VISH: [^"]+)"', section, flags=re.M)
+    assert len(named) == len(texts) == 3
+    for title in named:
+        assert any(text.startswith(title) for text in texts), title
