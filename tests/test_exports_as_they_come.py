@@ -221,9 +221,10 @@ WORKBOOKS = {
     "xlsx with its properties first": _zip(["docProps/app.xml", "docProps/core.xml",
                                             "xl/styles.xml", "[Content_Types].xml"]),
     "xlsm": _zip(["[Content_Types].xml", "xl/vbaProject.bin", "xl/workbook.xml"]),
-    "xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000) + "Workbook".encode("utf-16-le")
+    # a directory entry at 1024 (the third 512-byte sector): a multiple of 128
+    "xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1016) + "Workbook".encode("utf-16-le")
             + bytes(2) + f"{B[0]}\tJansen".encode("utf-16-le") + bytes(3000)),
-    "xls of Excel 5": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000)
+    "xls of Excel 5": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1016)
                        + "Book".encode("utf-16-le") + bytes(3000)),
     "XML spreadsheet": (b'<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n'
                         b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'),
@@ -253,6 +254,12 @@ def test_a_large_workbook_is_refused_from_its_first_bytes():
     _zip(["[Content_Types].xml", "ppt/presentation.xml"]),  # PowerPoint
     _zip(["extract.csv"]),
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(3000),  # an Office file that names no workbook
+    # "AddressBook" in a directory entry: "Book" inside a name is no workbook
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1016) + "AddressBook".encode("utf-16-le")
+    + bytes(3000),
+    # "Workbook" somewhere in a stream's data, not where a directory entry starts
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1020) + "Workbook".encode("utf-16-le")
+    + bytes(3000),
 ])
 def test_other_office_files_and_archives_stay_not_csv(data):
     result, _ = run(data)

@@ -252,9 +252,15 @@ _ASK_EXPORT = "maak een CSV-export uit het schuldhulpsysteem en lever die aan"
 # says how to save it as CSV.
 EXCEL = "Excel-werkmap"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# The name of the stream that holds an .xls workbook, in an OLE2 directory entry (UTF-16LE):
-# "Workbook" (Excel 97 and later) or "Book" (Excel 5).
+# The name of the stream that holds an .xls workbook, in an OLE2 directory entry (UTF-16LE,
+# ended by a zero): "Workbook" (Excel 97 and later) or "Book" (Excel 5). Directory entries are
+# 128 bytes in sectors of 512 or 4096 after a 512-byte header, so a name starts at a multiple
+# of 128 ("AddressBook" in another Office file names no workbook).
 _OLE2_WORKBOOK = re.compile(b"(?:W\x00o\x00r\x00k\x00b|B)\x00o\x00o\x00k\x00\x00\x00")
+
+
+def _ole2_workbook(head: bytes) -> bool:
+    return any(m.start() % 128 == 0 for m in _OLE2_WORKBOOK.finditer(head))
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (_OLE2,
      "het is een Excel-bestand in het oude formaat (.xls) of een ander Office-bestand; "
@@ -304,7 +310,7 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
             return encoding, None
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return None, _zip_kind(head)
-    if head.startswith(_OLE2) and _OLE2_WORKBOOK.search(head):
+    if head.startswith(_OLE2) and _ole2_workbook(head):
         return None, EXCEL
     for magic, what in _SIGNATURES:
         if head.startswith(magic):
