@@ -49,6 +49,8 @@ def shown_date(name: str, raw: str) -> str | None:
     if name not in SHOWN_DATES or not raw.isascii() or _DATE_LIKE.fullmatch(raw) is None:
         return None
     return f"in het bestand staat '{shown_value(raw, 40)}'"
+
+
 MISS = object()  # "not in the date cache"
 DATE_FIELDS = ("startdatum", "toelatingsdatum", "einddatum", "geboortedatum")  # date_findings' order
 
