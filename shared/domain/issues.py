@@ -2,7 +2,9 @@
 
 Codes are part of the public contract (`vish validate --json`, the reports and the outcome
 entities): never rename one, only add. Messages never contain personal data; where a person
-must be pointed at, the caller adds a masked BSN (``*****6789``) or the dossiernummer.
+must be pointed at, the caller adds a masked BSN (``*****6789``) or the dossiernummer. A wrong
+date of the case (startdatum, toelatingsdatum, einddatum: not the person's birth date) is shown
+as the file writes it, so the counsellor finds the cell (``records.shown_date``).
 """
 
 from __future__ import annotations
