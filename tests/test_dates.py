@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.dates import _CACHE_LIMIT, parse_dutch_date
+from shared.domain.dates import _CACHE_LIMIT, parse_dutch_date, year_has_two_digits
 
 DATES = st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31))
 
@@ -58,3 +58,62 @@ def test_an_empty_cell_is_none_also_after_the_memo_has_filled_up_and_been_cleare
         assert parse_dutch_date(f"x{i}") is None
     assert parse_dutch_date("") is None
     assert parse_dutch_date("03-04-2025") == date(2025, 4, 3)
+
+
+# -- Excel's midnight and two-digit years (issue 14), against a plain reading of the rule ---------------
+MIDNIGHTS = ("", " 0:00", " 00:00", " 0:00:00", " 00:00:00")
+
+
+def expected_day_first(text: str) -> date | None:
+    """The rule written out by hand: d(d)-m(m)-jjjj with one separator kind (- / .), then
+    nothing or exactly one of Excel's midnights; years 1900-2199 and 9999; a real day."""
+    for midnight in MIDNIGHTS:
+        if midnight and not text.endswith(midnight):
+            continue
+        body = text[:len(text) - len(midnight)]
+        for sep in "-/.":
+            parts = body.split(sep)
+            if (len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts)
+                    and len(parts[0]) in (1, 2) and len(parts[1]) in (1, 2) and len(parts[2]) == 4):
+                year = int(parts[2])
+                if not (1900 <= year <= 2199 or year == 9999):
+                    return None
+                try:
+                    return date(year, int(parts[1]), int(parts[0]))
+                except ValueError:
+                    return None
+    return None
+
+
+TIMES = (*MIDNIGHTS, " 00:00 ", "  00:00", "T00:00", " 000:00", " 00:01", " 0:00:01", " 24:00",
+         " 25:99", " 00:00:00.0", " 00.00", " 0:0", " 12:00", "\t00:00", " 00:00Z")
+NEAR_DATES = st.builds(
+    lambda day, month, year, seps, time: f"{day}{seps[0]}{month}{seps[1]}{year}{time}",
+    st.sampled_from(["1", "01", "13", "29", "31", "32", "001", "0"]),
+    st.sampled_from(["1", "02", "2", "12", "13", "00", "012"]),
+    st.sampled_from(["2025", "1899", "1900", "2199", "2200", "9999", "25", "02025", "202"]),
+    st.sampled_from(["--", "//", "..", "-/", "/."]),
+    st.sampled_from(TIMES))
+
+
+@given(NEAR_DATES)
+def test_day_first_dates_with_or_without_a_time_follow_the_rule(text):
+    assert parse_dutch_date(text) == expected_day_first(text)
+    # the shape d(d)-m(m)-jj with one separator kind, with nothing or a midnight after it, is
+    # told apart (whether the day and month are real or not: the year is the first fault)
+    heads = [text[:len(text) - len(time)] for time in MIDNIGHTS if text.endswith(time)]
+    shapes = [(head, sep) for head in heads for sep in "-/." if len(head.split(sep)) == 3]
+    assert year_has_two_digits(text) == any(
+        [len(p) for p in head.split(sep)] in ([1, 1, 2], [1, 2, 2], [2, 1, 2], [2, 2, 2])
+        and head.replace(sep, "").isdigit() for head, sep in shapes)
+
+
+@given(DATES, st.sampled_from(MIDNIGHTS), st.sampled_from("-/."))
+def test_every_date_with_excels_midnight_is_read(d, midnight, sep):
+    assert parse_dutch_date(f"{d.day}{sep}{d.month:02d}{sep}{d.year}{midnight}") == d
+
+
+@given(DATES, st.sampled_from(MIDNIGHTS), st.sampled_from("-/."))
+def test_every_two_digit_year_is_refused_and_told_apart(d, midnight, sep):
+    text = f"{d.day:02d}{sep}{d.month}{sep}{d.year % 100:02d}{midnight}"
+    assert parse_dutch_date(text) is None and year_has_two_digits(text)
