@@ -203,7 +203,7 @@ def test_warnings_only_ask_for_a_look():
 def test_a_structural_rejection_quotes_its_reason_and_says_to_deliver_again():
     result, _ = run(b"")
     assert besluit_lines(result) == [
-        "Bestand afgewezen: Het bestand is leeg.",
+        "Bestand afgewezen: het bestand is leeg.",
         "Er is niets veranderd: wie al in VISH stond, blijft staan met de eerdere gegevens.",
         "Los dit op en lever het bestand opnieuw aan."]
 
@@ -212,7 +212,7 @@ def test_a_damaged_snapshot_does_not_ask_the_counsellor_to_fix_the_file():
     result = ValidationResult(reason=Code.SNAPSHOT_UNREADABLE)
     result.issues.append(Issue(Code.SNAPSHOT_UNREADABLE, detail="regel 3"))
     assert besluit_lines(result) == [
-        "Bestand afgewezen: De opgeslagen snapshot van deze organisatie is beschadigd, dus dit "
+        "Bestand afgewezen: de opgeslagen snapshot van deze organisatie is beschadigd, dus dit "
         "bestand kon niet veilig worden verwerkt; het staat in quarantaine. De beheerder moet "
         "de snapshot herstellen of verwijderen en het bestand opnieuw aanbieden: regel 3.",
         "Er is niets veranderd: wie al in VISH stond, blijft staan met de eerdere gegevens."]

@@ -154,7 +154,8 @@ def besluit_lines(result: ValidationResult, organisation: str | None = None) -> 
         ]
     reason = [i for i in result.issues if i.code is result.reason and i.row is None]
     message = reason[-1].message if reason else reason_message(result.reason)
-    lines = [_sentence(f"Bestand afgewezen: {message}" if message else "Bestand afgewezen"),
+    lines = [_sentence(f"Bestand afgewezen: {after_colon(message)}" if message
+                       else "Bestand afgewezen"),
              _UNCHANGED]
     if result.reason is not Code.SNAPSHOT_UNREADABLE:  # its message says what to do
         lines.append("Los dit op en lever het bestand opnieuw aan.")
