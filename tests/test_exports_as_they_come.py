@@ -249,6 +249,24 @@ def test_a_large_workbook_is_refused_from_its_first_bytes():
     assert result.reason is Code.EXCEL_WORKBOOK and result.bytes_read < 70_000
 
 
+def test_a_workbook_whose_first_entry_is_a_large_thumbnail_is_known_by_its_package_parts():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("docProps/thumbnail.jpeg", bytes(range(256)) * 400)  # 100 KiB
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    result, _ = run(buffer.getvalue(), tiny_chunks=True)
+    assert result.reason is Code.EXCEL_WORKBOOK and result.bytes_read < 70_000
+
+
+@pytest.mark.parametrize("data", [
+    _zip(["export/xl/clienten.csv"]),  # "xl/" inside a name is no workbook part
+    _zip(["clienten.csv"], 1) + b"xl/" * 10,  # nor "xl/" in the data
+])
+def test_an_archive_that_only_mentions_xl_is_an_archive(data):
+    result, _ = run(data)
+    assert result.reason is Code.NOT_CSV and "ZIP" in result.issues[-1].message
+
+
 @pytest.mark.parametrize("data", [
     _zip(["[Content_Types].xml", "word/document.xml"]),  # Word
     _zip(["[Content_Types].xml", "ppt/presentation.xml"]),  # PowerPoint

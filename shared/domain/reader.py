@@ -289,15 +289,30 @@ def _text_like(text: str) -> bool:
     return odd <= len(text) // 20
 
 
+def _zip_names(head: bytes) -> list[bytes]:
+    """The names of the entries whose local headers lie in ``head`` (a ZIP file's start)."""
+    names = []
+    for m in re.finditer(b"PK\x03\x04", head):
+        at = m.start()
+        if at + 30 <= len(head):
+            size = int.from_bytes(head[at + 26:at + 28], "little")
+            names.append(head[at + 30:at + 30 + size])
+    return names
+
+
 def _zip_kind(head: bytes) -> str:
     if b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
         return "het is een rekenblad van LibreOffice of OpenOffice (.ods); open het en sla het " \
                "op als CSV (puntkomma-gescheiden), en lever dat aan"
-    if b"xl/" in head or (b"[Content_Types].xml" in head and b"word/" not in head
-                          and b"ppt/" not in head):
+    names = _zip_names(head)
+    if any(n.startswith((b"word/", b"ppt/")) for n in names):
+        return "het is een Word-document; " + _ASK_EXPORT if any(
+            n.startswith(b"word/") for n in names) else "het is een Office-document; " + _ASK_EXPORT
+    # An Office Open XML package that is no Word or PowerPoint file: a workbook (.xlsx, .xlsm),
+    # also when its first entries are the properties or a thumbnail (its xl/ part comes later).
+    if any(n.startswith(b"xl/") or n in (b"[Content_Types].xml", b"_rels/.rels")
+           or n.startswith(b"docProps/") for n in names):
         return EXCEL
-    if b"word/" in head:
-        return "het is een Word-document; " + _ASK_EXPORT
     return "het is een ingepakt bestand (ZIP); " + _UNPACK
 
 
