@@ -422,3 +422,57 @@ def test_health_words_are_the_documented_list():
                      "extract_held", "rejected", "stale_extract", "empty", "ok", "no_changes",
                      "pending")
     assert set(HEALTHY) == {"ok", "no_changes", "pending", "not_connected"}
+
+
+# --- edges a planted bug would pass otherwise -------------------------------------------------
+def test_counts_that_are_not_numbers_are_not_written_as_numbers():
+    for people, previous in ((True, 980), ("6", 980), (6, None)):
+        attempt = held(NOON, people=people, previous_people=previous)
+        assert "te veel personen zouden uit VISH verdwijnen" in health(NOON, attempt=attempt).reason
+    held_extract = extract_row(NOON, "mass_drop_held", people_removed=974)  # no current_people
+    assert ": te veel personen zouden uit VISH verdwijnen;" in health(
+        NOON, accepted=ACCEPTED_BEFORE, attempt=DELIVERED_TODAY, ok=DELIVERED_TODAY,
+        last_extract=held_extract).reason
+    # too many invalid rows without the count of invalid rows: no "(None van 250)"
+    rejected = extract_row(NOON, "too_many_invalid", rows_total=250)
+    assert health(NOON, accepted=ACCEPTED_BEFORE, attempt=DELIVERED_TODAY, ok=DELIVERED_TODAY,
+                  last_extract=rejected).reason.startswith(
+        "Laatste bestand afgewezen op 28-11-2026 om 12:00: te veel regels zijn ongeldig, daarom")
+
+
+def test_a_failure_without_an_error_kind_names_no_code():
+    attempt = {**failure(NOON - timedelta(hours=1)), "error_kind": None}
+    assert health(NOON, attempt=attempt).reason == "Laatste levering mislukt op 28-11-2026 om 11:00"
+
+
+def test_a_first_extract_accepted_after_todays_send_time_is_late_when_not_delivered():
+    after_send = {"recorded_at": NOON - timedelta(hours=2)}  # 10:00 local, send time 06:00
+    assert health(NOON, accepted=after_send).reason == NOT_SENT_TODAY
+
+
+def test_deliveries_without_any_accepted_extract_are_stale():
+    today = success(NOON - timedelta(hours=5))
+    result = health(NOON, accepted=None, attempt=today, ok=today)
+    assert (result.word, result.reason) == (
+        "stale_extract", "Nog geen geaccepteerd bestand ontvangen; lever een export aan")
+
+
+def test_at_the_send_moment_the_delivery_is_due_not_still_to_come():
+    at_send = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)  # 06:00 local
+    assert health(at_send).reason == IN_GRACE
+    assert health(at_send - timedelta(seconds=1)).reason == PENDING
+
+
+def test_an_extract_accepted_exactly_at_yesterdays_send_moment_made_yesterday_due():
+    at_send = {"recorded_at": datetime(2026, 11, 27, 5, 0, tzinfo=UTC)}  # 06:00 local
+    assert health(MORNING, accepted=at_send).word == "late"
+
+
+def test_rows_without_a_file_or_a_day_still_read_well():
+    open_one = {"recorded_at": NOON - timedelta(hours=5), "day": "2026-11-28", "status": "unconfirmed"}
+    assert health(NOON, attempt=open_one, ok=open_one, open_unconfirmed=open_one).reason.startswith(
+        "Levering van 28-11-2026 niet bevestigd: bestand van die dag is op de server hernoemd")
+    # a row without its day: the local day it was recorded (00:30 local on the 29th)
+    dayless = {"recorded_at": datetime(2026, 11, 28, 23, 30, tzinfo=UTC), "status": "held"}
+    assert health(datetime(2026, 11, 28, 23, 45, tzinfo=UTC), attempt=dayless).reason.startswith(
+        "Levering van 29-11-2026 tegengehouden:")

@@ -201,7 +201,7 @@ def _meanwhile(last_accepted: dict | None) -> str:
 
 
 def extract_problem(last_extract: dict | None, last_accepted: dict | None,
-                    code: str = "") -> Health | None:
+                    code: str) -> Health | None:
     """``extract_held`` or ``rejected`` when the latest extract processed was held or rejected
     and no extract was accepted since; else None. ``code``: the organisation, for the release."""
     if not last_extract or last_extract.get("decision") != "rejected":
@@ -222,15 +222,15 @@ def extract_problem(last_extract: dict | None, last_accepted: dict | None,
                 drop += f" (van wie {ineligible} niet meer toegelaten)"
         else:
             drop = "te veel personen zouden uit VISH verdwijnen"
-        where = f"POST /api/extracts/{code}/release" if code else "de beheeractie"
         return Health("extract_held", f"Bestand ontvangen {at_text(at)} wacht op vrijgave: {drop}; "
                                       "controleer met de organisatie of dat klopt (bijvoorbeeld een "
-                                      f"grote uitstroom) en geef het dan vrij met {where}, of laat "
+                                      f"grote uitstroom) en geef het dan vrij met POST "
+                                      f"/api/extracts/{code}/release, of laat "
                                       f"een nieuwe export aanleveren. {_meanwhile(last_accepted)}")
     explanation = rejection_text(reason)
     invalid, total = _count(last_extract.get("rows_invalid")), _count(last_extract.get("rows_total"))
     if reason == "too_many_invalid" and invalid is not None and total:
-        explanation = explanation.replace("ongeldig,", f"ongeldig ({invalid} van {total}),", 1)
+        explanation = explanation.replace("ongeldig,", f"ongeldig ({invalid} van {total}),")
     return Health("rejected", f"Laatste bestand afgewezen {at_text(at)}: {explanation}. "
                               f"{_meanwhile(last_accepted)}")
 
