@@ -282,7 +282,7 @@ def _progress(enabled: bool):
 def cmd_validate(args: argparse.Namespace) -> int:
     from shared.clock import local_today
     from shared.domain.reader import iter_file_chunks
-    from shared.domain.report import DECISION_NL, reason_message, report_csv
+    from shared.domain.report import report_csv, screen_lines
     from shared.domain.snapshot import SnapshotFormatError, iter_snapshot_bytes
     from shared.domain.validation import Rules, validate_extract
 
@@ -319,26 +319,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if progress:
         sys.stderr.write("\r" + " " * 40 + "\r")
     if args.report_csv:
-        _write(Path(args.report_csv), report_csv(result))
+        _write(Path(args.report_csv), report_csv(result, organisation=organisation.code))
     if args.json:
         print(json.dumps(result.to_contract(), ensure_ascii=False))
     else:
-        reason = reason_message(result.reason)
-        _say(f"Besluit: {DECISION_NL[result.decision]}"
-             + (f" — {_after_colon(reason)}" if reason else ""))
-        _say(f"Regels: {result.total} gelezen, {result.valid} geldig, {result.invalid} ongeldig, "
-             f"{result.ineligible} (nog) niet aan te melden op {args.date or today:%d-%m-%Y}")
-        _say(f"Bestand: {result.encoding}, scheidingsteken "
-             f"{'tab' if result.delimiter == chr(9) else repr(result.delimiter)}")
-        shown = result.issues[: args.limit]
-        for issue in shown:
-            where = f"regel {issue.row}" if issue.row else "bestand"
-            field = f" [{issue.field}]" if issue.field else ""
-            dossier = f" (dossier {issue.dossiernummer})" if issue.dossiernummer else ""
-            _say(f"  {where}{field}{dossier}: {_after_colon(issue.message)} [{issue.code.value}]")
-        if len(result.issues) > len(shown):
-            _say(f"  ... en nog {_count(len(result.issues) - len(shown), 'melding', 'meldingen')} "
-                 "(zie --json of --report-csv)")
+        # The besluit first and never cut off; then errors before warnings, repeated warnings
+        # grouped (the same lines as the report, shortened for a screen).
+        facts = (f"Regels: {result.total} gelezen, {result.valid} geldig, {result.invalid} ongeldig, "
+                 f"{result.ineligible} (nog) niet aan te melden op {args.date or today:%d-%m-%Y}",
+                 f"Bestand: {result.encoding}, scheidingsteken "
+                 f"{'tab' if result.delimiter == chr(9) else repr(result.delimiter)}")
+        for line in screen_lines(result, args.limit, organisation=organisation.code, facts=facts):
+            _say(line)
     return EXIT_OK if result.accepted else EXIT_REJECTED
 
 

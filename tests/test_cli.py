@@ -13,6 +13,7 @@ import pytest
 from devtools.sample import HEADER, sample_rows
 from shared import config
 from shared.cli import main
+from shared.domain.bsn import is_valid_bsn
 from tests.conftest import organisations_for
 from tests.helpers import TODAY, bsns
 
@@ -61,10 +62,31 @@ def test_validate_human_output_is_dutch_and_names_rows(tmp_path, capsys):
                     + "123;01-02-2024;\n" * 3)
     assert main(["validate", str(path), "--report-csv", str(tmp_path / "r.csv")]) == 1
     out = capsys.readouterr().out
-    assert "Besluit: afgewezen — te veel regels zijn ongeldig" in out
-    assert "  regel 3 [bsn]: geen geldig BSN: een BSN bestaat uit 9 cijfers [bsn_format]\n" in out
+    assert out.startswith("Besluit: bestand afgewezen: 3 van 4 regels ongeldig, toegestaan is 5% of "
+                          "hoogstens 2 regels.\n")
+    assert "  regel 3 [BSN]: geen geldig BSN: een BSN bestaat uit 9 cijfers [bsn_format]\n" in out
     report = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     assert report.startswith("regel;veld;code;ernst;melding;dossiernummer")
+
+
+def test_validate_shows_the_besluit_and_errors_before_forty_repeated_warnings(tmp_path, capsys):
+    """The deciding line comes first and the rows to fix come before a warning repeated on 40
+    lines, which is one line; nothing decisive hides behind '... en nog N meldingen'."""
+    padded = [n for n in (f"{i:09d}" for i in range(10_000_000, 10_100_000)) if is_valid_bsn(n)][:40]
+    rows = [f"{b[1:]};01-02-2024;01-02-2024" for b in padded] + ["123;01-02-2024;"] * 4
+    path = tmp_path / "x.csv"
+    path.write_text("BSN;Startdatum;Datum toelating\n" + "\n".join(rows) + "\n")
+    assert main(["validate", str(path), "--limit", "3"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Besluit: bestand afgewezen: 4 van 44 regels ongeldig, toegestaan is 5%."
+    issues = [line for line in lines if line.startswith("  regel") or line.startswith("  ...")]
+    assert issues[:3] == [f"  regel {n} [BSN]: geen geldig BSN: een BSN bestaat uit 9 cijfers [bsn_format]"
+                          for n in (42, 43, 44)]
+    assert issues[3].startswith("  ... en nog ")
+    assert main(["validate", str(path)]) == 1
+    full = capsys.readouterr().out.splitlines()
+    assert ("  40 regels (2, 3, 4, 5, 6, 7, 8, 9, 10, 11 en nog 30) [BSN]: BSN had 8 cijfers; aangevuld "
+            "met een voorloopnul (controleer de export) [bsn_left_padded]") in full
 
 
 def test_validate_with_the_current_snapshot_holds_a_mass_drop(tmp_path, capsys):
@@ -178,7 +200,7 @@ def test_validate_plain_output_has_no_control_characters_from_the_extract(tmp_pa
                       f"{b[1]};01-02-2024;01-02-2024;{ESCAPES}\u202e\n").encode())
     assert main(["validate", str(path)]) == 0  # one invalid row of three: under invalid_min_rows
     captured = capsys.readouterr()
-    assert "regel 3 [bsn]" in captured.out
+    assert "regel 3 [BSN]" in captured.out
     for stream in (captured.out, captured.err):
         assert "\x1b" not in stream and "\x00" not in stream and "\u202e" not in stream
 
@@ -442,6 +464,7 @@ def test_build_with_a_snapshot_without_line_ends_stops_at_the_line_bound(tmp_pat
 PEAK_RSS = """
 import re, sys
 from shared.cli import main
+from shared.domain.bsn import is_valid_bsn
 code = main(sys.argv[1:])
 status = open("/proc/self/status").read()
 print(code, int(re.search(r"VmHWM:\\s+(\\d+) kB", status).group(1)) // 1024)

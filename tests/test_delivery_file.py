@@ -204,7 +204,7 @@ def test_profile_mistakes_are_refused_with_a_clear_message(change, fragment):
 
 def test_an_organisation_names_a_shipped_profile_or_carries_its_own():
     base = organisations_for("ab").organisations[0].model_dump(mode="json")
-    with pytest.raises(ConfigError, match="unknown profile"):
+    with pytest.raises(ConfigError, match="onbekend profiel"):
         parse_organisations(json.dumps({"organisations": [base | {"profile": "bestaat-niet"}]}), "x")
     inline = json.loads(shipped_profile("vish-minimaal").model_dump_json()) | {"name": "eigen"}
     doc = parse_organisations(json.dumps({"organisations": [base | {"profile": inline}]}), "x")

@@ -383,12 +383,6 @@ def test_the_deciding_line_comes_first_however_many_issues_there_are():
     assert [i.code for i in result.issues].count(Code.TOO_MANY_INVALID) == 1
 
 
-def test_a_screen_shows_no_control_character_from_a_dossiernummer():
-    result = ValidationResult(total=1)
-    result.issues.append(Issue(Code.BSN_FORMAT, 2, "bsn", None, "D\x1b[31m1\u202e"))
-    assert all(line.isprintable() for line in screen_lines(result))
-
-
 # -- columns as the file names them ------------------------------------------------------------
 def test_the_veld_column_uses_the_files_own_header():
     result = ValidationResult(total=2)

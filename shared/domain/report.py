@@ -341,26 +341,22 @@ def _screen_line(line: ReportLine) -> str:
 def issue_lines(result: ValidationResult, limit: int = 25) -> list[str]:
     """The lines a screen shows below the besluit (``vish validate``): at most ``limit`` of
     :func:`issue_report_lines` (errors before warnings, repeated warnings grouped), then how
-    many more there are. Control characters never reach the terminal."""
+    many more there are. The caller shows them escaped (``vish``'s ``_say``)."""
     lines = issue_report_lines(result, rows_listed=ROWS_LISTED_SCREEN)
-    shown = [_printable(_screen_line(line)) for line in lines[:max(limit, 0)]]
+    shown = [_screen_line(line) for line in lines[:max(limit, 0)]]
     rest = len(lines) - len(shown)
     if rest > 0:
         shown.append(f"  ... en nog {_n(rest, 'melding', 'meldingen')} (zie --json of --report-csv)")
     return shown
 
 
-def screen_lines(result: ValidationResult, limit: int = 25, *,
-                 organisation: str | None = None) -> list[str]:
-    """The besluit (first, never cut off: ``Besluit: ...``, one sentence a line), then
-    :func:`issue_lines`."""
+def screen_lines(result: ValidationResult, limit: int = 25, *, organisation: str | None = None,
+                 facts: tuple[str, ...] = ()) -> list[str]:
+    """The besluit (first, never cut off: ``Besluit: ...``, one sentence a line), the caller's
+    ``facts`` (``vish``: rows counted, encoding), then :func:`issue_lines`."""
     first, *rest = besluit_lines(result, organisation)
-    return [f"Besluit: {after_colon(first)}", *(f"  {s}" for s in rest),
+    return [f"Besluit: {after_colon(first)}", *(f"  {s}" for s in rest), *facts,
             *issue_lines(result, limit)]
-
-
-def _printable(text: str) -> str:
-    return text if text.isprintable() else "".join(c if c.isprintable() else " " for c in text)
 
 
 # -- the files ----------------------------------------------------------------------------------
