@@ -80,8 +80,13 @@ def connection_test(req: func.HttpRequest) -> func.HttpResponse:
         return checked
     org, _ = checked
     result = delivery().connection_test(org, probe=req.params.get("probe", "1") != "0")
+    # The fingerprints (never the keys) let the operator compare the server's key with SNG's.
     return json_response({"ok": result.ok, "steps": [{"step": s, "ok": ok, "detail": d}
-                                             for s, ok, d in result.steps]}, 200 if result.ok else 502)
+                                             for s, ok, d in result.steps],
+                          "server_key": result.server_key, "pinned_key": result.pinned_key,
+                          "keys_match": (result.server_key == result.pinned_key
+                                         if result.server_key and result.pinned_key else None)},
+                         200 if result.ok else 502)
 
 
 @bp.function_name("release_extract")

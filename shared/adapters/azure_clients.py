@@ -46,6 +46,6 @@ def table_service(settings: Settings) -> TableServiceClient:
     if not settings.table_service_uri:
         from shared.config import ConfigError
 
-        raise ConfigError("VISH_TABLE_SERVICE_URI (or AzureWebJobsStorage__tableServiceUri) "
-                          "is needed with identity-based storage")
+        raise ConfigError("VISH_TABLE_SERVICE_URI (of AzureWebJobsStorage__tableServiceUri) "
+                          "ontbreekt: die is nodig bij opslag via de managed identity")
     return TableServiceClient(settings.table_service_uri, credential=_credential(), **CALL_LIMITS)
