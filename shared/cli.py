@@ -635,14 +635,14 @@ def cmd_status(args: argparse.Namespace) -> int:
                  f"'{table}' bestaat nog niet; die ontstaat bij de eerste verwerking of levering).")
         return EXIT_REJECTED
     if args.html:
-        _write(Path(args.html), render(overview, details).encode("utf-8"))
+        _write(Path(args.html), render(overview, details, history=bool(args.org)).encode("utf-8"))
     if args.json:
         print(json.dumps(details[args.org] if args.org else overview, ensure_ascii=False, default=str))
     else:
         _say("Status VISH-levering: " + ("alles in orde" if overview["healthy"] else "ACTIE NODIG"))
         for org in overview["organisations"]:
             _say(f"  {org['code']}: {WORDS[org['health']]} — {_after_colon(org['reason'])}; "
-                 f"volgende levering {org['next_due']['local']}")
+                 f"volgende levering: {org['next_due']['text']}")
         if args.html:
             _say(f"  statuspagina geschreven naar {args.html}")
     return EXIT_OK if overview["healthy"] else EXIT_REJECTED

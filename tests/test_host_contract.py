@@ -145,8 +145,9 @@ def test_status_answers_on_a_fresh_deployment_before_any_outcome(booted):
     """The first status request after deployment: no table yet. An answer, never a 500."""
     for name, path, params in (("status", "status", {}), ("status_org", "status/hcidle", {"org": "hcidle"})):
         answer = booted.http(name, "GET", path, route_params=params)
-        assert answer.status == 503 and answer.headers["content-type"].startswith("application/json")
-        assert "hcidle" in answer.body.decode()
+        # An organisation without an SFTP target yet is "nog niet aangesloten": healthy (200).
+        assert answer.status == 200 and answer.headers["content-type"].startswith("application/json")
+        assert "hcidle" in answer.body.decode() and "not_connected" in answer.body.decode()
     assert "Request URL" not in booted.worker_log()  # the SDK's per-request INFO lines are quieted
 
 
@@ -359,4 +360,5 @@ def test_a_placeholder_worker_specialised_to_the_app(package, scratch, azurite, 
         assert all(loaded.result.status == host.protos.StatusResult.Success
                    for loaded in host.load_all().values())
         status = host.http("status_org", "GET", "status/hcspecial", route_params={"org": "hcspecial"})
-        assert status.status == 503 and status.json()["code"] == "hcspecial"
+        assert status.status == 200 and status.json()["code"] == "hcspecial"
+        assert status.json()["health"] == "not_connected"

@@ -177,7 +177,7 @@ CELLS = {
                                        "hostsleutel van de server wijkt af van de vastgelegde sleutel",
                    "Volgende levering": "zo snel mogelijk (verwacht op 29-11-2026 om 06:00)"},
     "wijkteam-west": {"Laatste levering": "nog niets geleverd",
-                      "Volgende levering": "geen: nog niet aangesloten",
+                      "Volgende levering": "geen (nog niet aangesloten)",
                       "Laatste 30 dagen": "nog geen leveringen"},
     "wijkteam-zuid": {"Laatste bestand": "nog geen bestand ontvangen",
                       "Laatste levering": "nog niets geleverd",

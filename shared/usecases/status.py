@@ -36,7 +36,7 @@ def _public(entity: dict | None) -> dict | None:
 def _next_text(health: str, due: datetime, now: datetime, nothing_yet: bool) -> str:
     """The next delivery in Dutch, never a moment in the past."""
     if health == "not_connected":
-        return "geen: nog niet aangesloten"
+        return "geen (nog niet aangesloten)"
     if nothing_yet:
         return "na het eerste geaccepteerde bestand"
     if health == "held":
