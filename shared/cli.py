@@ -12,7 +12,6 @@ screen unless ``--debug`` asks for them.
 from __future__ import annotations
 
 import argparse
-import codecs
 import contextlib
 import json
 import logging
@@ -283,7 +282,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from shared.clock import local_today
     from shared.domain.reader import iter_file_chunks
     from shared.domain.report import report_csv, screen_lines
-    from shared.domain.snapshot import SnapshotFormatError, iter_snapshot_bytes
+    from shared.domain.snapshot import SnapshotFormatError
     from shared.domain.validation import Rules, validate_extract
 
     settings = get_settings()
@@ -302,8 +301,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 result = validate_extract(
                     iter_file_chunks(fh), today=today,
                     reference_date=args.date or today, rules=Rules.of(organisation),
-                    current_snapshot=(iter_snapshot_bytes(iter_file_chunks(snapshot_file))
-                                      if snapshot_file else None),
+                    current_snapshot=_snapshot_rows(snapshot_file) if snapshot_file else None,
                     max_bytes=settings.max_extract_bytes, max_issues=settings.max_report_issues,
                     progress=progress,
                 )
@@ -378,14 +376,33 @@ def _print_outcome(outcome, as_json: bool) -> None:
 
 
 # -- build -----------------------------------------------------------------------------------------
+def _snapshot_rows(fh):
+    """The rows of a snapshot file, decoded as validation reads an export: a snapshot opened and
+    saved by Excel (Windows-1252, UTF-16) reads like the one the intake wrote."""
+    from shared.domain.reader import NotCsv, UnreadableExtract, decode_to_utf8, iter_file_chunks
+    from shared.domain.snapshot import SnapshotFormatError, iter_snapshot_bytes
+
+    def decoded():
+        try:
+            yield from decode_to_utf8(iter_file_chunks(fh))
+        except NotCsv:
+            # The snapshot's problem, never the extract's (validation would reject the extract
+            # for it); the message names the kind of file, never its content.
+            raise SnapshotFormatError("snapshot: geen tekstbestand") from None
+        except UnreadableExtract as exc:
+            raise SnapshotFormatError(f"snapshot onleesbaar: {exc}") from None
+
+    return iter_snapshot_bytes(decoded())
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Write the SNG file the delivery would send for that date, byte for byte."""
     import tempfile
 
     from shared.domain.delivery_file import build_delivery_file
     from shared.domain.profile import profile_for
-    from shared.domain.reader import iter_file_chunks
-    from shared.domain.snapshot import SNAPSHOT_FIELDS, SnapshotFormatError, iter_snapshot_bytes
+    from shared.domain.reader import UnreadableExtract, decode_to_utf8, iter_file_chunks
+    from shared.domain.snapshot import SNAPSHOT_FIELDS, SnapshotFormatError
 
     settings = get_settings()
     organisation = _organisation(load_organisations(settings), args.org)
@@ -393,13 +410,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     header = ";".join(SNAPSHOT_FIELDS).encode("ascii")
     with tempfile.TemporaryDirectory(prefix="vish-build-") as scratch:
         try:
-            # Bytes, bounded: an extract in any encoding (or a binary file) is no snapshot.
+            # Decoded and bounded: a snapshot in any encoding is recognised by its header; an
+            # extract (or a binary file, which the validation then rejects) is not.
             with open(args.input, "rb") as fh:
-                first = fh.readline(len(header) + 8)
+                first = next(decode_to_utf8(iter_file_chunks(fh)), b"")
         except OSError as exc:
             raise _cannot_read(exc, "invoer") from None
+        except UnreadableExtract:
+            first = b""
         snapshot_path = Path(args.input)
-        if first.removeprefix(codecs.BOM_UTF8).rstrip(b"\r\n") != header:
+        if first.split(b"\n", 1)[0].rstrip(b"\r") != header:
             # An extract: validate it as the intake would, then build from its snapshot.
             snapshot_path = Path(scratch) / "snapshot.csv"
             decision = _snapshot_from_extract(Path(args.input), snapshot_path, organisation, args.date)
@@ -415,7 +435,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         if args.previous:
             try:
                 with open(args.previous, "rb") as fh:
-                    previous = list(iter_snapshot_bytes(iter_file_chunks(fh)))
+                    previous = list(_snapshot_rows(fh))
             except OSError as exc:
                 raise _cannot_read(exc, "vorige levering (--previous)") from None
             except SnapshotFormatError as exc:
@@ -423,7 +443,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                                  "levering (--previous)") from None
         try:
             with open(snapshot_path, "rb") as fh:
-                built = build_delivery_file(iter_snapshot_bytes(iter_file_chunks(fh)), organisation,
+                built = build_delivery_file(_snapshot_rows(fh), organisation,
                                             args.date, profile, previous=previous,
                                             sequence=args.sequence)
         except OSError as exc:
