@@ -405,3 +405,13 @@ def test_the_alerts_the_operator_guide_names_are_the_ones_deployed():
     assert len(named) == len(texts) == 3
     for title in named:
         assert any(text.startswith(title) for text in texts), title
+
+
+def test_the_connection_test_answer_the_operator_guide_describes_is_the_one_admin_py_gives():
+    source = (ROOT / "functions" / "admin.py").read_text(encoding="utf-8")
+    body = source[source.index("def connection_test"):source.index("@bp.function_name", source.index(
+        "def connection_test"))]
+    keys = set(re.findall(r'"(\w+)":', body))
+    section = OPERATOR[OPERATOR.index("**Verbinding testen**"):OPERATOR.index("6. Heeft SNG")]
+    described = set(re.findall(r"\(`(\w+)`\)", section))
+    assert described == keys - {"step", "ok", "detail"}, (described, keys)
