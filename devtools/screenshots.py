@@ -47,8 +47,16 @@ class ScriptedOutcomes:
         row = {**_typed(kind, fields), "kind": kind, "recorded_at": at}
         self.history[org].append(row)
         for name in (kind, *pointers):
+            current = self.pointers.get((org, name))
+            if name == "extract" and current and current["recorded_at"] > at:
+                continue  # as the table: latest-extract follows time, not write order
             self.pointers[(org, name)] = {**row, "kind": name}
         return row
+
+    def seen(self, org: str, at: datetime, sha256: str) -> None:
+        """An upload identical to the extract processed last (``latest-extract_seen``)."""
+        self.pointers[(org, "extract_seen")] = {**_typed("extract_seen", {"sha256": sha256}),
+                                                "kind": "extract_seen", "recorded_at": at}
 
     def extract(self, org: str, at: datetime, **fields) -> dict:
         accepted = fields.get("decision") == "accepted"
@@ -73,8 +81,21 @@ class ScriptedOutcomes:
 
     def history_page(self, org: str, *, page_size: int = 50, since: datetime | None = None,
                      continuation: str | None = None) -> tuple[list[dict], str | None]:
-        rows = sorted(self.history[org], key=lambda row: row["recorded_at"], reverse=True)
-        return [r for r in rows if since is None or r["recorded_at"] >= since], None
+        # The table orders by RowKey (the time written); a row whose recorded_at was spoiled
+        # afterwards keeps its place in the fake too (its position: the time it was added).
+        rows = sorted(self.history[org], key=_written)
+        return [r for r in rows if since is None or not isinstance(r["recorded_at"], datetime)
+                or r["recorded_at"] >= since], None
+
+    def deliveries_since(self, org: str, since: datetime) -> list[dict]:
+        rows, _ = self.history_page(org, since=since)
+        return [r for r in rows if r.get("kind") == "delivery"]
+
+
+def _written(row: dict) -> float:
+    """Newest first (a stable sort keeps rows of one instant in the order added)."""
+    at = row.get("recorded_at")
+    return -at.timestamp() if isinstance(at, datetime) else 0.0
 
 
 def _org(code: str, name: str, **overrides) -> dict:
@@ -118,6 +139,7 @@ def scenario() -> tuple[OrganisationsDocument, ScriptedOutcomes]:
         _org("gemeente-h", "Gemeente H - Schuldhulp"),
         _org("gemeente-i", "Gemeente I - Schuldhulp", send_time="13:00"),
         _org("gemeente-j", "Gemeente J - Schuldhulp"),
+        _org("gemeente-k", "Gemeente K - Schuldhulp"),
     ]
     # ok: accepted this morning, delivered at 06:00
     _accepted(store, "gemeente-a", today - 2 * hours, 812)
@@ -173,6 +195,13 @@ def scenario() -> tuple[OrganisationsDocument, ScriptedOutcomes]:
     # stale extract: nothing accepted for five days, still delivered
     _accepted(store, "gemeente-j", today - timedelta(days=5), 201)
     _daily(store, "gemeente-j", 29, 201)
+    # unreadable: its last delivery's row was spoiled by hand (a count that is no number)
+    _accepted(store, "gemeente-k", today - 2 * hours, 120)
+    _daily(store, "gemeente-k", 29, 120)
+    store.pointers[("gemeente-k", "delivery")]["records"] = "120"
+    # an upload to a folder that is no organisation (quarantined by intake)
+    store.extract("_onbekend", today + 3 * hours, decision="rejected", reason="unknown_organisation",
+                  folder="gemeente-x", extract="export_2026-11-29.csv")
     document = OrganisationsDocument.model_validate({"organisations": orgs})
     return document, store
 
@@ -199,7 +228,7 @@ SHOTS = {  # image name: (organisations on the overview page, or one organisatio
     "status-new-states": ["wijkteam-noord", "gemeente-b", "gemeente-c", "wijkteam-west",
                           "wijkteam-zuid", "gemeente-e"],
     "status-other-states": ["gemeente-a", "gemeente-f", "gemeente-d", "gemeente-g", "gemeente-h",
-                            "gemeente-i", "gemeente-j"],
+                            "gemeente-i", "gemeente-j", "gemeente-k"],
     "status-organisation": "wijkteam-noord",
 }
 PHONE_GROUPS = 3  # organisations per phone image: a phone page is long

@@ -30,7 +30,8 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
     overview = service.overview()
     code = 200 if overview["healthy"] else 503
     if wants_html(req):
-        details = {o["code"]: service.organisation(o["code"]) for o in overview["organisations"]}
+        details = {o["code"]: service.organisation(o["code"], history=False)
+                   for o in overview["organisations"]}
         return func.HttpResponse(render(overview, details), status_code=code, mimetype="text/html",
                                  charset="utf-8")
     return json_response(overview, code)
@@ -46,6 +47,9 @@ def status_org(req: func.HttpRequest) -> func.HttpResponse:
     org = req.route_params.get("org", "")
     detail = service.organisation(org)
     if detail is None:
+        if wants_html(req):
+            return func.HttpResponse(_not_found_page(org), status_code=404, mimetype="text/html",
+                                     charset="utf-8")
         return error_response("unknown_organisation", "Organisatie is niet ingesteld", 404)
     code = 200 if detail["healthy"] else 503
     if wants_html(req):
@@ -54,3 +58,14 @@ def status_org(req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse(render(overview, {org: detail}, history=True), status_code=code,
                                  mimetype="text/html", charset="utf-8")
     return json_response(detail, code)
+
+
+def _not_found_page(org: str) -> str:
+    from html import escape
+
+    return ('<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width,initial-scale=1">'
+            "<title>VISH-levering: organisatie onbekend</title></head><body>"
+            "<h1>Organisatie niet gevonden</h1>"
+            f"<p>Er is geen organisatie ingesteld met de code {escape(org[:40])}. Controleer de "
+            "code in het adres, of bekijk het overzicht van alle organisaties.</p></body></html>")

@@ -642,7 +642,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             details = {args.org: detail}
         else:
             overview = service.overview()
-            details = {o["code"]: service.organisation(o["code"]) for o in overview["organisations"]}
+            details = {o["code"]: service.organisation(o["code"], history=False)
+                       for o in overview["organisations"]}
     except Exception as exc:
         if not _table_missing(exc):
             raise
@@ -661,8 +662,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         _say("Status VISH-levering: " + ("alles in orde" if overview["healthy"] else "ACTIE NODIG"))
         for org in overview["organisations"]:
-            _say(f"  {org['code']}: {WORDS[org['health']]} — {_after_colon(org['reason'])}; "
-                 f"volgende levering: {org['next_due']['text']}")
+            word = WORDS.get(org["health"], org["health"])
+            reason = org["reason"]
+            if reason.lower().startswith(word.lower()):  # the badge's words said once
+                said = _after_colon(reason)
+            else:
+                said = f"{word} — {_after_colon(reason)}"
+            upcoming = org["next_due"]["text"]
+            if upcoming not in reason:  # pending names the moment already
+                said += f"; volgende levering: {upcoming}"
+            _say(f"  {org['code']}: {said}")
+            problem = org.get("extract_problem")
+            if problem and problem.get("word") != org["health"]:
+                _say(f"    laatste bestand: {_after_colon(problem['reason'])}")
         if args.html:
             _say(f"  statuspagina geschreven naar {args.html}")
     return EXIT_OK if overview["healthy"] else EXIT_REJECTED

@@ -221,8 +221,9 @@ def test_every_error_kind_has_one_dutch_sentence():
 @pytest.mark.parametrize(("kind", "reason"), [
     ("remote_full", "Laatste levering mislukt op 28-11-2026 om 11:00 (remote_full): de opslag op de "
                     "server van SNG is vol; neem contact op met SNG"),
-    ("no_snapshot", "Laatste levering mislukt op 28-11-2026 om 11:00 (no_snapshot): er is nog geen "
-                    "geaccepteerd bestand van deze organisatie; lever een extract aan"),
+    ("no_snapshot", "Laatste levering mislukt op 28-11-2026 om 11:00 (no_snapshot): er is geen "
+                    "geaccepteerd bestand (snapshot) van deze organisatie om te leveren; laat de "
+                    "organisatie de export opnieuw aanleveren"),
     ("iets_nieuws", "Laatste levering mislukt op 28-11-2026 om 11:00 (iets_nieuws)"),
 ])
 def test_a_failing_reason_explains_the_error_kind(kind, reason):
@@ -374,7 +375,10 @@ def test_a_delivery_of_nobody_is_never_ok():
         assert (result.word, result.reason, result.healthy) == ("empty", EMPTY, False), fields
     # a mutations file that takes the last people out: records, but nobody left
     last_out = {**DELIVERED_TODAY, "records": 5, "people": 0}
-    assert health(NOON, attempt=last_out, ok=last_out).reason == EMPTY.replace("(0 regels)", "(5 regels)")
+    assert health(NOON, attempt=last_out, ok=last_out).reason == (
+        "Levering van vandaag op 28-11-2026 om 07:00 meldde de laatste cliënten af (5 afmeldingen): "
+        "er staat nu niemand van deze organisatie in VISH; controleer in het rapport van het "
+        "laatste bestand of de cliënten erin staan en toegelaten zijn (toelatingsdatum ingevuld)")
     # it stays said until a delivery with people, also before the next send time
     yesterday = {**success(MORNING - timedelta(days=1), "2026-11-27"), "records": 0, "people": 0}
     result = health(MORNING, attempt=yesterday, ok=yesterday)
@@ -418,7 +422,7 @@ def test_held_and_unconfirmed_deliveries_and_failures_go_before_the_extract_word
 
 
 def test_health_words_are_the_documented_list():
-    assert WORDS == ("not_connected", "failing", "held", "unconfirmed", "no_extract", "late",
+    assert WORDS == ("unreadable", "not_connected", "failing", "held", "unconfirmed", "no_extract", "late",
                      "extract_held", "rejected", "stale_extract", "empty", "ok", "no_changes",
                      "pending")
     assert set(HEALTHY) == {"ok", "no_changes", "pending", "not_connected"}

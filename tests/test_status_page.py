@@ -19,7 +19,7 @@ WORD_OF = {"gemeente-a": "ok", "wijkteam-noord": "rejected", "gemeente-b": "extr
            "gemeente-c": "held", "gemeente-d": "failing", "wijkteam-west": "not_connected",
            "wijkteam-zuid": "no_extract", "gemeente-e": "empty", "gemeente-f": "no_changes",
            "gemeente-g": "late", "gemeente-h": "unconfirmed", "gemeente-i": "pending",
-           "gemeente-j": "stale_extract"}
+           "gemeente-j": "stale_extract", "gemeente-k": "unreadable"}
 # The keys the overview had before issue 14: other code (cli, admin, monitors) reads them.
 OLD_KEYS = {"code", "name", "health", "reason", "healthy", "last_extract", "last_accepted_extract",
             "last_delivery", "last_successful_delivery", "next_due", "snapshot_age_hours", "people"}
@@ -118,7 +118,8 @@ BADGES = {"ok": "in orde", "rejected": "laatste bestand afgewezen", "extract_hel
           "held": "levering tegengehouden", "failing": "mislukt", "not_connected": "nog niet aangesloten",
           "no_extract": "nog geen bestand", "empty": "geleverd zonder cliënten",
           "no_changes": "geen wijzigingen", "late": "te laat", "unconfirmed": "niet bevestigd",
-          "pending": "wacht op verzending", "stale_extract": "bestand verouderd"}
+          "pending": "wacht op verzending", "stale_extract": "bestand verouderd",
+          "unreadable": "status onleesbaar"}
 
 # What the page says per organisation: the reason under the badge (fixed text, local times).
 REASONS = {
@@ -160,6 +161,9 @@ REASONS = {
     "gemeente-i": "Levering van vandaag volgt op 29-11-2026 om 13:00",
     "gemeente-j": "Geen nieuw geaccepteerd bestand sinds 24-11-2026 om 06:00 (langer dan 3 dagen); "
                   "controleer of de export nog aangeleverd wordt",
+    "gemeente-k": "Status onleesbaar: de vastgelegde laatste levering van deze organisatie is niet "
+                  "te lezen; controleer die regel in de uitkomstentabel of meld het aan de "
+                  "ontwikkelaars",
 }
 
 # The columns per organisation, as read (labels as on a phone).
@@ -175,7 +179,7 @@ CELLS = {
                                        "974 van 980 personen zouden uit VISH verdwijnen"},
     "gemeente-d": {"Laatste levering": "op 29-11-2026 om 06:00levering van 29-11-2026 mislukt: de "
                                        "hostsleutel van de server wijkt af van de vastgelegde sleutel",
-                   "Volgende levering": "zo snel mogelijk (verwacht op 29-11-2026 om 06:00)"},
+                   "Volgende levering": "na herstel van de fout"},
     "wijkteam-west": {"Laatste levering": "nog niets geleverd",
                       "Volgende levering": "geen (nog niet aangesloten)",
                       "Laatste 30 dagen": "nog geen leveringen"},
@@ -190,7 +194,10 @@ CELLS = {
     "gemeente-f": {"Laatste levering": "op 29-11-2026 om 06:00levering van 29-11-2026: geen "
                                        "wijzigingen, 640 personen blijven in VISH (bestand "
                                        "VISH_SNG-0001_20261129_001.csv)"},
-    "gemeente-g": {"Volgende levering": "zo snel mogelijk (verwacht op 29-11-2026 om 06:00)"},
+    "gemeente-g": {"Volgende levering": "verzendtijd was op 29-11-2026 om 06:00; volgende poging "
+                                        "bij de volgende tik (elk kwartier)"},
+    "gemeente-k": {"Laatste levering": "niet te lezen",
+                   "Volgende levering": "op 30-11-2026 om 06:00"},
     "gemeente-i": {"Volgende levering": "op 29-11-2026 om 13:00"},
 }
 

@@ -15,7 +15,11 @@ Layout (PartitionKey = organisation code):
   same transaction (that intent only, by its ETag);
 * ``unconfirmed-{day}``: a delivery recorded ``unconfirmed``, one row per day, open until a
   success for that day or a person's acknowledgement (``confirm_delivery``);
-* ``latest-delivery_release``: the last release of a held file (its day and SHA-256).
+* ``latest-delivery_release``: the last release of a held file (its day and SHA-256);
+* ``latest-extract`` follows the time an extract was received, not the order intakes finish:
+  an older extract recorded after a newer one (parallel intakes) leaves it as it is;
+* ``latest-extract_seen``: the last upload identical to the extract processed last (its SHA-256
+  and time only; no history row): a daily export that did not change keeps the status fresh.
 
 Every entity of an organisation shares its partition, so each of these is one table
 transaction: a crash leaves all of it or none of it.
@@ -131,6 +135,12 @@ def _operator_text(value: str) -> str:
     return redact(value)[:500]
 
 
+class ExtractSeen(_Outcome):
+    """An upload identical to the extract processed last: only its hash (and the time)."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class ConnectionTest(_Outcome):
     ok: bool
     failed_step: str | None = None
@@ -140,7 +150,7 @@ KINDS: dict[str, type[_Outcome]] = {
     "extract": ExtractOutcome, "extract_accepted": ExtractOutcome,
     "delivery": DeliveryRecord, "delivery_success": DeliveryRecord,
     "delivery_intent": DeliveryIntent, "manual": ManualAction, "connection_test": ConnectionTest,
-    "delivery_release": ManualAction,
+    "delivery_release": ManualAction, "extract_seen": ExtractSeen,
 }
 INTENT_ROW = "intent-delivery"
 SUCCESS_ROW = "latest-delivery_success"
@@ -180,17 +190,61 @@ class OutcomeStore:
         """Append one history entity and replace the ``latest`` one, atomically.
         ``latest=False``: the history row only (an event that must not hide the last outcome,
         such as a delivery found busy). ``pointers``: more ``latest-{name}`` rows with the same
-        body in the same transaction (the accepted extract the snapshot came from)."""
+        body in the same transaction (the accepted extract the snapshot came from).
+        ``latest-extract`` follows time, not write order: it is replaced only by a newer extract
+        (a conditional write, read again on a conflict), so a newer rejected extract recorded
+        before an older accepted one stays."""
+        from azure.core import MatchConditions
+        from azure.data.tables import TableTransactionError
+
         history, pointer = self._rows(org, kind, fields, at)
-        operations = [("create", history)]
-        if latest:
-            operations.append(("upsert", pointer, {"mode": "replace"}))
+        extra = []
         for name in pointers:
             _typed(name, fields)  # the pointer's kind must allow every field too
-            operations.append(("upsert", dict(pointer, RowKey=f"latest-{name}", kind=name),
-                               {"mode": "replace"}))
-        self.table.submit_transaction(operations)
-        return history
+            extra.append(("upsert", dict(pointer, RowKey=f"latest-{name}", kind=name),
+                          {"mode": "replace"}))
+        if not latest or kind != "extract":
+            latest_write = [("upsert", pointer, {"mode": "replace"})] if latest else []
+            self.table.submit_transaction([("create", history), *latest_write, *extra])
+            return history
+        for attempt in range(1, _CONFLICTS + 1):
+            operations = [("create", history), *extra]
+            current = self._entity(org, pointer["RowKey"])
+            if current is None:
+                operations.append(("create", pointer))
+            elif not _newer(current.get("recorded_at"), pointer["recorded_at"]):
+                operations.append(("update", pointer, {
+                    "mode": "replace", "etag": current.metadata["etag"],
+                    "match_condition": MatchConditions.IfNotModified}))
+            try:
+                self.table.submit_transaction(operations)
+                return history
+            except TableTransactionError:
+                if self._entity(org, history["RowKey"]) is not None:
+                    return history  # it did commit: only the answer was lost
+                if attempt == _CONFLICTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def mark_seen(self, org: str, sha256: str, at: datetime | None = None) -> None:
+        """An upload identical to the extract processed last was received: ``latest-extract_seen``
+        (hash and time only, no history row)."""
+        from azure.data.tables import UpdateMode
+
+        at = at or datetime.now(UTC)
+        body = _typed("extract_seen", {"sha256": sha256})
+        body.update(kind="extract_seen", recorded_at=at, schema_version=SCHEMA_VERSION)
+        self.table.upsert_entity({"PartitionKey": org, "RowKey": "latest-extract_seen", **body},
+                                 mode=UpdateMode.REPLACE)
+
+    def deliveries_since(self, org: str, since: datetime) -> list[dict[str, Any]]:
+        """The delivery rows of history since ``since``, newest first, with only the columns
+        the chart needs (a cheap query for the overview)."""
+        rows = self._query(
+            "PartitionKey eq @org and RowKey lt @upper and kind eq 'delivery'",
+            parameters={"org": org, "upper": _time_prefix(since) + "-~"},
+            select=["kind", "day", "status", "records", "people", "error_kind", "recorded_at"])
+        return [{k: v for k, v in dict(row).items() if v is not None} for row in rows]
 
     @staticmethod
     def _rows(org: str, kind: str, fields: dict[str, Any],
@@ -395,6 +449,11 @@ class OutcomeStore:
             params["kind"] = kind
         rows = self._query(flt, limit=limit, parameters=params, results_per_page=min(limit, 1000))
         return [dict(entity) for entity in rows]
+
+
+def _newer(current, at: datetime) -> bool:
+    """Whether the row in the table (``current``: its recorded_at) is newer than ``at``."""
+    return isinstance(current, datetime) and current > at
 
 
 class AlreadySettled(Exception):

@@ -3,12 +3,17 @@
 The due day is the most recent local day whose send moment + grace has passed at ``now``:
 today once today's moment + grace has passed, else yesterday. Words, first match wins:
 
+``unreadable``: a ``latest-*`` row of the organisation does not read (a time that is no time,
+a count that is no number, a day that is no ISO date): set by the status service, which shows
+the other organisations as usual (never a 500). Unhealthy: a person looks at the table.
 ``not_connected``: no SFTP target is configured yet (an organisation being set up): nothing
 is delivered and nothing is expected, so it does not count as unhealthy (no 503) and no other
 word applies. The page still shows its extracts.
 ``failing``: the last attempt failed and no success was recorded at or after it; the reason
 explains the error kind (``ERROR_KINDS``). (Not for ``no_snapshot`` while nothing was ever
-accepted: then there was nothing to try, see ``no_extract``.)
+accepted, nor for one recorded before the last accepted extract: then there was nothing to try,
+or there is now; see ``no_extract``. The timer does not record such a tick any more; old rows
+and manual deliveries may.)
 ``held``: the last attempt was held by the mass-drop guard at delivery time and no success was
 recorded at or after it; a person must check the file and release the delivery.
 ``unconfirmed``: a delivery was recorded unconfirmed (renamed on the server, arrival not
@@ -33,6 +38,8 @@ column, ...): as ``extract_held``, until a later extract is accepted. The reason
 Dutch cause and what to do (``REJECTIONS``). (Only one latest extract exists, so
 ``extract_held`` and ``rejected`` never compete.)
 ``stale_extract``: no accepted extract for more than N days (the delivered data is getting old).
+An upload identical to the accepted extract (``latest-extract_seen``, same SHA-256) counts as a
+fresh one: a daily export that did not change is not stale. A copy of a rejected file does not.
 ``empty``: the last delivery that succeeded left nobody of this organisation in VISH (0 people
 after it, or a file of 0 records whose people are unknown). The drop guard holds any file that
 would empty VISH after people were delivered, so this is a file nobody checked for content (a
@@ -56,10 +63,22 @@ from shared.domain.issues import CODES, Code
 from shared.domain.localtime import AMSTERDAM, local_date
 from shared.domain.schedule import next_due, send_moment
 
-WORDS = ("not_connected", "failing", "held", "unconfirmed", "no_extract", "late", "extract_held",
-         "rejected", "stale_extract", "empty", "ok", "no_changes", "pending")
+WORDS = ("unreadable", "not_connected", "failing", "held", "unconfirmed", "no_extract", "late",
+         "extract_held", "rejected", "stale_extract", "empty", "ok", "no_changes", "pending")
 HEALTHY = ("ok", "no_changes", "pending", "not_connected")
 HELD_EXTRACT = "mass_drop_held"
+UNREADABLE = "unreadable"
+# Error kinds a person must fix before a delivery can succeed (the others pass, or the next
+# tick tries again).
+NEEDS_PERSON = frozenset({"host_key", "auth", "config", "permission", "remote_full",
+                          "remote_mismatch", "secret", "snapshot_unreadable", "no_snapshot",
+                          "not_configured"})
+# Integer fields of outcome rows: a row whose value there is no number does not read.
+_COUNTS = ("records", "people", "previous_people", "rows_total", "rows_valid", "rows_invalid",
+           "rows_ineligible", "current_people", "people_removed", "people_ineligible_now",
+           "added", "removed", "attempts", "sequence", "size", "duration_ms", "bytes")
+_TEXTS = ("kind", "status", "decision", "reason", "error_kind", "file", "sha256", "action",
+          "extract", "folder", "failed_step")
 
 # Per error kind of a failed delivery: what is wrong and what to do (Dutch, for the operator).
 ERROR_KINDS: dict[str, str] = {
@@ -86,7 +105,8 @@ ERROR_KINDS: dict[str, str] = {
                "opslagaccount en de rechten van de managed identity",
     "secret": "de sleutel of het wachtwoord kon niet uit Key Vault worden gehaald; controleer de "
               "naam van het geheim en de toegang tot Key Vault",
-    "no_snapshot": "er is nog geen geaccepteerd bestand van deze organisatie; lever een extract aan",
+    "no_snapshot": "er is geen geaccepteerd bestand (snapshot) van deze organisatie om te leveren; "
+                   "laat de organisatie de export opnieuw aanleveren",
     "not_configured": "er is geen SFTP-bestemming ingesteld; vul de sftp-gegevens van deze "
                       "organisatie in",
     "snapshot_unreadable": "de opgeslagen snapshot is beschadigd; herstel of verwijder de snapshot "
@@ -138,6 +158,46 @@ def at_text(at: datetime, word: str = "op") -> str:
     (``word``: the preposition, e.g. 'sinds')."""
     local = at.astimezone(AMSTERDAM)
     return f"{word} {local:%d-%m-%Y} om {local:%H:%M}"
+
+
+def readable(row) -> bool:
+    """Whether an outcome row reads as the status needs it: ``recorded_at`` an aware datetime,
+    ``day`` (when present) an ISO date, counts numbers, codes text. A row that does not (written
+    by hand, by an older or broken version) is never trusted."""
+    if not isinstance(row, dict):
+        return False
+    at = row.get("recorded_at")
+    if not isinstance(at, datetime) or at.tzinfo is None:
+        return False
+    day = row.get("day")
+    if day is not None:
+        try:
+            date.fromisoformat(day)
+        except (TypeError, ValueError):
+            return False
+    if any(row.get(k) is not None and _count(row.get(k)) is None for k in _COUNTS):
+        return False
+    return not any(row.get(k) is not None and not isinstance(row.get(k), str) for k in _TEXTS)
+
+
+def unreadable(which: str) -> Health:
+    """The word for an organisation whose ``which`` outcome row does not read (Dutch)."""
+    return Health(UNREADABLE, f"Status onleesbaar: de vastgelegde {which} van deze organisatie "
+                              "is niet te lezen; controleer die regel in de uitkomstentabel of "
+                              "meld het aan de ontwikkelaars")
+
+
+def fresh_at(last_accepted: dict | None, last_seen: dict | None) -> datetime | None:
+    """When the accepted extract was last received: its own time, or later when an identical
+    file (same SHA-256) was received since (``latest-extract_seen``)."""
+    if last_accepted is None:
+        return None
+    at = last_accepted["recorded_at"]
+    sha = last_accepted.get("sha256")
+    if (last_seen and sha and last_seen.get("sha256") == sha
+            and isinstance(last_seen.get("recorded_at"), datetime)):
+        at = max(at, last_seen["recorded_at"])
+    return at
 
 
 def _day(row: dict) -> date:
@@ -271,6 +331,15 @@ def _late(due: date, today: date, send_time, last_attempt: dict | None,
                           "of de dagelijkse levering (de timer) draait en test de verbinding")
 
 
+def _nothing_to_try(attempt: dict, last_accepted: dict | None, nothing_yet: bool) -> bool:
+    """A ``no_snapshot`` failure while nothing was ever accepted, or before the extract accepted
+    last: there was nothing to deliver then, so it is no failure to show now."""
+    if attempt.get("error_kind") != "no_snapshot":
+        return False
+    return nothing_yet or bool(last_accepted
+                               and last_accepted["recorded_at"] >= attempt["recorded_at"])
+
+
 def _empty(success: dict) -> bool:
     """Whether nobody of the organisation is in VISH after this delivery."""
     people, records = _count(success.get("people")), _count(success.get("records"))
@@ -282,9 +351,13 @@ def _delivered(success: dict, today: date) -> Health:
     when = at_text(success["recorded_at"])
     records, people = _count(success.get("records")), _count(success.get("people"))
     if _empty(success):
-        return Health("empty", f"Levering van {which} {when} bevatte geen cliënten "
-                               f"({records or 0} regels): er staat nu niemand van deze organisatie "
-                               "in VISH; controleer in het rapport van het laatste bestand of de "
+        if people == 0 and records:  # a mutations file whose every row is an afmelding
+            said = (f"meldde de laatste cliënten af ({records} "
+                    f"{'afmelding' if records == 1 else 'afmeldingen'})")
+        else:
+            said = "bevatte geen cliënten" + (f" ({records} regels)" if records is not None else "")
+        return Health("empty", f"Levering van {which} {when} {said}: er staat nu niemand van deze "
+                               "organisatie in VISH; controleer in het rapport van het laatste bestand of de "
                                "cliënten erin staan en toegelaten zijn (toelatingsdatum ingevuld)")
     if records == 0:
         return Health("no_changes", f"Levering van vandaag gelukt {when}: geen wijzigingen (0 regels); "
@@ -295,10 +368,12 @@ def _delivered(success: dict, today: date) -> Health:
 
 def assess(now: datetime, organisation, *, last_accepted: dict | None, last_attempt: dict | None,
            last_success: dict | None, grace_minutes: int, stale_days: int,
-           open_unconfirmed: dict | None = None, last_extract: dict | None = None) -> Health:
+           open_unconfirmed: dict | None = None, last_extract: dict | None = None,
+           last_seen: dict | None = None) -> Health:
     """Entities are outcome rows (``recorded_at`` aware datetimes; deliveries carry ``day``);
     ``open_unconfirmed``: the open unconfirmed delivery, if any; ``last_extract``: the latest
-    extract processed (``latest-extract``), accepted or not."""
+    extract processed (``latest-extract``), accepted or not; ``last_seen``: the last upload
+    identical to the accepted extract (``latest-extract_seen``)."""
     if organisation.sftp is None:
         return Health("not_connected", "Nog niet aangesloten: er is geen SFTP-bestemming ingesteld, "
                                        "dus er wordt nog niets aan SNG geleverd; vul na de aansluiting "
@@ -310,7 +385,7 @@ def assess(now: datetime, organisation, *, last_accepted: dict | None, last_atte
     nothing_yet = last_accepted is None and last_success is None
     attempt_status = last_attempt.get("status") if last_attempt else None
     if (attempt_status == "failed" and not _overcome(last_attempt, last_success)
-            and not (nothing_yet and last_attempt.get("error_kind") == "no_snapshot")):
+            and not _nothing_to_try(last_attempt, last_accepted, nothing_yet)):
         return _failing(last_attempt)
     if attempt_status == "held" and not _overcome(last_attempt, last_success):
         return _held(last_attempt)
@@ -327,9 +402,10 @@ def assess(now: datetime, organisation, *, last_accepted: dict | None, last_atte
         return extract
     if last_accepted is None:
         return Health("stale_extract", "Nog geen geaccepteerd bestand ontvangen; lever een export aan")
-    if now - last_accepted["recorded_at"] > timedelta(days=stale_days):
+    fresh = fresh_at(last_accepted, last_seen)
+    if now - fresh > timedelta(days=stale_days):
         return Health("stale_extract", f"Geen nieuw geaccepteerd bestand "
-                                       f"{at_text(last_accepted['recorded_at'], 'sinds')} (langer dan "
+                                       f"{at_text(fresh, 'sinds')} (langer dan "
                                        f"{stale_days} dagen); controleer of de export nog "
                                        "aangeleverd wordt")
     if last_success is not None and (_empty(last_success) or success_day == today):

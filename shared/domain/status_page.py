@@ -3,7 +3,9 @@
 One row per organisation with a coloured health badge, the reason with what to do, the last
 extract (for a rejected or held one: the Dutch reason and what to do, whatever the badge says),
 the last delivery, the next one, and a 30-day chart (inline SVG) of the records delivered per
-day, coloured by outcome. The page of one organisation adds its history. Times are local
+day, coloured by outcome, and the uploads to folders of no organisation. The page of one
+organisation adds its history (repeated identical events collapsed, at most
+:data:`HISTORY_ROWS` rows). Times are local
 (Europe/Amsterdam), written "op 29-11-2026 om 09:34"; a date never breaks at its hyphens. No
 scripts, no external fonts or styles.
 """
@@ -21,13 +23,16 @@ WORDS = {"ok": "in orde", "no_changes": "geen wijzigingen", "pending": "wacht op
          "unconfirmed": "niet bevestigd", "stale_extract": "bestand verouderd",
          "rejected": "laatste bestand afgewezen", "extract_held": "wacht op vrijgave",
          "not_connected": "nog niet aangesloten", "no_extract": "nog geen bestand",
-         "empty": "geleverd zonder cliënten"}
+         "empty": "geleverd zonder cliënten", "unreadable": "status onleesbaar"}
 COLOURS = {"ok": "#1a7f37", "no_changes": "#1a7f37", "pending": "#57606a", "late": "#bc4c00",
            "failing": "#cf222e", "held": "#8250df", "unconfirmed": "#9a6700",
            "stale_extract": "#9a6700", "rejected": "#cf222e", "extract_held": "#8250df",
-           "not_connected": "#57606a", "no_extract": "#9a6700", "empty": "#bc4c00"}
+           "not_connected": "#57606a", "no_extract": "#9a6700", "empty": "#bc4c00",
+           "unreadable": "#cf222e"}
 BAR = {"succeeded": "#1a7f37", "unconfirmed": "#9a6700", "held": "#8250df", "failed": "#cf222e",
-       "none": "#d0d7de", "empty": "#bc4c00"}
+       "none": "#d0d7de", "empty": "#bc4c00", "nothing": "#8c959f"}
+NOTHING = "niets te leveren"  # a tick that found no accepted extract: no failure
+HISTORY_ROWS = 200
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem;color:#1f2328;
@@ -62,6 +67,11 @@ def _when(entity: dict) -> str:
     return at_text(datetime.fromisoformat(at)) if isinstance(at, str) else ""
 
 
+def _when_word(entity: dict, word: str) -> str:
+    at = entity.get("at")
+    return at_text(datetime.fromisoformat(at), word) if isinstance(at, str) else ""
+
+
 def _time(entity: dict) -> str:
     """The moment of an outcome for a cell, kept on one line."""
     return f'<span class="when">{_t(_when(entity))}</span>'
@@ -90,7 +100,8 @@ def chart(days: list[dict], width: int = 300, height: int = 60) -> str:
     for i, d in enumerate(days):
         status = _bar_status(d)
         h = max(3.0, (height - 4) * d["records"] / peak) if d["status"] != "none" else 3.0
-        what = {**DELIVERY, "none": "geen levering", "empty": "geleverd zonder cliënten"}[status]
+        what = {**DELIVERY, "none": "geen levering", "empty": "geleverd zonder cliënten",
+                "nothing": NOTHING}[status]
         label = f"{_dutch_day(d['day'])}: {d['records']} regels, {what}"
         bars.append(f'<rect x="{i * step + 1:.1f}" y="{height - h:.1f}" width="{step - 2:.1f}" '
                     f'height="{h:.1f}" fill="{BAR[status]}"><title>{escape(label)}</title></rect>')
@@ -132,7 +143,23 @@ def render(overview: dict, details: dict[str, dict], *, history: bool = False) -
         "<table><thead><tr><th>Organisatie</th><th>Status</th><th>Laatste bestand</th>"
         "<th>Laatste levering</th><th>Volgende levering</th>"
         "<th>Laatste 30 dagen</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table>" + "".join(histories) + "</body></html>")
+        + "".join(rows) + "</tbody></table>" + _unknown(overview.get("unknown_folders"))
+        + "".join(histories) + "</body></html>")
+
+
+def _unknown(folders) -> str:
+    """Uploads to folders that belong to no organisation (quarantined, never delivered)."""
+    if not folders:
+        return ""
+    items = "".join(
+        f'<tr class="unknown"><td data-label="Map">{escape(str(f.get("folder", "")))}</td>'
+        f'<td data-label="Laatste upload">{_t(str(f.get("at_text", "")))}</td>'
+        f'<td data-label="Aantal">{escape(str(f.get("uploads", "")))}</td></tr>' for f in folders)
+    return ("<h2>Onbekende mappen (laatste 7 dagen)</h2><p><small>Bestanden in een map die bij "
+            "geen ingestelde organisatie hoort; ze staan in quarantaine en worden niet geleverd. "
+            "Controleer de mapnaam bij de organisatie of stel de organisatie in.</small></p>"
+            "<table><thead><tr><th>Map</th><th>Laatste upload</th><th>Aantal</th></tr></thead>"
+            f"<tbody>{items}</tbody></table>")
 
 
 def _chart_cell(days: list[dict]) -> str:
@@ -150,10 +177,13 @@ def _next(org: dict) -> str:
 
 def _extract_cell(org: dict) -> str:
     extract = org.get("last_extract")
+    if not extract and "extract" in (org.get("unreadable_rows") or ()):
+        return "<small>niet te lezen</small>"
     if not extract:
         return "<small>nog geen bestand ontvangen</small>"
-    text = f"{_time(extract)}<br><small>{_t(extract_text(extract))}</small>"
     problem = org.get("extract_problem")
+    waiting = bool(problem) and problem.get("word") == "extract_held"
+    text = f"{_time(extract)}<br><small>{_t(extract_text(extract, waiting=waiting))}</small>"
     if problem and problem.get("reason") != org.get("reason"):  # not said by the badge already
         text += f'<span class="problem">{_t(problem["reason"])}</span>'
     return text
@@ -161,6 +191,8 @@ def _extract_cell(org: dict) -> str:
 
 def _delivery_cell(org: dict) -> str:
     delivery = org.get("last_delivery")
+    if not delivery and "delivery" in (org.get("unreadable_rows") or ()):
+        return "<small>niet te lezen</small>"
     if not delivery:
         return "<small>nog niets geleverd</small>"
     return f"{_time(delivery)}<br><small>{_t(delivery_text(delivery))}</small>"
@@ -171,8 +203,9 @@ def _first(sentence: str) -> str:
     return sentence.split(";")[0]
 
 
-def extract_text(extract: dict) -> str:
-    """One extract outcome in Dutch: 'geaccepteerd: 250 regels, 212 personen'."""
+def extract_text(extract: dict, *, waiting: bool = False) -> str:
+    """One extract outcome in Dutch: 'geaccepteerd: 250 regels, 212 personen'. A held one
+    'wacht op vrijgave' only while it does (``waiting``); after that it was 'tegengehouden'."""
     decision, reason = extract.get("decision"), extract.get("reason")
     total, people = extract.get("rows_total"), extract.get("people")
     if decision == "accepted":
@@ -188,7 +221,7 @@ def extract_text(extract: dict) -> str:
         removed, current = extract.get("people_removed"), extract.get("current_people")
         drop = (f"{removed} van {current} personen zouden uit VISH verdwijnen"
                 if removed is not None and current is not None else "te veel personen zouden verdwijnen")
-        return f"wacht op vrijgave: {drop}"
+        return f"{'wacht op vrijgave' if waiting else 'tegengehouden'}: {drop}"
     what = _first(rejection_text(reason))
     if reason == "too_many_invalid" and extract.get("rows_invalid") is not None and total:
         what = f"{extract['rows_invalid']} van {total} regels ongeldig"
@@ -209,6 +242,8 @@ def delivery_text(delivery: dict) -> str:
             text = f"levering{day}: " + (f"{records} regels geleverd" if records is not None
                                           else "geleverd")
         return text + (f" (bestand {delivery['file']})" if delivery.get("file") else "")
+    if status == "failed" and delivery.get("error_kind") == "no_snapshot":
+        return f"levering{day}: {NOTHING} (geen geaccepteerd bestand)"
     if status == "failed":
         kind = delivery.get("error_kind")
         why = ERROR_KINDS.get(kind) if isinstance(kind, str) else None
@@ -246,11 +281,37 @@ def event_text(entry: dict) -> str:
     return str(kind or "")
 
 
+def _groups(history: list[dict]) -> list[tuple[dict, dict, str, int]]:
+    """Runs of consecutive entries that read the same (newest first): (newest, oldest, text,
+    how many)."""
+    groups: list[list] = []
+    for entry in history:
+        text = event_text(entry)
+        if groups and groups[-1][2] == text:
+            groups[-1][1] = entry
+            groups[-1][3] += 1
+        else:
+            groups.append([entry, entry, text, 1])
+    return [tuple(g) for g in groups]
+
+
 def _history(org: dict, history: list[dict]) -> str:
-    rows = "".join(
-        f'<tr class="event" data-kind="{escape(str(e.get("kind", "")))}">'
-        f'<td data-label="Tijdstip">{_time(e)}</td><td>{_t(event_text(e))}</td></tr>'
-        for e in history)
+    groups = _groups(history)
+    shown = []
+    for newest, oldest, text, count in groups[:HISTORY_ROWS]:
+        if count == 1:
+            when, what = _time(newest), _t(text)
+        else:
+            span = (f"{_when_word(oldest, 'van')} tot {_when_word(newest, 'tot')[4:]}")
+            when, what = f'<span class="when">{_t(span)}</span>', _t(f"{count}× {text}")
+        shown.append(f'<tr class="event" data-kind="{escape(str(newest.get("kind", "")))}">'
+                     f'<td data-label="Tijdstip">{when}</td><td>{what}</td></tr>')
+    rows = "".join(shown)
+    if len(groups) > HISTORY_ROWS:
+        left = sum(g[3] for g in groups[HISTORY_ROWS:])
+        rows += (f'<tr class="event more"><td colspan="2">En nog {left} oudere '
+                 f'{"gebeurtenis" if left == 1 else "gebeurtenissen"}, niet getoond; de JSON '
+                 "van deze organisatie geeft ze alle.</td></tr>")
     if not rows:
         rows = '<tr class="event"><td colspan="2">Niets vastgelegd in deze periode.</td></tr>'
     return (f'<h2>Geschiedenis van {escape(org["name"])} (laatste 30 dagen, nieuwste eerst)</h2>'

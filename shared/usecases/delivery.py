@@ -89,17 +89,25 @@ class DeliveryService:
     # -- the timer's entry point ---------------------------------------------------------------
     def tick(self) -> list[DeliveryOutcome]:
         """Deliver for every organisation that is due now. One organisation's failure, whatever
-        it is, is recorded for that organisation and never stops the others."""
+        it is, is recorded for that organisation and never stops the others. An organisation
+        with nothing to deliver yet (no accepted extract and no delivery ever) is skipped like
+        one without SFTP: there was nothing to try, so nothing failed. A snapshot that is gone
+        after deliveries did happen is a failure (``no_snapshot``)."""
         now = self.now()
         results = []
         for organisation in self.organisations.organisations:
             if organisation.sftp is None:
                 continue
             try:
-                due = is_due(now, organisation.send_time, self.last_success_day(organisation.code))
+                done = self.last_success_day(organisation.code)
+                due = is_due(now, organisation.send_time, done)
                 intent = None if due else self.outcomes.intent(organisation.code)
+                waiting = due and done is None and self._nothing_accepted(organisation.code)
             except Exception as exc:  # the outcomes table is unreachable: try again next tick
                 log.error("cannot tell whether %s is due (%s)", organisation.code, _kind_of(exc))
+                continue
+            if waiting:
+                log.info("%s has no accepted extract yet: nothing to deliver", organisation.code)
                 continue
             if due:
                 results.append(self.deliver(organisation.code, local_today(now), reason="schedule"))
@@ -119,6 +127,14 @@ class DeliveryService:
             removed = self.outcomes.purge(organisation.code, before)
             if removed:
                 log.info("removed %d outcome rows past retention for %s", removed, organisation.code)
+
+    def _nothing_accepted(self, org: str) -> bool:
+        """No snapshot, and no extract was ever accepted (no delivery ever either: asked only
+        then): a new organisation, not a snapshot that went missing."""
+        s = self.settings
+        return (self.blobs.info(s.snapshots_container, f"{org}/{SNAPSHOT_NAME}") is None
+                and self.outcomes.latest(org, "extract_accepted") is None
+                and self.outcomes.intent(org) is None)
 
     def last_success_day(self, org: str) -> date | None:
         latest = self.outcomes.latest(org, KIND_SUCCESS)

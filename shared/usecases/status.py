@@ -1,19 +1,45 @@
-"""The status of every organisation, for monitors (JSON, 503) and people (HTML). No personal data."""
+"""The status of every organisation, for monitors (JSON, 503) and people (HTML). No personal data.
+
+Only codes and numbers leave: ``reason`` is shown for extracts only (a rejection code); on
+deliveries and manual actions it is text an operator typed (a name may be in it), so it never
+does. A row that does not read never breaks the status of the others: a ``latest-*`` row
+makes its organisation ``unreadable``, a history row is left out.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from shared.clock import AMSTERDAM, local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
-from shared.domain.health import assess, at_text, extract_problem
+from shared.domain.health import (
+    NEEDS_PERSON,
+    assess,
+    at_text,
+    extract_problem,
+    readable,
+    unreadable,
+)
 from shared.domain.schedule import next_due
+
+log = logging.getLogger(__name__)
 
 KIND_EXTRACT, KIND_ACCEPTED = "extract", "extract_accepted"
 KIND_DELIVERY, KIND_SUCCESS = "delivery", "delivery_success"
-# A day's colour in the chart: its best outcome.
-_DAY_RANK = {"failed": 0, "held": 1, "unconfirmed": 2, "succeeded": 3}
-_PUBLIC_FIELDS = ("decision", "reason", "status", "rows_total", "rows_valid", "rows_invalid",
+KIND_SEEN = "extract_seen"
+UNKNOWN_PARTITION = "_onbekend"  # intake's partition for uploads to a folder of no organisation
+UNKNOWN_DAYS = 7
+# A day's colour in the chart: its best outcome ("nothing": a tick that found no accepted
+# extract to deliver; not a failure).
+_DAY_RANK = {"nothing": -1, "failed": 0, "held": 1, "unconfirmed": 2, "succeeded": 3}
+# Kinds whose ``reason`` is a code (a rejection); elsewhere it is an operator's free text.
+_REASON_IS_CODE = ("extract", "extract_accepted")
+# Latest rows and what they are called in the Dutch reason when they do not read.
+_LATEST = {KIND_EXTRACT: "laatste bestand", KIND_ACCEPTED: "laatste geaccepteerde bestand",
+           KIND_DELIVERY: "laatste levering", KIND_SUCCESS: "laatste gelukte levering",
+           KIND_SEEN: "laatste ontvangst van hetzelfde bestand"}
+_PUBLIC_FIELDS = ("decision", "status", "rows_total", "rows_valid", "rows_invalid",
                   "rows_ineligible", "people", "file", "records", "size", "sha256", "day", "attempts",
                   "error_kind", "duration_ms", "extract", "report", "quarantined", "sequence", "manual",
                   "action", "kind", "previous_people", "reconciled", "current_people",
@@ -22,10 +48,13 @@ _PUBLIC_FIELDS = ("decision", "reason", "status", "rows_total", "rows_valid", "r
 
 
 def _public(entity: dict | None) -> dict | None:
-    """Only the fields meant for the status; times as ISO text."""
+    """Only the fields meant for the status; times as ISO text. ``reason`` only where it is a
+    code (an extract's), never an operator's text."""
     if entity is None:
         return None
     out = {k: entity[k] for k in _PUBLIC_FIELDS if entity.get(k) is not None}
+    if entity.get("kind") in _REASON_IS_CODE and isinstance(entity.get("reason"), str):
+        out["reason"] = entity["reason"]
     if "recorded_at" in entity:
         out["at"] = entity["recorded_at"].isoformat()
         out["at_local"] = entity["recorded_at"].astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
@@ -33,16 +62,22 @@ def _public(entity: dict | None) -> dict | None:
     return out
 
 
-def _next_text(health: str, due: datetime, now: datetime, nothing_yet: bool) -> str:
-    """The next delivery in Dutch, never a moment in the past."""
+def _next_text(health: str, due: datetime, now: datetime, nothing_yet: bool,
+               error_kind=None) -> str:
+    """The next delivery in Dutch, never a moment in the past dressed as a future one. The
+    timer ticks every quarter of an hour (VISH_DELIVERY_SCHEDULE, ``0 */15 * * * *``)."""
     if health == "not_connected":
         return "geen (nog niet aangesloten)"
     if nothing_yet:
         return "na het eerste geaccepteerde bestand"
     if health == "held":
         return "na vrijgave van het tegengehouden bestand"
+    if health == "failing":
+        if error_kind in NEEDS_PERSON:
+            return "na herstel van de fout"
+        return "bij de volgende poging (elk kwartier)"
     if due <= now:
-        return f"zo snel mogelijk (verwacht {at_text(due)})"
+        return f"verzendtijd was {at_text(due)}; volgende poging bij de volgende tik (elk kwartier)"
     return at_text(due)
 
 
@@ -55,38 +90,83 @@ class StatusService:
         self.now = now
 
     def overview(self) -> dict:
+        """Every organisation's status (``organisations``), and the uploads to folders of no
+        organisation in the last days (``unknown_folders``: they never make it unhealthy)."""
         now = self.now()
         items = [self._organisation(o, now) for o in self.organisations.organisations]
         return {"generated_at": now.isoformat(), "healthy": all(i["healthy"] for i in items),
-                "organisations": items}
+                "organisations": items, "unknown_folders": self.unknown_folders(now)}
 
-    def organisation(self, code: str, days: int = 30) -> dict | None:
+    def organisation(self, code: str, days: int = 30, *, history: bool = True) -> dict | None:
+        """One organisation's status with ``days`` (the chart). ``history``: with its history
+        too (its page); without, only the delivery rows the chart needs are read."""
         organisation = self.organisations.get(code)
         if organisation is None:
             return None
         now = self.now()
         item = self._organisation(organisation, now)
-        item["history"] = self._history(code, now - timedelta(days=days))
-        item["days"] = self._days(item["history"], local_today(now), days)
+        since = now - timedelta(days=days)
+        if history:
+            item["history"] = self._history(code, since)
+            rows = item["history"]
+        else:
+            rows = [_public(e) for e in self.outcomes.deliveries_since(code, since) if readable(e)]
+        item["days"] = self._days(rows, local_today(now), days)
         return item
+
+    def unknown_folders(self, now: datetime | None = None) -> list[dict]:
+        """Per folder of no organisation: its sanitised name (as intake recorded it), the last
+        upload there in the last :data:`UNKNOWN_DAYS` days and how many; newest first. Nothing
+        else of those files (their names may hold anything)."""
+        now = now or self.now()
+        folders: dict[str, dict] = {}
+        for entry in self._rows(UNKNOWN_PARTITION, now - timedelta(days=UNKNOWN_DAYS)):
+            folder = entry.get("folder")
+            if entry.get("kind") != KIND_EXTRACT or not isinstance(folder, str) or not folder:
+                continue
+            if folder in folders:
+                folders[folder]["uploads"] += 1
+                continue
+            at = entry["recorded_at"]
+            folders[folder] = {"folder": folder, "at": at.isoformat(),
+                               "at_local": at.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M"),
+                               "at_text": at_text(at), "uploads": 1}
+        return list(folders.values())
 
     def _organisation(self, organisation, now: datetime) -> dict:
         """The organisation's status. Keys other code reads stay as they are (add, never
-        rename): ``health``, ``reason``, ``healthy``, ``last_*``, ``next_due.utc/local``."""
+        rename): ``health``, ``reason``, ``healthy``, ``last_*``, ``next_due.utc/local``.
+        A latest row that does not read makes it ``unreadable`` (logged by kind, never its
+        content); the others are shown as read."""
         code = organisation.code
-        latest = {kind: self.outcomes.latest(code, kind)
-                  for kind in (KIND_EXTRACT, KIND_ACCEPTED, KIND_DELIVERY, KIND_SUCCESS)}
-        open_unconfirmed = next(iter(self.outcomes.unconfirmed(code)), None)  # the oldest
-        health = assess(now, organisation, last_accepted=latest[KIND_ACCEPTED],
-                        last_attempt=latest[KIND_DELIVERY], last_success=latest[KIND_SUCCESS],
-                        grace_minutes=self.settings.delivery_grace_minutes,
-                        stale_days=self.settings.stale_extract_days,
-                        open_unconfirmed=open_unconfirmed, last_extract=latest[KIND_EXTRACT])
+        latest, broken = {}, []
+        for kind in (*_LATEST,):
+            row = self.outcomes.latest(code, kind)
+            if row is not None and not readable(row):
+                broken.append(kind)
+                row = None
+            latest[kind] = row
+        unconfirmed = self.outcomes.unconfirmed(code)
+        if any(not readable(row) for row in unconfirmed):
+            broken.append("unconfirmed")
+        open_unconfirmed = next((row for row in unconfirmed if readable(row)), None)  # the oldest
+        if broken:
+            log.error("status: outcome rows of %s do not read (%s)", code, ", ".join(broken))
+            which = _LATEST.get(broken[0], "niet bevestigde levering")
+            health = unreadable(which)
+        else:
+            health = assess(now, organisation, last_accepted=latest[KIND_ACCEPTED],
+                            last_attempt=latest[KIND_DELIVERY], last_success=latest[KIND_SUCCESS],
+                            grace_minutes=self.settings.delivery_grace_minutes,
+                            stale_days=self.settings.stale_extract_days,
+                            open_unconfirmed=open_unconfirmed, last_extract=latest[KIND_EXTRACT],
+                            last_seen=latest[KIND_SEEN])
         problem = extract_problem(latest[KIND_EXTRACT], latest[KIND_ACCEPTED], code)
         success = latest[KIND_SUCCESS]
         done_day = date.fromisoformat(success["day"]) if success else None
         due = next_due(now, organisation.send_time, done_day)
         accepted = latest[KIND_ACCEPTED]
+        attempt = latest[KIND_DELIVERY]
         return {
             "code": code, "name": organisation.name, "health": health.word, "reason": health.reason,
             "healthy": health.healthy,
@@ -97,42 +177,61 @@ class StatusService:
             "next_due": {"utc": due.isoformat(),
                          "local": due.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M"),
                          "text": _next_text(health.word, due, now,
-                                            accepted is None and success is None)},
+                                            accepted is None and success is None,
+                                            attempt.get("error_kind") if attempt else None)},
             "extract_problem": {"word": problem.word, "reason": problem.reason} if problem else None,
             "snapshot_age_hours": round((now - accepted["recorded_at"]).total_seconds() / 3600, 1)
             if accepted else None,
             "people": accepted.get("people") if accepted else None,
+            "unreadable_rows": broken,
         }
 
     def _history(self, code: str, since: datetime) -> list[dict]:
-        items, token = [], None
+        return [_public(e) for e in self._rows(code, since)]
+
+    def _rows(self, code: str, since: datetime) -> list[dict]:
+        """History rows since ``since``, newest first; a row that does not read is left out."""
+        items, token, skipped = [], None, 0
         while True:
             page, token = self.outcomes.history_page(code, page_size=200, since=since,
                                                      continuation=token)
-            items.extend(_public(e) for e in page)
+            for entity in page:
+                if readable(entity):
+                    items.append(entity)
+                else:
+                    skipped += 1
             if not token:
-                return items
+                break
+        if skipped:
+            log.error("status: %d history rows of %s do not read; left out", skipped, code)
+        return items
 
     @staticmethod
     def _days(history: list[dict], today: date, days: int) -> list[dict]:
-        """Per local day (oldest first): records delivered and the outcome, for the chart."""
+        """Per local day (oldest first): the outcome (its best) and the records and people of
+        the day's last delivery that reached the server, for the chart. ``history`` is newest
+        first. A tick that found no accepted extract is ``nothing``, not a failure."""
         by_day: dict[str, dict] = {}
         for entry in history:
             if entry.get("kind") != KIND_DELIVERY or "day" not in entry:
                 continue
             status = entry.get("status")
+            if status == "failed" and entry.get("error_kind") == "no_snapshot":
+                status = "nothing"
             if status not in _DAY_RANK:
                 continue  # busy: another instance was at work, not an outcome of the day
-            slot = by_day.setdefault(entry["day"], {"records": 0, "status": "failed"})
+            slot = by_day.setdefault(entry["day"], {"records": 0, "status": status})
             if _DAY_RANK[status] > _DAY_RANK[slot["status"]]:
                 slot["status"] = status
-            if status in ("succeeded", "unconfirmed"):
-                slot["records"] = max(slot["records"], entry.get("records", 0))
+            if status in ("succeeded", "unconfirmed") and not slot.get("sent"):
+                slot["sent"] = True  # the newest one: a later release of 0 people counts
+                slot["records"] = entry.get("records") or 0
                 if entry.get("people") is not None:
-                    slot["people"] = max(slot.get("people", 0), entry["people"])
+                    slot["people"] = entry["people"]
         out = []
         for i in range(days - 1, -1, -1):
             day = (today - timedelta(days=i)).isoformat()
-            slot = by_day.get(day, {"records": 0, "status": "none"})
+            slot = {k: v for k, v in by_day.get(day, {"records": 0, "status": "none"}).items()
+                    if k != "sent"}
             out.append({"day": day, **slot})
         return out
