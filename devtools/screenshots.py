@@ -88,8 +88,9 @@ class ScriptedOutcomes:
                 or r["recorded_at"] >= since], None
 
     def deliveries_since(self, org: str, since: datetime) -> list[dict]:
-        rows, _ = self.history_page(org, since=since)
-        return [r for r in rows if r.get("kind") == "delivery"]
+        rows = sorted(self.history[org], key=_written)
+        return [r for r in rows if r.get("kind") == "delivery"
+                and (not isinstance(r["recorded_at"], datetime) or r["recorded_at"] >= since)]
 
 
 def _written(row: dict) -> float:

@@ -674,7 +674,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             _say(f"  {org['code']}: {said}")
             problem = org.get("extract_problem")
             if problem and problem.get("word") != org["health"]:
-                _say(f"    laatste bestand: {_after_colon(problem['reason'])}")
+                _say(f"    {_after_colon(problem['reason'])}")  # says which file itself
         if args.html:
             _say(f"  statuspagina geschreven naar {args.html}")
     return EXIT_OK if overview["healthy"] else EXIT_REJECTED

@@ -304,20 +304,21 @@ def test_a_reports_name_is_the_local_time_and_the_dropped_files_name(intake, azu
 
     from tests.conftest import FixedClock
 
+    # summer first: latest-extract follows the time received, so the clock only moves forward
+    intake.now = FixedClock(datetime(2026, 7, 1, 8, 0, 0, tzinfo=UTC))  # 10:00:00 in summer
+    drop_and_trigger(intake, azurite, org_code, extract(20, seed=9), name="clienten juli.csv")
+    latest = intake.outcomes.latest(org_code, "extract")
+    summer = f"{org_code}/2026-07-01_100000_cxxxxxxx_jxxx_{latest['sha256'][:12]}"
+    assert latest["report"] == f"reports/{summer}.json"
+
     intake.now = FixedClock(datetime(2026, 11, 28, 8, 34, 5, tzinfo=UTC))  # 09:34:05 in winter
     data = extract(20)
     drop_and_trigger(intake, azurite, org_code, data, name="VISH_VB-0001_20261128_001.csv")
     sha = intake.outcomes.latest(org_code, "extract")["sha256"]
     base = f"{org_code}/2026-11-28_093405_Vxxx_Vx-0001_20261128_001_{sha[:12]}"
     assert sorted(intake.blobs.list_names(intake.settings.reports_container, f"{org_code}/")) == [
-        base + ".csv", base + ".json"]
+        summer + ".csv", summer + ".json", base + ".csv", base + ".json"]
     assert intake.outcomes.latest(org_code, "extract")["report"] == f"reports/{base}.json"
-
-    intake.now = FixedClock(datetime(2026, 7, 1, 8, 0, 0, tzinfo=UTC))  # 10:00:00 in summer
-    drop_and_trigger(intake, azurite, org_code, extract(20, seed=9), name="clienten juli.csv")
-    latest = intake.outcomes.latest(org_code, "extract")
-    assert latest["report"] == (f"reports/{org_code}/2026-07-01_100000_cxxxxxxx_jxxx_"
-                                f"{latest['sha256'][:12]}.json")
 
 
 def test_a_held_extracts_report_lists_who_would_leave_and_how_to_release(intake, azurite, org_code):

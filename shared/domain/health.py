@@ -324,7 +324,8 @@ def _late(due: date, today: date, send_time, last_attempt: dict | None,
     expected = f"(verwacht {at_text(send_moment(due, send_time))})"
     last = (f"; de laatste gelukte levering was die van {_dutch(success_day)}"
             if success_day is not None and success_day < due - timedelta(days=1) else "")
-    if last_attempt and last_attempt.get("status") == "failed" and _day(last_attempt) >= due:
+    if (last_attempt and last_attempt.get("status") == "failed" and _day(last_attempt) >= due
+            and last_attempt.get("error_kind") != "no_snapshot"):  # that tick had nothing to try
         return Health("late", f"Levering van {which} niet gelukt {expected}: de laatste poging "
                               f"{at_text(last_attempt['recorded_at'])} mislukte{last}")
     return Health("late", f"Levering van {which} is niet verzonden {expected}{last}; controleer "
