@@ -398,3 +398,25 @@ def test_the_chart_shows_the_last_delivery_of_a_day_not_its_largest():
     assert detail["days"][-1] == {"day": "2026-11-29", "records": 0, "status": "succeeded",
                                   "people": 0}
     assert '<title>29-11-2026: 0 regels, geleverd zonder cliënten</title>' in html
+
+
+def test_a_row_that_passes_the_checks_but_breaks_later_still_breaks_only_its_organisation(
+        monkeypatch):
+    """A day at the end of the calendar is an ISO date, but no next day follows it."""
+    store = ScriptedOutcomes()
+    for code in ("gem", "other"):
+        store.extract(code, NOW - timedelta(hours=10), decision="accepted", rows_total=5, people=5)
+        store.delivery(code, NOW.replace(hour=5), status="succeeded", day="2026-11-29", records=5,
+                       people=5)
+    store.pointers[("gem", "delivery_success")]["day"] = "9999-12-31"
+    status = service(store, org(), org("other"))
+    response = http(status, monkeypatch)
+    assert response.status_code == 503
+    words = {o["code"]: (o["health"], o["reason"])
+             for o in json.loads(response.get_body())["organisations"]}
+    assert words == {
+        "gem": ("unreadable", "Status onleesbaar: de vastgelegde uitkomst van deze organisatie is "
+                              "niet te lezen; controleer die regel in de uitkomstentabel of meld "
+                              "het aan de ontwikkelaars"),
+        "other": ("ok", "Levering van vandaag gelukt op 29-11-2026 om 06:00 (5 regels)")}
+    assert http(status, monkeypatch, html=True).status_code == 503

@@ -134,6 +134,29 @@ class StatusService:
         return list(folders.values())
 
     def _organisation(self, organisation, now: datetime) -> dict:
+        """:meth:`_assessed`; should a row pass :func:`readable` and still not read where it is
+        used (a value of a kind no check foresaw), the organisation is ``unreadable`` too, and
+        the others are still shown (never a 500). Storage errors are not caught here."""
+        try:
+            return self._assessed(organisation, now)
+        except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
+            log.error("status: outcome rows of %s do not read (%s)", organisation.code,
+                      type(exc).__name__)
+            health = unreadable("uitkomst")
+            due = next_due(now, organisation.send_time, None)
+            return {
+                "code": organisation.code, "name": organisation.name, "health": health.word,
+                "reason": health.reason, "healthy": False, "last_extract": None,
+                "last_accepted_extract": None, "last_delivery": None,
+                "last_successful_delivery": None,
+                "next_due": {"utc": due.isoformat(),
+                             "local": due.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M"),
+                             "text": _next_text(health.word, due, now, False)},
+                "extract_problem": None, "snapshot_age_hours": None, "people": None,
+                "unreadable_rows": ["onbekend"],
+            }
+
+    def _assessed(self, organisation, now: datetime) -> dict:
         """The organisation's status. Keys other code reads stay as they are (add, never
         rename): ``health``, ``reason``, ``healthy``, ``last_*``, ``next_due.utc/local``.
         A latest row that does not read makes it ``unreadable`` (logged by kind, never its
