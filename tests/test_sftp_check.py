@@ -97,7 +97,8 @@ def test_a_changed_host_key_shows_both_fingerprints_and_is_refused(sng, check, p
     code, out = check(sng.port, other if pin == "key line" else sha256_of(other),
                       sng.client_private_key)
     assert code == 1
-    assert out == (f"  [FOUT] hostsleutel: de hostsleutel van 127.0.0.1:{sng.port} is niet de "
+    assert out == (f"  [ok] verbinden: 127.0.0.1:{sng.port}\n"
+                   f"  [FOUT] hostsleutel: de hostsleutel van 127.0.0.1:{sng.port} is niet de "
                    "vastgelegde sleutel (andere server of onderschepping): geweigerd\n"
                    f"  Hostsleutel van de server: {sha256_of(sng.host_key_line)}\n"
                    f"  Vastgelegde hostsleutel:   {sha256_of(other)} (komt NIET overeen)\n"
@@ -185,12 +186,67 @@ def test_the_hint_calls_the_admin_action_with_the_key_through_stdin(tmp_path):
 def test_a_missing_secret_is_dutch_and_names_no_value(check):
     key = another_key_line()
     code, out = check(closed_port(), key, None)
+    assert code == 1  # no server: the connection fails first, the secret is not reached
+    assert out.startswith("  [FOUT] verbinden: kan geen verbinding maken met 127.0.0.1:")
+
+
+def test_a_missing_secret_still_shows_the_servers_host_key_at_first_setup(sng, check):
+    """First set-up: the host key is pinned but the secret not yet in the vault. The server's
+    fingerprint is fetched (key exchange only) and compared before the secret is read."""
+    fingerprint = sha256_of(sng.host_key_line)
+    code, out = check(sng.port, sng.host_key_line, None)
     assert code == 1
-    assert out == ("  [FOUT] geheim ophalen: geheim 'sng-key' niet gevonden (zet VISH_SECRET_SNG_KEY "
+    assert out == (f"  [ok] verbinden: 127.0.0.1:{sng.port}\n"
+                   "  [ok] hostsleutel: komt overeen met de vastgelegde sleutel\n"
+                   "  [FOUT] geheim ophalen: geheim 'sng-key' niet gevonden (zet VISH_SECRET_SNG_KEY "
                    "of leg een bestand met de naam sng-key in VISH_SECRETS_DIR)\n"
-                   "  Hostsleutel van de server: niet ontvangen (geen SSH-verbinding)\n"
-                   f"  Vastgelegde hostsleutel:   {sha256_of(key)}\n"
+                   f"  Hostsleutel van de server: {fingerprint}\n"
+                   f"  Vastgelegde hostsleutel:   {fingerprint} (komt overeen)\n"
                    "Verbinding NIET in orde.\n")
+    assert sng.client_private_key not in out
+
+
+def test_a_missing_secret_and_a_changed_host_key_show_both_fingerprints(sng, check):
+    other = another_key_line()
+    code, out = check(sng.port, sha256_of(other), None)
+    assert code == 1
+    assert out == (f"  [ok] verbinden: 127.0.0.1:{sng.port}\n"
+                   f"  [FOUT] hostsleutel: de hostsleutel van 127.0.0.1:{sng.port} is niet de "
+                   "vastgelegde sleutel (andere server of onderschepping): geweigerd\n"
+                   f"  Hostsleutel van de server: {sha256_of(sng.host_key_line)}\n"
+                   f"  Vastgelegde hostsleutel:   {sha256_of(other)} (komt NIET overeen)\n"
+                   "Verbinding NIET in orde.\n"
+                   "Een andere hostsleutel betekent een andere server of een onderschepte "
+                   "verbinding. Vraag SNG om de vingerafdruk van hun server en pas sftp.host_key "
+                   "alleen aan als die gelijk is aan de sleutel van de server hierboven.\n")
+
+
+@pytest.mark.parametrize("private_key", [
+    "dit is geen sleutel",
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
+    "-----END OPENSSH PRIVATE KEY-----\n",
+])
+def test_an_unreadable_private_key_still_shows_the_servers_host_key(sng, check, private_key):
+    fingerprint = sha256_of(sng.host_key_line)
+    code, out = check(sng.port, sng.host_key_line, private_key)
+    assert code == 1
+    assert out == (f"  [ok] verbinden: 127.0.0.1:{sng.port}\n"
+                   "  [ok] hostsleutel: komt overeen met de vastgelegde sleutel\n"
+                   "  [FOUT] privésleutel: de privésleutel is niet te lezen (OpenSSH of PEM; "
+                   "Ed25519, ECDSA of RSA; of de wachtwoordzin klopt niet)\n"
+                   f"  Hostsleutel van de server: {fingerprint}\n"
+                   f"  Vastgelegde hostsleutel:   {fingerprint} (komt overeen)\n"
+                   "Verbinding NIET in orde.\n")
+
+
+def test_a_host_key_of_another_type_is_named_with_both_types(sng, check):
+    ecdsa = asyncssh.generate_private_key("ecdsa-sha2-nistp256").export_public_key(
+        "openssh").decode().strip()
+    code, out = check(sng.port, ecdsa, None)
+    assert code == 1
+    assert (f"  [FOUT] hostsleutel: 127.0.0.1:{sng.port} biedt geen hostsleutel van het vastgelegde "
+            "type (ecdsa-sha2-nistp256) aan maar een ssh-ed25519-sleutel: geweigerd\n"
+            f"  Hostsleutel van de server: {sha256_of(sng.host_key_line)}\n") in out
 
 
 def test_the_json_output_carries_both_fingerprints(sng, check):
@@ -198,7 +254,8 @@ def test_the_json_output_carries_both_fingerprints(sng, check):
     answer = json.loads(out)
     assert code == 1 and answer["ok"] is False and answer["keys_match"] is False
     assert answer["server_key"] == sha256_of(sng.host_key_line)
-    assert answer["steps"] == [{"step": "hostsleutel", "ok": False, "detail": (
+    assert answer["steps"] == [{"step": "verbinden", "ok": True, "detail": f"127.0.0.1:{sng.port}"},
+                               {"step": "hostsleutel", "ok": False, "detail": (
         f"de hostsleutel van 127.0.0.1:{sng.port} is niet de vastgelegde sleutel (andere server "
         "of onderschepping): geweigerd")}]
 
@@ -243,7 +300,22 @@ def test_no_english_log_lines_reach_the_screen_unless_asked_for():
     finally:
         server.close()
     assert quiet.returncode == 1 and quiet.stderr == "", quiet.stderr
-    assert quiet.stdout.startswith("  [FOUT] verbinden: SSH-onderhandeling mislukt (SSHException)\n"
+    assert quiet.stdout.startswith("  [FOUT] verbinden: SSH-onderhandeling mislukt (antwoordt daar "
+                                   "een SSH-server, en biedt die een veilige versleuteling aan?)\n"
                                    "  Hostsleutel van de server: niet ontvangen")
     # the same run with --debug shows what was kept off the screen: paramiko's English lines
     assert loud.returncode == 1 and "Error reading SSH protocol banner" in loud.stderr
+
+
+def test_a_missing_folder_is_named_in_dutch_without_the_exception_class(sng):
+    from shared.adapters.sftp import Credentials, check_connection
+    from shared.config import SftpTarget
+
+    target = SftpTarget(host="127.0.0.1", port=sng.port, username="sng", directory="bestaat-niet",
+                        host_key=sng.host_key_line, secret_name="sng-key", connect_timeout=5,
+                        attempts=1)
+    result = check_connection(target, lambda: Credentials(private_key=sng.client_private_key))
+    assert not result.ok
+    assert result.steps[-1] == ("map lezen", False, "map bestaat-niet niet leesbaar: bestaat niet op "
+                                                    "de server")
+    assert result.server_key == sha256_of(sng.host_key_line)

@@ -10,8 +10,12 @@
   (network, timeouts, a dropped connection). Authentication, host-key and permission problems are
   not retried.
 * Messages of :class:`SftpError` are Dutch (an operator reads them in ``vish sftp-check``, the
-  status and the connection test); ``kind`` is the stable code. They name hosts, sizes and
-  error classes, never file contents.
+  status and the connection test); ``kind`` is the stable code. They name hosts and sizes and
+  give a Dutch reason, never file contents, an exception class or the server's (English) text:
+  those go to the log (shown by ``vish --debug``).
+* The connection test (:func:`check_connection`) fetches the server's host key with a
+  key-exchange-only connection before it reads any secret: the fingerprint to compare with SNG's
+  is shown even when the secret is missing or the private key unreadable.
 * Throughput: our own socket with ``TCP_NODELAY`` (paramiko never sets it), ``putfo`` (pipelined
   writes), a large SFTP window, AES-GCM preferred (and no CBC, 3DES, SHA-1 or MD5 offered).
 """
@@ -108,7 +112,27 @@ def _os_reason(exc: OSError) -> str:
                errno.EHOSTUNREACH: "host onbereikbaar", errno.ENETUNREACH: "netwerk onbereikbaar",
                errno.ECONNRESET: "verbinding verbroken door de andere kant",
                errno.ECONNABORTED: "verbinding afgebroken"}
-    return reasons.get(exc.errno, f"netwerkfout {type(exc).__name__}")
+    reason = reasons.get(exc.errno)
+    if reason is None:
+        log.warning("connection failed: %s (errno %s)", type(exc).__name__, exc.errno)
+        return "netwerkfout"
+    return reason
+
+
+def _sftp_reason(exc: BaseException, what: str) -> str:
+    """Why an SFTP request failed, in Dutch; the class and the server's text go to the log."""
+    log.warning("%s failed: %s (%s)", what, type(exc).__name__, _status_text(exc))
+    if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ENOENT:
+        return "bestaat niet op de server"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "geen antwoord van de server (time-out)"
+    if isinstance(exc, EOFError | ConnectionError) or (isinstance(exc, OSError) and _lost(exc)):
+        return "de verbinding werd verbroken"
+    if isinstance(exc, OSError) and _is_permission(exc):
+        return "geen toegang (de server weigert het)"
+    if isinstance(exc, OSError):
+        return "de server weigerde het verzoek"
+    return "SSH-fout"
 
 
 def load_private_key(text: str, passphrase: str | None):
@@ -123,6 +147,7 @@ def load_private_key(text: str, passphrase: str | None):
                                     "(passphrase_secret)") from None
         except (paramiko.SSHException, ValueError) as exc:
             errors.append(type(exc).__name__)
+    log.warning("private key not readable as %s", ", ".join(errors))
     raise SftpError("auth", "de privésleutel is niet te lezen (OpenSSH of PEM; Ed25519, ECDSA of RSA; "
                             "of de wachtwoordzin klopt niet)")
 
@@ -201,12 +226,7 @@ class SftpDelivery:
         import paramiko
 
         t = self.target
-        try:
-            sock = socket.create_connection((t.host, t.port), timeout=t.connect_timeout)
-        except OSError as exc:
-            raise SftpError("connect", f"kan geen verbinding maken met {t.host}:{t.port} "
-                            f"({_os_reason(exc)})", transient=True) from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = _open_socket(t)
         client = paramiko.SSHClient()
         host_key = t.host_key.strip()
         if host_key.startswith("SHA256:"):
@@ -248,12 +268,10 @@ class SftpDelivery:
             if "host key" in str(exc).lower():  # the server has no key of the pinned type
                 raise SftpError("host_key", f"{t.host}:{t.port} biedt geen hostsleutel van het "
                                 "vastgelegde type aan: geweigerd") from None
-            raise SftpError("connect", f"SSH-onderhandeling mislukt ({type(exc).__name__})",
-                            transient=True) from None
+            raise _negotiation_failed(exc) from None
         except (OSError, EOFError) as exc:
             client.close()
-            raise SftpError("connect", f"verbinding verbroken tijdens het opzetten "
-                            f"({type(exc).__name__})", transient=True) from None
+            raise _dropped_while_connecting(exc) from None
         with contextlib.suppress(Exception):
             self.server_key = fingerprint(client.get_transport().get_remote_server_key())
         try:
@@ -263,8 +281,9 @@ class SftpDelivery:
             sftp.get_channel().settimeout(self.operation_timeout)
         except (OSError, EOFError, paramiko.SSHException) as exc:
             client.close()
-            raise SftpError("connect", f"de SFTP-sessie kon niet worden geopend ({type(exc).__name__})",
-                            transient=True) from None
+            log.warning("the SFTP subsystem could not be opened: %s", type(exc).__name__)
+            raise SftpError("connect", "de SFTP-sessie kon niet worden geopend (staat de server "
+                            "SFTP toe voor deze gebruiker?)", transient=True) from None
         return client, sftp
 
     # -- upload --------------------------------------------------------------------------------
@@ -341,8 +360,9 @@ class SftpDelivery:
             # a timeout, a reset, or paramiko's "Socket is closed" when the server dropped the
             # channel between two requests (the size check, the rename); or an answer worded in
             # an encoding paramiko cannot read: try again
-            error = SftpError("transfer", f"verbinding verbroken tijdens het uploaden "
-                              f"({type(exc).__name__})", transient=True)
+            log.warning("upload interrupted: %s", type(exc).__name__)
+            error = SftpError("transfer", "verbinding verbroken tijdens het uploaden",
+                              transient=True)
             error.renaming = renaming
             raise error from None
         except Exception as exc:
@@ -351,8 +371,9 @@ class SftpDelivery:
 
             if isinstance(exc, (paramiko.SSHException, ProtocolError)):
                 # a dropped session, or the stream out of step after a timeout ("Garbage packet")
-                error = SftpError("transfer", f"SSH-fout tijdens het uploaden ({type(exc).__name__})",
-                                  transient=True)
+                log.warning("upload interrupted: %s", type(exc).__name__)
+                error = SftpError("transfer", "de SSH-verbinding raakte van slag tijdens het "
+                                  "uploaden", transient=True)
                 error.renaming = renaming
                 raise error from None
             raise
@@ -367,19 +388,23 @@ class SftpDelivery:
         """What a failed write means: a full disk or quota and a refused write cannot succeed
         on a retry (``remote_full``, ``permission``); anything else may (``transfer``)."""
         text = _status_text(exc)
+        log.warning("writing the file failed: %s (%s)", type(exc).__name__, text)
         if isinstance(exc, OSError) and _is_permission(exc):
-            return SftpError("permission", f"schrijven in de doelmap is niet toegestaan ({text})")
+            return SftpError("permission", "schrijven in de doelmap is niet toegestaan (de server "
+                             "weigert het)")
         lowered = text.lower()
         if any(word in lowered for word in _FULL_WORDS):
-            return SftpError("remote_full", f"de schijf of het quotum van de server is vol ({text})")
+            return SftpError("remote_full", "de schijf of het quotum van de server is vol")
         if isinstance(exc, OSError) and not isinstance(exc, (TimeoutError, ConnectionError)):
             # OpenSSH answers a full disk with a bare "Failure": ask the server how much is free
             free = self._free_bytes(sftp)
             if free is not None and free < needed:
                 return SftpError("remote_full", f"de server heeft {free} bytes vrij, er zijn er "
                                  f"{needed} nodig")
-        return SftpError("transfer", f"uploaden onderbroken ({type(exc).__name__}: {text})",
-                         transient=True)
+        reason = ("de verbinding werd verbroken" if isinstance(exc, EOFError | ConnectionError |
+                                                              TimeoutError)
+                  else "de server weigerde het schrijven")
+        return SftpError("transfer", f"uploaden onderbroken ({reason})", transient=True)
 
     def _free_bytes(self, sftp) -> int | None:
         """Free bytes for this user in the target folder (``statvfs@openssh.com``), or None
@@ -472,8 +497,9 @@ class SftpDelivery:
 
             if isinstance(exc, (EOFError, OSError, UnicodeDecodeError, paramiko.SSHException,
                                 ProtocolError)):
-                raise SftpError("transfer", f"verbinding verbroken tijdens de controle "
-                                f"({type(exc).__name__})", transient=True) from None
+                log.warning("settling interrupted: %s", type(exc).__name__)
+                raise SftpError("transfer", "verbinding verbroken tijdens de controle",
+                                transient=True) from None
             raise
         finally:
             client.close()
@@ -497,49 +523,146 @@ class SftpDelivery:
 
     # -- connection test -------------------------------------------------------------------------
     def check(self, probe: bool = False) -> CheckResult:
-        """Connect, verify the host key, authenticate, list the folder, optionally write/remove a
-        probe file. Each step reported with a Dutch explanation."""
-        import paramiko
+        """The connection test with this delivery's credentials (see :func:`check_connection`)."""
+        return check_connection(self.target, lambda: self.credentials, probe=probe, sleep=self.sleep)
 
-        result = CheckResult(ok=False, pinned_key=pinned_fingerprint(self.target.host_key))
-        self.server_key = None
+
+def _open_socket(t) -> socket.socket:
+    try:
+        sock = socket.create_connection((t.host, t.port), timeout=t.connect_timeout)
+    except OSError as exc:
+        raise SftpError("connect", f"kan geen verbinding maken met {t.host}:{t.port} "
+                        f"({_os_reason(exc)})", transient=True) from None
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _negotiation_failed(exc: Exception) -> SftpError:
+    log.warning("SSH negotiation failed: %s: %s", type(exc).__name__, exc)
+    return SftpError("connect", "SSH-onderhandeling mislukt (antwoordt daar een SSH-server, en "
+                     "biedt die een veilige versleuteling aan?)", transient=True)
+
+
+def _dropped_while_connecting(exc: BaseException) -> SftpError:
+    log.warning("connection dropped during the SSH set-up: %s", type(exc).__name__)
+    return SftpError("connect", "verbinding verbroken tijdens het opzetten", transient=True)
+
+
+def _pinned_type(host_key: str) -> str | None:
+    """The key type of a pinned key line (``ssh-ed25519``), None for a fingerprint."""
+    text = host_key.strip()
+    return None if text.startswith("SHA256:") or not text else text.split()[0]
+
+
+def server_host_key(target) -> tuple[str, str]:
+    """The ``SHA256:`` fingerprint and type of the host key the server offers, fetched by a
+    connection that only exchanges keys (no login, no secret needed), then closed. The pinned
+    key's type is asked for first, as the delivery's connection does."""
+    import paramiko
+
+    t = target
+    sock = _open_socket(t)
+    transport = hardened_transport()(sock)
+    try:
+        transport.banner_timeout = transport.handshake_timeout = t.connect_timeout
+        wanted = _pinned_type(t.host_key)
+        options = transport.get_security_options()
+        if wanted in options.key_types:
+            options.key_types = [wanted, *(k for k in options.key_types if k != wanted)]
         try:
-            client, sftp = self._connect()
+            transport.start_client(timeout=t.connect_timeout)
+            key = transport.get_remote_server_key()
+        except paramiko.SSHException as exc:
+            if "host key" in str(exc).lower():
+                raise SftpError("host_key", f"{t.host}:{t.port} biedt geen hostsleutel aan van een "
+                                "type dat deze app kan controleren: geweigerd") from None
+            raise _negotiation_failed(exc) from None
+        except (OSError, EOFError) as exc:
+            raise _dropped_while_connecting(exc) from None
+        return fingerprint(key), key.get_name()
+    finally:
+        transport.close()
+        sock.close()
+
+
+def check_connection(target, credentials: Callable[[], Credentials], *, probe: bool = False,
+                     sleep: Callable[[float], None] = time.sleep) -> CheckResult:
+    """The connection test, each step reported with a Dutch explanation: connect and compare the
+    server's host key with the pinned one (a key exchange only), then read the secret
+    (``credentials()``; a :class:`~shared.adapters.secrets.SecretError` is a failed step), log in,
+    list the folder and, with ``probe``, write and remove a probe file. The host key comes first,
+    so its fingerprint is there to compare with SNG's even when the secret is not (first set-up)."""
+    import paramiko
+
+    from shared.adapters.secrets import SecretError
+
+    t = target
+    result = CheckResult(ok=False, pinned_key=pinned_fingerprint(t.host_key))
+
+    def failed(step: str, kind: str, detail: str) -> CheckResult:
+        result.steps.append((step, False, detail))
+        result.failed_kind = kind
+        return result
+
+    try:
+        result.server_key, offered_type = server_host_key(t)
+    except SftpError as exc:
+        return failed("hostsleutel" if exc.kind == "host_key" else "verbinden", exc.kind, str(exc))
+    result.steps.append(("verbinden", True, f"{t.host}:{t.port}"))
+    if result.pinned_key is None:
+        return failed("hostsleutel", "config", "sftp.host_key is geen geldige sleutel ('type "
+                      "base64' zoals in known_hosts, of 'SHA256:…'); vergelijk de sleutel van de "
+                      "server hieronder met de vingerafdruk die SNG opgeeft")
+    if result.server_key != result.pinned_key:
+        pinned = _pinned_type(t.host_key)
+        if pinned and pinned != offered_type:
+            return failed("hostsleutel", "host_key", f"{t.host}:{t.port} biedt geen hostsleutel van "
+                          f"het vastgelegde type ({pinned}) aan maar een {offered_type}-sleutel: "
+                          "geweigerd")
+        return failed("hostsleutel", "host_key", f"de hostsleutel van {t.host}:{t.port} is niet de "
+                      "vastgelegde sleutel (andere server of onderschepping): geweigerd")
+    result.steps.append(("hostsleutel", True, "komt overeen met de vastgelegde sleutel"))
+    try:
+        creds = credentials()
+    except SecretError as exc:
+        return failed("geheim ophalen", "secret", str(exc))
+    if t.auth == "key":
+        try:
+            load_private_key(creds.private_key or "", creds.passphrase)
         except SftpError as exc:
-            result.server_key, result.failed_kind = self.server_key, exc.kind
-            step = {"host_key": "hostsleutel", "auth": "aanmelden",
-                    "config": "instelling"}.get(exc.kind, "verbinden")
-            if exc.kind == "auth" and self.server_key:
-                result.steps.append(("verbinden", True, f"{self.target.host}:{self.target.port}"))
-                result.steps.append(("hostsleutel", True, "komt overeen met de vastgelegde sleutel"))
-            result.steps.append((step, False, str(exc)))
-            return result
-        result.server_key = self.server_key
+            return failed("privésleutel", exc.kind, str(exc))
+    delivery = SftpDelivery(t, creds, sleep=sleep)
+    try:
+        client, sftp = delivery._connect()
+    except SftpError as exc:
+        if delivery.server_key:
+            result.server_key = delivery.server_key
+        step = {"host_key": "hostsleutel", "auth": "aanmelden",
+                "config": "instelling"}.get(exc.kind, "verbinden")
+        return failed(step, exc.kind, str(exc))
+    try:
+        result.steps.append(("aanmelden", True, f"als {t.username}"))
         try:
-            result.steps.append(("verbinden", True, f"{self.target.host}:{self.target.port}"))
-            result.steps.append(("hostsleutel", True, "komt overeen met de vastgelegde sleutel"))
-            result.steps.append(("aanmelden", True, f"als {self.target.username}"))
+            entries = sftp.listdir(t.directory)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            return failed("map lezen", "folder", f"map {t.directory} niet leesbaar: "
+                          f"{_sftp_reason(exc, 'listing the folder')}")
+        count = "1 bestand" if len(entries) == 1 else f"{len(entries)} bestanden"
+        result.steps.append(("map lezen", True, f"{count} in {t.directory}"))
+        if probe:
+            path = posixpath.join(t.directory, f".vish-probe-{int(time.time())}")
             try:
-                entries = sftp.listdir(self.target.directory)
-                count = "1 bestand" if len(entries) == 1 else f"{len(entries)} bestanden"
-                result.steps.append(("map lezen", True, f"{count} in {self.target.directory}"))
+                with sftp.open(path, "wb") as fh:
+                    fh.write(b"vish-bridge connection test\n")
+                sftp.remove(path)
             except (OSError, EOFError, paramiko.SSHException) as exc:
-                result.steps.append(("map lezen", False, f"map niet leesbaar ({type(exc).__name__})"))
-                return result
-            if probe:
-                path = posixpath.join(self.target.directory, f".vish-probe-{int(time.time())}")
-                try:
-                    with sftp.open(path, "wb") as fh:
-                        fh.write(b"vish-bridge connection test\n")
-                    sftp.remove(path)
-                    result.steps.append(("proefbestand", True, "geschreven en verwijderd"))
-                except (OSError, EOFError, paramiko.SSHException) as exc:
-                    result.steps.append(("proefbestand", False, f"schrijven mislukt ({type(exc).__name__})"))
-                    return result
-            result.ok = True
-            return result
-        finally:
-            client.close()
+                return failed("proefbestand", "probe", "schrijven mislukt: "
+                              f"{_sftp_reason(exc, 'the probe file')}")
+            result.steps.append(("proefbestand", True, "geschreven en verwijderd"))
+        result.ok = True
+        return result
+    finally:
+        client.close()
 
 
 _FULL_WORDS = ("no space", "quota", "disk full", "disk is full", "insufficient storage")
@@ -576,7 +699,7 @@ def _ask_rename(request, source: str, target: str, *, fallback: bool = False) ->
     try:
         request(source, target)
     except UnicodeDecodeError:  # a refusal worded in an encoding paramiko cannot read
-        text = "een melding in een onleesbare tekenset"
+        text = "a status text in an unreadable encoding"
     except OSError as exc:
         lowered = str(exc).lower()
         if not fallback and ("unsupported" in lowered or "not supported" in lowered):
@@ -586,8 +709,9 @@ def _ask_rename(request, source: str, target: str, *, fallback: bool = False) ->
         text = _status_text(exc)
     else:
         return
-    raise SftpError("rename", f"het hernoemen van het geüploade bestand naar de definitieve naam is "
-                              f"geweigerd ({text})")
+    log.warning("the rename was refused: %s", text)
+    raise SftpError("rename", "het hernoemen van het geüploade bestand naar de definitieve naam is "
+                              "geweigerd door de server")
 
 
 def _lost(exc: OSError) -> bool:
