@@ -420,3 +420,26 @@ def test_a_row_that_passes_the_checks_but_breaks_later_still_breaks_only_its_org
                               "het aan de ontwikkelaars"),
         "other": ("ok", "Levering van vandaag gelukt op 29-11-2026 om 06:00 (5 regels)")}
     assert http(status, monkeypatch, html=True).status_code == 503
+
+
+def test_an_unknown_folder_that_may_be_a_name_is_masked_and_vish_status_lists_the_folders(
+        monkeypatch, capsys):
+    from shared import cli
+
+    store = ScriptedOutcomes()
+    store.extract("gem", NOW - timedelta(hours=10), decision="accepted", rows_total=5, people=5)
+    delivered(store, NOW.replace(hour=5), "2026-11-29")
+    store.extract("_onbekend", NOW - timedelta(hours=3), decision="rejected",
+                  reason="unknown_organisation", folder="Piet Jansen 12-03-1961", extract="x.csv")
+    store.extract("_onbekend", NOW - timedelta(hours=2), decision="rejected",
+                  reason="unknown_organisation", folder="gemeente_x", extract="x.csv")
+    status = service(store)
+    assert [f["folder"] for f in status.overview()["unknown_folders"]] == [
+        "gemeente_x", "Pxxx_Jxxxxx_xx-xx-xxxx"]
+    monkeypatch.setattr(wiring, "status_service", lambda: status)
+    assert cli.cmd_status(argparse.Namespace(org=None, json=False, html=None)) == 0
+    assert capsys.readouterr().out.splitlines()[2:] == [
+        "  onbekende map 'gemeente_x': laatste upload op 29-11-2026 om 17:00 (1 upload in 7 dagen; "
+        "niet geleverd, controleer de mapnaam)",
+        "  onbekende map 'Pxxx_Jxxxxx_xx-xx-xxxx': laatste upload op 29-11-2026 om 16:00 (1 upload "
+        "in 7 dagen; niet geleverd, controleer de mapnaam)"]

@@ -9,6 +9,7 @@ makes its organisation ``unreadable``, a history row is left out.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, timedelta
 
 from shared.clock import AMSTERDAM, local_today, utcnow
@@ -21,6 +22,7 @@ from shared.domain.health import (
     readable,
     unreadable,
 )
+from shared.domain.privacy import safe_name
 from shared.domain.schedule import next_due
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,18 @@ def _next_text(health: str, due: datetime, now: datetime, nothing_yet: bool,
     return at_text(due)
 
 
+_CODE_LIKE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
+
+
+def _shown_folder(folder: str, now: datetime) -> str:
+    """A folder name as the status shows it: one that looks like an organisation code as
+    recorded; anything else (capitals, spaces: it may be a person's name) with every word
+    masked but its first letter."""
+    if _CODE_LIKE.match(folder):
+        return folder
+    return safe_name(folder, local_today(now), 40)
+
+
 class StatusService:
     def __init__(self, settings: Settings, organisations: OrganisationsDocument, outcomes, *,
                  now=utcnow) -> None:
@@ -128,7 +142,7 @@ class StatusService:
                 folders[folder]["uploads"] += 1
                 continue
             at = entry["recorded_at"]
-            folders[folder] = {"folder": folder, "at": at.isoformat(),
+            folders[folder] = {"folder": _shown_folder(folder, now), "at": at.isoformat(),
                                "at_local": at.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M"),
                                "at_text": at_text(at), "uploads": 1}
         return list(folders.values())
