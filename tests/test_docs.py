@@ -415,3 +415,9 @@ def test_the_connection_test_answer_the_operator_guide_describes_is_the_one_admi
     section = OPERATOR[OPERATOR.index("**Verbinding testen**"):OPERATOR.index("6. Heeft SNG")]
     described = set(re.findall(r"\(`(\w+)`\)", section))
     assert described == keys - {"step", "ok", "detail"}, (described, keys)
+
+
+def test_the_unknown_folders_the_operator_guide_describes_are_the_status_pages():
+    source = (ROOT / "shared" / "domain" / "status_page.py").read_text(encoding="utf-8")
+    heading = re.search(r"<h2>(Onbekende mappen[^<]*)</h2>", source).group(1)
+    assert f'"{heading}"' in " ".join(OPERATOR.split())
