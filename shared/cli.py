@@ -675,6 +675,11 @@ def cmd_status(args: argparse.Namespace) -> int:
             problem = org.get("extract_problem")
             if problem and problem.get("word") != org["health"]:
                 _say(f"    {_after_colon(problem['reason'])}")  # says which file itself
+        for folder in overview.get("unknown_folders") or ():
+            uploads = folder["uploads"]
+            _say(f"  onbekende map '{folder['folder']}': laatste upload {folder['at_text']} "
+                 f"({uploads} {'upload' if uploads == 1 else 'uploads'} in 7 dagen; niet "
+                 "geleverd, controleer de mapnaam)")
         if args.html:
             _say(f"  statuspagina geschreven naar {args.html}")
     return EXIT_OK if overview["healthy"] else EXIT_REJECTED
