@@ -134,9 +134,15 @@ def dutch() -> Iterator[None]:
 
 def _plural(message: str) -> str:
     """argparse's list-bearing messages in the Dutch plural when they name more than one."""
-    many = re.match(r"onbekend argument: (\S+ .*)", message, re.S)
+    many = re.match(r"onbekend argument: (.*)", message, re.S)
     if many:
-        return f"onbekende argumenten: {many.group(1)}"
+        tokens = many.group(1).split(" ")
+        # an option's value is not an argument of its own: count what is not a value
+        options = [t for i, t in enumerate(tokens)
+                   if t.startswith("-") or i == 0 or not tokens[i - 1].startswith("-")]
+        if len(options) > 1:
+            return f"onbekende argumenten: {many.group(1)}"
+        return f"onbekend argument: {many.group(1)}"
     many = re.match(r"verplicht argument ontbreekt: (.+, .+)", message, re.S)
     if many:
         return f"verplichte argumenten ontbreken: {many.group(1)}"
@@ -159,7 +165,19 @@ class DutchArgumentParser(argparse.ArgumentParser):
 
     def parse_args(self, args=None, namespace=None):
         with dutch():
-            return super().parse_args(args, namespace)
+            parsed, extra = self.parse_known_args(args, namespace)
+            if extra:  # in the usage of the (sub)command they were given to, not the top's
+                self._chosen(parsed).error(_gettext("unrecognized arguments: %s") % " ".join(extra))
+            return parsed
+
+    def _chosen(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
+        """The innermost (sub)command parser that ``parsed`` went through."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                sub = action.choices.get(getattr(parsed, action.dest, None) or "")
+                if isinstance(sub, DutchArgumentParser):
+                    return sub._chosen(parsed)
+        return self
 
     def parse_intermixed_args(self, args=None, namespace=None):
         with dutch():
@@ -218,21 +236,32 @@ def _after_colon(text: str) -> str:
 
 
 def _cannot_read(exc: OSError, what: str = "bestand") -> UsageError:
-    return UsageError(f"kan {what} niet lezen: {dutch_os_error(exc)} "
-                      f"({_path(exc.filename)})")
+    where = f" ({_path(exc.filename)})" if exc.filename is not None else ""
+    return UsageError(f"kan {what} niet lezen: {dutch_os_error(exc)}{where}")
 
 
 def _write(path: Path, content: bytes) -> None:
     try:
         path.write_bytes(content)
     except OSError as exc:
+        # exc.filename is None when the write itself fails (a full disk): name the path given
         raise UsageError(f"kan bestand niet schrijven: {dutch_os_error(exc)} "
-                         f"({_path(exc.filename)})") from None
+                         f"({_path(exc.filename or path)})") from None
 
 
 def _date_arg(value: str) -> date:
     """dag-maand-jaar (28-11-2026) as everywhere else; JJJJ-MM-DD (2026-11-28) too."""
     parsed = parse_dutch_date(value.strip())
+    form = (re.fullmatch(r"(?P<d>\d{1,2})([-/.])(?P<m>\d{1,2})\2(?P<y>\d{4})", value.strip())
+            or re.fullmatch(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})", value.strip()))
+    if parsed is None and form:  # the form is right: say what is wrong with the date itself
+        try:
+            date(int(form["y"]), int(form["m"]), int(form["d"]))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{printable(value)}' is geen bestaande datum "
+                                             "(controleer de dag en de maand)") from None
+        raise argparse.ArgumentTypeError(f"'{printable(value)}': het jaar moet tussen 1900 en "
+                                         "2199 liggen")
     if parsed is None:
         raise argparse.ArgumentTypeError(f"geen geldige datum: '{printable(value)}' (gebruik "
                                          "dag-maand-jaar, zoals 28-11-2026; 2026-11-28 mag ook)")
@@ -577,22 +606,19 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_sftp_check(args: argparse.Namespace) -> int:
-    from shared.adapters.secrets import SecretError
-    from shared.adapters.sftp import CheckResult, SftpDelivery, pinned_fingerprint
+    from shared.adapters.sftp import check_connection
     from shared.wiring import build_delivery
 
     service = build_delivery(get_settings())
     organisation = _organisation(service.organisations, args.org)
-    if organisation.sftp is None:
+    target = organisation.sftp
+    if target is None:
         raise UsageError(f"organisatie '{organisation.code}' heeft geen SFTP-bestemming ingesteld")
-    try:
-        credentials = service.credentials_for(organisation.sftp)
-    except SecretError as exc:
-        result = CheckResult(ok=False, steps=[("geheim ophalen", False, str(exc))],
-                             pinned_key=pinned_fingerprint(organisation.sftp.host_key))
-    else:
-        result = SftpDelivery(organisation.sftp, credentials).check(probe=args.probe)
-    match = None if result.server_key is None else result.server_key == result.pinned_key
+    # The server's host key is fetched and compared before the secret is read: its fingerprint
+    # is shown even when the secret is missing (first set-up, when the comparison matters most).
+    result = check_connection(target, lambda: service.credentials_for(target), probe=args.probe)
+    match = (None if result.server_key is None or result.pinned_key is None
+             else result.server_key == result.pinned_key)
     if args.json:
         print(json.dumps({"ok": result.ok, "steps": [
             {"step": step, "ok": ok, "detail": detail} for step, ok, detail in result.steps],
@@ -721,9 +747,11 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    debug_help = "toon ook de technische logregels van de onderdelen (Engels) op stderr"
     common = DutchArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true",
-                        help="toon ook de technische logregels van de onderdelen (Engels) op stderr")
+    # SUPPRESS: a command's parser sets debug only when it is given after the command, so
+    # 'vish --debug status' (given before it, to the top-level parser) is not undone
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     org = DutchArgumentParser(add_help=False)
     org.add_argument("--org", metavar="CODE",
                      help="organisatiecode (standaard: de enige ingestelde organisatie)")
@@ -733,6 +761,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = DutchArgumentParser(prog="vish", description="vish-bridge: de aanlevering aan VISH "
                                  "(SNG) beheren en controleren")
+    parser.add_argument("--debug", action="store_true", help=debug_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMANDO", title="commando's",
                                 required=True, help="wat vish doet; meer met 'vish COMMANDO --help'")
 
@@ -741,7 +770,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "zonder iets op te slaan of te verzenden.")
     p.add_argument("file", metavar="BESTAND", help="CSV-extract uit het schuldhulpsysteem")
     p.add_argument("--date", metavar="DATUM", type=_date_arg,
-                   help="peildatum voor aanmeldbaarheid, dag-maand-jaar (standaard vandaag)")
+                   help="peildatum voor aanmeldbaarheid, dd-mm-jjjj of JJJJ-MM-DD (standaard vandaag)")
     p.add_argument("--snapshot", metavar="BESTAND",
                    help="huidige snapshot (CSV) voor de controle op massaal afmelden")
     p.add_argument("--report-csv", metavar="BESTAND",
@@ -756,7 +785,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="BESTAND", help="CSV-extract uit het schuldhulpsysteem")
     p.add_argument("--name", metavar="NAAM", help="naam van de blob (standaard de bestandsnaam)")
     p.add_argument("--date", metavar="DATUM", type=_date_arg,
-                   help="peildatum voor aanmeldbaarheid, dag-maand-jaar (standaard vandaag)")
+                   help="peildatum voor aanmeldbaarheid, dd-mm-jjjj of JJJJ-MM-DD (standaard vandaag)")
     p.set_defaults(func=cmd_intake)
 
     p = sub.add_parser("build", parents=shared,
@@ -766,7 +795,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INVOER",
                    help="snapshot (snapshots/<organisatie>/current.csv) of een extract")
     p.add_argument("--date", metavar="DATUM", type=_date_arg, required=True,
-                   help="leverdatum, dag-maand-jaar")
+                   help="leverdatum, dd-mm-jjjj of JJJJ-MM-DD")
     p.add_argument("--out", metavar="PAD", required=True,
                    help="bestand, of map (dan met de naam uit het profiel)")
     p.add_argument("--previous", metavar="BESTAND",
@@ -779,7 +808,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("deliver", parents=shared, help="lever het bestand van vandaag (of --date) aan SNG",
                        description="De echte levering (lease, archief, upload, uitkomst).")
     p.add_argument("--date", metavar="DATUM", type=_date_arg,
-                   help="leverdag, dag-maand-jaar (standaard vandaag)")
+                   help="leverdag, dd-mm-jjjj of JJJJ-MM-DD (standaard vandaag)")
     p.add_argument("--dry-run", action="store_true", help="alleen bouwen, niet verzenden")
     p.add_argument("--force", action="store_true", help="opnieuw leveren, ook als die dag al gelukt is")
     p.add_argument("--release", metavar="SHA256",
@@ -797,9 +826,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--probe", action="store_true", help="schrijf en verwijder ook een proefbestand")
     p.set_defaults(func=cmd_sftp_check)
 
-    p = sub.add_parser("status", parents=shared, help="status van de aanlevering per organisatie",
+    p = sub.add_parser("status", parents=[common, as_json],
+                       help="status van de aanlevering per organisatie",
                        description="De status uit de uitkomstentabel; code 1 als een organisatie "
                                    "aandacht nodig heeft.")
+    p.add_argument("--org", metavar="CODE",
+                   help="alleen deze organisatie, met haar geschiedenis (standaard: alle "
+                        "organisaties)")
     p.add_argument("--html", metavar="BESTAND", help="schrijf ook de statuspagina (HTML) naar dit bestand")
     p.set_defaults(func=cmd_status)
 

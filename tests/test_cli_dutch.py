@@ -76,8 +76,14 @@ def test_every_help_text_is_dutch_and_every_option_has_help(tool, words, parser)
                "'intake', 'build', 'deliver', 'sftp-check', 'status', 'config')"),
     (["validate"], "vish validate: fout: verplicht argument ontbreekt: BESTAND"),
     (["build", "x.csv"], "vish build: fout: verplichte argumenten ontbreken: --date, --out"),
-    (["validate", "x.csv", "--kleur"], "vish: fout: onbekend argument: --kleur"),
-    (["validate", "x.csv", "--kleur", "--geluid"], "vish: fout: onbekende argumenten: --kleur --geluid"),
+    (["validate", "x.csv", "--kleur"], "vish validate: fout: onbekend argument: --kleur"),
+    (["validate", "x.csv", "--kleur", "--geluid"],
+     "vish validate: fout: onbekende argumenten: --kleur --geluid"),
+    (["validate", "x.csv", "y.csv"], "vish validate: fout: onbekend argument: y.csv"),
+    (["validate", "x.csv", "y.csv", "z.csv"], "vish validate: fout: onbekende argumenten: y.csv z.csv"),
+    (["config", "check", "--org", "x"], "vish config check: fout: onbekend argument: --org x"),
+    (["config", "check", "--org", "x", "--kleur"],
+     "vish config check: fout: onbekende argumenten: --org x --kleur"),
     (["validate", "x.csv", "--limit"], "vish validate: fout: argument --limit: hier hoort één waarde bij"),
     (["validate", "x.csv", "--limit", "veel"],
      "vish validate: fout: argument --limit: geen geheel getal van minstens 0: 'veel'"),
@@ -87,7 +93,15 @@ def test_every_help_text_is_dutch_and_every_option_has_help(tool, words, parser)
      "vish deliver: fout: optie --re is niet eenduidig: bedoelt u --release, --reason?"),
     (["config"], "vish config: fout: verplicht argument ontbreekt: ACTIE"),
     (["deliver", "--date", "30-02-2026"],
-     "vish deliver: fout: argument --date: geen geldige datum: '30-02-2026' (gebruik dag-maand-jaar, "
+     "vish deliver: fout: argument --date: '30-02-2026' is geen bestaande datum (controleer de dag "
+     "en de maand)"),
+    (["deliver", "--date", "2026-13-01"],
+     "vish deliver: fout: argument --date: '2026-13-01' is geen bestaande datum (controleer de dag "
+     "en de maand)"),
+    (["deliver", "--date", "28-11-1850"],
+     "vish deliver: fout: argument --date: '28-11-1850': het jaar moet tussen 1900 en 2199 liggen"),
+    (["deliver", "--date", "28 november"],
+     "vish deliver: fout: argument --date: geen geldige datum: '28 november' (gebruik dag-maand-jaar, "
      "zoals 28-11-2026; 2026-11-28 mag ook)"),
 ])
 def test_usage_errors_are_dutch(capsys, argv, message):
@@ -96,6 +110,39 @@ def test_usage_errors_are_dutch(capsys, argv, message):
     err = capsys.readouterr().err
     assert exc.value.code == 2
     assert err.startswith("gebruik: vish") and err.endswith(message + "\n"), err
+    # the usage shown is the one of the command the mistake was made in
+    assert err.startswith("gebruik: " + message.split(": fout")[0] + " "), err
+
+
+@pytest.mark.parametrize("argv", [["--debug", "status"], ["status", "--debug"],
+                                  ["--debug", "config", "check"], ["config", "check", "--debug"]])
+def test_debug_is_accepted_before_and_after_the_command(argv):
+    assert build_parser().parse_args(argv).debug is True
+
+
+@pytest.mark.parametrize("argv", [["status"], ["config", "check"], ["validate", "x.csv"]])
+def test_without_debug_it_is_off(argv):
+    assert build_parser().parse_args(argv).debug is False
+
+
+def helps(words: tuple[str, ...]) -> dict[str, str]:
+    parser = dict(parsers(build_parser()))[words]
+    return {o: a.help for a in parser._actions for o in a.option_strings}
+
+
+def test_status_says_that_without_org_it_shows_every_organisation():
+    assert helps(("status",))["--org"] == ("alleen deze organisatie, met haar geschiedenis "
+                                           "(standaard: alle organisaties)")
+    assert helps(("validate",))["--org"] == ("organisatiecode (standaard: de enige ingestelde "
+                                             "organisatie)")
+
+
+def test_every_date_option_names_both_forms():
+    assert helps(("validate",))["--date"] == ("peildatum voor aanmeldbaarheid, dd-mm-jjjj of "
+                                              "JJJJ-MM-DD (standaard vandaag)")
+    assert helps(("build",))["--date"] == "leverdatum, dd-mm-jjjj of JJJJ-MM-DD"
+    assert helps(("deliver",))["--date"] == "leverdag, dd-mm-jjjj of JJJJ-MM-DD (standaard vandaag)"
+    assert helps(("intake",))["--date"] == helps(("validate",))["--date"]
 
 
 @pytest.mark.parametrize("value", ["28-11-2026", "28/11/2026", "2026-11-28"])
