@@ -32,8 +32,8 @@ def only(result, code: Code) -> Issue:
 
 
 @pytest.mark.parametrize(("bad", "threshold", "detail"), [
-    (2, 0.05, "2 van 20 regels ongeldig, toegestaan is 5%"),
-    (3, 0.10, "3 van 20 regels ongeldig, toegestaan is 10%"),
+    (2, 0.05, "2 van 20 regels ongeldig, toegestaan is hoogstens 5%"),
+    (3, 0.10, "3 van 20 regels ongeldig, toegestaan is hoogstens 10%"),
 ])
 def test_too_many_invalid_rows_says_how_many_of_how_many_and_the_threshold(bad, threshold, detail):
     rows = [valid_row(b) for b in B[:20 - bad]] + [f"x{i};01-02-2024;;;" for i in range(bad)]

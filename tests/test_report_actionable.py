@@ -64,7 +64,8 @@ def test_a_small_file_is_rejected_for_invalid_rows_only_from_three_on(invalid, a
 def test_the_small_files_rejection_names_the_minimum_and_what_to_fix():
     result, _ = run(csv_bytes(*[ok(b) for b in B[:12]], bad(1), bad(2), bad(3)))
     assert besluit_lines(result) == [
-        "Bestand afgewezen: 3 van 15 regels ongeldig, toegestaan is 5% of hoogstens 2 regels.",
+        "Bestand afgewezen: 3 van 15 regels ongeldig, toegestaan is hoogstens 5% (in een klein "
+        "bestand 2 regels).",
         "Er is niets veranderd: wie al in VISH stond, blijft staan met de eerdere gegevens.",
         "Verbeter minstens 1 van de 3 ongeldige regels (zie de fouten hieronder) en lever het "
         "hele bestand opnieuw aan.",
@@ -74,13 +75,13 @@ def test_the_small_files_rejection_names_the_minimum_and_what_to_fix():
 def test_a_large_files_rejection_names_only_the_share_and_how_many_rows_to_fix():
     result, _ = run(csv_bytes(*[ok(b) for b in B[:108]], *[bad(i) for i in range(12)]))
     assert besluit_lines(result) == [
-        "Bestand afgewezen: 12 van 120 regels ongeldig, toegestaan is 5%.",
+        "Bestand afgewezen: 12 van 120 regels ongeldig, toegestaan is hoogstens 5%.",
         "Er is niets veranderd: wie al in VISH stond, blijft staan met de eerdere gegevens.",
         "Verbeter minstens 6 van de 12 ongeldige regels (zie de fouten hieronder) en lever het "
         "hele bestand opnieuw aan.",
     ]
     [deciding] = [i for i in result.issues if i.code is Code.TOO_MANY_INVALID]
-    assert deciding.detail == "12 van 120 regels ongeldig, toegestaan is 5%"
+    assert deciding.detail == "12 van 120 regels ongeldig, toegestaan is hoogstens 5%"
 
 
 def test_when_every_invalid_row_must_be_fixed_the_besluit_says_all():
@@ -91,7 +92,7 @@ def test_when_every_invalid_row_must_be_fixed_the_besluit_says_all():
     result, _ = run(csv_bytes(ok(B[0]), bad(1)), rules=Rules(invalid_threshold=0.0,
                                                              invalid_min_rows=1))
     assert besluit_lines(result) == [
-        "Bestand afgewezen: 1 van 2 regels ongeldig, toegestaan is 0%.",
+        "Bestand afgewezen: 1 van 2 regels ongeldig, toegestaan is hoogstens 0%.",
         "Er is niets veranderd: wie al in VISH stond, blijft staan met de eerdere gegevens.",
         "Verbeter de ongeldige regel (zie de fouten hieronder) en lever het hele bestand "
         "opnieuw aan.",
@@ -167,7 +168,7 @@ def test_an_accepted_extract_says_who_stays_with_earlier_data_who_waits_and_who_
         "Nu (nog) niet in VISH: 1 geldige regel zonder toelatingsdatum, met een "
         "toelatingsdatum na de peildatum of met een verstreken einddatum.",
         "Afgemeld bij VISH: 2 personen uit de vorige aanlevering (niet meer in het bestand of "
-        "niet meer toegelaten).",
+        "niet meer toegelaten; staan hieronder).",
         "Verbeter de ongeldige regels in het bronsysteem (zie de fouten hieronder); de "
         "volgende aanlevering neemt ze mee.",
     ]
@@ -214,7 +215,7 @@ def test_a_damaged_snapshot_does_not_ask_the_counsellor_to_fix_the_file():
     assert besluit_lines(result) == [
         "Bestand afgewezen: de opgeslagen snapshot van deze organisatie is beschadigd, dus dit "
         "bestand kon niet veilig worden verwerkt; het staat in quarantaine. De beheerder moet "
-        "de snapshot herstellen of verwijderen en het bestand opnieuw aanbieden: regel 3.",
+        "de snapshot herstellen of verwijderen en het bestand opnieuw aanbieden.",
         "Er is niets veranderd: wie al in VISH stond, blijft staan met de eerdere gegevens."]
 
 
@@ -227,15 +228,40 @@ def held(keep: int = 6, of: int = 10, **kwargs):
 
 def test_a_held_besluit_says_who_releases_it_and_how():
     result = held()
+    result.sha256 = "3f2a1b9c0d1e" + "7" * 52
     assert besluit_lines(result, "gemeente-x") == [
         "Bestand tegengehouden: 4 van 10 personen zouden verdwijnen, grens is 30%.",
         "Er is nog niets veranderd: wie al in VISH stond, blijft staan.",
-        "Controleer de personen hieronder (code verdwijnt). Ontbreken ze door een fout in de "
-        "export (een filter of selectie, einddatums of toelatingsdatums), lever dan een "
+        "Controleer de personen hieronder die zouden verdwijnen. Ontbreken ze door een fout in "
+        "de export (een filter of selectie, einddatums of toelatingsdatums), lever dan een "
         "verbeterd bestand aan.",
-        "Moeten ze echt uit VISH, vraag dan de beheerder het bestand vrij te geven (beheeractie "
-        "met de beheersleutel: POST /api/extracts/gemeente-x/release met een reden).",
+        "Moeten ze echt uit VISH, vraag dan de beheerder dit bestand vrij te geven (beheeractie "
+        "met de beheersleutel: POST /api/extracts/gemeente-x/release met een reden en met de "
+        "eerste 12 tekens van de SHA-256 (3f2a1b9c0d1e) in het veld sha256).",
     ]
+
+
+def test_a_held_besluit_of_vish_validate_says_what_the_intake_would_do():
+    result = held()
+    result.sha256 = "3f2a1b9c0d1e" + "7" * 52
+    lines = besluit_lines(result, "gemeente-x", context="validate")
+    assert lines == [
+        "Bij aanlevering wordt dit bestand tegengehouden: 4 van 10 personen zouden verdwijnen, "
+        "grens is 30%.",
+        "Dit is alleen een controle: er is niets opgeslagen en er verandert niets in VISH.",
+        "Controleer de personen hieronder die zouden verdwijnen. Ontbreken ze door een fout in "
+        "de export (een filter of selectie, einddatums of toelatingsdatums), lever dan een "
+        "verbeterd bestand aan.",
+        "Moeten ze echt uit VISH, lever het bestand dan aan en vraag daarna de beheerder het vrij "
+        "te geven (het bestand met SHA-256 3f2a1b9c0d1e…).",
+    ]
+    assert not any("/api/" in line or "release" in line for line in lines)
+
+
+def test_the_held_besluit_names_the_file_by_the_sha256_that_validation_computed():
+    result = held()
+    assert len(result.sha256) == 64  # validation hashes what it read
+    assert f"SHA-256 ({result.sha256[:12]}) in het veld sha256)." in besluit_lines(result, "vb")[-1]
 
 
 def test_a_held_report_lists_the_dossiernummers_that_would_disappear():
@@ -287,17 +313,25 @@ def test_a_large_held_extract_keeps_the_first_thousand_leavers():
     assert result.leaving[0].dossiernummer == "D100" and result.leaving[-1].dossiernummer == "D1099"
 
 
-def test_an_accepted_extract_keeps_no_list_of_leavers():
+def test_an_accepted_extract_lists_who_is_afgemeld():
     result = held(keep=9)
-    assert result.accepted and result.removed == 1 and result.leaving == []
-    assert "leaving" not in result.to_contract()
+    assert result.accepted and result.removed == 1
+    assert result.to_contract()["leaving"] == [
+        {"bsn": "*****" + B[9][-4:], "dossiernummer": "DOS-9", "in_file": False,
+         "invalid_row": None}]
+    rows = rows_of(report_csv(result))
+    assert rows[2] == ["", "", "afgemeld", "",
+                       f"Afgemeld bij VISH: staat niet meer in het bestand (BSN *****{B[9][-4:]})",
+                       "DOS-9"]
 
 
 def test_vish_validate_json_names_who_would_leave():
     contract = held(keep=8, rules=Rules(mass_drop_threshold=0.1)).to_contract()
     assert contract["leaving"] == [
-        {"bsn": "*****" + B[8][-4:], "dossiernummer": "DOS-8", "in_file": False},
-        {"bsn": "*****" + B[9][-4:], "dossiernummer": "DOS-9", "in_file": False}]
+        {"bsn": "*****" + B[8][-4:], "dossiernummer": "DOS-8", "in_file": False,
+         "invalid_row": None},
+        {"bsn": "*****" + B[9][-4:], "dossiernummer": "DOS-9", "in_file": False,
+         "invalid_row": None}]
     assert contract["leaving_not_listed"] == 0
 
 
@@ -368,7 +402,8 @@ def test_the_deciding_line_comes_first_however_many_issues_there_are():
     result, _ = run(csv_bytes(*[ok(b) for b in B[:10]], *[bad(i) for i in range(40)]),
                     max_issues=20)
     lines = screen_lines(result, 5)
-    assert lines[0] == "Besluit: bestand afgewezen: 40 van 50 regels ongeldig, toegestaan is 5%."
+    assert lines[0] == ("Besluit: bestand afgewezen: 40 van 50 regels ongeldig, toegestaan is "
+                        "hoogstens 5%.")
     assert lines[1:3] == [
         "  Er is niets veranderd: wie al in VISH stond, blijft staan met de eerdere gegevens.",
         "  Verbeter minstens 38 van de 40 ongeldige regels (zie de fouten hieronder) en lever "
@@ -417,7 +452,7 @@ def test_the_json_report_names_the_columns_and_the_besluit():
     result.columns = {"bsn": "BSN"}
     document = json.loads(report_json(result, organisation="vb", extract="x.csv",
                                       received_at=datetime(2026, 11, 28, 9, 30, tzinfo=UTC)))
-    assert document["besluit"] == "Bestand geaccepteerd: 1 van 1 regels geldig. U hoeft niets te doen."
+    assert document["besluit"] == "Bestand geaccepteerd: 1 van 1 regel geldig. U hoeft niets te doen."
     assert document["columns"] == {"bsn": "BSN"}
     assert "leaving" not in document
     assert not re.search(r"\d{9}", json.dumps(document["besluit"]))
@@ -463,15 +498,18 @@ def test_a_validated_files_own_headers_name_the_veld_column():
 def test_a_held_extract_on_a_screen_shows_the_besluit_then_who_would_leave():
     result = held()
     masked = ["*****" + b[-4:] for b in B[6:10]]
+    result.sha256 = "ab12cd34ef56" + "0" * 52
     assert screen_lines(result, 2, organisation="gemeente-x") == [
-        "Besluit: bestand tegengehouden: 4 van 10 personen zouden verdwijnen, grens is 30%.",
-        "  Er is nog niets veranderd: wie al in VISH stond, blijft staan.",
-        "  Controleer de personen hieronder (code verdwijnt). Ontbreken ze door een fout in de "
-        "export (een filter of selectie, einddatums of toelatingsdatums), lever dan een "
+        "Besluit: bij aanlevering wordt dit bestand tegengehouden: 4 van 10 personen zouden "
+        "verdwijnen, grens is 30%.",
+        "  Dit is alleen een controle: er is niets opgeslagen en er verandert niets in VISH.",
+        "  Controleer de personen hieronder die zouden verdwijnen. Ontbreken ze door een fout in "
+        "de export (een filter of selectie, einddatums of toelatingsdatums), lever dan een "
         "verbeterd bestand aan.",
-        "  Moeten ze echt uit VISH, vraag dan de beheerder het bestand vrij te geven (beheeractie "
-        "met de beheersleutel: POST /api/extracts/gemeente-x/release met een reden).",
+        "  Moeten ze echt uit VISH, lever het bestand dan aan en vraag daarna de beheerder het "
+        "vrij te geven (het bestand met SHA-256 ab12cd34ef56…).",
         f"  dossier DOS-6: zou uit VISH verdwijnen: staat niet meer in het bestand (BSN {masked[0]})",
         f"  dossier DOS-7: zou uit VISH verdwijnen: staat niet meer in het bestand (BSN {masked[1]})",
-        "  ... en nog 2 meldingen (zie --json of --report-csv)",
+        f"  dossier DOS-8: zou uit VISH verdwijnen: staat niet meer in het bestand (BSN {masked[2]})",
+        f"  dossier DOS-9: zou uit VISH verdwijnen: staat niet meer in het bestand (BSN {masked[3]})",
     ]

@@ -23,7 +23,7 @@ from datetime import datetime
 from shared.domain.issues import CODES, Code, Issue, Severity
 from shared.domain.privacy import shown_value
 from shared.domain.validation import ValidationResult
-from shared.domain.validation.decision import held_detail, invalid_detail
+from shared.domain.validation.decision import held_detail, invalid_detail, number, of_total
 
 REPORT_CSV_HEADER = ("regel", "veld", "code", "ernst", "melding", "dossiernummer")
 _SEVERITY_NL = {"error": "fout", "warning": "waarschuwing"}
@@ -42,7 +42,18 @@ ROWS_LISTED_SCREEN = 10
 ROWS_IN_BESLUIT = 10
 # The code column of the lines that are no issue: the besluit and the people who would leave.
 BESLUIT = "besluit"
-LEAVING = "verdwijnt"
+LEAVING = "verdwijnt"  # a held extract: would leave VISH
+AFGEMELD = "afgemeld"  # an accepted extract: left VISH (afgemeld)
+# People who leave VISH shown on a screen (the rest is counted; the CSV lists them all).
+LEAVERS_ON_SCREEN = 5
+# Where a besluit is read: the intake (the file was received and stored: it is what happened)
+# or ``vish validate`` on a laptop (nothing is stored: it is what would happen at the intake).
+INTAKE = "intake"
+CHECK = "validate"
+# How many characters of the SHA-256 name a held file when it is released.
+SHA_PREFIX = 12
+# The required columns, in a sentence.
+_REQUIRED_LABELS = {"bsn": "het BSN", "startdatum": "de startdatum"}
 
 # How a canonical field is named when the file's own header for it is not known (a column
 # that is missing, or a result made without the file's header).
@@ -89,11 +100,11 @@ def reason_message(code: Code | None) -> str | None:
 
 
 def _n(count: int, one: str, more: str) -> str:
-    """``1 regel``, ``2 regels``."""
-    return f"{count} {one if count == 1 else more}"
+    """``1 regel``, ``2 regels``, ``1.000 regels``."""
+    return f"{number(count)} {one if count == 1 else more}"
 
 
-def _listing(numbers: list[int], more: int = 0) -> str:
+def _listing(numbers: list[int], more: int | str = 0) -> str:
     """``5``, ``5 en 17``, ``5, 17 en 23``, ``5, 17, 23 en nog 40``."""
     shown = [str(n) for n in numbers]
     if more:
@@ -104,7 +115,23 @@ def _listing(numbers: list[int], more: int = 0) -> str:
 def _lines_text(numbers: list[int], more: int = 0) -> str:
     """``regel 5``, ``regels 5 en 17``, ``regels 5, 17 en nog 3``."""
     word = "regel" if len(numbers) == 1 and not more else "regels"
-    return f"{word} {_listing(numbers, more)}"
+    return f"{word} {_listing(numbers, number_or_int(more))}"
+
+
+def number_or_int(n: int) -> int | str:
+    """``n`` with a Dutch thousands separator when it needs one (``1.000``)."""
+    return number(n) if n >= 1000 else n
+
+
+def _and(parts: list[str]) -> str:
+    """``a``, ``a en b``, ``a, b en c``."""
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} en {parts[-1]}"
+
+
+def megabytes(size: int) -> str:
+    """A size as a counsellor or operator reads it: ``573 MB``, ``512 MB`` (MB of 2**20
+    bytes, rounded; at least 1 MB)."""
+    return f"{number(max(1, round(size / 2**20)))} MB"
 
 
 def _sentence(text: str) -> str:
@@ -125,23 +152,16 @@ def column_name(result: ValidationResult, field: str | None) -> str:
 
 
 # -- the besluit -------------------------------------------------------------------------------
-def besluit_lines(result: ValidationResult, organisation: str | None = None) -> list[str]:
+def besluit_lines(result: ValidationResult, organisation: str | None = None, *,
+                  context: str = INTAKE) -> list[str]:
     """The besluit as sentences: what was decided and the numbers that decided it, what happens
-    now, and what to do. ``organisation``: its code, for the release of a held extract."""
+    now, and what to do. ``organisation``: its code, for the release of a held extract.
+    ``context``: :data:`INTAKE` (the file was received: what happened) or :data:`CHECK`
+    (``vish validate``, nothing stored: what would happen at the intake)."""
     if result.accepted:
         return _accepted(result)
     if result.reason is Code.MASS_DROP_HELD and result.rules is not None:
-        org = organisation or "<organisatie>"
-        return [
-            f"Bestand tegengehouden: {held_detail(result, result.rules)}.",
-            "Er is nog niets veranderd: wie al in VISH stond, blijft staan.",
-            "Controleer de personen hieronder (code verdwijnt). Ontbreken ze door een fout in "
-            "de export (een filter of selectie, einddatums of toelatingsdatums), lever dan een "
-            "verbeterd bestand aan.",
-            "Moeten ze echt uit VISH, vraag dan de beheerder het bestand vrij te geven "
-            f"(beheeractie met de beheersleutel: POST /api/extracts/{org}/release met een "
-            "reden).",
-        ]
+        return _held(result, organisation, context)
     if result.reason is Code.TOO_MANY_INVALID and result.rules is not None:
         rules, invalid = result.rules, result.invalid
         to_fix = invalid - rules.invalid_allowed(result.total)
@@ -153,7 +173,18 @@ def besluit_lines(result: ValidationResult, organisation: str | None = None) -> 
             f"Verbeter {what} (zie de fouten hieronder) en lever het hele bestand opnieuw aan.",
         ]
     reason = [i for i in result.issues if i.code is result.reason and i.row is None]
-    message = reason[-1].message if reason else reason_message(result.reason)
+    if result.reason is Code.MISSING_COLUMN and len(reason) > 1:
+        # Every missing column is named: a header 'Naam;Datum' lacks the BSN and the startdatum.
+        named = _and([f"voor {_REQUIRED_LABELS.get(i.field or '', column_name(result, i.field))}"
+                      for i in reason])
+        message = (f"de verplichte kolommen {named} ontbreken (hieronder staat naar welke "
+                   "kolomnamen is gezocht)")
+    elif len(reason) > 1:
+        message = f"{reason_message(result.reason)} ({len(reason)} keer, zie hieronder)"
+    elif result.reason is Code.SNAPSHOT_UNREADABLE:
+        message = reason_message(result.reason)  # the detail (where) is listed below it
+    else:
+        message = reason[-1].message if reason else reason_message(result.reason)
     lines = [_sentence(f"Bestand afgewezen: {after_colon(message)}" if message
                        else "Bestand afgewezen"),
              _UNCHANGED]
@@ -162,13 +193,46 @@ def besluit_lines(result: ValidationResult, organisation: str | None = None) -> 
     return lines
 
 
+def _held(result: ValidationResult, organisation: str | None, context: str) -> list[str]:
+    """The besluit of a held extract. At the intake: how the beheerder releases it, naming the
+    file by the first :data:`SHA_PREFIX` characters of its SHA-256 (the release asks for them in
+    its body field ``sha256``). On a laptop: what would happen when it is delivered."""
+    assert result.rules is not None
+    detail = held_detail(result, result.rules)
+    prefix = result.sha256[:SHA_PREFIX]
+    check = ("Controleer de personen hieronder die zouden verdwijnen. Ontbreken ze door een fout "
+             "in de export (een filter of selectie, einddatums of toelatingsdatums), lever dan "
+             "een verbeterd bestand aan.")
+    if context == CHECK:
+        named = f" (het bestand met SHA-256 {prefix}…)" if prefix else ""
+        return [
+            f"Bij aanlevering wordt dit bestand tegengehouden: {detail}.",
+            "Dit is alleen een controle: er is niets opgeslagen en er verandert niets in VISH.",
+            check,
+            "Moeten ze echt uit VISH, lever het bestand dan aan en vraag daarna de beheerder "
+            f"het vrij te geven{named}.",
+        ]
+    org = organisation or "<organisatie>"
+    sha = (f" en met de eerste {SHA_PREFIX} tekens van de SHA-256 ({prefix}) in het veld "
+           "sha256" if prefix else "")
+    return [
+        f"Bestand tegengehouden: {detail}.",
+        "Er is nog niets veranderd: wie al in VISH stond, blijft staan.",
+        check,
+        "Moeten ze echt uit VISH, vraag dan de beheerder dit bestand vrij te geven "
+        f"(beheeractie met de beheersleutel: POST /api/extracts/{org}/release met een "
+        f"reden{sha}).",
+    ]
+
+
 def _invalid_rows(result: ValidationResult) -> list[int]:
     return sorted({i.row for i in result.issues
                    if i.row is not None and i.severity is Severity.ERROR})
 
 
 def _accepted(result: ValidationResult) -> list[str]:
-    lines = [f"Bestand geaccepteerd: {result.valid} van {result.total} regels geldig."]
+    lines = [f"Bestand geaccepteerd: {of_total(result.valid, result.total, 'regel', 'regels')} "
+             "geldig."]
     invalid = result.invalid
     if invalid:
         rows = _invalid_rows(result)  # of the issues listed: fewer when the list is cut off
@@ -183,7 +247,7 @@ def _accepted(result: ValidationResult) -> list[str]:
             lines.append(
                 "Wie daarop staat, is nu niet aangemeld bij VISH, behalve "
                 + (f"{carried} cliënt die al in VISH stond: die blijft" if carried == 1
-                   else f"{carried} cliënten die al in VISH stonden: die blijven")
+                   else f"{number(carried)} cliënten die al in VISH stonden: die blijven")
                 + " staan met de eerdere gegevens.")
         else:
             lines.append("Wie daarop staat, is nu niet aangemeld bij VISH.")
@@ -195,8 +259,7 @@ def _accepted(result: ValidationResult) -> list[str]:
         lines.append(f"Nu (nog) niet in VISH: "
                      f"{_n(result.ineligible, 'geldige regel', 'geldige regels')} {why}.")
     if result.removed:
-        lines.append(f"Afgemeld bij VISH: {_n(result.removed, 'persoon', 'personen')} uit de "
-                     "vorige aanlevering (niet meer in het bestand of niet meer toegelaten).")
+        lines += _afgemeld(result)
     if invalid:
         lines.append(f"Verbeter {'de ongeldige regel' if invalid == 1 else 'de ongeldige regels'} "
                      "in het bronsysteem (zie de fouten hieronder); de volgende aanlevering "
@@ -205,6 +268,33 @@ def _accepted(result: ValidationResult) -> list[str]:
         lines.append("U hoeft niets te doen; controleer wel de waarschuwingen hieronder.")
     else:
         lines.append("U hoeft niets te doen.")
+    return lines
+
+
+def _afgemeld(result: ValidationResult) -> list[str]:
+    """Who left VISH with an accepted extract: how many, that they are listed below, and the
+    ones whose dossiernummer is on an invalid row (a BSN typo takes a client out of VISH)."""
+    removed = result.removed
+    listed = "staat hieronder" if removed == 1 else "staan hieronder"
+    if result.leaving_more:
+        listed = f"de eerste {number(len(result.leaving))} staan hieronder"
+    lines = [f"Afgemeld bij VISH: {_n(removed, 'persoon', 'personen')} uit de vorige "
+             f"aanlevering (niet meer in het bestand of niet meer toegelaten; {listed})."]
+    rows = [leaver.invalid_row for leaver in result.leaving if leaver.invalid_row is not None]
+    if len(rows) == 1 and removed == 1:
+        lines.append(f"Het dossiernummer van deze persoon staat op regel {rows[0]}, en die regel "
+                     "is ongeldig: verbeter die regel vandaag, dan wordt deze cliënt bij de "
+                     "volgende aanlevering weer aangemeld.")
+    elif len(rows) == 1:
+        lines.append(f"Van 1 van hen staat het dossiernummer op regel {rows[0]}, en die regel is "
+                     "ongeldig: verbeter die regel vandaag, dan wordt deze cliënt bij de "
+                     "volgende aanlevering weer aangemeld.")
+    elif rows:
+        shown = sorted(rows)[:ROWS_IN_BESLUIT]
+        lines.append(f"Van {number(len(rows))} van hen staat het dossiernummer op een ongeldige "
+                     f"regel ({_lines_text(shown, len(rows) - len(shown))}): verbeter die regels "
+                     "vandaag, dan worden deze cliënten bij de volgende aanlevering weer "
+                     "aangemeld.")
     return lines
 
 
@@ -231,7 +321,7 @@ class ReportLine:
     @property
     def text(self) -> str:
         """The message as the CSV shows it: a grouped warning starts with its count."""
-        return f"{self.count} regels: {self.message}" if self.grouped else self.message
+        return f"{number(self.count)} regels: {self.message}" if self.grouped else self.message
 
 
 def _issue_line(result: ValidationResult, issue: Issue) -> ReportLine:
@@ -250,17 +340,36 @@ def _grouped(result: ValidationResult, issues: list[Issue], total: int, listed: 
                       more=total - len(shown), count=total)
 
 
+def _leaver_message(leaver, accepted: bool) -> str:
+    if leaver.invalid_row is not None:
+        row = leaver.invalid_row
+        if accepted:
+            return (f"Afgemeld bij VISH, waarschijnlijk omdat regel {row} ongeldig is (die heeft "
+                    f"hetzelfde dossiernummer; BSN {leaver.bsn}). Verbeter die regel vandaag, "
+                    "dan wordt deze cliënt bij de volgende aanlevering weer aangemeld")
+        return (f"Zou uit VISH verdwijnen, waarschijnlijk omdat regel {row} ongeldig is (die "
+                f"heeft hetzelfde dossiernummer; BSN {leaver.bsn})")
+    why = ("staat nog in het bestand, maar is op de peildatum niet (meer) toegelaten"
+           if leaver.in_file else "staat niet meer in het bestand")
+    return (f"{'Afgemeld bij VISH' if accepted else 'Zou uit VISH verdwijnen'}: {why} "
+            f"(BSN {leaver.bsn})")
+
+
 def _leaver_lines(result: ValidationResult) -> list[ReportLine]:
-    lines = [ReportLine((), "", LEAVING, "",
-                        "Zou uit VISH verdwijnen: "
-                        + ("staat nog in het bestand, maar is op de peildatum niet (meer) "
-                           "toegelaten" if leaver.in_file else "staat niet meer in het bestand")
-                        + f" (BSN {leaver.bsn})", leaver.dossiernummer)
-             for leaver in result.leaving]
+    """The people who leave VISH (accepted: ``afgemeld``) or would (held: ``verdwijnt``), those
+    with an invalid row of the same dossiernummer first (they can be fixed today)."""
+    accepted = result.accepted
+    code = AFGEMELD if accepted else LEAVING
+    leavers = sorted(result.leaving, key=lambda leaver: leaver.invalid_row is None)
+    lines = [ReportLine((leaver.invalid_row,) if leaver.invalid_row is not None else (), "",
+                        code, "", _leaver_message(leaver, accepted), leaver.dossiernummer)
+             for leaver in leavers]
     if result.leaving_more:
-        lines.append(ReportLine((), "", LEAVING, "",
-                                f"En nog {_n(result.leaving_more, 'persoon', 'personen')} die "
-                                "zouden verdwijnen (niet in dit rapport opgesomd)", "",
+        people = _n(result.leaving_more, "persoon", "personen")
+        text = (f"En nog {people} afgemeld" if accepted
+                else f"En nog {people} die {'zou' if result.leaving_more == 1 else 'zouden'} "
+                     "verdwijnen")
+        lines.append(ReportLine((), "", code, "", text + " (niet in dit rapport opgesomd)", "",
                                 count=result.leaving_more))
     return lines
 
@@ -290,14 +399,16 @@ def issue_report_lines(result: ValidationResult, *, rows_listed: int = ROWS_LIST
     for n, issue in enumerate(warnings):
         key = (issue.code, issue.field)
         group = groups.get(key) if issue.row is not None else None
-        if group is None or len(group) < GROUP_FROM:
-            line = _issue_line(result, issue)
-        elif group[0] is issue:
-            # All of the code's issues when they are all in this group (the listed ones
-            # may be cut off at the report's limit; the count is of all of them).
+        total = 0
+        if group is not None:
+            # All of the code's issues when they are all in this group (the listed ones may be
+            # cut off at the report's limit, even below GROUP_FROM; the count is of all of them).
             total = len(group)
             if fields_per_code[issue.code] == 1 and listed_per_code[issue.code] == total:
                 total = max(total, result.issue_counts.get(issue.code, 0))
+        if group is None or total < GROUP_FROM:
+            line = _issue_line(result, issue)
+        elif group[0] is issue:
             line = _grouped(result, group, total, rows_listed)
         else:
             continue
@@ -307,10 +418,11 @@ def issue_report_lines(result: ValidationResult, *, rows_listed: int = ROWS_LIST
 
 
 def report_lines(result: ValidationResult, *, organisation: str | None = None,
-                 rows_listed: int = ROWS_LISTED_CSV) -> list[ReportLine]:
+                 rows_listed: int = ROWS_LISTED_CSV, context: str = INTAKE) -> list[ReportLine]:
     """The whole report in reading order: the besluit first (one line), then
     :func:`issue_report_lines`."""
-    besluit = ReportLine((), "", BESLUIT, "", " ".join(besluit_lines(result, organisation)))
+    besluit = ReportLine((), "", BESLUIT, "",
+                         " ".join(besluit_lines(result, organisation, context=context)))
     return [besluit, *issue_report_lines(result, rows_listed=rows_listed)]
 
 
@@ -326,12 +438,12 @@ def after_colon(text: str) -> str:
 
 def _screen_line(line: ReportLine) -> str:
     """One line as ``vish`` shows it: where, the column, the dossier, the message, the code."""
-    if line.code == LEAVING:
+    if line.code in (LEAVING, AFGEMELD):
         dossier = f"dossier {line.dossiernummer}: " if line.dossiernummer else ""
         return f"  {dossier}{after_colon(line.message) if dossier else line.message}"
     field = f" [{line.field}]" if line.field else ""
     if line.grouped:
-        where = f"{line.count} regels ({_listing(list(line.rows), line.more)})"
+        where = f"{number(line.count)} regels ({_listing(list(line.rows), number_or_int(line.more))})"
     else:
         where = f"regel {line.rows[0]}" if line.rows else "bestand"
     dossier = f" (dossier {line.dossiernummer})" if line.dossiernummer else ""
@@ -339,36 +451,46 @@ def _screen_line(line: ReportLine) -> str:
 
 
 def issue_lines(result: ValidationResult, limit: int = 25) -> list[str]:
-    """The lines a screen shows below the besluit (``vish validate``): at most ``limit`` of
-    :func:`issue_report_lines` (errors before warnings, repeated warnings grouped), then how
-    many more there are. The caller shows them escaped (``vish``'s ``_say``)."""
+    """The lines a screen shows below the besluit (``vish validate``): at most
+    :data:`LEAVERS_ON_SCREEN` of the people who leave VISH (then how many more: the CSV lists
+    them), then at most ``limit`` of the other lines of :func:`issue_report_lines` (errors
+    before warnings, repeated warnings grouped) and how many more there are. So however many
+    leave, the errors stay on the screen. The caller shows them escaped (``vish``'s ``_say``)."""
     lines = issue_report_lines(result, rows_listed=ROWS_LISTED_SCREEN)
-    shown = [_screen_line(line) for line in lines[:max(limit, 0)]]
-    rest = len(lines) - len(shown)
+    people = [line for line in lines if line.code in (LEAVING, AFGEMELD) and line.count == 1]
+    others = [line for line in lines if line.code not in (LEAVING, AFGEMELD)]
+    shown = [_screen_line(line) for line in people[:LEAVERS_ON_SCREEN]]
+    rest_people = len(result.leaving) + result.leaving_more - len(shown)
+    if rest_people > 0:
+        shown.append(f"  en nog {_n(rest_people, 'persoon', 'personen')} (zie --report-csv)")
+    listed = others[:max(limit, 0)]
+    shown += [_screen_line(line) for line in listed]
+    rest = len(others) - len(listed)
     if rest > 0:
         shown.append(f"  ... en nog {_n(rest, 'melding', 'meldingen')} (zie --json of --report-csv)")
     return shown
 
 
 def screen_lines(result: ValidationResult, limit: int = 25, *, organisation: str | None = None,
-                 facts: tuple[str, ...] = ()) -> list[str]:
+                 facts: tuple[str, ...] = (), context: str = CHECK) -> list[str]:
     """The besluit (first, never cut off: ``Besluit: ...``, one sentence a line), the caller's
-    ``facts`` (``vish``: rows counted, encoding), then :func:`issue_lines`."""
-    first, *rest = besluit_lines(result, organisation)
+    ``facts`` (``vish``: rows counted, encoding), then :func:`issue_lines`. ``context``:
+    :data:`CHECK` by default (``vish validate`` is the screen: nothing is stored)."""
+    first, *rest = besluit_lines(result, organisation, context=context)
     return [f"Besluit: {after_colon(first)}", *(f"  {s}" for s in rest), *facts,
             *issue_lines(result, limit)]
 
 
 # -- the files ----------------------------------------------------------------------------------
 def report_json(result: ValidationResult, *, organisation: str, extract: str,
-                received_at: datetime) -> bytes:
+                received_at: datetime, context: str = INTAKE) -> bytes:
     document = {
         "organisation": organisation,
         "extract": extract,
         "received_at": received_at.isoformat(),
         **result.to_contract(),
         "reason_message": reason_message(result.reason),
-        "besluit": " ".join(besluit_lines(result, organisation)),
+        "besluit": " ".join(besluit_lines(result, organisation, context=context)),
         "summary": result.summary(),
         "issue_counts": {code.value: n for code, n in sorted(result.issue_counts.items())},
         "columns": {field: column_name(result, field) for field in result.columns},
@@ -376,15 +498,16 @@ def report_json(result: ValidationResult, *, organisation: str, extract: str,
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def report_csv(result: ValidationResult, *, organisation: str | None = None) -> bytes:
+def report_csv(result: ValidationResult, *, organisation: str | None = None,
+               context: str = INTAKE) -> bytes:
     """Semicolon CSV with a BOM, so Excel with Dutch settings opens it correctly. Columns
     :data:`REPORT_CSV_HEADER`; the lines of :func:`report_lines` (a grouped warning names its
     lines in the ``regel`` cell: ``2, 5, 9 en nog 27``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(_row(*REPORT_CSV_HEADER))
-    for line in report_lines(result, organisation=organisation):
-        regel = (_listing(list(line.rows), line.more) if line.grouped
+    for line in report_lines(result, organisation=organisation, context=context):
+        regel = (_listing(list(line.rows), number_or_int(line.more)) if line.grouped
                  else line.rows[0] if line.rows else "")
         writer.writerow(_row(regel, line.field, line.code, line.severity, line.text,
                              line.dossiernummer))

@@ -33,29 +33,46 @@ def percent(share: float) -> str:
     return text.replace(".", ",") + "%"
 
 
+def number(n: int) -> str:
+    """A count as Dutch writes it: ``999``, ``1.000``, ``100.000``."""
+    return f"{n:,}".replace(",", ".")
+
+
+def of_total(part: int, total: int, one: str, more: str) -> str:
+    """``1 van 1 regel``, ``3 van 15 regels``, ``1.000 van 100.000 regels``: the noun agrees
+    with the total."""
+    return f"{number(part)} van {number(total)} {one if total == 1 else more}"
+
+
 def invalid_detail(invalid: int, total: int, rules: Rules) -> str:
     """The deciding line of ``too_many_invalid``. The minimum number of rows is named only
-    where it allows more rows than the share does (a small file)."""
+    where it allows more rows than the share does (a small file); a file without one valid
+    row says so (that rejects it whatever the rules)."""
+    counted = f"{of_total(invalid, total, 'regel', 'regels')} ongeldig"
+    if invalid >= total and not (invalid >= rules.invalid_min_rows
+                                 and invalid / total > rules.invalid_threshold):
+        return (f"{counted}: er is geen enkele geldige regel, en een bestand zonder geldige "
+                "regels wordt nooit verwerkt")
     by_share = Rules(invalid_threshold=rules.invalid_threshold, invalid_min_rows=1)
     floor = rules.invalid_min_rows - 1
-    extra = (f" of hoogstens {floor} {'regel' if floor == 1 else 'regels'}"
+    extra = (f" (in een klein bestand {floor} {'regel' if floor == 1 else 'regels'})"
              if floor > by_share.invalid_allowed(total) else "")
-    return (f"{invalid} van {total} regels ongeldig, toegestaan is "
-            f"{percent(rules.invalid_threshold)}{extra}")
+    return f"{counted}, toegestaan is hoogstens {percent(rules.invalid_threshold)}{extra}"
 
 
 def held_detail(result: ValidationResult, rules: Rules) -> str:
     """The deciding line of ``mass_drop_held``."""
     ineligible_now = result.removed_ineligible
-    of_which = (f" (waarvan {ineligible_now} niet meer toegelaten: einddatum verstreken of "
-                "toelating leeg of in de toekomst)" if ineligible_now else "")
-    return (f"{result.removed} van {result.current_people} personen zouden verdwijnen{of_which}, "
-            f"grens is {percent(rules.mass_drop_threshold)}")
+    of_which = (f" (waarvan {number(ineligible_now)} niet meer toegelaten: einddatum verstreken "
+                "of toelating leeg of in de toekomst)" if ineligible_now else "")
+    verb = "zou" if result.removed == 1 else "zouden"
+    return (f"{of_total(result.removed, result.current_people, 'persoon', 'personen')} "
+            f"{verb} verdwijnen{of_which}, grens is {percent(rules.mass_drop_threshold)}")
 
 
-def _leaver(record: list[str], in_file: bool) -> Leaver:
+def _leaver(record: list[str], in_file: bool, invalid_row: int | None = None) -> Leaver:
     dossier = record[_DOSSIER_INDEX] if len(record) > _DOSSIER_INDEX else ""
-    return Leaver(mask_bsn(record[BSN_INDEX]), shown_value(dossier), in_file)
+    return Leaver(mask_bsn(record[BSN_INDEX]), shown_value(dossier), in_file, invalid_row)
 
 
 def was_eligible(record: list[str], on: date) -> bool:
@@ -87,8 +104,8 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
            on: date) -> None:
     """Accept, or reject with the reason, once every record is counted.
 
-    Too many invalid rows (more than the threshold's share and at least ``invalid_min_rows``):
-    ``too_many_invalid``. A person in the current snapshot whose row is
+    Too many invalid rows (more than the threshold's share and at least ``invalid_min_rows``, or
+    no valid row at all): ``too_many_invalid``. A person in the current snapshot whose row is
     invalid today keeps the earlier record (``carried_over``). When more than the threshold of
     the current people would leave: ``mass_drop_held`` (unless overridden by a release).
 
@@ -124,18 +141,25 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
                              mask_bsn(record[BSN_INDEX])))
         else:
             removed += 1
-            if len(leaving) < MAX_LEAVERS_LISTED:
-                leaving.append(_leaver(record, False))
+            # Not named on any valid row. An invalid row with the same dossiernummer is most
+            # likely this person with a BSN typo: the decision stays (a dossiernummer is no
+            # identity), but the report names the row, so it can be fixed today.
+            dossier = record[_DOSSIER_INDEX] if len(record) > _DOSSIER_INDEX else ""
+            line = state.invalid_dossiers.get(dossier) if dossier else None
+            if len(leaving) < MAX_LEAVERS_LISTED or (
+                    line is not None and len(leaving) < 2 * MAX_LEAVERS_LISTED):
+                leaving.append(_leaver(record, False, line))
     removed += ineligible_now
     result.current_people, result.removed = current, removed
     result.removed_ineligible = ineligible_now
     result.carried_over = state.carried
     result.people = state.people + result.carried_over
+    # Listed for an accepted extract too: those people are afgemeld, and the counsellor must
+    # be able to see who (a BSN typo on one row takes its client out of VISH).
+    result.leaving_more = removed - len(leaving)
     if (not override_mass_drop and current and removed >= rules.mass_drop_min_removed
             and removed / current > rules.mass_drop_threshold):
         issues.reject(Code.MASS_DROP_HELD, detail=held_detail(result, rules))
-        result.leaving_more = removed - len(leaving)
         return
-    leaving.clear()  # listed only for a held extract: an accepted one's leavers are ordinary
     result.decision = "accepted"
 

@@ -86,6 +86,10 @@ class PeopleSeen:
     merged_per_bucket: array = field(default_factory=lambda: array("I", bytes(4 * BUCKETS)))
     invalid: BsnSet = field(default_factory=BsnSet)  # people on an invalid row (carry-over)
     invalid_lines: dict[int, int] = field(default_factory=dict)  # their line, for the first ones
+    # The dossiernummer of each invalid row (its first line), for the first MAX_INVALID_LINES:
+    # a person who leaves although an invalid row has their dossiernummer (a BSN typo) is named
+    # with that line in the report.
+    invalid_dossiers: dict[str, int] = field(default_factory=dict)
     carried: int = 0  # records kept from the current snapshot (people whose row is invalid)
     carry: Callable[[list[str]], object] | None = None  # where carried records are spooled
     partner_only: int = 0
@@ -107,6 +111,13 @@ class PeopleSeen:
         is kept for the first :data:`MAX_INVALID_LINES` (memory stays bounded)."""
         if self.invalid.add(key) and len(self.invalid_lines) < MAX_INVALID_LINES:
             self.invalid_lines[key] = line
+
+    def add_invalid_dossier(self, dossier: str, line: int) -> None:
+        """The dossiernummer of an invalid row (whatever its BSN): its first line is kept, for
+        the first :data:`MAX_INVALID_LINES` dossiernummers (memory stays bounded)."""
+        if dossier and dossier not in self.invalid_dossiers and (
+                len(self.invalid_dossiers) < MAX_INVALID_LINES):
+            self.invalid_dossiers[dossier] = line
 
     def _merge(self, key: int) -> None:
         if self.merged.add(key):

@@ -129,7 +129,7 @@ class RecordChecker:
         bsn, partner, id_errors = self._identities(bsn, cell("partner_bsn"), ln, dref)
         dates, date_errors = self._dates(cell, ln, dref)
         if errors or id_errors or date_errors:
-            self._track_invalid(bsn, ln)
+            self._track_invalid(bsn, ln, doss)
             return
         self.valid += 1
         postcode, huisnummer, telefoon, email = self._optional_fields(cell, ln, dref)
@@ -161,15 +161,17 @@ class RecordChecker:
         row, _ = clean_row(self.reader.quote_line_fields(text), self._field_of)
         n, i_bsn, i_doss = len(row), self.idx["bsn"], self.idx["dossiernummer"]
         bsn = row[i_bsn].strip().strip('"').strip() if i_bsn < n else ""
-        dref = shown_value(row[i_doss].strip().strip('"')) if i_doss < n else ""
+        doss = row[i_doss].strip().strip('"').strip()[:50] if i_doss < n else ""
+        dref = shown_value(doss)
         self.add(Issue(Code.QUOTE_SWALLOWS_ROWS, ln, None, None, dref or None))
         verdict, bsn = check_bsn(bsn)
-        if verdict in (BsnCheck.OK, BsnCheck.LEFT_PADDED):
-            self._track_invalid(bsn, ln)
+        self._track_invalid(bsn if verdict in (BsnCheck.OK, BsnCheck.LEFT_PADDED) else "", ln,
+                            doss)
 
-    def _track_invalid(self, bsn: str, ln: int) -> None:
+    def _track_invalid(self, bsn: str, ln: int, dossier: str) -> None:
         if bsn:
             self.state.add_invalid(int(bsn), ln)
+        self.state.add_invalid_dossier(dossier, ln)
 
     def _identities(self, bsn: str, partner: str, ln: int,
                     dref: str | None) -> tuple[str, str, int]:

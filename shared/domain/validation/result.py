@@ -36,8 +36,13 @@ class Rules:
 
     def too_many_invalid(self, invalid: int, total: int) -> bool:
         """Whether ``invalid`` of ``total`` rows reject the extract: more than the threshold's
-        share, and at least :attr:`invalid_min_rows` rows."""
-        return total > 0 and invalid >= self.invalid_min_rows and invalid / total > self.invalid_threshold
+        share, and at least :attr:`invalid_min_rows` rows; or no valid row at all (a file of
+        one or two rows that are all invalid is never taken as the new snapshot, whatever the
+        rules: it would take everyone out of VISH but those carried over)."""
+        if total <= 0 or invalid <= 0:
+            return False
+        return invalid >= total or (invalid >= self.invalid_min_rows
+                                    and invalid / total > self.invalid_threshold)
 
     def invalid_allowed(self, total: int) -> int:
         """The most invalid rows of ``total`` that do not reject the extract (the same test as
@@ -50,24 +55,28 @@ class Rules:
         return allowed
 
 
-# A held extract's report lists at most this many of the people who would leave (memory and
-# report size stay bounded however many leave; the rest is counted).
+# A report lists at most this many of the people who leave VISH (held: would leave; accepted:
+# afgemeld), memory and report size bounded however many leave; the rest is counted. People
+# whose dossiernummer is on an invalid row are listed beyond it (at most as many again).
 MAX_LEAVERS_LISTED = 1000
 
 
 @dataclass(frozen=True)
 class Leaver:
-    """A person of the current snapshot who would leave VISH, as a report may show them:
-    masked BSN, the dossiernummer as :func:`privacy.shown_value` shows it, and whether the
-    file still names them (on no row eligible on the reference date) or not at all."""
+    """A person of the current snapshot who leaves VISH (or would: a held extract), as a
+    report may show them: masked BSN, the dossiernummer as :func:`privacy.shown_value` shows
+    it, and whether the file still names them (on no row eligible on the reference date) or
+    not at all. ``invalid_row``: the line of an invalid row with the same dossiernummer (the
+    row that probably is this person, with a BSN that could not be read or matched)."""
 
     bsn: str
     dossiernummer: str
     in_file: bool
+    invalid_row: int | None = None
 
     def to_dict(self) -> dict:
         return {"bsn": self.bsn, "dossiernummer": self.dossiernummer or None,
-                "in_file": self.in_file}
+                "in_file": self.in_file, "invalid_row": self.invalid_row}
 
 
 @dataclass
@@ -94,8 +103,8 @@ class ValidationResult:
     columns: dict[str, str] = field(default_factory=dict)
     # The rules the decision was made with (None when the extract was rejected before it).
     rules: Rules | None = None
-    # A held extract: the people who would leave VISH, the first MAX_LEAVERS_LISTED of them,
-    # and how many more there are.
+    # The people who leave VISH (held: who would), the first MAX_LEAVERS_LISTED of them (and
+    # those with an invalid row of the same dossiernummer), and how many more there are.
     leaving: list[Leaver] = field(default_factory=list)
     leaving_more: int = 0
 
@@ -111,8 +120,9 @@ class ValidationResult:
         return sum(n for code, n in self.issue_counts.items() if CODES[code].severity == severity)
 
     def to_contract(self) -> dict:
-        """The JSON object of ``vish validate --json`` (ARCHITECTURE.md). A held extract adds
-        ``leaving`` (who would leave, the first :data:`MAX_LEAVERS_LISTED`) and
+        """The JSON object of ``vish validate --json`` (ARCHITECTURE.md). When people leave
+        VISH (a held extract: would leave; an accepted one: afgemeld) it adds ``leaving`` (who,
+        the first :data:`MAX_LEAVERS_LISTED`, each with ``invalid_row``) and
         ``leaving_not_listed`` (how many more)."""
         contract = {
             "decision": self.decision,
