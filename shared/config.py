@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import errno
+import hashlib
 import json
 import os
 import re
@@ -597,6 +598,64 @@ _EXAMPLE_HOST = re.compile(r"(?:^|\.)(?:example|invalid)$|(?:^|\.)example\.(?:co
                            re.IGNORECASE)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
+# The values of the documented examples (the README's organisations example for Azure,
+# organisations.example.json and the built-in example): never a real organisation's. The loader
+# takes them (the demo and the tests use them); ``vish config check`` names each one as a
+# problem, unless the document is the example itself (then it says so once).
+README_EXAMPLE_HOST_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAWUzSwLPtKP1a4StqQfkX77sisRICyS1aP"
+                           "UlW+Krd+r")  # made up, of the right form
+_FROM_SNG = "vervang die door de echte waarde van SNG"
+_OWN = "vervang die door de echte waarde van de organisatie"
+EXAMPLE_VALUES: dict[str, tuple[frozenset[str], str]] = {
+    # field: (values, compared lower-case; the telephone number by its digits), what to do
+    "code": (frozenset({"gemeente-x", "voorbeeld"}), "kies een eigen code voor de organisatie"),
+    "name": (frozenset({"gemeente x - schuldhulpverlening",
+                        "gemeente voorbeeld - schuldhulpverlening"}), _OWN),
+    "aansluitcode": (frozenset({"sng-1234", "vb-0001"}), _FROM_SNG),
+    "gemeentecode": (frozenset({"0123", "9999"}), _OWN),
+    "contact.telefoon": (frozenset({"140123", "140999"}), _OWN),
+    "contact.email": (frozenset({"gemeente-x.nl", "voorbeeld.nl"}), _OWN),  # the domain
+    "sftp.username": (frozenset({"gemeente-x"}), _FROM_SNG),
+}
+
+
+def _example_value(field: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    text = value.strip().lower()
+    if field == "contact.telefoon":
+        text = "".join(c for c in text if c.isdigit())
+    elif field == "contact.email":
+        text = text.rpartition("@")[2]
+    return text in EXAMPLE_VALUES[field][0]
+
+
+def _pinned_sha256(host_key: str) -> str | None:
+    text = host_key.strip()
+    if text.startswith("SHA256:"):
+        return text.rstrip("=")
+    try:
+        blob = base64.b64decode(text.split()[1], validate=True)
+    except (IndexError, binascii.Error):
+        return None
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def example_value_problems(org: Organisation) -> list[str]:
+    """The fields of ``org`` that hold a value of the documented examples (Dutch, never the value)."""
+    where = f"organisatie '{org.code}'"
+    values = {"code": org.code, "name": org.name, "aansluitcode": org.aansluitcode,
+              "gemeentecode": org.gemeentecode, "contact.telefoon": org.contact.telefoon,
+              "contact.email": org.contact.email,
+              "sftp.username": org.sftp.username if org.sftp else None}
+    problems = [f"{where}, veld '{field}': is een voorbeeldwaarde uit de README of "
+                f"organisations.example.json; {EXAMPLE_VALUES[field][1]}"
+                for field, value in values.items() if _example_value(field, value)]
+    if org.sftp and _pinned_sha256(org.sftp.host_key) == _pinned_sha256(README_EXAMPLE_HOST_KEY):
+        problems.append(f"{where}, veld 'sftp.host_key': is de verzonnen voorbeeldsleutel uit de "
+                        "README; vraag SNG om de hostsleutel van hun server en vul die in")
+    return problems
+
 
 @dataclass
 class ConfigCheck:
@@ -712,10 +771,14 @@ def _host_key_parses(host_key: str) -> bool:
 
 
 def _document_problems(document: OrganisationsDocument, settings: Settings,
-                       check: ConfigCheck) -> None:
+                       check: ConfigCheck, *, example: bool = False) -> None:
+    """``example``: the document is the example itself (said once by the caller), so its
+    example values are not named one by one."""
     check.problems.extend(send_time_problems(document, settings.delivery_schedule))
     for org in document.organisations:
         where = f"organisatie '{org.code}'"
+        if not example:
+            check.problems.extend(example_value_problems(org))
         if org.sftp is None:
             check.notes.append(f"{where} heeft geen SFTP-bestemming (sftp): er wordt niets geleverd")
             continue
@@ -758,7 +821,13 @@ def check_configuration() -> ConfigCheck:
         check.problems.extend(exc.problems)
         return check
     check.organisations = [o.code for o in document.organisations]
-    _document_problems(document, settings, check)
+    example = document.model_dump() == OrganisationsDocument.model_validate(
+        EXAMPLE_ORGANISATIONS).model_dump()
+    if example and source != "voorbeeld":  # the built-in one is named above already
+        (check.problems if os.environ.get("WEBSITE_INSTANCE_ID") else check.notes).append(
+            f"{source} is het voorbeelddocument (organisations.example.json, organisatie "
+            "'voorbeeld'): alleen voor lokaal gebruik, zoals de demo")
+    _document_problems(document, settings, check, example=example)
     return check
 
 
