@@ -77,7 +77,11 @@ _OS_ERRORS_NL = {
 
 def dutch_os_error(exc: OSError) -> str:
     """Why a file could not be read or written, in Dutch (the system's text is English)."""
-    return _OS_ERRORS_NL.get(exc.errno, f"systeemfout {type(exc).__name__}")
+    reason = _OS_ERRORS_NL.get(exc.errno)
+    if reason is None:  # no Dutch word for it: the system's code after "technisch:", no class
+        code = errno.errorcode.get(exc.errno, "geen foutcode") if exc.errno else "geen foutcode"
+        return f"onverwachte systeemfout (technisch: {code})"
+    return reason
 
 
 class DutchValueError(ValueError):

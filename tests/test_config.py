@@ -153,3 +153,14 @@ def test_parse_organisations_checks_send_times_only_when_given_a_schedule():
     assert parse_organisations(_document("23:50"), "x").organisations[0].code == "gem0"
     with pytest.raises(ConfigError, match="verzendtijd 23:50 valt na de laatste tik"):
         parse_organisations(_document("23:50"), "x", "0 */15 * * * *")
+
+
+def test_an_os_error_without_a_dutch_word_names_no_class_only_its_code():
+    import errno
+
+    from shared.config import dutch_os_error
+
+    assert dutch_os_error(OSError(errno.ENOSPC, "No space left on device")) == "de schijf is vol"
+    assert dutch_os_error(OSError(errno.ENXIO, "No such device or address")) == (
+        "onverwachte systeemfout (technisch: ENXIO)")
+    assert dutch_os_error(OSError("no errno")) == "onverwachte systeemfout (technisch: geen foutcode)"

@@ -319,3 +319,63 @@ def test_a_missing_folder_is_named_in_dutch_without_the_exception_class(sng):
     assert result.steps[-1] == ("map lezen", False, "map bestaat-niet niet leesbaar: bestaat niet op "
                                                     "de server")
     assert result.server_key == sha256_of(sng.host_key_line)
+
+
+# -- Dutch reasons, never an exception class or the server's English text --------------------------
+ENGLISH_OR_CLASS = ("Exception", "Error", "denied", "Permission", "Failure", "No such", "space left")
+
+
+@pytest.mark.parametrize(("exc", "kind", "message"), [
+    (PermissionError(13, "Permission denied"), "permission",
+     "schrijven in de doelmap is niet toegestaan (de server weigert het)"),
+    (OSError("No space left on device"), "remote_full", "de schijf of het quotum van de server is vol"),
+    (OSError("Failure"), "transfer", "uploaden onderbroken (de server weigerde het schrijven)"),
+    (EOFError(), "transfer", "uploaden onderbroken (de verbinding werd verbroken)"),
+])
+def test_a_failed_write_is_worded_in_dutch(exc, kind, message, caplog):
+    from shared.adapters.sftp import Credentials, SftpDelivery
+    from shared.config import SftpTarget
+
+    caplog.set_level("WARNING", logger="vish.sftp")
+    delivery = SftpDelivery(SftpTarget(host="sftp.sng.nl", username="sng", host_key=another_key_line(),
+                                       secret_name="sng-key"), Credentials())
+    error = delivery._write_failure(None, exc, 10)  # no session: no answer about free space
+    assert (error.kind, str(error)) == (kind, message)
+    assert not any(word in str(error) for word in ENGLISH_OR_CLASS)
+    # the technical detail is kept for --debug, in the log
+    assert type(exc).__name__ in caplog.text
+
+
+@pytest.mark.parametrize(("exc", "reason"), [
+    (FileNotFoundError(2, "No such file"), "bestaat niet op de server"),
+    (PermissionError(13, "Permission denied"), "geen toegang (de server weigert het)"),
+    (OSError("Permission denied"), "geen toegang (de server weigert het)"),
+    (EOFError(), "de verbinding werd verbroken"),
+    (TimeoutError(), "geen antwoord van de server (time-out)"),
+    (OSError("Failure"), "de server weigerde het verzoek"),
+])
+def test_a_refused_folder_or_probe_gives_a_dutch_reason(exc, reason):
+    from shared.adapters.sftp import _sftp_reason
+
+    assert _sftp_reason(exc, "listing the folder") == reason
+
+
+def test_a_refused_rename_is_dutch():
+    from shared.adapters.sftp import SftpError, _ask_rename
+
+    def refuse(source, target):
+        raise PermissionError(13, "Permission denied")
+
+    with pytest.raises(SftpError) as caught:
+        _ask_rename(refuse, "a", "b", fallback=True)
+    assert str(caught.value) == ("het hernoemen van het geüploade bestand naar de definitieve naam "
+                                 "is geweigerd door de server")
+
+
+def test_an_unknown_network_error_names_no_class():
+    import errno
+
+    from shared.adapters.sftp import _os_reason
+
+    assert _os_reason(OSError(errno.EPROTO, "Protocol error")) == "netwerkfout"
+    assert _os_reason(ConnectionRefusedError(errno.ECONNREFUSED, "x")) == "verbinding geweigerd"
