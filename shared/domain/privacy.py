@@ -190,6 +190,46 @@ def shown_value(value: str, limit: int = 50) -> str:
     return mask_bsns(value)[:limit]
 
 
+_DIGIT_RUNS = re.compile(r"[0-9]+")
+
+
+def _birth_year(year: int, today: date) -> bool:
+    """A four-digit year a client (or partner) can be born in: from 1900 to
+    :data:`ADULT_YEARS` years ago."""
+    return 1900 <= year <= today.year - ADULT_YEARS
+
+
+def _birth_yy(yy: str, today: date) -> bool:
+    """A two-digit year that can be a birth year: read in this century it is in the future
+    (so it is 19yy) or at least :data:`ADULT_YEARS` years ago."""
+    year = 2000 + int(yy)
+    return year > today.year or year <= today.year - ADULT_YEARS
+
+
+def may_be_birth_date(text: str, today: date) -> bool:
+    """Whether a value meant as a date of the case (start, toelating, einddatum) could be a
+    birth date, so a report must not show it: a year (four digits, or two as the last of three
+    groups, or in eight or six plain digits) that is at least :data:`ADULT_YEARS` years ago.
+    A recent wrong date (``31-02-2024``, ``01-02-2099``) stays showable."""
+    runs = _DIGIT_RUNS.findall(text)
+    if not runs:
+        return False
+    if len(runs) == 1:
+        run = runs[0]
+        if len(run) == 8:  # yyyymmdd or ddmmyyyy
+            return _birth_year(int(run[:4]), today) or _birth_year(int(run[4:]), today)
+        if len(run) == 6:  # ddmmyy or yymmdd
+            return _birth_yy(run[4:], today) or _birth_yy(run[:2], today)
+        return len(run) == 4 and _birth_year(int(run), today)
+    groups = runs[:3]
+    if any(len(g) == 4 and _birth_year(int(g), today) for g in groups):
+        return True
+    first, last = groups[0], groups[-1]
+    return len(groups) == 3 and (
+        (len(last) == 2 and len(first) <= 2 and _birth_yy(last, today))
+        or (len(first) == 2 and len(last) <= 2 and _birth_yy(first, today)))
+
+
 def _year_of(year: int, month: str, day: str) -> int | None:
     """The year of a valid calendar date, else None."""
     try:

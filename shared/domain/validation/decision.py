@@ -46,15 +46,13 @@ def of_total(part: int, total: int, one: str, more: str) -> str:
 
 def invalid_detail(invalid: int, total: int, rules: Rules) -> str:
     """The deciding line of ``too_many_invalid``. The minimum number of rows is named only
-    where it allows more rows than the share does (a small file); a file without one valid
-    row says so (that rejects it whatever the rules)."""
+    where it allows more rows than the share does (a small file); a file smaller than that
+    minimum with no valid row says so."""
     counted = f"{of_total(invalid, total, 'regel', 'regels')} ongeldig"
-    if invalid >= total and not (invalid >= rules.invalid_min_rows
-                                 and invalid / total > rules.invalid_threshold):
-        return (f"{counted}: er is geen enkele geldige regel, en een bestand zonder geldige "
-                "regels wordt nooit verwerkt")
+    if invalid >= total and total < rules.invalid_min_rows:
+        return f"{counted}: er is geen enkele geldige regel"
     by_share = Rules(invalid_threshold=rules.invalid_threshold, invalid_min_rows=1)
-    floor = rules.invalid_min_rows - 1
+    floor = min(rules.invalid_min_rows, total) - 1
     extra = (f" (in een klein bestand {floor} {'regel' if floor == 1 else 'regels'})"
              if floor > by_share.invalid_allowed(total) else "")
     return f"{counted}, toegestaan is hoogstens {percent(rules.invalid_threshold)}{extra}"
@@ -105,7 +103,7 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
     """Accept, or reject with the reason, once every record is counted.
 
     Too many invalid rows (more than the threshold's share and at least ``invalid_min_rows``, or
-    no valid row at all): ``too_many_invalid``. A person in the current snapshot whose row is
+    every row of a smaller file): ``too_many_invalid``. A person in the current snapshot whose row is
     invalid today keeps the earlier record (``carried_over``). When more than the threshold of
     the current people would leave: ``mass_drop_held`` (unless overridden by a release).
 

@@ -21,7 +21,7 @@ from shared.domain.dates import _CACHE as DATE_CACHE
 from shared.domain.dates import parse_dutch_date, year_has_two_digits
 from shared.domain.eligibility import Rule, eligibility_basis, eligible_from, is_eligible
 from shared.domain.issues import Code, Issue
-from shared.domain.privacy import shown_value
+from shared.domain.privacy import ADULT_YEARS, may_be_birth_date, shown_value
 from shared.domain.reader import ExtractReader
 from shared.domain.snapshot import ORIGIN_PARTNER, ORIGIN_ROW, new_writer
 from shared.domain.validation.cells import _EMAIL, _PHONE, ShapeChecker, clean_row, shape_errors
@@ -42,11 +42,15 @@ _DATE_LIKE = re.compile(r"[0-9]{1,4}([-/.])[0-9]{1,2}\1[0-9]{1,4}(?:[ T][0-9:.,]
                         r"|[0-9]{1,8}")
 
 
-def shown_date(name: str, raw: str) -> str | None:
+def shown_date(name: str, raw: str, today: date, swapped: bool = False) -> str | None:
     """The detail of an issue on date field ``name`` whose cell holds ``raw`` (stripped): the
     value as the file has it, for the case's dates and when it looks like an attempt at a date
-    (:data:`_DATE_LIKE`; BSNs masked); else None."""
-    if name not in SHOWN_DATES or not raw.isascii() or _DATE_LIKE.fullmatch(raw) is None:
+    (:data:`_DATE_LIKE`; BSNs masked); else None. Never a value that could be a birth date
+    (:func:`privacy.may_be_birth_date`: a year at least 16 years ago, as when the columns are
+    swapped), nor any value of a row whose columns look swapped (``swapped``: its birth date
+    cell holds a recent date)."""
+    if (swapped or name not in SHOWN_DATES or not raw.isascii()
+            or _DATE_LIKE.fullmatch(raw) is None or may_be_birth_date(raw, today)):
         return None
     return f"in het bestand staat '{shown_value(raw, 40)}'"
 
@@ -196,8 +200,14 @@ class RecordChecker:
         """Dates: required startdatum, never month-first, then :func:`rules.date_findings`.
         Returns the parsed dates (None where empty, wrong or in the future, and for an open
         end) and the number of errors."""
-        add, errors = self.add, 0
+        add, errors, today = self.add, 0, self.today
         dates: dict[str, date | None] = {}
+        # A birth date too recent for a client (past, but under ADULT_YEARS ago): the columns
+        # are probably swapped (a case date in the birth date column, the birth date in a
+        # case-date column), so no date of this row is shown in the report.
+        birth = cell("geboortedatum")
+        born = self.parse_date(birth) if birth else None
+        swapped = born is not None and born <= today and born.year > today.year - ADULT_YEARS
         for name in DATE_FIELDS:
             raw = cell(name)
             d = None
@@ -209,7 +219,7 @@ class RecordChecker:
                 d = self.parse_date(raw)
                 if d is None:
                     code = Code.DATE_YEAR_TWO_DIGITS if year_has_two_digits(raw) else Code.DATE_FORMAT
-                    add(Issue(code, ln, name, shown_date(name, raw), dref))
+                    add(Issue(code, ln, name, shown_date(name, raw, today, swapped), dref))
                     errors += 1
             dates[name] = d
         for name, finding in date_findings(*dates.values(), self.today):
@@ -217,7 +227,7 @@ class RecordChecker:
             if finding == OPEN_END:
                 self.open_end += 1  # "no end date" in the case system: reported once
             else:
-                add(Issue(finding, ln, name, shown_date(name, cell(name)), dref))
+                add(Issue(finding, ln, name, shown_date(name, cell(name), today, swapped), dref))
                 errors += 1
         return dates, errors
 

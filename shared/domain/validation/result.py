@@ -36,13 +36,12 @@ class Rules:
 
     def too_many_invalid(self, invalid: int, total: int) -> bool:
         """Whether ``invalid`` of ``total`` rows reject the extract: more than the threshold's
-        share, and at least :attr:`invalid_min_rows` rows; or no valid row at all (a file of
-        one or two rows that are all invalid is never taken as the new snapshot, whatever the
-        rules: it would take everyone out of VISH but those carried over)."""
-        if total <= 0 or invalid <= 0:
-            return False
-        return invalid >= total or (invalid >= self.invalid_min_rows
-                                    and invalid / total > self.invalid_threshold)
+        share, and at least :attr:`invalid_min_rows` rows, or all rows of a file smaller than
+        that (the minimum is ``min(invalid_min_rows, total)``: a file of one or two rows that
+        are all invalid has no valid row, and taking it would take everyone out of VISH but
+        those carried over). A threshold of 1.0 (100%) still never rejects."""
+        return (total > 0 and invalid >= min(self.invalid_min_rows, total)
+                and invalid / total > self.invalid_threshold)
 
     def invalid_allowed(self, total: int) -> int:
         """The most invalid rows of ``total`` that do not reject the extract (the same test as
