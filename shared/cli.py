@@ -167,7 +167,10 @@ class DutchArgumentParser(argparse.ArgumentParser):
         with dutch():
             parsed, extra = self.parse_known_args(args, namespace)
             if extra:  # in the usage of the (sub)command they were given to, not the top's
-                self._chosen(parsed).error(_gettext("unrecognized arguments: %s") % " ".join(extra))
+                message = _gettext("unrecognized arguments: %s") % " ".join(extra)
+                if not self.exit_on_error:
+                    raise argparse.ArgumentError(None, _plural(message))
+                self._chosen(parsed).error(message)
             return parsed
 
     def _chosen(self, parsed: argparse.Namespace) -> argparse.ArgumentParser:
