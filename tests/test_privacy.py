@@ -100,16 +100,16 @@ def test_no_valid_bsn_survives_the_mask(n, sep):
 
 @pytest.mark.parametrize(("name", "shown"), [
     ("123456782-jansen-01-02-1980.csv", "xxxxx6782-jxxxxx-xx-xx-xxxx.csv"),
-    ("VISH_VB-0001_20261129_001.csv", "Vxxx_Vx-0001_20261129_001.csv"),
-    ("clienten 1234.56.782 Ünal.xlsx", "cxxxxxxx_xxxxx6782_Uxxx.xlsx"),
+    ("VISH_VB-0001_20261129_001.csv", "Vxxxxx_Vxxxxx-0001_20261129_001.csv"),
+    ("clienten 1234.56.782 Ünal.xlsx", "cxxxxx_xxxxx6782_Uxxxxx.xlsx"),
     ("export 0612345678.csv", "exxxxx_xxxxxxxxxx.csv"),
     ("19800201.csv", "xxxxxxxx.csv"),
-    ("01021980 de Vries.txt", "xxxxxxxx_dx_Vxxxx.txt"),
-    ("extract 29-11-2026.csv", "exxxxxx_29-11-2026.csv"),
+    ("01021980 de Vries.txt", "xxxxxxxx_dxxxxx_Vxxxxx.txt"),
+    ("extract 29-11-2026.csv", "exxxxx_29-11-2026.csv"),
     ("a/b\x1b[2J.csv", "a_b_2J.csv"),
     # Only a known extension is kept: anything else after a dot can be a name.
-    ("Jansen.piet", "Jxxxxx.pxxx"),
-    ("jansen.csv.piet", "jxxxxx.cxx.pxxx"),
+    ("Jansen.piet", "Jxxxxx.pxxxxx"),
+    ("jansen.csv.piet", "jxxxxx.cxxxxx.pxxxxx"),
     ("export.CSV.gz", "exxxxx.CSV.gz"),
     ("export.xlsx.part", "exxxxx.xlsx.part"),
     # Dates with a two-digit year can always be a birth date (the century is unknown).
@@ -171,16 +171,16 @@ def test_the_file_name_in_an_extract_path_is_masked_in_free_text_and_urls():
     url = ("Request URL: 'http://127.0.0.1:10000/devstoreaccount1/extracts/vb/"
            f"{B[0]}-jansen%20de%20vries-01-02-1980.csv?comp=lease'")
     shown = redact(url, TODAY)
-    assert f"extracts/vb/xxxxx{B[0][-4:]}-jxxxxx_dx_vxxxx-xx-xx-xxxx.csv?comp=lease'" in shown
+    assert f"extracts/vb/xxxxx{B[0][-4:]}-jxxxxx_dxxxxx_vxxxxx-xx-xx-xxxx.csv?comp=lease'" in shown
     assert "jansen" not in shown and "1980" not in shown
     assert redact("reports/vb/20261129T101500Z-abc.json", TODAY) == "reports/vb/20261129T101500Z-abc.json"
 
 
 @pytest.mark.parametrize(("path", "shown"), [
     ("extracts/vb/jansen%2017-06-1971.csv", "extracts/vb/jxxxxx_xx-xx-xxxx.csv"),
-    ("extracts/vb/jansen%20piet%20123%20456%20782.csv", "extracts/vb/jxxxxx_pxxx_xxxxx6782.csv"),
-    ("extracts%2Fvb%2Fjansen%20piet%2017-06-1971.csv", "extracts%2Fvb%2Fjxxxxx_pxxx_xx-xx-xxxx.csv"),
-    ("extracts%2fvb%2fjansen%2Fpiet%2E123456782.csv", "extracts%2fvb%2fjxxxxx_pxxx.xxxxx6782.csv"),
+    ("extracts/vb/jansen%20piet%20123%20456%20782.csv", "extracts/vb/jxxxxx_pxxxxx_xxxxx6782.csv"),
+    ("extracts%2Fvb%2Fjansen%20piet%2017-06-1971.csv", "extracts%2Fvb%2Fjxxxxx_pxxxxx_xx-xx-xxxx.csv"),
+    ("extracts%2fvb%2fjansen%2Fpiet%2E123456782.csv", "extracts%2fvb%2fjxxxxx_pxxxxx.xxxxx6782.csv"),
     ("extracts/vb/M%C3%BCller%E2%80%93170671.csv", "extracts/vb/Mxxxxx_xxxxxx.csv"),
 ])
 def test_the_file_name_in_an_extract_path_is_percent_decoded_before_it_is_masked(path, shown):
@@ -209,3 +209,44 @@ def test_no_percent_encoded_bsn_survives_redact(bsn, encode, sep):
     encoded = "".join(f"%{ord(c):02X}" if e else c for c, e in zip(text, encode + [False] * 4, strict=False))
     masked = redact(f"GET /extracts?prefix={encoded}&x=1")
     assert masked == f"GET /extracts?prefix=*****{bsn[-4:]}&x=1"
+
+
+# -- review 2 (S3): names that still gave a birth date or a name away -----------------------------
+@pytest.mark.parametrize(("name", "shown"), [
+    ("jansen-1-februari-1980.csv", "jxxxxx-x-fxxxxx-xxxx.csv"),
+    ("jansen 1 feb 1980.csv", "jxxxxx_x_fxxxxx_xxxx.csv"),
+    ("01 feb '80.csv", "xx_fxxxxx_xx.csv"),
+    ("17 March 1971.csv", "xx_Mxxxxx_xxxx.csv"),
+    ("j\u200ba\u200bn\u200bsen.csv", "jxxxxx.csv"),  # zero-width spaces split no word
+    ("jan\u00adsen\u2060.csv", "jxxxxx.csv"),  # soft hyphen, word joiner
+    ("P.Jansen_geb1980.csv", "P.Jxxxxx_gxxxxxxxxx.csv"),
+    ("jansen geboren 3-4.csv", "jxxxxx_gxxxxx_x-x.csv"),
+    ("jansen 1980-02-01.csv", "jxxxxx_xxxx-xx-xx.csv"),
+    ("jansen 01021980.csv", "jxxxxx_xxxxxxxx.csv"),
+    ("jansen 19800201.csv", "jxxxxx_xxxxxxxx.csv"),
+    ("jansen_1975.csv", "jxxxxx_xxxx.csv"),  # a year alone that can be a birth year
+    ("j.a.n.s.e.n.csv", "jxxxxx.csv"),  # a name spelt out
+    ("J A N S E N.csv", "Jxxxxx.csv"),
+    ("P.J. de Vries.csv", "P.J._dxxxxx_Vxxxxx.csv"),  # initials stay initials
+    ("Al.csv", "Axxxxx.csv"),
+    ("Wolfeschlegelsteinhausen.csv", "Wxxxxx.csv"),  # every word as long as any other
+])
+def test_a_name_gives_away_no_birth_date_nor_the_length_of_a_name(name, shown):
+    assert safe_name(name, TODAY) == shown
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("export jan 2026.csv", "exxxxx_jxxxxx_2026.csv"),  # this year: an export date
+    ("export 29-11-2026.csv", "exxxxx_29-11-2026.csv"),
+    ("export 2025-12-31.csv", "exxxxx_2025-12-31.csv"),  # last year
+    ("export_20251231.csv", "exxxxx_20251231.csv"),
+    ("batch_0001.csv", "bxxxxx_0001.csv"),  # a counter: no year
+    ("export_1000_regels.csv", "exxxxx_1000_rxxxxx.csv"),
+])
+def test_an_export_date_and_a_counter_stay_readable(name, shown):
+    assert safe_name(name, TODAY) == shown
+
+
+def test_the_last_digits_of_a_masked_bsn_are_never_read_as_a_year():
+    bsn = next(b for b in bsns(5000, seed=31) if 1900 <= int(b[-4:]) <= 1999)
+    assert safe_name(f"{bsn}.csv", TODAY) == f"xxxxx{bsn[-4:]}.csv"

@@ -20,10 +20,10 @@ def named(file_name: str, at: datetime = WINTER, sha: str = SHA) -> str:
 
 
 @pytest.mark.parametrize(("file_name", "expected"), [
-    ("VISH_VB-0001_20261128_001.csv", "2026-11-28_093405_Vxxx_Vx-0001_20261128_001_3f2a1b9c0d1e"),
+    ("VISH_VB-0001_20261128_001.csv", "2026-11-28_093405_Vxxxxx_Vxxxxx-0001_20261128_001_3f2a1b9c0d1e"),
     ("export.CSV", "2026-11-28_093405_exxxxx_3f2a1b9c0d1e"),
     ("export.csv.gz", "2026-11-28_093405_exxxxx_3f2a1b9c0d1e"),
-    ("clienten.2026.csv", "2026-11-28_093405_cxxxxxxx.2026_3f2a1b9c0d1e"),
+    ("clienten.2026.csv", "2026-11-28_093405_cxxxxx.2026_3f2a1b9c0d1e"),
     (".csv", "2026-11-28_093405_csv_3f2a1b9c0d1e"),
     ("...", "2026-11-28_093405___3f2a1b9c0d1e"),
 ])
@@ -40,7 +40,7 @@ def test_summer_time_and_the_hour_that_repeats_in_autumn():
 
 
 def test_nothing_read_is_named_leeg():
-    assert named("groot.csv", sha="") == "2026-11-28_093405_gxxxx_leeg"
+    assert named("groot.csv", sha="") == "2026-11-28_093405_gxxxxx_leeg"
 
 
 @pytest.mark.parametrize("file_name", [

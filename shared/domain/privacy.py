@@ -46,7 +46,24 @@ _NAME_NUMBER = re.compile(
     r"(?<!\d)(?:(?P<d>\d{1,2})[\W_]{1,3}(?P<m>\d{1,2})[\W_]{1,3}(?P<y>\d{4})"
     r"|(?P<Y>\d{4})[\W_]{1,3}(?P<M>\d{1,2})[\W_]{1,3}(?P<D>\d{1,2})"
     r"|(?P<a>\d{1,2})[\W_]{1,3}(?P<b>\d{1,2})[\W_]{1,3}(?P<c>\d{1,2})"
-    r"|(?P<eight>\d{8})|(?P<six>\d{6}))(?!\d)|(?P<long>\d{7,})")
+    r"|(?P<eight>\d{8})|(?P<six>\d{6})|(?P<year>\d{4}))(?!\d)|(?P<long>\d{7,})")
+# Words that say a name holds a birth date: a month (Dutch and English, written out or
+# abbreviated) or "geb"/"geboren"/"geboortedatum", "dob", "born". With one of them in a name,
+# every number of one or two digits (a day, a month, a year as '80) is masked as well.
+_MONTHS = frozenset({
+    "jan", "januari", "january", "feb", "febr", "februari", "february", "mrt", "maa", "maart",
+    "mar", "march", "apr", "april", "mei", "may", "jun", "juni", "june", "jul", "juli", "july",
+    "aug", "augustus", "august", "sep", "sept", "september", "okt", "oct", "oktober", "october",
+    "nov", "november", "dec", "december"})
+_BIRTH_WORDS = ("geb", "dob", "born")
+_SHORT_NUMBER = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
+# Three or more single letters in a row (``j.a.n.s.e.n``, ``J A N``): a name spelt out.
+_SPELT = re.compile(r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])"
+                    r"(?:[\W_]{1,3}[^\W\d_](?![^\W\d_])){2,}")
+# What a word of two letters or more becomes (its first letter, then this): the same length
+# for every word, so the mask does not tell a name's length.
+WORD_MASK = "xxxxx"
+_HIDDEN = "\x01"  # a masked digit until the words are masked (no letter, so never a word)
 # Extensions kept by :func:`safe_name` (compared without case): what extracts, their archives and
 # the leftovers of uploads and editors are called. Anything else after the last dot is a word.
 KNOWN_EXTENSIONS = frozenset({
@@ -259,6 +276,9 @@ def _date_readings(m: re.Match) -> tuple[list[tuple[int, str, str]], bool]:
         return [(int(g["y"]), g["m"], g["d"])], True
     if g["Y"]:
         return [(int(g["Y"]), g["M"], g["D"])], True
+    if g["year"]:  # four digits alone: masked when it can be a birth year (1900 on)
+        year = int(g["year"])
+        return ([(year, "1", "1")] if year >= 1900 else []), False
     readings: list[tuple[int, str, str]] = []
     if g["six"]:
         d = g["six"]
@@ -292,10 +312,14 @@ def safe_name(name: str, today: date, limit: int = 120, *, words: bool = True) -
     Kept: a known extension (:data:`KNOWN_EXTENSIONS`, at most two: ``.csv.gz``; anything else
     after a dot may be a name, ``Jansen.piet``), separators, short numbers and dates that
     cannot be a birth date (an export date). Masked with ``x``: numbers that can be a BSN,
-    dates that can be a birth date (at least :data:`ADULT_YEARS` years ago), other numbers of
-    seven or more digits (telephone numbers), and every letter of a word but the first (a
-    surname), unless ``words`` is False (a storage folder, where an organisation code is
-    expected).
+    dates that can be a birth date (at least :data:`ADULT_YEARS` years ago), a four-digit year
+    from 1900 to then (``geb1980``, ``jansen 1 feb 1980``), every number of one or two digits
+    in a name with a month or "geb" in it (``01 feb '80``), other numbers of seven or more
+    digits (telephone numbers), and each word of two letters or more but its first letter, as
+    :data:`WORD_MASK` whatever its length (a surname), and a name spelt out in single letters,
+    unless ``words`` is False (a storage folder, where an organisation code is expected).
+    Format characters (zero-width space, soft hyphen) are removed first: they cannot split a
+    word or a number.
 
     A date with a two-digit year (``17-06-71``, ``1-2-80``, ``01.02.80``, ``170671``) is read in
     both centuries, so a valid one is always masked: it can be a birth date. A six-digit number
@@ -305,19 +329,39 @@ def safe_name(name: str, today: date, limit: int = 120, *, words: bool = True) -
     (``000123``).
     """
     stem, extension = _split_extension(name)
-    stem = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))
-    stem = mask_bsns(stem, "x")
+    stem = "".join(c for c in unicodedata.normalize("NFKD", stem)
+                   if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
+    dated = any(w in _MONTHS or w.startswith(_BIRTH_WORDS)
+                for w in (m.group(0).lower() for m in _LETTERS.finditer(stem)))
 
     def number_mask(m: re.Match) -> str:
         text = m.group(0)
         readings, mask_anyway = _date_readings(m)
         years = [y for y in (_year_of(*r) for r in readings) if y is not None]
+        if m.group("year"):
+            old = bool(years) and _old_enough(years[0], today)
+            return re.sub(r"\d", _HIDDEN, text) if old else text
         if years and not any(_old_enough(y, today) for y in years):
             return text  # an export date, not a birth date
-        return re.sub(r"\d", "x", text) if years or mask_anyway else text
+        return re.sub(r"\d", _HIDDEN, text) if years or mask_anyway else text
 
-    stem = _NAME_NUMBER.sub(number_mask, stem)
-    if words:
-        stem = _LETTERS.sub(lambda m: m.group(0)[0] + "x" * (len(m.group(0)) - 1), stem)
-    cleaned = _UNSAFE.sub("_", stem + extension)
+    def part(text: str) -> str:
+        """A piece of the stem without a BSN: numbers, then words masked."""
+        text = _NAME_NUMBER.sub(number_mask, text)
+        if dated:
+            text = _SHORT_NUMBER.sub(lambda m: _HIDDEN * len(m.group(0)), text)
+        if words:
+            text = _SPELT.sub(lambda m: m.group(0)[0] + WORD_MASK, text)
+            text = _LETTERS.sub(lambda m: m.group(0) if len(m.group(0)) == 1
+                                else m.group(0)[0] + WORD_MASK, text)
+        return text.replace(_HIDDEN, "x")
+
+    # A BSN is masked to its last four digits, which then are no year or date of their own.
+    pieces, at = [], 0
+    for start, end in _bsn_spans(stem):
+        pieces.append(part(stem[at:start]))
+        pieces.append("x" * 5 + _ascii_digits(_NOT_DIGIT.sub("", stem[start:end]))[-4:])
+        at = end
+    pieces.append(part(stem[at:]))
+    cleaned = _UNSAFE.sub("_", "".join(pieces) + extension)
     return cleaned[-limit:] or "_"
