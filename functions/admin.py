@@ -92,17 +92,27 @@ def connection_test(req: func.HttpRequest) -> func.HttpResponse:
 @bp.function_name("release_extract")
 @bp.route(route="extracts/{org}/release", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def release_extract(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.usecases.intake import NothingToRelease
+    """Accept the extract intake's drop guard held: a person checked that file, named by
+    ``sha256`` (at least its first 8 characters, as its report and the status show them)."""
+    from shared.usecases.intake import NothingToRelease, NotTheHeldExtract
     from shared.wiring import intake
 
     checked = _checked(req, needs_reason=True)
     if isinstance(checked, func.HttpResponse):
         return checked
     org, reason = checked
+    sha256 = _field(req, "sha256")
+    if sha256 is None:
+        return error_response("sha256_required", "Noem het gecontroleerde bestand: {\"sha256\": "
+                              "\"de eerste tekens (minstens 8) van de SHA-256 uit het rapport of de "
+                              "status\"}", 400)
     try:
-        outcome = intake().release_held(org, reason)
+        outcome = intake().release_held(org, reason, sha256)
     except NothingToRelease:
         return error_response("nothing_held", "Er is geen tegengehouden bestand om vrij te geven", 409)
+    except NotTheHeldExtract:
+        return error_response("not_the_held_file", "Dit is niet het bestand dat nu is tegengehouden "
+                              "(is er intussen een nieuwe export?); controleer de status", 409)
     return json_response({"decision": outcome.decision, "reason": outcome.reason, "summary": outcome.summary},
                  200 if outcome.decision == "accepted" else 409)
 

@@ -403,8 +403,9 @@ def test_a_file_that_drops_too_many_people_is_held_until_released(settings, org_
     service.blobs.upload(EXTRACTS_CONTAINER, f"{org_code}/klein.csv", data)
     wiring.intake.cache_clear()
     intake = wiring.intake()
-    assert intake.process(f"{org_code}/klein.csv").reason == "mass_drop_held"
-    assert intake.release_held(org_code, "gecontroleerd").decision == "accepted"
+    held = intake.process(f"{org_code}/klein.csv")
+    assert held.reason == "mass_drop_held"
+    assert intake.release_held(org_code, "gecontroleerd", held.sha256[:12]).decision == "accepted"
 
     next_day = AFTER_SEND + timedelta(days=1)
     service.now = lambda: next_day

@@ -13,6 +13,7 @@ from shared.domain.delivery_rules import (
     already_delivered,
     delivery_drop_held,
     lease_margin_ok,
+    names_file,
     next_sequence,
     retry_wait,
     should_retry,
@@ -169,3 +170,17 @@ def test_one_request_may_take_the_configured_timeout_but_never_more_than_a_third
 ])
 def test_the_delivery_drop_guard(previous, people, threshold, min_removed, held):
     assert delivery_drop_held(previous, people, threshold, min_removed) is held
+
+
+@pytest.mark.parametrize(("given", "named"), [
+    ("3f2a1b9c0d1e", True),           # the 12 characters a report and the status show
+    (" 3F2A1B9C ", True),             # typed in capitals with spaces around it: 8 is enough
+    ("3f2a1b9", False),               # 7 could name another file by chance
+    ("3f2a1b9c0d1f", False),          # another file
+    ("", False),
+    ("3f2a1b9c0d1e" + "0" * 60, False),  # longer than the hash
+])
+def test_a_person_names_the_held_file_by_the_start_of_its_sha256(given, named):
+    sha256 = "3f2a1b9c0d1e" + "a" * 52
+    assert names_file(given, sha256) is named
+    assert names_file(given, None) is False

@@ -252,7 +252,7 @@ def test_release_of_a_held_extract(live, org_code, azurite):
 
     service, _ = live
     data = accept_extract(service, azurite, org_code, rows=40)
-    assert post("release_extract", {"reason": "x"}, {"org": org_code}).status_code == 409
+    assert post("release_extract", {"reason": "x", "sha256": "0" * 12}, {"org": org_code}).status_code == 409
     half = b"".join(data.splitlines(keepends=True)[:15])
     from azure.storage.blob import BlobClient
 
@@ -260,9 +260,20 @@ def test_release_of_a_held_extract(live, org_code, azurite):
     wiring.intake.cache_clear()
     user_function("validate_extract")(client=BlobClient.from_connection_string(
         azurite.connection_string, EXTRACTS_CONTAINER, f"{org_code}/half.csv"))
-    assert service.outcomes.latest(org_code, "extract")["reason"] == "mass_drop_held"
+    held = service.outcomes.latest(org_code, "extract")
+    assert held["reason"] == "mass_drop_held"
     assert post("release_extract", {}, {"org": org_code}).status_code == 400
-    response = post("release_extract", {"reason": "Na uitstroom klopt dit: bevestigd"}, {"org": org_code})
+    # The person names the file they checked (the report's and the status's first 12 characters
+    # of the SHA-256): without it, or naming another file, nothing is released.
+    missing = post("release_extract", {"reason": "klopt"}, {"org": org_code})
+    assert missing.status_code == 400 and json.loads(missing.get_body())["code"] == "sha256_required"
+    for wrong in ("0" * 12, held["sha256"][:7]):
+        other = post("release_extract", {"reason": "klopt", "sha256": wrong}, {"org": org_code})
+        assert other.status_code == 409 and json.loads(other.get_body())["code"] == (
+            "not_the_held_file")
+    assert service.outcomes.latest(org_code, "extract")["reason"] == "mass_drop_held"
+    response = post("release_extract", {"reason": "Na uitstroom klopt dit: bevestigd",
+                                        "sha256": f" {held['sha256'][:12].upper()} "}, {"org": org_code})
     assert response.status_code == 200 and json.loads(response.get_body())["decision"] == "accepted"
     manual = service.outcomes.latest(org_code, "manual")
     assert manual["action"] == "release" and manual["decision"] == "accepted"
@@ -470,8 +481,10 @@ def test_a_held_extract_waits_for_release_on_the_status_and_the_release_clears_i
     assert item["reason"].startswith(
         f"Bestand ontvangen {dutch_time(held['recorded_at'])} wacht op vrijgave: "
         f"{held['people_removed']} van {held['current_people']} personen zouden uit VISH verdwijnen")
-    assert f"POST /api/extracts/{org_code}/release" in item["reason"]
-    assert post("release_extract", {"reason": "Klopt: grote uitstroom"}, {"org": org_code}).status_code == 200
+    named = f"POST /api/extracts/{org_code}/release (reden en sha256 {held['sha256'][:12]})"
+    assert named in item["reason"]
+    assert post("release_extract", {"reason": "Klopt: grote uitstroom", "sha256": held["sha256"][:12]},
+                {"org": org_code}).status_code == 200
     released = service.outcomes.latest(org_code, "extract")
     status_at(released["recorded_at"] + timedelta(minutes=1))
     item = json.loads(get("status_org", route_params={"org": org_code}).get_body())

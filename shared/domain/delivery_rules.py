@@ -75,3 +75,18 @@ def delivery_drop_held(previous: int | None, people: int, threshold: float, min_
     if people == 0:
         return True
     return dropped >= min_removed and dropped / previous > threshold
+
+
+# -- releases ----------------------------------------------------------------------------------
+# A person names the file they checked by the first characters of its SHA-256, as the status and
+# the report show them (12); fewer than this could name another file by chance.
+MIN_SHA256_PREFIX = 8
+
+
+def names_file(given: str, sha256: str | None) -> bool:
+    """True when ``given`` (what a person typed: at least :data:`MIN_SHA256_PREFIX` characters,
+    any case, spaces around it ignored) is the start of ``sha256``: the file they checked is the
+    file held now (a release of an extract or of a delivery)."""
+    checked = given.strip().lower()
+    return (len(checked) >= MIN_SHA256_PREFIX and bool(sha256)
+            and str(sha256).lower().startswith(checked))

@@ -282,10 +282,12 @@ def extract_problem(last_extract: dict | None, last_accepted: dict | None,
                 drop += f" (van wie {ineligible} niet meer toegelaten)"
         else:
             drop = "te veel personen zouden uit VISH verdwijnen"
+        sha = last_extract.get("sha256")
+        which = f" (reden en sha256 {sha[:12]})" if isinstance(sha, str) and sha else ""
         return Health("extract_held", f"Bestand ontvangen {at_text(at)} wacht op vrijgave: {drop}; "
                                       "controleer met de organisatie of dat klopt (bijvoorbeeld een "
                                       f"grote uitstroom) en geef het dan vrij met POST "
-                                      f"/api/extracts/{code}/release, of laat "
+                                      f"/api/extracts/{code}/release{which}, of laat "
                                       f"een nieuwe export aanleveren. {_meanwhile(last_accepted)}")
     explanation = rejection_text(reason)
     invalid, total = _count(last_extract.get("rows_invalid")), _count(last_extract.get("rows_total"))

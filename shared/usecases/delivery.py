@@ -37,7 +37,13 @@ from shared.adapters.sftp import Credentials, SftpDelivery, SftpError, UploadGua
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
 from shared.domain.delivery_file import DeliveryFile, build_delivery_file
-from shared.domain.delivery_rules import already_delivered, delivery_drop_held, next_sequence, step_timeout
+from shared.domain.delivery_rules import (
+    already_delivered,
+    delivery_drop_held,
+    names_file,
+    next_sequence,
+    step_timeout,
+)
 from shared.domain.profile import profile_for
 from shared.domain.schedule import is_due
 from shared.domain.snapshot import SnapshotFormatError, iter_snapshot_bytes, iter_snapshot_rows
@@ -188,8 +194,7 @@ class DeliveryService:
         held = self.outcomes.latest(org, KIND_DELIVERY)
         if not held or held.get("status") != "held":
             raise NothingHeld("the last delivery of this organisation is not held")
-        checked = sha256.strip().lower()
-        if len(checked) < 8 or not str(held.get("sha256", "")).startswith(checked):
+        if not names_file(sha256, held.get("sha256")):
             raise NotTheHeldFile("the file named is not the file held now")
         self.outcomes.record(org, KIND_MANUAL, {"action": "release_delivery", "reason": reason,
                                                 "day": held["day"], "file": held.get("file"),

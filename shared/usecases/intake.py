@@ -20,6 +20,7 @@ from shared.adapters.outcomes import OutcomeStore
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
 from shared.domain import privacy
+from shared.domain.delivery_rules import names_file
 from shared.domain.issues import CODES, Code, Issue
 from shared.domain.localtime import AMSTERDAM
 from shared.domain.privacy import KNOWN_EXTENSIONS, safe_name
@@ -215,11 +216,16 @@ class Intake:
             log.error("extract could not be processed (%s); rejected", type(exc).__name__)
             return _structural_rejection(Code.UNREADABLE, type(exc).__name__)
 
-    def release_held(self, org: str, reason: str) -> IntakeOutcome:
-        """Accept the extract the mass-drop guard held, after a person confirmed it (recorded)."""
+    def release_held(self, org: str, reason: str, sha256: str) -> IntakeOutcome:
+        """Accept the extract the mass-drop guard held, after a person checked that file (the
+        decision is recorded): ``sha256`` (at least its first 8 characters, as the report and the
+        status show them) names it, so an extract held after the person looked (a newer export)
+        is never released by mistake."""
         latest = self.outcomes.latest(org, KIND_EXTRACT)
         if not latest or latest.get("reason") != Code.MASS_DROP_HELD.value or not latest.get("quarantined"):
             raise NothingToRelease("the last extract of this organisation is not held")
+        if not names_file(sha256, latest.get("sha256")):
+            raise NotTheHeldExtract("the file named is not the extract held now")
         container, _, name = latest["quarantined"].partition("/")
         outcome = self.process(name, container=container, override_mass_drop=True)
         self.outcomes.record(org, "manual", {"action": "release", "reason": reason[:500],
@@ -248,6 +254,10 @@ class Intake:
 
 class NothingToRelease(Exception):
     """There is no held extract to release."""
+
+
+class NotTheHeldExtract(Exception):
+    """The file a person checked is not the extract held now."""
 
 
 # The part of a report's name taken from the uploaded file's name (after the time).
