@@ -6,6 +6,7 @@ and ``vish intake``. Storage layout and retention: ARCHITECTURE.md.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import tempfile
@@ -115,8 +116,9 @@ class Intake:
         with tempfile.TemporaryFile("w+b", dir=s.work_dir) as spooled:
             out = io.TextIOWrapper(spooled, encoding="utf-8", newline="")
             if info.size > s.max_extract_bytes:
-                result = _structural_rejection(Code.TOO_LARGE,
-                                               f"{info.size} bytes, grens {s.max_extract_bytes}")
+                result = _structural_rejection(
+                    Code.TOO_LARGE, f"het bestand is {megabytes(info.size)}, de grens is "
+                                    f"{megabytes(s.max_extract_bytes)}")
             else:
                 result = self._validate(container, blob_name, info, source, current, organisation,
                                         today, reference_date, override_mass_drop, out)
@@ -135,7 +137,10 @@ class Intake:
                 return IntakeOutcome(org, "duplicate", latest.get("reason"), result.sha256)
 
             stamp = received_at.strftime("%Y%m%dT%H%M%SZ")
-            base = f"{org}/{report_name(received_at, shown, result.sha256)}"
+            # Names that two uploads never share: the content's hash, or, for a file that was
+            # not read (too large), one drawn from the blob's own version.
+            identity = result.sha256 or unread_identity(blob_name, info.etag)
+            base = f"{org}/{report_name(received_at, shown, identity)}"
             self.blobs.upload(s.reports_container, base + ".json",
                               report_json(result, organisation=org, extract=shown,
                                           received_at=received_at),
@@ -158,7 +163,7 @@ class Intake:
                     if_none_exists=current is None,
                 )
             elif container == EXTRACTS_CONTAINER:
-                quarantined = f"{org}/{stamp}-{shown}"
+                quarantined = f"{org}/{stamp}-{identity[:12]}-{shown}"
                 self.blobs.copy((EXTRACTS_CONTAINER, blob_name),
                                 (s.quarantine_container, quarantined))
             else:
@@ -214,7 +219,9 @@ class Intake:
                 raise  # storage trouble: let the trigger retry
             # A file that trips anything unforeseen ends as a rejection, never a retry loop.
             log.error("extract could not be processed (%s); rejected", type(exc).__name__)
-            return _structural_rejection(Code.UNREADABLE, type(exc).__name__)
+            return _structural_rejection(
+                Code.UNREADABLE, "bij het lezen ging intern iets mis, niet per se door het bestand; "
+                                 "meld het aan de beheerder (de oorzaak staat in de logboeken)")
 
     def release_held(self, org: str, reason: str, sha256: str) -> IntakeOutcome:
         """Accept the extract the mass-drop guard held, after a person checked that file (the
@@ -237,9 +244,10 @@ class Intake:
         folder = (safe_name(org_code, local_today(self.now()), 40, words=False) if org_code
                   else "_geen_map")
         stamp = self.now().strftime("%Y%m%dT%H%M%SZ")
-        target = f"_onbekend/{folder}/{stamp}-{shown}"
-        if self.blobs.info(EXTRACTS_CONTAINER, blob_name) is None:
+        info = self.blobs.info(EXTRACTS_CONTAINER, blob_name)
+        if info is None:
             return IntakeOutcome(folder, "missing")
+        target = f"_onbekend/{folder}/{stamp}-{unread_identity(blob_name, info.etag)[:12]}-{shown}"
         self.blobs.copy((EXTRACTS_CONTAINER, blob_name), (s.quarantine_container, target))
         self.blobs.delete(EXTRACTS_CONTAINER, blob_name)
         self.outcomes.record("_onbekend", KIND_EXTRACT, {
@@ -283,6 +291,22 @@ def report_name(received_at: datetime, shown: str, sha256: str) -> str:
     stem = _NOT_NAME.sub("_", stem)[:REPORT_NAME_STEM].strip(".") or "_"
     local = received_at.astimezone(AMSTERDAM)
     return f"{local:%Y-%m-%d_%H%M%S}_{stem}_{(sha256 or 'leeg')[:12]}"
+
+
+def unread_identity(blob_name: str, etag: str) -> str:
+    """For names of a file whose content was not read: 12 hex characters from the blob's name and
+    version (its ETag), so two uploads in the same second never share a report or quarantine
+    name, and a retried event for the same blob finds the same one."""
+    return hashlib.sha256(f"{blob_name}\n{etag}".encode()).hexdigest()[:12]
+
+
+def megabytes(size: int) -> str:
+    """A size as people read it (1 MB = 1024 × 1024 bytes, as Windows shows it): ``573 MB``,
+    ``1,5 MB``, with a thousands point from 1.000 MB."""
+    mb = size / (1024 * 1024)
+    if mb < 10:
+        return f"{mb:.1f} MB".replace(".", ",")
+    return f"{round(mb):,} MB".replace(",", ".")
 
 
 def _structural_rejection(code: Code, detail: str) -> ValidationResult:
