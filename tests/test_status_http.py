@@ -247,6 +247,26 @@ def test_admin_redelivery_connection_test_and_errors(live, org_code, azurite):
     assert service.outcomes.latest(org_code, "connection_test")["failed_step"] == "proefbestand"
 
 
+def test_the_connection_test_compares_host_keys_before_it_needs_the_secret(live, org_code, monkeypatch):
+    """A first set-up: the secret is not in Key Vault yet. The admin action still shows the key
+    the server offered next to the pinned one (fingerprints only), then the missing secret."""
+    from shared.adapters.secrets import SecretError
+
+    service, _ = live
+
+    def no_secret(target):
+        raise SecretError("geheim 'sng-key' niet gevonden in Key Vault")
+
+    monkeypatch.setattr(service, "credentials_for", no_secret)
+    answer = post("connection_test", None, {"org": org_code})
+    body = json.loads(answer.get_body())
+    assert answer.status_code == 502 and body["ok"] is False
+    assert body["server_key"].startswith("SHA256:") and body["server_key"] == body["pinned_key"]
+    assert body["keys_match"] is True
+    assert [(step["step"], step["ok"]) for step in body["steps"]][-1] == ("geheim ophalen", False)
+    assert "BEGIN" not in answer.get_body().decode()  # no key material, only fingerprints
+
+
 def test_release_of_a_held_extract(live, org_code, azurite):
     from shared.usecases.intake import EXTRACTS_CONTAINER
 

@@ -415,18 +415,17 @@ class DeliveryService:
 
     def connection_test(self, org: str, *, probe: bool = True):
         """The same check as ``vish sftp-check``, recorded as an outcome (kind connection_test)."""
-        from shared.adapters.sftp import CheckResult
+        from shared.adapters.sftp import CheckResult, check_connection
 
         organisation = self.organisations.get(org)
         if organisation is None or organisation.sftp is None:
             result = CheckResult(ok=False, steps=[("instellingen", False, "geen SFTP-bestemming")])
         else:
-            try:
-                credentials = self.credentials_for(organisation.sftp)
-            except SecretError as exc:
-                result = CheckResult(ok=False, steps=[("geheim ophalen", False, str(exc))])
-            else:
-                result = SftpDelivery(organisation.sftp, credentials, sleep=self.sleep).check(probe=probe)
+            # The server's host key first (a key exchange only): its fingerprint is there to
+            # compare with SNG's even when the secret is not (a first set-up).
+            target = organisation.sftp
+            result = check_connection(target, lambda: self.credentials_for(target), probe=probe,
+                                      sleep=self.sleep)
         failed = next((step for step, ok, _ in result.steps if not ok), None)
         self.outcomes.record(org, "connection_test", {"ok": result.ok, "failed_step": failed})
         return result
