@@ -6,7 +6,9 @@ such as ``=HYPERLINK(...)``) is shown as text and never runs as a formula.
 
 What the counsellor reads comes in one order (:func:`report_lines`): first the *besluit*
 (:func:`besluit_lines`: what was decided, the numbers that decided it, what happens and what to
-do), then for a held extract the people who would leave, then the errors, then the warnings. A
+do), then the people who leave VISH (a held extract: who would leave, code ``verdwijnt``; an
+accepted one: who is afgemeld, code ``afgemeld``, with the line of an invalid row that has their
+dossiernummer), then the errors, then the warnings. A
 warning that repeats on :data:`GROUP_FROM` or more lines (same code, same column) is one line
 with its count and its lines. The JSON keeps every issue as it is (machines read it).
 """
