@@ -250,3 +250,9 @@ def test_an_export_date_and_a_counter_stay_readable(name, shown):
 def test_the_last_digits_of_a_masked_bsn_are_never_read_as_a_year():
     bsn = next(b for b in bsns(5000, seed=31) if 1900 <= int(b[-4:]) <= 1999)
     assert safe_name(f"{bsn}.csv", TODAY) == f"xxxxx{bsn[-4:]}.csv"
+
+
+def test_a_year_written_with_an_apostrophe_is_masked_without_a_month():
+    assert safe_name("jansen '80.csv", TODAY) == "jxxxxx_xx.csv"
+    assert safe_name("jansen \u201980.csv", TODAY) == "jxxxxx_xx.csv"
+    assert safe_name("export 80.csv", TODAY) == "exxxxx_80.csv"  # no apostrophe, no month

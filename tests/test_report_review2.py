@@ -189,7 +189,8 @@ def test_the_invalid_rows_dossiernummers_kept_are_bounded(monkeypatch):
     state = people.PeopleSeen()
     for n, dossier in enumerate(["E0", "E1", "E0", "E2", "E3", ""]):
         state.add_invalid_dossier(dossier, n + 2)
-    assert state.invalid_dossiers == {"E0": 2, "E1": 3, "E2": 5}  # first line; at most 3
+    # at most 3 dossiernummers; E0 is on two invalid rows, so it points at neither (0)
+    assert state.invalid_dossiers == {"E0": 0, "E1": 3, "E2": 5}
 
 
 # -- S2: a small file with only invalid rows ---------------------------------------------------
@@ -444,3 +445,22 @@ def test_a_damaged_snapshots_besluit_ends_on_its_own_sentence():
     assert first.endswith("De beheerder moet de snapshot herstellen of verwijderen en het "
                           "bestand opnieuw aanbieden.")
     assert "regel 3" not in first
+
+
+def test_a_dossiernummer_on_two_invalid_rows_points_at_neither():
+    current = [stored(b, f"D{i}") for i, b in enumerate(B[:30])]
+    rows = [ok(b, f"D{i}") for i, b in enumerate(B[:28])]
+    rows += [ok(invalid_checksum(B[28]), "D28"), ok(invalid_checksum(B[29]), "D28")]
+    result, _ = run(csv_bytes(*rows), current=current)
+    assert result.accepted and result.removed == 2
+    assert [(leaver.dossiernummer, leaver.invalid_row) for leaver in result.leaving] == [
+        ("D28", None), ("D29", None)]
+
+
+def test_a_placeholder_dossiernummer_shared_by_two_leavers_names_no_row():
+    current = [stored(b, "-" if i >= 18 else f"D{i}") for i, b in enumerate(B[:20])]
+    rows = [ok(b, f"D{i}") for i, b in enumerate(B[:18])] + [ok(invalid_checksum(B[18]), "-")]
+    result, _ = run(csv_bytes(*rows), current=current)
+    assert result.accepted and result.removed == 2
+    assert [leaver.invalid_row for leaver in result.leaving] == [None, None]
+    assert "waarschijnlijk" not in report_csv(result).decode("utf-8")

@@ -57,6 +57,7 @@ _MONTHS = frozenset({
     "nov", "november", "dec", "december"})
 _BIRTH_WORDS = ("geb", "dob", "born")
 _SHORT_NUMBER = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
+_QUOTED_YEAR = re.compile(r"(?<=['\u2019`])\d{2}(?!\d)")  # '80: a year, masked anywhere
 # Three or more single letters in a row (``j.a.n.s.e.n``, ``J A N``): a name spelt out.
 _SPELT = re.compile(r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])"
                     r"(?:[\W_]{1,3}[^\W\d_](?![^\W\d_])){2,}")
@@ -314,8 +315,9 @@ def safe_name(name: str, today: date, limit: int = 120, *, words: bool = True) -
     cannot be a birth date (an export date). Masked with ``x``: numbers that can be a BSN,
     dates that can be a birth date (at least :data:`ADULT_YEARS` years ago), a four-digit year
     from 1900 to then (``geb1980``, ``jansen 1 feb 1980``), every number of one or two digits
-    in a name with a month or "geb" in it (``01 feb '80``), other numbers of seven or more
-    digits (telephone numbers), and each word of two letters or more but its first letter, as
+    in a name with a month or "geb" in it (``01 feb '80``), a year written ``'80``, other
+    numbers of seven or more digits (telephone numbers), and each word of two letters or more
+    but its first letter, as
     :data:`WORD_MASK` whatever its length (a surname), and a name spelt out in single letters,
     unless ``words`` is False (a storage folder, where an organisation code is expected).
     Format characters (zero-width space, soft hyphen) are removed first: they cannot split a
@@ -348,6 +350,7 @@ def safe_name(name: str, today: date, limit: int = 120, *, words: bool = True) -
     def part(text: str) -> str:
         """A piece of the stem without a BSN: numbers, then words masked."""
         text = _NAME_NUMBER.sub(number_mask, text)
+        text = _QUOTED_YEAR.sub(lambda m: _HIDDEN * 2, text)
         if dated:
             text = _SHORT_NUMBER.sub(lambda m: _HIDDEN * len(m.group(0)), text)
         if words:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 
 from shared.domain.bsn import mask_bsn
@@ -97,6 +99,15 @@ def carried_record(record: list[str]) -> list[str]:
     return carried
 
 
+def _one_leaver_per_row(leaving: list[Leaver]) -> None:
+    """An invalid row is named for a leaver only when its dossiernummer is that one leaver's:
+    when two leavers share it (a placeholder dossiernummer), the row is named for neither."""
+    rows = Counter(leaver.invalid_row for leaver in leaving if leaver.invalid_row is not None)
+    for n, leaver in enumerate(leaving):
+        if leaver.invalid_row is not None and rows[leaver.invalid_row] > 1:
+            leaving[n] = replace(leaver, invalid_row=None)
+
+
 def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state: PeopleSeen,
            current_snapshot: Iterable[list[str]] | None, override_mass_drop: bool,
            on: date) -> None:
@@ -143,10 +154,11 @@ def decide(result: ValidationResult, issues: IssueCollector, rules: Rules, state
             # likely this person with a BSN typo: the decision stays (a dossiernummer is no
             # identity), but the report names the row, so it can be fixed today.
             dossier = record[_DOSSIER_INDEX] if len(record) > _DOSSIER_INDEX else ""
-            line = state.invalid_dossiers.get(dossier) if dossier else None
+            line = state.invalid_dossiers.get(dossier) or None if dossier else None
             if len(leaving) < MAX_LEAVERS_LISTED or (
                     line is not None and len(leaving) < 2 * MAX_LEAVERS_LISTED):
                 leaving.append(_leaver(record, False, line))
+    _one_leaver_per_row(leaving)
     removed += ineligible_now
     result.current_people, result.removed = current, removed
     result.removed_ineligible = ineligible_now

@@ -113,10 +113,15 @@ class PeopleSeen:
             self.invalid_lines[key] = line
 
     def add_invalid_dossier(self, dossier: str, line: int) -> None:
-        """The dossiernummer of an invalid row (whatever its BSN): its first line is kept, for
-        the first :data:`MAX_INVALID_LINES` dossiernummers (memory stays bounded)."""
-        if dossier and dossier not in self.invalid_dossiers and (
-                len(self.invalid_dossiers) < MAX_INVALID_LINES):
+        """The dossiernummer of an invalid row (whatever its BSN) and its line, for the first
+        :data:`MAX_INVALID_LINES` dossiernummers (memory stays bounded). One on two invalid
+        rows points at neither: its line becomes 0 (a placeholder such as ``-`` is no
+        dossiernummer)."""
+        if not dossier:
+            return
+        if dossier in self.invalid_dossiers:
+            self.invalid_dossiers[dossier] = 0
+        elif len(self.invalid_dossiers) < MAX_INVALID_LINES:
             self.invalid_dossiers[dossier] = line
 
     def _merge(self, key: int) -> None:
