@@ -19,7 +19,6 @@ from shared.domain.issues import Code, Issue
 from shared.domain.report import (
     besluit_lines,
     issue_lines,
-    megabytes,
     report_csv,
     report_json,
     screen_lines,
@@ -385,13 +384,6 @@ def test_many_leavers_are_counted_with_a_thousands_point():
     rows = rows_of(report_csv(result))
     assert rows[-1][4] == ("En nog 99.000 personen die zouden verdwijnen (niet in dit rapport "
                            "opgesomd)")
-
-
-def test_sizes_are_shown_in_megabytes():
-    assert megabytes(600_000_000) == "572 MB"
-    assert megabytes(536_870_912) == "512 MB"
-    assert megabytes(10) == "1 MB"
-    assert megabytes(5 * 2**40) == "5.242.880 MB"
 
 
 def test_a_held_screen_shows_a_few_leavers_and_keeps_the_errors_visible():

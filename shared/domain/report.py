@@ -130,11 +130,6 @@ def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} en {parts[-1]}"
 
 
-def megabytes(size: int) -> str:
-    """A size as a counsellor or operator reads it: ``573 MB``, ``512 MB`` (MB of 2**20
-    bytes, rounded; at least 1 MB)."""
-    return f"{number(max(1, round(size / 2**20)))} MB"
-
 
 def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
