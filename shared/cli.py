@@ -313,7 +313,7 @@ def _progress(enabled: bool):
 def cmd_validate(args: argparse.Namespace) -> int:
     from shared.clock import local_today
     from shared.domain.reader import iter_file_chunks
-    from shared.domain.report import report_csv, screen_lines
+    from shared.domain.report import CHECK, report_csv, screen_lines
     from shared.domain.snapshot import SnapshotFormatError
     from shared.domain.validation import Rules, validate_extract
 
@@ -349,7 +349,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if progress:
         sys.stderr.write("\r" + " " * 40 + "\r")
     if args.report_csv:
-        _write(Path(args.report_csv), report_csv(result, organisation=organisation.code))
+        # A check on this computer: the besluit says what would happen at intake.
+        _write(Path(args.report_csv), report_csv(result, organisation=organisation.code,
+                                                 context=CHECK))
     if args.json:
         print(json.dumps(result.to_contract(), ensure_ascii=False))
     else:

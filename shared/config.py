@@ -328,7 +328,8 @@ class Organisation(BaseModel):
         unknown = sorted({v for v in value.values() if v not in CANONICAL_FIELDS})
         if unknown:
             raise DutchValueError(
-                f"verwijst naar onbekende velden {', '.join(_shown(u) for u in unknown)}; bekend zijn: "
+                f"verwijst naar {'een onbekend veld' if len(unknown) == 1 else 'onbekende velden'} "
+                f"{', '.join(_shown(u) for u in unknown)}; bekend zijn: "
                 f"{', '.join(CANONICAL_FIELDS)}")
         return value
 

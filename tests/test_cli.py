@@ -62,8 +62,8 @@ def test_validate_human_output_is_dutch_and_names_rows(tmp_path, capsys):
                     + "123;01-02-2024;\n" * 3)
     assert main(["validate", str(path), "--report-csv", str(tmp_path / "r.csv")]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("Besluit: bestand afgewezen: 3 van 4 regels ongeldig, toegestaan is 5% of "
-                          "hoogstens 2 regels.\n")
+    assert out.startswith("Besluit: bestand afgewezen: 3 van 4 regels ongeldig, toegestaan is "
+                          "hoogstens 5% (in een klein bestand 2 regels).\n")
     assert "  regel 3 [BSN]: geen geldig BSN: een BSN bestaat uit 9 cijfers [bsn_format]\n" in out
     report = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
     assert report.startswith("regel;veld;code;ernst;melding;dossiernummer")
@@ -78,7 +78,7 @@ def test_validate_shows_the_besluit_and_errors_before_forty_repeated_warnings(tm
     path.write_text("BSN;Startdatum;Datum toelating\n" + "\n".join(rows) + "\n")
     assert main(["validate", str(path), "--limit", "3"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "Besluit: bestand afgewezen: 4 van 44 regels ongeldig, toegestaan is 5%."
+    assert lines[0] == "Besluit: bestand afgewezen: 4 van 44 regels ongeldig, toegestaan is hoogstens 5%."
     issues = [line for line in lines if line.startswith("  regel") or line.startswith("  ...")]
     assert issues[:3] == [f"  regel {n} [BSN]: geen geldig BSN: een BSN bestaat uit 9 cijfers [bsn_format]"
                           for n in (42, 43, 44)]

@@ -65,7 +65,7 @@ def test_use_development_storage_means_azurite(monkeypatch):
      "eligibility_rule"),
     ('{"organisations": [{"code": "ok", "name": "n", "aansluitcode": "a", "contact": '
      '{"naam": "x", "telefoon": "14 0999", "email": "x@y.nl"}, "column_aliases": {"Nr": "bsnn"}}]}',
-     "verwijst naar onbekende velden bsnn; bekend zijn: "),
+     "verwijst naar een onbekend veld bsnn; bekend zijn: "),
 ])
 def test_invalid_organisation_documents_give_clear_errors(document, fragment):
     with pytest.raises(ConfigError) as exc:

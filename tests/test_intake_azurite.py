@@ -308,14 +308,14 @@ def test_a_reports_name_is_the_local_time_and_the_dropped_files_name(intake, azu
     intake.now = FixedClock(datetime(2026, 7, 1, 8, 0, 0, tzinfo=UTC))  # 10:00:00 in summer
     drop_and_trigger(intake, azurite, org_code, extract(20, seed=9), name="clienten juli.csv")
     latest = intake.outcomes.latest(org_code, "extract")
-    summer = f"{org_code}/2026-07-01_100000_cxxxxxxx_jxxx_{latest['sha256'][:12]}"
+    summer = f"{org_code}/2026-07-01_100000_cxxxxx_jxxxxx_{latest['sha256'][:12]}"
     assert latest["report"] == f"reports/{summer}.json"
 
     intake.now = FixedClock(datetime(2026, 11, 28, 8, 34, 5, tzinfo=UTC))  # 09:34:05 in winter
     data = extract(20)
     drop_and_trigger(intake, azurite, org_code, data, name="VISH_VB-0001_20261128_001.csv")
     sha = intake.outcomes.latest(org_code, "extract")["sha256"]
-    base = f"{org_code}/2026-11-28_093405_Vxxx_Vx-0001_20261128_001_{sha[:12]}"
+    base = f"{org_code}/2026-11-28_093405_Vxxxxx_Vxxxxx-0001_20261128_001_{sha[:12]}"
     assert sorted(intake.blobs.list_names(intake.settings.reports_container, f"{org_code}/")) == [
         summer + ".csv", summer + ".json", base + ".csv", base + ".json"]
     assert intake.outcomes.latest(org_code, "extract")["report"] == f"reports/{base}.json"
@@ -336,8 +336,9 @@ def test_a_held_extracts_report_lists_who_would_leave_and_how_to_release(intake,
     text = intake.blobs.read_bytes(intake.settings.reports_container, name).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert rows[1][4].endswith(
-        "Moeten ze echt uit VISH, vraag dan de beheerder het bestand vrij te geven (beheeractie "
-        f"met de beheersleutel: POST /api/extracts/{org_code}/release met een reden).")
+        "Moeten ze echt uit VISH, vraag dan de beheerder dit bestand vrij te geven (beheeractie "
+        f"met de beheersleutel: POST /api/extracts/{org_code}/release met een reden en met de "
+        f"eerste 12 tekens van de SHA-256 ({latest['sha256'][:12]}) in het veld sha256).")
     assert [(r[2], r[5]) for r in rows[2:]] == [("verdwijnt", f"DOS-{i}") for i in range(12, 20)]
     for person in people:
         assert person not in text

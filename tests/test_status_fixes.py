@@ -435,11 +435,11 @@ def test_an_unknown_folder_that_may_be_a_name_is_masked_and_vish_status_lists_th
                   reason="unknown_organisation", folder="gemeente_x", extract="x.csv")
     status = service(store)
     assert [f["folder"] for f in status.overview()["unknown_folders"]] == [
-        "gemeente_x", "Pxxx_Jxxxxx_xx-xx-xxxx"]
+        "gemeente_x", "Pxxxxx_Jxxxxx_xx-xx-xxxx"]
     monkeypatch.setattr(wiring, "status_service", lambda: status)
     assert cli.cmd_status(argparse.Namespace(org=None, json=False, html=None)) == 0
     assert capsys.readouterr().out.splitlines()[2:] == [
         "  onbekende map 'gemeente_x': laatste upload op 29-11-2026 om 17:00 (1 upload in 7 dagen; "
         "niet geleverd, controleer de mapnaam)",
-        "  onbekende map 'Pxxx_Jxxxxx_xx-xx-xxxx': laatste upload op 29-11-2026 om 16:00 (1 upload "
+        "  onbekende map 'Pxxxxx_Jxxxxx_xx-xx-xxxx': laatste upload op 29-11-2026 om 16:00 (1 upload "
         "in 7 dagen; niet geleverd, controleer de mapnaam)"]

@@ -132,7 +132,8 @@ REASONS = {
     "gemeente-b": "Bestand ontvangen op 29-11-2026 om 07:00 wacht op vrijgave: 974 van 980 personen "
                   "zouden uit VISH verdwijnen; controleer met de organisatie of dat klopt "
                   "(bijvoorbeeld een grote uitstroom) en geef het dan vrij met POST "
-                  "/api/extracts/gemeente-b/release (reden en sha256 bbbbbbbbbbbb), of laat een nieuwe export aanleveren. Tot dan "
+                  "/api/extracts/gemeente-b/release (reden en sha256 bbbbbbbbbbbb), of laat een "
+                  "nieuwe export aanleveren. Tot dan "
                   "wordt het bestand geleverd dat op 28-11-2026 om 06:00 is geaccepteerd, en komen "
                   "nieuwe cliënten niet in VISH",
     "gemeente-c": "Levering van 29-11-2026 tegengehouden: 974 van 980 personen zouden uit VISH "
