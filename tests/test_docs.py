@@ -421,3 +421,29 @@ def test_the_unknown_folders_the_operator_guide_describes_are_the_status_pages()
     source = (ROOT / "shared" / "domain" / "status_page.py").read_text(encoding="utf-8")
     heading = re.search(r"<h2>(Onbekende mappen[^<]*)</h2>", source).group(1)
     assert f'"{heading}"' in " ".join(OPERATOR.split())
+
+
+def test_every_curl_call_in_the_operator_guide_sends_the_fields_its_route_requires():
+    """What each admin function refuses without (``needs_reason=True``; an ``<x>_required``
+    error for a field), read from admin.py, is in the guide's call of that route."""
+    tree = ast.parse((ROOT / "functions" / "admin.py").read_text(encoding="utf-8"))
+    required = {}
+    for function in [n for n in tree.body if isinstance(n, ast.FunctionDef)]:
+        routes = [kw.value.value for d in function.decorator_list if isinstance(d, ast.Call)
+                  for kw in d.keywords if kw.arg == "route"]
+        if not routes:
+            continue
+        fields = set()
+        for node in ast.walk(function):
+            if isinstance(node, ast.keyword) and node.arg == "needs_reason" and node.value.value:
+                fields.add("reason")
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and node.value.endswith("_required") and node.value != "reason_required"):
+                fields.add(node.value.removesuffix("_required"))
+        required[routes[0]] = fields
+    assert required["extracts/{org}/release"] == {"reason", "sha256"}  # the rule this guards
+    calls = re.findall(r"`beheer ([^\s`?]+)[^\s`]* '([^']*)'`", OPERATOR)
+    for route, fields in required.items():
+        bodies = [json.loads(body) for path, body in calls if re.fullmatch(route_pattern(route), path)]
+        assert bodies, route
+        assert all(fields <= set(body) for body in bodies), (route, fields, bodies)
