@@ -151,7 +151,7 @@ def assert_consistent_decision(result, rules: Rules) -> None:
         assert result.reason is not None and result.reason in {i.code for i in result.issues}
         if result.reason is Code.TOO_MANY_INVALID:
             assert result.invalid > rules.invalid_threshold * result.total
-            assert result.invalid >= rules.invalid_min_rows
+            assert result.invalid >= min(rules.invalid_min_rows, result.total)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -55,6 +55,13 @@ def shown_date(name: str, raw: str, today: date, swapped: bool = False) -> str |
     return f"in het bestand staat '{shown_value(raw, 40)}'"
 
 
+def columns_look_swapped(born: date | None, today: date) -> bool:
+    """A birth date too recent for a client (past, but under ADULT_YEARS ago): the columns are
+    probably swapped (a case date in the birth date column, the birth date in a case-date
+    column), so no date of the row is shown in the report."""
+    return born is not None and born <= today and born.year > today.year - ADULT_YEARS
+
+
 MISS = object()  # "not in the date cache"
 DATE_FIELDS = ("startdatum", "toelatingsdatum", "einddatum", "geboortedatum")  # date_findings' order
 
@@ -202,12 +209,8 @@ class RecordChecker:
         end) and the number of errors."""
         add, errors, today = self.add, 0, self.today
         dates: dict[str, date | None] = {}
-        # A birth date too recent for a client (past, but under ADULT_YEARS ago): the columns
-        # are probably swapped (a case date in the birth date column, the birth date in a
-        # case-date column), so no date of this row is shown in the report.
         birth = cell("geboortedatum")
-        born = self.parse_date(birth) if birth else None
-        swapped = born is not None and born <= today and born.year > today.year - ADULT_YEARS
+        swapped = columns_look_swapped(self.parse_date(birth) if birth else None, today)
         for name in DATE_FIELDS:
             raw = cell(name)
             d = None
