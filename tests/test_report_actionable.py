@@ -409,8 +409,8 @@ def test_the_deciding_line_comes_first_however_many_issues_there_are():
         "  Verbeter minstens 38 van de 40 ongeldige regels (zie de fouten hieronder) en lever "
         "het hele bestand opnieuw aan."]
     assert lines[3:] == [
-        "  bestand: er zijn meer meldingen dan in dit rapport passen; alleen de eerste staan "
-        "erin: 20 van 41 meldingen [issues_truncated]",
+        "  bestand: er zijn meer meldingen dan in dit rapport passen (fouten gaan voor "
+        "waarschuwingen): 20 van de 41 meldingen staan erin, elke soort is geteld [issues_truncated]",
         *(f"  regel {n} [BSN] (dossier F{n - 12}): geen geldig BSN: een BSN bestaat uit 9 "
           "cijfers [bsn_format]" for n in range(12, 16)),
         "  ... en nog 16 meldingen (zie --json of --report-csv)"]

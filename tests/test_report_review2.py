@@ -419,8 +419,8 @@ def test_a_small_issue_limit_still_shows_the_total_of_a_repeated_warning():
     rows = [f"{b};01-02-2024;01-02-2024;;D{i};12345" for i, b in enumerate(B[:30])]
     result, _ = run(csv_bytes(*rows, header=header), max_issues=3)
     assert issue_lines(result) == [
-        "  bestand: er zijn meer meldingen dan in dit rapport passen; alleen de eerste staan "
-        "erin: 3 van 30 meldingen [issues_truncated]",
+        "  bestand: er zijn meer meldingen dan in dit rapport passen (fouten gaan voor "
+        "waarschuwingen): 3 van de 30 meldingen staan erin, elke soort is geteld [issues_truncated]",
         "  30 regels (2, 3, 4 en nog 27) [Postcode]: postcode niet herkend (verwacht 1234 AB); "
         "postcode niet gebruikt [postcode_format]",
     ]

@@ -313,7 +313,8 @@ def test_a_truncated_issue_list_says_how_many_there_were():
         Code.BSN_FORMAT, Code.BSN_FORMAT, Code.BSN_FORMAT,
         Code.TOO_MANY_INVALID, Code.ISSUES_TRUNCATED]
     assert result.issue_counts[Code.TOELATINGSDATUM_COLUMN_MISSING] == 1
-    assert result.issues[-1].message.endswith(": 3 van 7 meldingen")
+    assert result.issues[-1].message.endswith(
+        " (fouten gaan voor waarschuwingen): 3 van de 7 meldingen staan erin, elke soort is geteld")
 
 
 def test_a_duplicate_column_is_reported_on_its_field():

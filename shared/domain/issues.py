@@ -114,7 +114,7 @@ CODES: dict[Code, CodeInfo] = {
     ),
     Code.COLUMN_IGNORED: CodeInfo(_W, "Kolom niet herkend en niet gebruikt"),
     Code.ISSUES_TRUNCATED: CodeInfo(
-        _W, "Er zijn meer meldingen dan in dit rapport passen; alleen de eerste staan erin"
+        _W, "Er zijn meer meldingen dan in dit rapport passen (fouten gaan voor waarschuwingen)"
     ),
     Code.OPEN_END_DATE: CodeInfo(
         _W, "Einddatum 31-12-9999 (of een andere datum in het jaar 9999) gelezen als 'geen "

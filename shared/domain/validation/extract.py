@@ -21,7 +21,7 @@ from shared.domain.issues import Code, Issue
 from shared.domain.privacy import shown_value
 from shared.domain.reader import ExtractReader, UnreadableExtract
 from shared.domain.text import clean_text
-from shared.domain.validation.decision import decide
+from shared.domain.validation.decision import decide, number
 from shared.domain.validation.fast_path import run_records
 from shared.domain.validation.merge import write_snapshot
 from shared.domain.validation.people import PeopleSeen
@@ -91,8 +91,9 @@ def validate_extract(
     if doubt is not None:
         issues.add(Issue(Code.ENCODING_FALLBACK, detail=doubt))
     if issues.truncated:
-        result.issues.append(Issue(Code.ISSUES_TRUNCATED, detail=f"{max_issues} van "
-                                   f"{sum(result.issue_counts.values())} meldingen"))
+        result.issues.append(Issue(Code.ISSUES_TRUNCATED, detail=f"{number(max_issues)} van de "
+                                   f"{number(sum(result.issue_counts.values()))} meldingen staan "
+                                   "erin, elke soort is geteld"))
     return result
 
 
