@@ -125,6 +125,18 @@ def test_azd_and_git_choose_the_same_files_and_only_the_product(tmp_path):
 
 
 # -- package.py -------------------------------------------------------------------------------
+@pytest.mark.parametrize(("args", "code"), [(["--help"], 0), (["-h"], 0), (["-o"], 2), ([], 2),
+                                            (["a.zip", "b.zip"], 2)])
+def test_package_py_takes_an_option_for_no_file_name(tmp_path, args, code):
+    """``package.py --help`` prints its usage; it never writes a zip named after an option."""
+    script = ROOT / "infra-bicep" / "scripts" / "package.py"
+    done = subprocess.run([sys.executable, str(script), *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == code
+    assert "usage: package.py OUT.zip" in done.stdout + done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_package_py_zips_the_committed_product_reproducibly(tmp_path):
     tree = project_repo(tmp_path)
     assert set(LITTER) <= git_paths(tree, "ls-files", "-o")  # untracked, and not refused

@@ -111,9 +111,9 @@ def build(out: Path) -> tuple[str, int]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    if len(argv) != 2 or argv[1].startswith("-"):  # an option is no file name (--help)
         print("usage: package.py OUT.zip", file=sys.stderr)
-        return 2
+        return 0 if argv[1:] in (["-h"], ["--help"]) else 2
     out = Path(argv[1])
     try:
         digest, count = build(out)
