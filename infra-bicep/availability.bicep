@@ -42,7 +42,7 @@ resource statusTest 'Microsoft.Insights/webtests@2022-06-15' = {
   properties: {
     SyntheticMonitorId: testName
     Name: testName
-    Description: 'GET /api/status moet 200 geven (503: een organisatie te laat, mislukt, vastgehouden of verouderd)'
+    Description: 'GET /api/status moet 200 geven (503: een organisatie vraagt aandacht; de statuspagina zegt waarom)'
     Kind: 'standard'
     Enabled: true
     Frequency: 300

@@ -66,7 +66,7 @@ resource statusUnhealthy 'Microsoft.Insights/scheduledQueryRules@2023-03-15-prev
   tags: tags
   properties: {
     displayName: 'VISH: status meldt 503 (een organisatie vraagt aandacht)'
-    description: 'GET /api/status answered 503: an organisation is failing, held, unconfirmed, late or empty, or its latest extract was rejected or waits for release (extract_held), or it has no extract yet (no_extract) or a stale one (stale_extract). Open the status page for the reason.'
+    description: 'GET /api/status answered 503: an organisation is failing, held, unconfirmed, late or empty, or its latest extract was rejected or waits for release (extract_held), or it has no extract yet (no_extract) or a stale one (stale_extract), or a row of its outcomes does not read (unreadable). Open the status page for the reason.'
     severity: 1
     enabled: true
     evaluationFrequency: 'PT15M'
