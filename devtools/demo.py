@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from pathlib import Path
 
 from shared.clock import local_today
@@ -80,10 +81,15 @@ def run_demo(out: Path, rows: int = 250) -> int:
         (out / "rapport.json").write_text(json.dumps(report, ensure_ascii=False, indent=1),
                                           encoding="utf-8")
         print(f"  rapport: {latest['report']} (kopie in {out / 'rapport.csv'})")
-        print("  eerste meldingen voor de consulent:")
+        print("  besluit, zoals de consulent het leest:")
+        for line in textwrap.wrap(report["besluit"], 92):
+            print(f"    {line}")
+        print("  eerste meldingen (kolom zoals in het bestand):")
+        columns = report.get("columns") or {}
         for issue in report["issues"][:6]:
             where = f"regel {issue['row']}" if issue["row"] else "bestand"
-            print(f"    {where}: {issue['message']}")
+            field = f" [{columns.get(issue['field'], issue['field'])}]" if issue["field"] else ""
+            print(f"    {where}{field}: {issue['message']}")
         left = service.blobs.list_names(EXTRACTS_CONTAINER)
         print(f"  extracts/ na verwerking: {len(left)} bestanden (origineel verwijderd)")
 

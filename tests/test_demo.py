@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -18,6 +19,13 @@ def test_readme_demo_command_runs_the_daily_flow(tmp_path):
     assert "Status VISH-levering: alles in orde" in done.stdout
     assert "uitkomsten in tabel: 1; laatste: geaccepteerd\n" in done.stdout  # the repeat had no effect
     assert done.stderr == ""  # no English log lines from the components
+    # The counsellor's besluit comes first, then issues named by the file's own column names.
+    assert "  besluit, zoals de consulent het leest:\n    Bestand geaccepteerd: " in done.stdout
+    shown = done.stdout.split("eerste meldingen (kolom zoals in het bestand):\n", 1)[1]
+    first = shown.splitlines()[0]
+    assert re.fullmatch(r"    regel \d+ \[(BSN|Einddatum|Startdatum traject|Datum toelating)\]: .+",
+                        first), first
+    assert not [name for name in ("[einddatum]", "[bsn]", "[startdatum]") if name in shown]
     delivered = sorted(p.name for p in (out / "sng-sftp").rglob("*") if p.is_file())
     assert len(delivered) == 1 and delivered[0].startswith("VISH_")
     assert (out / "status.html").read_text(encoding="utf-8").lower().startswith("<!doctype html>")
