@@ -202,9 +202,10 @@ def test_what_only_looks_like_scientific_notation_is_a_format_error(value):
 
 
 # -- Excel workbooks -------------------------------------------------------------------------------
-WORKBOOK = ("Dit is een Excel-werkmap, geen CSV-bestand. Open het in Excel, zet eerst de kolom met "
-            "het BSN op Tekst (zodat voorloopnullen blijven staan), kies Opslaan als met het "
-            "bestandstype CSV UTF-8 en lever dat CSV-bestand aan")
+WORKBOOK = ("Dit is een Excel-werkmap, geen CSV-bestand. Open het in Excel, kies Opslaan als met het "
+            "bestandstype CSV UTF-8 en lever dat CSV-bestand aan. Een voorloopnul die Excel al uit "
+            "een BSN heeft gehaald, komt daarmee niet terug: zet de kolom met het BSN op Tekst "
+            "vóór u de gegevens erin plakt, of maak de export opnieuw uit het schuldhulpsysteem")
 
 
 def _zip(names: list[str], size: int = 10, method: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -246,16 +247,60 @@ def test_a_large_workbook_is_refused_from_its_first_bytes():
                 zipfile.ZIP_STORED)
     assert len(data) > 200_000
     result, _ = run(data, tiny_chunks=True)
-    assert result.reason is Code.EXCEL_WORKBOOK and result.bytes_read < 70_000
+    assert result.reason is Code.NOT_CSV and result.bytes_read < 70_000
+    assert result.issues[0].message == "Dit is geen CSV-bestand: " + OFFICE
 
 
-def test_a_workbook_whose_first_entry_is_a_large_thumbnail_is_known_by_its_package_parts():
+OFFICE = ("het is een Office-bestand (zoals een Excel-werkmap of een Word-document), geen "
+          "CSV-bestand; is het een Excel-werkmap, open het in Excel, kies Opslaan als met het "
+          "bestandstype CSV UTF-8 en lever dat aan; anders maak een CSV-export uit het "
+          "schuldhulpsysteem en lever die aan")
+
+
+def _package(first: str, part: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("docProps/thumbnail.jpeg", bytes(range(256)) * 400)  # 100 KiB
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-    result, _ = run(buffer.getvalue(), tiny_chunks=True)
-    assert result.reason is Code.EXCEL_WORKBOOK and result.bytes_read < 70_000
+        archive.writestr(first, bytes(range(256)) * 400)  # 100 KiB
+        archive.writestr(part, "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "word/document.xml", "visio/document.xml",
+                                  "lib/net8.0/x.dll"])
+def test_a_package_whose_first_entry_is_a_large_thumbnail_is_called_an_office_file(part):
+    # The parts after the thumbnail are not in the first bytes: a .docx, .vsdx or .nupkg is
+    # not called a workbook; the message covers a workbook too.
+    result, _ = run(_package("docProps/thumbnail.jpeg", part), tiny_chunks=True)
+    assert result.reason is Code.NOT_CSV and result.bytes_read < 70_000
+    assert [i.message for i in result.issues] == ["Dit is geen CSV-bestand: " + OFFICE]
+
+
+def test_a_package_with_an_xl_part_in_its_first_bytes_is_a_workbook():
+    result, _ = run(_package("xl/workbook.xml", "docProps/thumbnail.jpeg"), tiny_chunks=True)
+    assert result.reason is Code.EXCEL_WORKBOOK
+
+
+def test_a_workbook_protected_with_a_password_is_said_to_be_so():
+    # Office stores an encrypted .xlsx as an OLE2 file with these streams (directory at 512).
+    entries = b"".join((name.encode("utf-16-le") + b"\0\0").ljust(128, b"\0")
+                       for name in ("Root Entry", "EncryptionInfo", "EncryptedPackage"))
+    data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504) + entries + bytes(512)
+    result, _ = run(data)
+    assert [i.message for i in result.issues] == [
+        "Dit is geen CSV-bestand: het is een Office-bestand dat met een wachtwoord is beveiligd; "
+        "open het in Excel, haal het wachtwoord weg (Bestand, Info, Werkmap beveiligen), kies "
+        "Opslaan als met het bestandstype CSV UTF-8 en lever dat aan"]
+
+
+@pytest.mark.parametrize("bom", ["utf-8-sig", "utf-16"])
+@pytest.mark.parametrize(("text", "code"), [
+    ('<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n<Workbook>',
+     Code.EXCEL_WORKBOOK),
+    ("<html><body><table><tr><td>BSN</td></tr></table></body></html>\r\n", Code.NOT_CSV),
+])
+def test_a_web_page_or_xml_spreadsheet_after_a_bom_is_no_csv(bom, text, code):
+    result, _ = run(text.encode(bom))
+    assert result.reason is code
 
 
 @pytest.mark.parametrize("data", [
@@ -432,10 +477,16 @@ def test_a_header_name_with_control_characters_is_kept_printable():
 
 
 @pytest.mark.parametrize(("header", "used", "ignored"), [
-    ("BSN;Datum aanmelding;Startdatum;Einddatum", "Startdatum", "Datum aanmelding"),
-    ("BSN;Startdatum traject;Aanmelddatum;Einddatum", "Startdatum traject", "Aanmelddatum"),
-    ("BSN;Startdatum;Afsluitdatum;Einde traject", "Einde traject", "Afsluitdatum"),
-    ("BSN;Startdatum;Datum afsluiting;Einddatum", "Einddatum", "Datum afsluiting"),
+    ("BSN;Datum aanmelding;Startdatum;Einddatum", "Startdatum",
+     "kolom 'Datum aanmelding' (startdatum); gebruikt is kolom 'Startdatum'"),
+    ("BSN;Startdatum traject;Aanmelddatum;Einddatum", "Startdatum traject",
+     "kolom 'Aanmelddatum' (startdatum); gebruikt is kolom 'Startdatum traject'"),
+    ("BSN;Startdatum;Afsluitdatum;Datum einde traject", "Datum einde traject",
+     "kolom 'Afsluitdatum' (einddatum); gebruikt is kolom 'Datum einde traject'"),
+    ("BSN;Startdatum;Datum afsluiting;Einddatum", "Einddatum",
+     "kolom 'Datum afsluiting' (einddatum); gebruikt is kolom 'Einddatum'"),
+    ("BSN;Startdatum;Einddatum;Einde traject", "Einddatum",
+     "kolom 'Einde traject' (einddatum); gebruikt is kolom 'Einddatum'"),
 ])
 def test_a_fallback_name_beside_the_fields_own_column_is_not_used_and_not_a_duplicate(
         header, used, ignored):
@@ -443,7 +494,8 @@ def test_a_fallback_name_beside_the_fields_own_column_is_not_used_and_not_a_dupl
     result, _ = run(data)
     assert result.accepted and used in result.columns.values()
     assert [(i.code, i.message) for i in result.issues] == [
-        (Code.COLUMN_IGNORED, f"Kolom niet herkend en niet gebruikt: {ignored}"),
+        (Code.COLUMN_NOT_USED, "Kolom herkend, maar niet gebruikt omdat een andere kolom met "
+                               f"dezelfde betekenis voorgaat: {ignored}"),
         (Code.TOELATINGSDATUM_COLUMN_MISSING,
          "Er is geen kolom met de datum van de toelatingsbeschikking; de startdatum wordt gebruikt "
          "als datum van aanmelding")]

@@ -37,7 +37,10 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "partner_bsn": (
         "BSN partner", "Partner BSN", "Burgerservicenummer partner", "BSN medeaanvrager",
-        "Partner burgerservicenummer",
+        "Partner burgerservicenummer", "BSN-nummer partner", "Partner BSN-nummer",
+        "Burgerservicenummer (BSN) partner", "Partner burgerservicenummer (BSN)",
+        "BSN partner cliënt", "Medeaanvrager BSN", "BSN-nummer medeaanvrager",
+        "Burgerservicenummer medeaanvrager",
     ),
     "geboortedatum": ("Geboortedatum", "Geb.datum", "Geboortedatum cliënt", "Date of birth"),
     "achternaam": ("Achternaam", "Geslachtsnaam", "Familienaam", "Achternaam cliënt"),
@@ -87,7 +90,13 @@ def normalise_header(name: str) -> str:
 # Names that may mean the field in one export and something else beside it in another (the date
 # a client applied may differ from the start of the traject; a file may be closed after the
 # traject ended): used only when no other column means the field (map_headers).
-FALLBACK_ALIASES = frozenset({"datumaanmelding", "aanmelddatum", "afsluitdatum", "datumafsluiting"})
+# ``Einde traject`` (no "datum" in it) is often a reason or a Ja/Nee flag beside the Einddatum;
+# ``Datum einde traject`` says it is a date and counts in full.
+FALLBACK_ALIASES = frozenset({"datumaanmelding", "aanmelddatum", "afsluitdatum", "datumafsluiting",
+                              "eindetraject"})
+# A header that holds one of these (normalised) and maps onto no field may hold the BSNs of
+# people: such a file is refused (``bsn_column_not_recognised``), never read without them.
+_BSN_WORDS = ("bsn", "burgerservicenummer", "sofinummer")
 
 DEFAULT_ALIASES: dict[str, str] = {
     normalise_header(alias): canonical
@@ -111,6 +120,11 @@ class HeaderMapping:
     # The header as written in the file for each field found (its first column).
     names: dict[str, str] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    # Columns under a fallback name not used because another column means the field:
+    # (header, field, the header used), in file order.
+    unused: list[tuple[str, str, str]] = field(default_factory=list)
+    # Unmapped headers that look like a BSN column (:data:`_BSN_WORDS`), in file order.
+    bsn_like: list[str] = field(default_factory=list)
     duplicates: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def missing(self, required: Sequence[str] = REQUIRED_FIELDS) -> list[str]:
@@ -131,20 +145,24 @@ def map_headers(headers: Sequence[str], overrides: Mapping[str, str] | None = No
     mapping = HeaderMapping()
     found: dict[str, list[tuple[int, str, bool]]] = {}
     ignored: list[tuple[int, str]] = []
+    unused: list[tuple[int, str, str, str]] = []
     for position, raw in enumerate(headers):
         key = normalise_header(raw)
         canonical = aliases.get(key)
         if canonical is None:
-            if raw.strip():
+            if any(word in key for word in _BSN_WORDS):
+                mapping.bsn_like.append(raw.strip())
+            elif raw.strip():
                 ignored.append((position, raw.strip()))
             continue
         fallback = key in FALLBACK_ALIASES and key not in own
         found.setdefault(canonical, []).append((position, raw, fallback))
     for canonical, columns in found.items():
         if not all(fallback for _, _, fallback in columns):
-            ignored.extend((position, raw.strip()) for position, raw, fallback in columns
-                           if fallback)
-            columns = [c for c in columns if not c[2]]
+            used = [c for c in columns if not c[2]]
+            unused.extend((position, raw.strip(), canonical, used[0][1].strip())
+                          for position, raw, fallback in columns if fallback)
+            columns = used
         position, raw, _ = columns[0]
         mapping.index[canonical] = position
         # as a report may show it: printable, bounded (the name matched an alias)
@@ -153,4 +171,5 @@ def map_headers(headers: Sequence[str], overrides: Mapping[str, str] | None = No
             mapping.duplicates.append((canonical, [raw.strip() for _, raw, _ in columns]))
     mapping.index = dict(sorted(mapping.index.items(), key=lambda item: item[1]))
     mapping.ignored = [raw for _, raw in sorted(ignored)]
+    mapping.unused = [u[1:] for u in sorted(unused)]
     return mapping

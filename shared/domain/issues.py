@@ -30,6 +30,7 @@ class Code(StrEnum):
     UNKNOWN_ORGANISATION = "unknown_organisation"
     SNAPSHOT_UNREADABLE = "snapshot_unreadable"
     EXCEL_WORKBOOK = "excel_workbook"
+    BSN_COLUMN_NOT_RECOGNISED = "bsn_column_not_recognised"
     # Decision reasons (the extract as a whole).
     TOO_MANY_INVALID = "too_many_invalid"
     MASS_DROP_HELD = "mass_drop_held"
@@ -40,6 +41,7 @@ class Code(StrEnum):
     ISSUES_TRUNCATED = "issues_truncated"
     OPEN_END_DATE = "open_end_date"
     EINDDATUM_COLUMN_MISSING = "einddatum_column_missing"
+    COLUMN_NOT_USED = "column_not_used"
     # Row-level errors: the row is invalid.
     REQUIRED = "required"
     BSN_FORMAT = "bsn_format"
@@ -63,6 +65,7 @@ class Code(StrEnum):
     PHONE_FORMAT = "phone_format"
     CONTROL_CHARACTERS = "control_characters"
     NON_ASCII_DIGITS = "non_ascii_digits"
+    DOSSIER_SCIENTIFIC_NOTATION = "dossier_scientific_notation"
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,15 @@ CODES: dict[Code, CodeInfo] = {
     ),
     Code.EXCEL_WORKBOOK: CodeInfo(
         _E,
-        "Dit is een Excel-werkmap, geen CSV-bestand. Open het in Excel, zet eerst de kolom met "
-        "het BSN op Tekst (zodat voorloopnullen blijven staan), kies Opslaan als met het "
-        "bestandstype CSV UTF-8 en lever dat CSV-bestand aan",
+        "Dit is een Excel-werkmap, geen CSV-bestand. Open het in Excel, kies Opslaan als met het "
+        "bestandstype CSV UTF-8 en lever dat CSV-bestand aan. Een voorloopnul die Excel al uit "
+        "een BSN heeft gehaald, komt daarmee niet terug: zet de kolom met het BSN op Tekst "
+        "vóór u de gegevens erin plakt, of maak de export opnieuw uit het schuldhulpsysteem",
+    ),
+    Code.BSN_COLUMN_NOT_RECOGNISED: CodeInfo(
+        _E,
+        "Een kolom lijkt BSN's te bevatten, maar is niet herkend; het bestand is niet verwerkt, "
+        "zodat niemand ongemerkt uit VISH wegvalt",
     ),
     Code.TOO_MANY_INVALID: CodeInfo(
         _E, "Te veel regels zijn ongeldig; het hele bestand is daarom niet verwerkt"
@@ -113,6 +122,10 @@ CODES: dict[Code, CodeInfo] = {
         "gebruikt als datum van aanmelding",
     ),
     Code.COLUMN_IGNORED: CodeInfo(_W, "Kolom niet herkend en niet gebruikt"),
+    Code.COLUMN_NOT_USED: CodeInfo(
+        _W, "Kolom herkend, maar niet gebruikt omdat een andere kolom met dezelfde betekenis "
+            "voorgaat"
+    ),
     Code.ISSUES_TRUNCATED: CodeInfo(
         _W, "Er zijn meer meldingen dan in dit rapport passen (fouten gaan voor waarschuwingen)"
     ),
@@ -178,6 +191,12 @@ CODES: dict[Code, CodeInfo] = {
     ),
     Code.NON_ASCII_DIGITS: CodeInfo(
         _W, "Cijfers uit een ander schrift (bijvoorbeeld ١٢٣ of １２３) omgezet naar 0-9"
+    ),
+    Code.DOSSIER_SCIENTIFIC_NOTATION: CodeInfo(
+        _W,
+        "Dossiernummer staat in wetenschappelijke notatie (zoals 1,23457E+08): Excel heeft het "
+        "als getal opgeslagen en cijfers weggelaten, dus het wijst geen dossier aan. Zet in "
+        "Excel de kolom met het dossiernummer op Tekst en maak de export opnieuw",
     ),
 }
 

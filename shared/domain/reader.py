@@ -49,18 +49,34 @@ class FieldList(list):
 
     total: int = 0
 
-_state = threading.local()
+_state = threading.local()  # the ReadStats a fallback decode counts into, set around it
+# Bytes 0x80-0x9F are punctuation and symbols in Windows-1252 (‘ ’ … ‰ Ž Ÿ š): between two
+# letters they are a letter of another code page (Mac Roman's ë is 0x91, MS-DOS's é is 0x82).
+# The right quote (0x92) counts only between lower-case letters (d’Ancona is Windows-1252).
+_LETTER = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") | frozenset(
+    b for b in range(0xC0, 0x100) if b not in (0xD7, 0xF7))
+_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")  # no character in Windows-1252 (counted apart)
+_LOWER = frozenset(b"abcdefghijklmnopqrstuvwxyz") | frozenset(range(0xDF, 0x100)) - {0xF7}
 
 
 def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
-    """Decode the offending bytes as Windows-1252 and count that it happened, and how many of
-    them are no character in Windows-1252 either (0x81, 0x8D, 0x8F, 0x90, 0x9D: U+FFFD)."""
+    """Decode the offending bytes as Windows-1252 and count into the reader's stats that it
+    happened, how many of them are no character in Windows-1252 either (0x81, 0x8D, 0x8F, 0x90,
+    0x9D: U+FFFD) and how many look like a letter of another code page (:data:`_LETTER`)."""
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
-    _state.fallbacks = getattr(_state, "fallbacks", 0) + 1
-    text = exc.object[exc.start:exc.end].decode("cp1252", errors="replace")
+    stats = _state.stats
+    stats.fallbacks += 1
+    data = exc.object
+    text = data[exc.start:exc.end].decode("cp1252", errors="replace")
     if "\ufffd" in text:
-        _state.undefined = getattr(_state, "undefined", 0) + text.count("\ufffd")
+        stats.undefined += text.count("\ufffd")
+    for at in range(max(exc.start, 1), min(exc.end, len(data) - 1)):
+        if 0x80 <= data[at] <= 0x9F and data[at] not in _UNDEFINED:
+            before, after = data[at - 1], data[at + 1]
+            letters = _LOWER if data[at] == 0x92 else _LETTER
+            if before in letters and after in letters:
+                stats.foreign_letters += 1
     return text, exc.end
 
 
@@ -112,6 +128,11 @@ class ReadStats:
     # (read as U+FFFD), and whether the file also holds UTF-8 text (a mix of the two).
     undefined: int = 0
     utf8_seen: bool = False
+    # Counted while reading: bytes read as Windows-1252, and those of 0x80-0x9F between two
+    # letters (a letter of Mac Roman or MS-DOS); whether lines end in CR alone (a Mac).
+    fallbacks: int = 0
+    foreign_letters: int = 0
+    cr_only: bool = False
     _hash: object = field(default_factory=hashlib.sha256, repr=False)
 
     def fallback_doubt(self) -> str | None:
@@ -128,6 +149,16 @@ class ReadStats:
         if self.utf8_seen:
             doubts.append("het bevat ook tekst in UTF-8 (twee soorten opslag door elkaar), dus "
                           "letters als ë of é kunnen verkeerd gelezen zijn")
+        if self.foreign_letters:
+            n = self.foreign_letters
+            doubts.append(f"{n} {'leesteken staat' if n == 1 else 'leestekens staan'} midden in "
+                          "een woord (zoals ‘ of Ž in een naam), dus het is waarschijnlijk in een "
+                          "andere tekenset opgeslagen (CSV (Macintosh) of MS-DOS) en letters als "
+                          "ë of é zijn verkeerd gelezen")
+        if self.cr_only:
+            doubts.append("de regels eindigen zoals op een oude Mac, dus het is mogelijk "
+                          "opgeslagen als CSV (Macintosh) en letters als ë of é kunnen verkeerd "
+                          "gelezen zijn")
         if self.undefined:
             doubts.append(f"{self.undefined} {'teken is' if self.undefined == 1 else 'tekens zijn'}"
                           " ook in Windows-1252 onleesbaar en vervangen door \ufffd")
@@ -149,6 +180,8 @@ class _ChunkStream(io.RawIOBase):
         self._max_line = max_line_bytes
         self._max_bytes = max_bytes
         self._decoder: codecs.IncrementalDecoder | None = None
+        self._fallback = False
+        self._carry = b""  # the last bytes of the previous chunk (a character split across)
 
     def readable(self) -> bool:
         return True
@@ -163,20 +196,33 @@ class _ChunkStream(io.RawIOBase):
             stats._hash.update(chunk)
             if self._max_bytes is not None and stats.bytes_read > self._max_bytes:
                 raise TooLarge(f"meer dan {self._max_bytes} bytes")
+            if not stats.utf8_seen and not chunk.isascii():
+                # Note UTF-8 text (a valid sequence of two to four bytes, also one split
+                # across chunks), for a mix (ReadStats.fallback_doubt). The decoder in C,
+                # dropping what is no UTF-8: far quicker than a search.
+                stats.utf8_seen = not (self._carry + chunk).decode("utf-8", "ignore").isascii()
+            self._carry = chunk[-3:]
             if self._decoder is not None:
-                chunk = self._decoder.decode(chunk).encode("utf-8")
-            elif not stats.utf8_seen and not chunk.isascii():
-                # Read as UTF-8 with a Windows-1252 fallback: note UTF-8 text (a valid
-                # sequence of two to four bytes), for a mix (ReadStats.fallback_doubt). The
-                # decoder in C, dropping what is no UTF-8: far quicker than a search.
-                stats.utf8_seen = not chunk.decode("utf-8", "ignore").isascii()
+                chunk = self._decode(chunk)
             self._check_line(chunk)
             return chunk
         if self._decoder is not None:  # the end: what the decoder still holds (or its error)
-            tail, self._decoder = self._decoder.decode(b"", True).encode("utf-8"), None
+            tail, self._decoder = self._decode(b"", True), None
             self._check_line(tail)
             return tail
         return b""
+
+    def _decode(self, chunk: bytes, final: bool = False) -> bytes:
+        """``chunk`` through the decoder, as UTF-8; a fallback counts into this stream's stats
+        (never another reader's, also when two are read in turn in one thread)."""
+        if self._fallback and not final and chunk.isascii() and not self._decoder.getstate()[0]:
+            return chunk
+        before = getattr(_state, "stats", None)
+        _state.stats = self._stats
+        try:
+            return self._decoder.decode(chunk, final).encode("utf-8")
+        finally:
+            _state.stats = before
 
     def _check_line(self, chunk: bytes) -> None:
         last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))  # CR alone: Excel on a Mac
@@ -188,12 +234,15 @@ class _ChunkStream(io.RawIOBase):
                 f"een regel is langer dan {self._max_line} bytes (geen tekstbestand?)"
             )
 
-    def transcode(self, encoding: str) -> None:
+    def transcode(self, encoding: str, fallback: bool = False) -> None:
         """Hand out UTF-8 from here on: what is pending (the head, not yet consumed) and every
         later chunk is decoded from ``encoding`` first, so the line bound applies to the text
-        (in UTF-16 a character such as U+0A0A holds a newline byte). Call it before reading."""
-        self._decoder = codecs.getincrementaldecoder(encoding)()
-        pending = self._decoder.decode(bytes(self._pending[self._offset:])).encode("utf-8")
+        (in UTF-16 a character such as U+0A0A holds a newline byte). ``fallback``: bytes that
+        are no ``encoding`` are read as Windows-1252 (and counted). Call it before reading."""
+        self._fallback = fallback
+        self._decoder = codecs.getincrementaldecoder(encoding)(
+            "vish_cp1252_fallback" if fallback else "strict")
+        pending = self._decode(bytes(self._pending[self._offset:]))
         self._since_newline = 0
         self._check_line(pending)
         self._pending, self._offset = memoryview(pending), 0
@@ -308,12 +357,39 @@ def _zip_kind(head: bytes) -> str:
     if any(n.startswith((b"word/", b"ppt/")) for n in names):
         return "het is een Word-document; " + _ASK_EXPORT if any(
             n.startswith(b"word/") for n in names) else "het is een Office-document; " + _ASK_EXPORT
-    # An Office Open XML package that is no Word or PowerPoint file: a workbook (.xlsx, .xlsm),
-    # also when its first entries are the properties or a thumbnail (its xl/ part comes later).
-    if any(n.startswith(b"xl/") or n in (b"[Content_Types].xml", b"_rels/.rels")
-           or n.startswith(b"docProps/") for n in names):
+    # A workbook (.xlsx, .xlsm) has its parts under xl/, also when its first entries are the
+    # properties or a thumbnail.
+    if any(n.startswith(b"xl/") for n in names):
         return EXCEL
+    # An Office Open XML package whose first entries name no part (a big thumbnail first) may
+    # be a workbook, a drawing (.vsdx) or a package (.nupkg): said so, not called a workbook.
+    if any(n in (b"[Content_Types].xml", b"_rels/.rels") or n.startswith(b"docProps/")
+           for n in names):
+        return ("het is een Office-bestand (zoals een Excel-werkmap of een Word-document), "
+                "geen CSV-bestand; is het een Excel-werkmap, " + _SAVE_AS_CSV + "; anders "
+                + _ASK_EXPORT)
     return "het is een ingepakt bestand (ZIP); " + _UNPACK
+
+
+# The streams of an Office file protected with a password (OLE2, UTF-16LE names).
+_OLE2_ENCRYPTED = re.compile(b"|".join(
+    re.escape(f"{name}\x00".encode("utf-16-le")) for name in ("EncryptedPackage", "EncryptionInfo")))
+_PASSWORD = ("het is een Office-bestand dat met een wachtwoord is beveiligd; open het in Excel, "
+             "haal het wachtwoord weg (Bestand, Info, Werkmap beveiligen), kies Opslaan als met het "
+             "bestandstype CSV UTF-8 en lever dat aan")
+
+
+def _markup_kind(start: bytes) -> str | None:
+    """What the start of a text file says when it is a web page or XML (an Excel XML
+    spreadsheet, or a web page saved as .xls), else None."""
+    start = start.lstrip().lower()
+    if start.startswith((b"<!doctype html", b"<html")):
+        return "het is een webpagina (HTML); " + _SAVE_AS_CSV
+    if start.startswith(b"<?xml"):
+        if b"excel.sheet" in start or b"<workbook" in start:
+            return EXCEL
+        return "het is een XML-bestand; " + _ASK_EXPORT
+    return None
 
 
 def sniff(head: bytes) -> tuple[str | None, str | None]:
@@ -322,21 +398,22 @@ def sniff(head: bytes) -> tuple[str | None, str | None]:
     for an Excel workbook, else None)."""
     for bom, encoding in _BOMS:
         if head.startswith(bom):
-            return encoding, None
+            text = head[len(bom):4096].decode(encoding.replace("-sig", ""), "replace")
+            markup = _markup_kind(text.encode("ascii", "replace"))
+            return (None, markup) if markup else (encoding, None)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return None, _zip_kind(head)
+    if head.startswith(_OLE2) and any(
+            m.start() % 128 == 0 for m in _OLE2_ENCRYPTED.finditer(head)):
+        return None, _PASSWORD
     if head.startswith(_OLE2) and _ole2_workbook(head):
         return None, EXCEL
     for magic, what in _SIGNATURES:
         if head.startswith(magic):
             return None, what
-    start = head[:4096].lstrip().lower()
-    if start.startswith((b"<!doctype html", b"<html")):
-        return None, "het is een webpagina (HTML); " + _SAVE_AS_CSV
-    if start.startswith(b"<?xml"):
-        if b"excel.sheet" in start or b"<workbook" in start:
-            return None, EXCEL
-        return None, "het is een XML-bestand; " + _ASK_EXPORT
+    markup = _markup_kind(head[:4096])
+    if markup:
+        return None, markup
     sample = head[:65536]
     # UTF-16 without a BOM: Latin text has a zero in every other byte (a few characters, such
     # as U+0100, put one in the other position too).
@@ -396,16 +473,17 @@ class ExtractReader:
 
     def _start_text(self) -> io.TextIOWrapper:
         """Decide from the first bytes how to read the file, or refuse it; its text stream."""
-        _state.fallbacks = _state.undefined = 0
-        encoding, not_csv = sniff(self._raw.head(65536))
+        head = self._raw.head(65536)
+        encoding, not_csv = sniff(head)
         if not_csv is EXCEL:
             raise ExcelWorkbook("")
         if not_csv:
             raise NotCsv(not_csv)
         if encoding in (None, "utf-8-sig"):
             self.stats.encoding = encoding or "utf-8"
-            self._text = io.TextIOWrapper(
-                self._buffered, encoding="utf-8-sig", errors="vish_cp1252_fallback", newline="")
+            self.stats.cr_only = b"\r" in head and b"\n" not in head
+            self._raw.transcode("utf-8", fallback=True)  # Windows-1252 where no UTF-8
+            self._text = io.TextIOWrapper(self._buffered, encoding="utf-8-sig", newline="")
         else:
             self.stats.encoding = encoding
             self._raw.transcode(encoding)  # read as UTF-8 text from here on, line bound intact
@@ -561,9 +639,8 @@ class ExtractReader:
         """The stats. Nothing more is read: once a decision is made (an accepted file was read
         to its end), the rest of a rejected one is not worth a byte of I/O."""
         self.stats.sha256 = self.stats._hash.hexdigest()
-        if getattr(_state, "fallbacks", 0):
+        if self.stats.fallbacks:
             self.stats.encoding = "windows-1252"
-            self.stats.undefined = getattr(_state, "undefined", 0)
         return self.stats
 
 

@@ -124,6 +124,9 @@ def _header_names(names: list[str]) -> str:
 
 
 _LABELS = {"bsn": "het BSN", "startdatum": "de startdatum"}  # the required fields, in a sentence
+# A field as a sentence names it ("herkend als ...")
+_FIELD_LABELS = {"partner_bsn": "BSN partner", "contact_naam": "contactpersoon",
+                 "contact_telefoon": "telefoonnummer", "contact_email": "e-mailadres"}
 
 
 def _alias_list(canonical: str, overrides) -> str:
@@ -156,8 +159,18 @@ def _validate_rows(reader: ExtractReader, header: list[str], today: date, ref: d
                       detail=f"geen kolom voor {_LABELS.get(missing, missing)} gevonden "
                              f"(gezocht naar {_alias_list(missing, rules.column_aliases)}); "
                              f"{_safe_headers(header)}")
+    for name in mapping.bsn_like:
+        shown = ("een kolom met een naam die op gegevens lijkt" if _looks_like_data(name)
+                 else f"kolom '{shown_value(name, 40)}'")
+        issues.reject(Code.BSN_COLUMN_NOT_RECOGNISED, detail=(
+            f"{shown}; noem hem 'BSN' (cliënt) of 'BSN partner', haal hem uit de export of "
+            "laat de beheerder column_aliases instellen"))
     if result.reason is not None:
         return None
+    for name, canonical, used in mapping.unused:
+        issues.add(Issue(Code.COLUMN_NOT_USED, field=canonical, detail=(
+            f"kolom '{shown_value(name, 40)}' ({_FIELD_LABELS.get(canonical, canonical)}); "
+            f"gebruikt is kolom '{shown_value(used, 40)}'")))
     if mapping.ignored:
         # A column named like data (a BSN or a date as header) is counted, not echoed.
         named = [n for n in mapping.ignored if not _looks_like_data(n)]
