@@ -100,12 +100,15 @@ NEAR_DATES = st.builds(
 def test_day_first_dates_with_or_without_a_time_follow_the_rule(text):
     assert parse_dutch_date(text) == expected_day_first(text)
     # the shape d(d)-m(m)-jj with one separator kind, with nothing or a midnight after it, is
-    # told apart (whether the day and month are real or not: the year is the first fault)
+    # told apart when its first groups can be a day (1-31) and a month (1-12): else it may be
+    # month-first (1/13/25, 12/31/24) and is a plain unrecognised date
     heads = [text[:len(text) - len(time)] for time in MIDNIGHTS if text.endswith(time)]
     shapes = [(head, sep) for head in heads for sep in "-/." if len(head.split(sep)) == 3]
     assert year_has_two_digits(text) == any(
         [len(p) for p in head.split(sep)] in ([1, 1, 2], [1, 2, 2], [2, 1, 2], [2, 2, 2])
-        and head.replace(sep, "").isdigit() for head, sep in shapes)
+        and head.replace(sep, "").isdigit()
+        and 1 <= int(head.split(sep)[0]) <= 31 and 1 <= int(head.split(sep)[1]) <= 12
+        for head, sep in shapes)
 
 
 @given(DATES, st.sampled_from(MIDNIGHTS), st.sampled_from("-/."))

@@ -439,8 +439,17 @@ def test_a_wrong_case_date_is_shown_and_a_birth_date_or_bsn_never():
     ("01-02-2024 Jansen", None),
     ("01-02-2024\x00x", None),  # with control characters (removed): not a date, not shown
     (B[5], None),  # a BSN in the date column: nine digits are no date
-    ("12345672", "*****5672"),  # eight digits that are a BSN with its leading zero: masked
-    ("12345678", "12345678"),  # eight digits that are none: a date written jjjjmmdd, say
+    ("12345672", None),  # eight digits that are a BSN with its leading zero: not shown
+    ("12345678", None),  # eight digits with no year at either end: no date attempt
+    ("20251301", "20251301"),  # a date written jjjjmmdd with its month wrong: shown
+    ("13012025 ", "13012025"),  # ddmmjjjj: shown
+    ("13-03-2025 13.03.1985", None),  # a second date behind: it may be the birth date
+    ("01-01-2025 1985", None),
+    ("13-03-2025T19850313", None),
+    ("13-03-2025 0612345678", None),  # a telephone number behind the date
+    ("1031985", None),  # seven digits: a birth date written dmmjjjj, maybe
+    ("310385", None),  # six digits: never shown
+    ("1-13-2025 09:30:15", "1-13-2025 09:30:15"),
     ("06-12345678", None),  # a telephone number in a shifted column
     ("010-1234567", None),
     ("06 1234 5678", None),
@@ -449,6 +458,7 @@ def test_a_wrong_case_date_is_shown_and_a_birth_date_or_bsn_never():
     ("13-03-2025 09:30", "13-03-2025 09:30"),
     ("2025-02-30T00:00:00Z", "2025-02-30T00:00:00Z"),
     ("13-03-2025 00:00:00.0000000000000000", None),  # bounded: a longer time is not shown
+    ("13-03-2025 9.30", None),  # a time is h:mm
     ("1/2/3", "1/2/3"),
     ("20240230", "20240230"),
 ])
@@ -460,6 +470,19 @@ def test_a_shown_date_is_date_like_masked_and_bounded(value, shown):
     assert issue.detail == (None if shown is None else f"in het bestand staat '{shown}'")
     contract = json.dumps(result.to_contract(), ensure_ascii=False)
     assert "Jansen" not in contract and "\x00" not in contract and B[5] not in contract
+    assert "1985" not in contract and "0612345678" not in contract
+
+
+@pytest.mark.parametrize("value", ["31119", "45730", "10000"])
+def test_a_date_excel_stored_as_its_serial_number_is_said_so_and_not_shown(value):
+    # 31119 is 14-03-1985 in Excel's count of days: it may be a birth date
+    data = csv_bytes(f"{B[0]};{value};;D1", header="BSN;Startdatum;Einddatum;Dossiernummer")
+    result, _ = run(data, rules=LENIENT)
+    assert [i.message for i in result.issues if i.code is Code.DATE_FORMAT] == [
+        "Datum niet herkend; gebruik dag-maand-jaar, bijvoorbeeld 03-04-2025: Excel heeft de "
+        "datum als getal opgeslagen; maak de kolom in Excel op als datum (dd-mm-jjjj) en maak de "
+        "export opnieuw"]
+    assert value not in json.dumps(result.to_contract(), ensure_ascii=False)
 
 
 def test_the_result_names_each_field_by_the_files_own_header():

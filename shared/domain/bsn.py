@@ -53,9 +53,15 @@ def check_bsn(value: str) -> tuple[BsnCheck, str]:
         if is_valid_bsn(padded):
             return BsnCheck.LEFT_PADDED, padded
         return BsnCheck.CHECKSUM, value
-    if ("E" in value or "e" in value) and _SCIENTIFIC.fullmatch(value):
+    if in_scientific_notation(value):
         return BsnCheck.SCIENTIFIC, value
     return BsnCheck.FORMAT, value
+
+
+def in_scientific_notation(value: str) -> bool:
+    """Whether a stripped cell is a number as Excel shows it in scientific notation
+    (``1,23457E+08``): its digits are lost (a BSN, a dossiernummer)."""
+    return ("E" in value or "e" in value) and _SCIENTIFIC.fullmatch(value) is not None
 
 
 def mask_bsn(value: str) -> str:

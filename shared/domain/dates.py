@@ -54,13 +54,16 @@ def _parse(value: str) -> date | None:
     return None
 
 
-_TWO_DIGIT_YEAR = re.compile(r"\d{1,2}([-/.])\d{1,2}\1\d{2}(?: 0?0:00(?::00)?)?")
+_TWO_DIGIT_YEAR = re.compile(r"(\d{1,2})([-/.])(\d{1,2})\2\d{2}(?: 0?0:00(?::00)?)?")
 
 
 def year_has_two_digits(value: str) -> bool:
     """Whether a stripped cell is a day-month-year date with a two-digit year (``13-01-25``,
-    ``3/1/25``, ``13-01-25 00:00``): refused, with a reason of its own (which century?)."""
-    return value.isascii() and _TWO_DIGIT_YEAR.fullmatch(value) is not None
+    ``3/1/25``, ``13-01-25 00:00``): refused, with a reason of its own (which century?). Only
+    when its first two groups are a day and a month: ``1/13/25`` and ``12/31/24`` are
+    month-first, and a plain unrecognised date."""
+    m = _TWO_DIGIT_YEAR.fullmatch(value) if value.isascii() else None
+    return m is not None and 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(3)) <= 12
 
 
 def parse_dutch_date(value: str) -> date | None:

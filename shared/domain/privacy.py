@@ -239,9 +239,13 @@ def may_be_birth_date(text: str, today: date) -> bool:
         if len(run) == 6:  # ddmmyy or yymmdd
             return _birth_yy(run[4:], today) or _birth_yy(run[:2], today)
         return len(run) == 4 and _birth_year(int(run), today)
+    # every run, not only a date's three groups: a second date or a year behind the first
+    # ('13-03-2025 13.03.1985', '01-01-2025 1985') may be the birth date
+    for run in runs:
+        if len(run) >= 4 and any(_birth_year(int(run[k:k + 4]), today)
+                                 for k in range(len(run) - 3)):
+            return True
     groups = runs[:3]
-    if any(len(g) == 4 and _birth_year(int(g), today) for g in groups):
-        return True
     first, last = groups[0], groups[-1]
     return len(groups) == 3 and (
         (len(last) == 2 and len(first) <= 2 and _birth_yy(last, today))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from shared.domain.bsn import is_valid_bsn
+from shared.domain.bsn import in_scientific_notation, is_valid_bsn
 from shared.domain.eligibility import eligibility_basis, is_eligible
 from shared.domain.reader import QuoteSwallowsRows
 from shared.domain.snapshot import ORIGIN_ROW
@@ -78,6 +78,7 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
     i_start, i_toel, i_eind = idx["startdatum"], idx["toelatingsdatum"], idx["einddatum"]
     i_post, i_huis = idx["postcode"], idx["huisnummer"]
     i_tel, i_mail = idx["contact_telefoon"], idx["contact_email"]
+    i_doss = idx["dossiernummer"]
     today, ref = checker.today, checker.ref
     # eligibility.eligible_from's choice of date, made once for the file
     from_start = eligibility_basis(checker.rule, checker.has_toelating) == "startdatum"
@@ -146,6 +147,7 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
                         and (hn_known.get(h := row[i_huis]) or memo(hn_known, h, huisnummer_ok))
                         and phone_known.get(row[i_tel]) is True
                         and email_known.get(row[i_mail]) is True
+                        and not in_scientific_notation(row[i_doss])  # check() warns
                         # new to the own and partner bitmaps (a valid BSN is fixed by its
                         # first eight digits); else check() finds it registered and says so
                         and not (seen := own_bits[(i := int(bsn[:8])) >> 3]) & (m := 1 << (i & 7))

@@ -15,7 +15,7 @@ import re
 from datetime import date
 from typing import IO
 
-from shared.domain.bsn import BsnCheck, check_bsn, mask_bsn
+from shared.domain.bsn import BsnCheck, check_bsn, in_scientific_notation, mask_bsn
 from shared.domain.columns import CANONICAL_FIELDS
 from shared.domain.dates import _CACHE as DATE_CACHE
 from shared.domain.dates import parse_dutch_date, year_has_two_digits
@@ -36,10 +36,18 @@ _BSN_CODES = {BsnCheck.FORMAT: Code.BSN_FORMAT, BsnCheck.CHECKSUM: Code.BSN_CHEC
 # counsellor finds the cell. Never the birth date (nor a BSN, name, address or contact detail).
 SHOWN_DATES = frozenset({"startdatum", "toelatingsdatum", "einddatum"})
 # What a wrong date of the case may look like when it is shown: three groups of digits as a
-# date has them (day, month, year in any order and punctuation), maybe a time after it, or eight
-# digits at most. Nothing else: not a name or a telephone number in a shifted column.
-_DATE_LIKE = re.compile(r"[0-9]{1,4}([-/.])[0-9]{1,2}\1[0-9]{1,4}(?:[ T][0-9:.,]{1,15}Z?)?"
-                        r"|[0-9]{1,8}")
+# date has them (day, month, year in any order and punctuation), maybe a time of day after it
+# (h:mm, h:mm:ss), or four or eight plain digits. Nothing else: not a name, a telephone number
+# in a shifted column, a second date behind the first, nor five to seven digits (an Excel
+# serial date, a ddmmjjj typo: it may be a birth date the test below cannot read).
+_DATE_LIKE = re.compile(r"[0-9]{1,4}([-/.])[0-9]{1,2}\1[0-9]{1,4}"
+                        r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?Z?)?"
+                        r"|[0-9]{1,4}|[0-9]{8}")
+# A date Excel stored as its serial number (days since 1900: 10000 is 18-05-1927, 99999 is
+# 14-10-2173): said so, never shown (it may be a birth date).
+_EXCEL_SERIAL = re.compile(r"[1-9][0-9]{4}")
+EXCEL_SERIAL_DETAIL = ("Excel heeft de datum als getal opgeslagen; maak de kolom in Excel op als "
+                       "datum (dd-mm-jjjj) en maak de export opnieuw")
 
 
 def shown_date(name: str, raw: str, today: date, swapped: bool = False) -> str | None:
@@ -49,10 +57,21 @@ def shown_date(name: str, raw: str, today: date, swapped: bool = False) -> str |
     (:func:`privacy.may_be_birth_date`: a year at least 16 years ago, as when the columns are
     swapped), nor any value of a row whose columns look swapped (``swapped``: its birth date
     cell holds a recent date)."""
+    if _EXCEL_SERIAL.fullmatch(raw):
+        return EXCEL_SERIAL_DETAIL
     if (swapped or name not in SHOWN_DATES or not raw.isascii()
-            or _DATE_LIKE.fullmatch(raw) is None or may_be_birth_date(raw, today)):
+            or _DATE_LIKE.fullmatch(raw) is None or may_be_birth_date(raw, today)
+            or (len(raw) == 8 and raw.isdigit() and not _eight_digit_date(raw))):
         return None
     return f"in het bestand staat '{shown_value(raw, 40)}'"
+
+
+def _eight_digit_date(raw: str) -> bool:
+    """Eight plain digits that try to be a date (a year 1900-2199 or 9999 at either end) and
+    are no BSN that lost its leading zero."""
+    years = (int(raw[:4]), int(raw[4:]))
+    return (any(1900 <= y <= 2199 or y == 9999 for y in years)
+            and check_bsn(raw)[0] is not BsnCheck.LEFT_PADDED)
 
 
 def columns_look_swapped(born: date | None, today: date) -> bool:
@@ -133,6 +152,13 @@ class RecordChecker:
         bsn = cell("bsn")
         doss = cell("dossiernummer")[:50]
         dref = shown_value(doss) or None
+        if doss and in_scientific_notation(doss):
+            # Excel rounded it: many clients may share it, so it names no dossier (never used
+            # to match a leaver to an invalid row).
+            self.add(Issue(Code.DOSSIER_SCIENTIFIC_NOTATION, ln, "dossiernummer", None, dref))
+            doss_key = ""
+        else:
+            doss_key = doss
         for name, code in cleaned:
             self.add(Issue(code, ln, name, None, dref))
         for code, detail in shape:
@@ -140,7 +166,7 @@ class RecordChecker:
         bsn, partner, id_errors = self._identities(bsn, cell("partner_bsn"), ln, dref)
         dates, date_errors = self._dates(cell, ln, dref)
         if errors or id_errors or date_errors:
-            self._track_invalid(bsn, ln, doss)
+            self._track_invalid(bsn, ln, doss_key)
             return
         self.valid += 1
         postcode, huisnummer, telefoon, email = self._optional_fields(cell, ln, dref)
@@ -177,7 +203,7 @@ class RecordChecker:
         self.add(Issue(Code.QUOTE_SWALLOWS_ROWS, ln, None, None, dref or None))
         verdict, bsn = check_bsn(bsn)
         self._track_invalid(bsn if verdict in (BsnCheck.OK, BsnCheck.LEFT_PADDED) else "", ln,
-                            doss)
+                            "" if in_scientific_notation(doss) else doss)
 
     def _track_invalid(self, bsn: str, ln: int, dossier: str) -> None:
         if bsn:
