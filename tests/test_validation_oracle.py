@@ -141,7 +141,9 @@ def rows(draw, client: str, partner_pool: str, rule: str, toelating: bool, ref: 
     cells = {"bsn": cell, "partner": partner, "geb": cell_of(geb), "naam": "Jansen",
              "postcode": draw(st.sampled_from(["1234 AB", "1234ab", "", "1234AB", "0123 AB"])),
              "huisnr": draw(st.sampled_from(["12", "", "1", "99999", "012", "123456"])),
-             "start": cell_of(start), "toel": cell_of(toel), "eind": cell_of(eind), "dossier": "D1"}
+             "start": cell_of(start), "toel": cell_of(toel), "eind": cell_of(eind),
+             # a dossiernummer Excel rounded: a warning, the row stays valid
+             "dossier": draw(st.sampled_from(["D1", "D1", "D1", "1,23457E+08"]))}
     if fault and fault.startswith(("start", "toel", "eind", "geb")):
         name, what = fault.split("_", 1)
         if name == "toel" and not toelating:
@@ -234,6 +236,8 @@ def test_both_passes_decide_every_row_as_the_oracle_does(rule, toelating, data):
         own = [dict(zip(SNAPSHOT_FIELDS, r, strict=True)) for r in records]
         own = [r for r in own if r["origin"] == "row"]
         assert (result.total, result.valid) == (len(drawn), want_valid), shortcut
+        assert sum(1 for i in result.issues if i.code.value == "dossier_scientific_notation") \
+            == sum(1 for r in drawn if r.cells["dossier"] == "1,23457E+08"), shortcut
         assert result.ineligible == want_ineligible, shortcut
         assert sorted(r["bsn"] for r in own) == want_people, shortcut
         def iso(d: date | None) -> str:
