@@ -77,8 +77,7 @@ def run_records(checker: RecordChecker, progress: Callable[[int], None] | None) 
     i_bsn, i_partner, i_geb = idx["bsn"], idx["partner_bsn"], idx["geboortedatum"]
     i_start, i_toel, i_eind = idx["startdatum"], idx["toelatingsdatum"], idx["einddatum"]
     i_post, i_huis = idx["postcode"], idx["huisnummer"]
-    i_tel, i_mail = idx["contact_telefoon"], idx["contact_email"]
-    i_doss = idx["dossiernummer"]
+    i_tel, i_mail, i_doss = idx["contact_telefoon"], idx["contact_email"], idx["dossiernummer"]
     today, ref = checker.today, checker.ref
     # eligibility.eligible_from's choice of date, made once for the file
     from_start = eligibility_basis(checker.rule, checker.has_toelating) == "startdatum"

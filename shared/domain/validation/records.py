@@ -15,7 +15,7 @@ import re
 from datetime import date
 from typing import IO
 
-from shared.domain.bsn import BsnCheck, check_bsn, in_scientific_notation, mask_bsn
+from shared.domain.bsn import BsnCheck, check_bsn, mask_bsn
 from shared.domain.columns import CANONICAL_FIELDS
 from shared.domain.dates import _CACHE as DATE_CACHE
 from shared.domain.dates import parse_dutch_date, year_has_two_digits
@@ -27,7 +27,13 @@ from shared.domain.snapshot import ORIGIN_PARTNER, ORIGIN_ROW, new_writer
 from shared.domain.validation.cells import _EMAIL, _PHONE, ShapeChecker, clean_row, shape_errors
 from shared.domain.validation.people import PeopleSeen
 from shared.domain.validation.result import IssueCollector, ValidationResult
-from shared.domain.validation.rules import OPEN_END, date_findings, huisnummer_ok, normal_postcode
+from shared.domain.validation.rules import (
+    OPEN_END,
+    date_findings,
+    dossier_key,
+    huisnummer_ok,
+    normal_postcode,
+)
 
 _MISSING = 1 << 30  # column index for a field the extract does not have
 _BSN_CODES = {BsnCheck.FORMAT: Code.BSN_FORMAT, BsnCheck.CHECKSUM: Code.BSN_CHECKSUM,
@@ -35,16 +41,14 @@ _BSN_CODES = {BsnCheck.FORMAT: Code.BSN_FORMAT, BsnCheck.CHECKSUM: Code.BSN_CHEC
 # The dates of the case (not the person's): a report may show what the file holds there, so the
 # counsellor finds the cell. Never the birth date (nor a BSN, name, address or contact detail).
 SHOWN_DATES = frozenset({"startdatum", "toelatingsdatum", "einddatum"})
-# What a wrong date of the case may look like when it is shown: three groups of digits as a
-# date has them (day, month, year in any order and punctuation), maybe a time of day after it
-# (h:mm, h:mm:ss), or four or eight plain digits. Nothing else: not a name, a telephone number
-# in a shifted column, a second date behind the first, nor five to seven digits (an Excel
-# serial date, a ddmmjjj typo: it may be a birth date the test below cannot read).
+# A wrong date of the case that may be shown: three groups of digits (day, month, year in any
+# order and punctuation), maybe a time of day (h:mm, h:mm:ss) after it, or 1-4 or 8 digits. Not
+# a name, a telephone number, a second date behind the first, nor 5-7 digits (an Excel serial
+# date, a dmmjjjj typo: maybe a birth date the test below cannot read).
 _DATE_LIKE = re.compile(r"[0-9]{1,4}([-/.])[0-9]{1,2}\1[0-9]{1,4}"
                         r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?Z?)?"
                         r"|[0-9]{1,4}|[0-9]{8}")
-# A date Excel stored as its serial number (days since 1900: 10000 is 18-05-1927, 99999 is
-# 14-10-2173): said so, never shown (it may be a birth date).
+# A date Excel stored as its serial number (10000 is 18-05-1927): said so, never shown.
 _EXCEL_SERIAL = re.compile(r"[1-9][0-9]{4}")
 EXCEL_SERIAL_DETAIL = ("Excel heeft de datum als getal opgeslagen; maak de kolom in Excel op als "
                        "datum (dd-mm-jjjj) en maak de export opnieuw")
@@ -152,13 +156,7 @@ class RecordChecker:
         bsn = cell("bsn")
         doss = cell("dossiernummer")[:50]
         dref = shown_value(doss) or None
-        if doss and in_scientific_notation(doss):
-            # Excel rounded it: many clients may share it, so it names no dossier (never used
-            # to match a leaver to an invalid row).
-            self.add(Issue(Code.DOSSIER_SCIENTIFIC_NOTATION, ln, "dossiernummer", None, dref))
-            doss_key = ""
-        else:
-            doss_key = doss
+        doss_key = dossier_key(doss, ln, dref, self.add)
         for name, code in cleaned:
             self.add(Issue(code, ln, name, None, dref))
         for code, detail in shape:
@@ -203,7 +201,7 @@ class RecordChecker:
         self.add(Issue(Code.QUOTE_SWALLOWS_ROWS, ln, None, None, dref or None))
         verdict, bsn = check_bsn(bsn)
         self._track_invalid(bsn if verdict in (BsnCheck.OK, BsnCheck.LEFT_PADDED) else "", ln,
-                            "" if in_scientific_notation(doss) else doss)
+                            dossier_key(doss, ln, None, None))
 
     def _track_invalid(self, bsn: str, ln: int, dossier: str) -> None:
         if bsn:

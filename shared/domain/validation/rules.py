@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from shared.domain.bsn import in_scientific_notation
 from shared.domain.dates import OPEN_END_YEAR
-from shared.domain.issues import Code
+from shared.domain.issues import Code, Issue
 from shared.domain.validation.cells import POSTCODE
 
 # A finding that is not an error: an einddatum in 9999 means "no end date" (case systems write
@@ -60,3 +61,13 @@ def normal_postcode(value: str) -> str | None:
 def huisnummer_ok(value: str) -> bool:
     """Empty, or 1 to 5 ASCII digits without a leading zero."""
     return not value or (value.isascii() and value.isdigit() and value[0] != "0" and len(value) < 6)
+
+
+def dossier_key(doss: str, ln: int, dref: str | None, add) -> str:
+    """The dossiernummer to match an invalid row to a leaver by: '' for one Excel rounded (many
+    clients may share it: it names no dossier), which ``add`` (if given) reports."""
+    if not (doss and in_scientific_notation(doss)):
+        return doss
+    if add is not None:
+        add(Issue(Code.DOSSIER_SCIENTIFIC_NOTATION, ln, "dossiernummer", None, dref))
+    return ""
