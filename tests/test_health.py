@@ -480,3 +480,19 @@ def test_rows_without_a_file_or_a_day_still_read_well():
     dayless = {"recorded_at": datetime(2026, 11, 28, 23, 30, tzinfo=UTC), "status": "held"}
     assert health(datetime(2026, 11, 28, 23, 45, tzinfo=UTC), attempt=dayless).reason.startswith(
         "Levering van 29-11-2026 tegengehouden:")
+
+
+@pytest.mark.parametrize(("code", "reason"), [
+    ("excel_workbook", "Laatste bestand afgewezen op 28-11-2026 om 12:00: dit is een Excel-werkmap, "
+                       "geen CSV-bestand; sla het in Excel op als CSV UTF-8 en lever dat bestand aan "
+                       "(bekijk het rapport voor de BSN-kolom)."),
+    ("bsn_column_not_recognised",
+     "Laatste bestand afgewezen op 28-11-2026 om 12:00: een kolom lijkt BSN's te bevatten maar is "
+     "niet herkend (het rapport noemt welke), dus is het bestand niet verwerkt; noem de kolom 'BSN' "
+     "of 'BSN partner', haal hem uit de export of laat de beheerder column_aliases instellen, en "
+     "lever het opnieuw aan."),
+])
+def test_the_newest_rejections_say_what_to_do(code, reason):
+    result = health(NOON, accepted=ACCEPTED_BEFORE, attempt=DELIVERED_TODAY, ok=DELIVERED_TODAY,
+                    last_extract=extract_row(NOON, code))
+    assert result.word == "rejected" and result.reason.startswith(reason)

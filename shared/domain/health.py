@@ -135,8 +135,12 @@ REJECTIONS: dict[str, str] = {
                  "en lever het opnieuw aan",
     "not_csv": "dit is geen CSV-bestand (bijvoorbeeld een Excel-werkmap of pdf); sla de export "
                "op als CSV en lever het opnieuw aan",
-    "excel_workbook": "dit is een Excel-werkmap, geen CSV-bestand; zet in Excel de kolom met het "
-                      "BSN op Tekst, sla het op als CSV UTF-8 en lever dat bestand aan",
+    "excel_workbook": "dit is een Excel-werkmap, geen CSV-bestand; sla het in Excel op als CSV "
+                      "UTF-8 en lever dat bestand aan (bekijk het rapport voor de BSN-kolom)",
+    "bsn_column_not_recognised": "een kolom lijkt BSN's te bevatten maar is niet herkend (het "
+                                 "rapport noemt welke), dus is het bestand niet verwerkt; noem de "
+                                 "kolom 'BSN' of 'BSN partner', haal hem uit de export of laat de "
+                                 "beheerder column_aliases instellen, en lever het opnieuw aan",
     "snapshot_unreadable": "de opgeslagen snapshot is beschadigd, daarom is het bestand niet "
                            "verwerkt; herstel of verwijder de snapshot en bied het bestand "
                            "opnieuw aan",
