@@ -91,21 +91,26 @@ def test_a_matching_host_key_is_shown_next_to_the_pinned_one(sng, check):
                    "Verbinding in orde.\n")
 
 
+def refused_for_another_key(sng, other: str) -> str:
+    """What sftp-check prints when the server's key is not the pinned one (``other``)."""
+    return (f"  [ok] verbinden: 127.0.0.1:{sng.port}\n"
+            f"  [FOUT] hostsleutel: de hostsleutel van 127.0.0.1:{sng.port} is niet de "
+            "vastgelegde sleutel (andere server of onderschepping): geweigerd\n"
+            f"  Hostsleutel van de server: {sha256_of(sng.host_key_line)}\n"
+            f"  Vastgelegde hostsleutel:   {sha256_of(other)} (komt NIET overeen)\n"
+            "Verbinding NIET in orde.\n"
+            "Een andere hostsleutel betekent een andere server of een onderschepte "
+            "verbinding. Vraag SNG om de vingerafdruk van hun server en pas sftp.host_key "
+            "alleen aan als die gelijk is aan de sleutel van de server hierboven.\n")
+
+
 @pytest.mark.parametrize("pin", ["key line", "fingerprint"])
 def test_a_changed_host_key_shows_both_fingerprints_and_is_refused(sng, check, pin):
     other = another_key_line()
     code, out = check(sng.port, other if pin == "key line" else sha256_of(other),
                       sng.client_private_key)
     assert code == 1
-    assert out == (f"  [ok] verbinden: 127.0.0.1:{sng.port}\n"
-                   f"  [FOUT] hostsleutel: de hostsleutel van 127.0.0.1:{sng.port} is niet de "
-                   "vastgelegde sleutel (andere server of onderschepping): geweigerd\n"
-                   f"  Hostsleutel van de server: {sha256_of(sng.host_key_line)}\n"
-                   f"  Vastgelegde hostsleutel:   {sha256_of(other)} (komt NIET overeen)\n"
-                   "Verbinding NIET in orde.\n"
-                   "Een andere hostsleutel betekent een andere server of een onderschepte "
-                   "verbinding. Vraag SNG om de vingerafdruk van hun server en pas sftp.host_key "
-                   "alleen aan als die gelijk is aan de sleutel van de server hierboven.\n")
+    assert out == refused_for_another_key(sng, other)
 
 
 def test_a_refused_login_still_shows_the_accepted_host_key(sng, check):
@@ -210,15 +215,7 @@ def test_a_missing_secret_and_a_changed_host_key_show_both_fingerprints(sng, che
     other = another_key_line()
     code, out = check(sng.port, sha256_of(other), None)
     assert code == 1
-    assert out == (f"  [ok] verbinden: 127.0.0.1:{sng.port}\n"
-                   f"  [FOUT] hostsleutel: de hostsleutel van 127.0.0.1:{sng.port} is niet de "
-                   "vastgelegde sleutel (andere server of onderschepping): geweigerd\n"
-                   f"  Hostsleutel van de server: {sha256_of(sng.host_key_line)}\n"
-                   f"  Vastgelegde hostsleutel:   {sha256_of(other)} (komt NIET overeen)\n"
-                   "Verbinding NIET in orde.\n"
-                   "Een andere hostsleutel betekent een andere server of een onderschepte "
-                   "verbinding. Vraag SNG om de vingerafdruk van hun server en pas sftp.host_key "
-                   "alleen aan als die gelijk is aan de sleutel van de server hierboven.\n")
+    assert out == refused_for_another_key(sng, other)
 
 
 @pytest.mark.parametrize("private_key", [
