@@ -33,6 +33,20 @@ def _reason(req: func.HttpRequest) -> str | None:
     return _field(req, "reason")
 
 
+def _day(req: func.HttpRequest):
+    """The optional ``day`` of the body (JJJJ-MM-DD): a date, None when absent, or the error
+    response for a day that is not one."""
+    from datetime import date
+
+    day_text = _field(req, "day")
+    try:
+        if day_text is None and _body(req).get("day") is not None:
+            raise ValueError("not a text")
+        return date.fromisoformat(day_text) if day_text else None
+    except ValueError:
+        return error_response("bad_day", "Geef de dag als JJJJ-MM-DD: {\"day\": \"2026-11-28\"}", 400)
+
+
 def _storage_unavailable() -> func.HttpResponse:
     return error_response("storage_unavailable", "De opslag is nu niet bereikbaar; of de actie is "
                           "vastgelegd is niet zeker. Bekijk de status voordat u het opnieuw "
@@ -59,6 +73,8 @@ def _checked(req: func.HttpRequest, *, needs_reason: bool) -> tuple[str, str | N
 @bp.function_name("redeliver")
 @bp.route(route="deliveries/{org}", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def redeliver(req: func.HttpRequest) -> func.HttpResponse:
+    from azure.core.exceptions import AzureError
+
     from shared.clock import local_today
     from shared.wiring import delivery
 
@@ -66,7 +82,17 @@ def redeliver(req: func.HttpRequest) -> func.HttpResponse:
     if isinstance(checked, func.HttpResponse):
         return checked
     org, reason = checked
-    outcome = delivery().deliver(org, local_today(), reason=reason, manual=True)
+    day = _day(req)
+    if isinstance(day, func.HttpResponse):
+        return day
+    today = local_today()
+    if day is not None and day > today:
+        return error_response("day_in_future", "Een dag in de toekomst kan niet worden geleverd", 400)
+    try:
+        # An earlier day (an unconfirmed one SNG did not get) takes that day's next number.
+        outcome = delivery().deliver(org, day or today, reason=reason, manual=True)
+    except AzureError:
+        return _storage_unavailable()
     return json_response(outcome.as_dict(), 200 if outcome.status == "succeeded" else 502)
 
 
@@ -94,6 +120,8 @@ def connection_test(req: func.HttpRequest) -> func.HttpResponse:
 def release_extract(req: func.HttpRequest) -> func.HttpResponse:
     """Accept the extract intake's drop guard held: a person checked that file, named by
     ``sha256`` (at least its first 8 characters, as its report and the status show them)."""
+    from azure.core.exceptions import AzureError
+
     from shared.usecases.intake import NothingToRelease, NotTheHeldExtract
     from shared.wiring import intake
 
@@ -108,13 +136,22 @@ def release_extract(req: func.HttpRequest) -> func.HttpResponse:
                               "status\"}", 400)
     try:
         outcome = intake().release_held(org, reason, sha256)
+    except AzureError:
+        return _storage_unavailable()
     except NothingToRelease:
         return error_response("nothing_held", "Er is geen tegengehouden bestand om vrij te geven", 409)
     except NotTheHeldExtract:
         return error_response("not_the_held_file", "Dit is niet het bestand dat nu is tegengehouden "
                               "(is er intussen een nieuwe export?); controleer de status", 409)
-    return json_response({"decision": outcome.decision, "reason": outcome.reason, "summary": outcome.summary},
-                 200 if outcome.decision == "accepted" else 409)
+    if outcome.decision == "missing":  # removed from quarantine by its retention (14 days)
+        return error_response("held_file_gone", "Het tegengehouden bestand is niet meer in de "
+                              "quarantaine (na 14 dagen verwijderd); laat een nieuwe export "
+                              "aanleveren", 409)
+    answer = {"decision": outcome.decision, "reason": outcome.reason, "summary": outcome.summary}
+    if outcome.decision != "accepted":  # checked again on release, and rejected for another cause
+        answer["code"] = "rejected_on_release"
+        answer["message"] = "Het bestand is bij de vrijgave opnieuw gecontroleerd en afgewezen; zie reason"
+    return json_response(answer, 200 if outcome.decision == "accepted" else 409)
 
 
 @bp.function_name("release_delivery")
@@ -152,8 +189,6 @@ def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
 def confirm_delivery(req: func.HttpRequest) -> func.HttpResponse:
     """A person checked with SNG that an unconfirmed delivery arrived: recorded, and the status
     no longer shows it. ``day`` (JJJJ-MM-DD) names it when more than one is open."""
-    from datetime import date
-
     from azure.core.exceptions import AzureError
 
     from shared.usecases.delivery import SeveralUnconfirmed
@@ -163,13 +198,9 @@ def confirm_delivery(req: func.HttpRequest) -> func.HttpResponse:
     if isinstance(checked, func.HttpResponse):
         return checked
     org, reason = checked
-    day_text = _field(req, "day")
-    try:
-        if day_text is None and _body(req).get("day") is not None:
-            raise ValueError("not a text")
-        day = date.fromisoformat(day_text) if day_text else None
-    except ValueError:
-        return error_response("bad_day", "Geef de dag als JJJJ-MM-DD: {\"day\": \"2026-11-28\"}", 400)
+    day = _day(req)
+    if isinstance(day, func.HttpResponse):
+        return day
     try:
         confirmed = delivery().confirm_unconfirmed(org, reason, day)
     except SeveralUnconfirmed as exc:

@@ -362,3 +362,22 @@ def test_one_typo_in_a_small_teams_file_does_not_reject_it(intake, azurite, org_
         "regel in het bronsysteem (zie de fouten hieronder); de volgende aanlevering neemt die "
         "mee.")]
     assert (rows[2][0], rows[2][5]) == ("16", "D99")
+
+
+def test_a_rejected_file_sent_again_after_the_settings_changed_is_checked_again(
+        intake, azurite, org_code, monkeypatch):
+    """The beheerder adds the column alias the report asked for; the counsellor sends the very
+    same file again. It is validated anew (with a report), not ignored as a copy."""
+    people = bsns(5, seed=23)
+    data = "\n".join(["Klant-id;Startdatum;Datum toelating",
+                      *(f"{b};01-02-2024;01-02-2024" for b in people)]).encode()
+    drop_and_trigger(intake, azurite, org_code, data, name="export.csv")
+    first = intake.outcomes.latest(org_code, "extract")
+    assert (first["decision"], first["reason"]) == ("rejected", "missing_column")
+
+    organisation = intake.organisations.get(org_code)
+    monkeypatch.setattr(organisation, "column_aliases", {"Klant-id": "bsn"})
+    drop_and_trigger(intake, azurite, org_code, data, name="export-weer.csv")
+    again = intake.outcomes.latest(org_code, "extract")
+    assert again["decision"] == "accepted" and again["sha256"] == first["sha256"]
+    assert len(intake.blobs.list_names(intake.settings.reports_container, f"{org_code}/")) == 4

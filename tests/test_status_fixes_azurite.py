@@ -110,7 +110,7 @@ def test_a_newer_extract_written_in_between_is_never_overwritten(intake, org_cod
 
 
 # --- 6: an identical upload -------------------------------------------------------------------
-def test_an_identical_export_each_day_is_not_stale_a_copy_of_a_rejected_one_notes_nothing(
+def test_an_identical_export_each_day_is_not_stale_a_copy_of_a_rejected_one_is_checked_again(
         intake, azurite, org_code):
     from tests.conftest import FixedClock
 
@@ -138,9 +138,12 @@ def test_an_identical_export_each_day_is_not_stale_a_copy_of_a_rejected_one_note
     assert store.latest(org_code, "extract")["decision"] == "rejected"
     intake.now = FixedClock(start + timedelta(days=6))
     drop_and_trigger(intake, azurite, org_code, bad, name="fout-weer.csv")
+    # A copy of a rejected file does not keep the extract fresh, but it is checked again (the
+    # settings may have changed since) and the counsellor gets a report for it.
     assert store.latest(org_code, "extract_seen")["recorded_at"] == start + timedelta(days=4)
     assert [e["decision"] for e in entities(intake, org_code)
-            if e["RowKey"] < "a" and e["kind"] == "extract"] == ["rejected", "accepted"]
+            if e["RowKey"] < "a" and e["kind"] == "extract"] == ["rejected", "rejected", "accepted"]
+    assert len(intake.blobs.list_names(intake.settings.reports_container, f"{org_code}/")) == 6
 
 
 # --- 2: operator text through the admin actions -----------------------------------------------

@@ -540,3 +540,38 @@ def test_vish_status_on_a_store_without_tables_says_nothing_was_received_yet(set
         "nog niets aan SNG geleverd; vul na de aansluiting bij SNG de sftp-gegevens van deze "
         "organisatie in; volgende levering: geen (nog niet aangesloten)")
     assert "niet bereikbaar" not in out.out
+
+
+def test_an_earlier_day_is_delivered_again_through_the_admin_action(live, org_code, azurite):
+    """An unconfirmed day that SNG did not get, where only the app's own address may reach SNG:
+    the admin action delivers that day again (its file name carries that day); never a future
+    day, and a day as JJJJ-MM-DD only."""
+    from shared.clock import local_today
+
+    service, sng = live
+    accept_extract(service, azurite, org_code)
+    yesterday = local_today() - timedelta(days=1)
+    answer = post("redeliver", {"reason": "SNG kreeg het niet", "day": yesterday.isoformat()},
+                  {"org": org_code})
+    body = json.loads(answer.get_body())
+    assert answer.status_code == 200 and body["status"] == "succeeded"
+    assert body["day"] == yesterday.isoformat() and f"_{yesterday:%Y%m%d}_" in body["file"]
+    assert body["file"] in [p.name for p in sng.root.rglob("*") if p.is_file()]
+    tomorrow = local_today() + timedelta(days=1)
+    for day, code in ((tomorrow.isoformat(), "day_in_future"), ("28-11-2026", "bad_day"),
+                      (20261128, "bad_day")):
+        refused = post("redeliver", {"reason": "x", "day": day}, {"org": org_code})
+        assert refused.status_code == 400 and json.loads(refused.get_body())["code"] == code
+
+
+def test_a_held_extract_gone_from_quarantine_is_said_so_on_release(live, org_code, azurite):
+    service, _ = live
+    data = accept_extract(service, azurite, org_code, rows=40)
+    held = drop_extract(service, azurite, org_code, "half.csv",
+                        b"".join(data.splitlines(keepends=True)[:15]))
+    assert held["reason"] == "mass_drop_held"
+    container, _, name = held["quarantined"].partition("/")
+    service.blobs.delete(container, name)  # the quarantine's retention (14 days) removed it
+    answer = post("release_extract", {"reason": "klopt", "sha256": held["sha256"][:12]},
+                  {"org": org_code})
+    assert answer.status_code == 409 and json.loads(answer.get_body())["code"] == "held_file_gone"

@@ -124,13 +124,13 @@ class Intake:
                                         today, reference_date, override_mass_drop, out)
             latest = self.outcomes.latest(org, KIND_EXTRACT)
             if (result.sha256 and latest and latest.get("sha256") == result.sha256
-                    and not override_mass_drop):
-                # Same content as the extract processed last: no second effect (no report,
-                # snapshot or history row). Only that the accepted file came again is noted, so
-                # a daily export that did not change is not called stale; a copy of a rejected
-                # file notes nothing.
-                if latest.get("decision") == "accepted":
-                    self.outcomes.mark_seen(org, result.sha256, at=received_at)
+                    and latest.get("decision") == "accepted" and not override_mass_drop):
+                # Same content as the extract accepted last: no second effect (no report,
+                # snapshot or history row). Only that it came again is noted, so a daily export
+                # that did not change is not called stale. A copy of a rejected or held file is
+                # checked again (a new report): the settings may have changed since (a column
+                # alias, a threshold), and the counsellor who sends it again gets an answer.
+                self.outcomes.mark_seen(org, result.sha256, at=received_at)
                 self.blobs.delete(container, blob_name)
                 log.info("extract has the same content as the last one processed (%s); ignored",
                          latest.get("decision"))
