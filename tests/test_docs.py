@@ -284,7 +284,10 @@ def test_every_setting_and_output_the_guides_name_exists():
         for variable in set(re.findall(r"\bVISH_[A-Z_]+\b", text)):
             assert variable in settings or variable in infra, (name, variable)
         for output in set(re.findall(r"\b(?:AZURE_[A-Z_]+|STATIC_OUTBOUND_IP)\b", text)):
-            assert output in outputs or output == "AZURE_CLIENT_ID", (name, output)
+            # AZURE_RESOURCE_GROUP is azd's own value for a resource-group deployment (the
+            # scripts read it), not an output of main.bicep.
+            assert (output in outputs or output == "AZURE_CLIENT_ID"
+                    or (output == "AZURE_RESOURCE_GROUP" and output in infra)), (name, output)
 
 
 def test_the_report_name_in_the_counsellor_guide_is_the_one_the_intake_writes():
@@ -339,6 +342,9 @@ def test_the_defaults_the_guides_name_are_the_products():
     main = (ROOT / "infra-bicep" / "main.bicep").read_text(encoding="utf-8")
     quarantine = re.search(r"param quarantineRetentionDays int = (\d+)", main).group(1)
     assert f"({quarantine} dagen bewaard)" in OPERATOR
+    # How long a held extract can be released is that same retention, wherever the guide says it.
+    release_days = re.findall(r"\b(?:binnen|na) (\d+) dagen", OPERATOR)
+    assert len(release_days) >= 3 and set(release_days) == {quarantine}, release_days
 
 
 def test_the_curl_recipe_in_the_operator_guide_sends_the_key_as_a_header_and_never_on_a_command_line(
