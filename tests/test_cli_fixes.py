@@ -9,18 +9,9 @@ from pathlib import Path
 import pytest
 
 from devtools.sample import HEADER, sample_rows
-from shared import config
 from shared.cli import main
 from tests.helpers import TODAY
-
-
-@pytest.fixture(autouse=True)
-def fresh_settings(monkeypatch):
-    for name in ("VISH_ORGANISATIONS_JSON", "VISH_ORGANISATIONS_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    config.get_settings.cache_clear()
-    yield
-    config.get_settings.cache_clear()
+from tests.test_cli import fresh_settings  # noqa: F401 (the same autouse fixture: settings anew)
 
 
 def extract(tmp_path: Path) -> str:
