@@ -95,3 +95,29 @@ def test_an_internal_fault_is_told_as_one_without_a_class_name(intake, org_code,
 ])
 def test_a_size_reads_as_windows_shows_it(size, shown):
     assert megabytes(size) == shown
+
+
+def test_a_configured_code_is_logged_as_it_is_an_unknown_folder_masked(settings, monkeypatch,
+                                                                       caplog):
+    """``gemeente-1985`` is a configured code (configuration, not a birth year): its log lines
+    name it; the same digits in a folder of no organisation are masked."""
+    import logging
+
+    from shared import config, wiring
+    from tests.conftest import organisations_for
+
+    monkeypatch.setenv("VISH_ORGANISATIONS_JSON",
+                       organisations_for("gemeente-1985").model_dump_json())
+    config.get_settings.cache_clear()
+    wiring.intake.cache_clear()
+    service = wiring.intake()
+    try:
+        with caplog.at_level(logging.INFO, logger="vish"):
+            for folder in ("gemeente-1985", "jansen-1985"):
+                service.blobs.upload(EXTRACTS_CONTAINER, f"{folder}/export.csv", b"%PDF-1.7")
+                service.process(f"{folder}/export.csv")
+    finally:
+        wiring.intake.cache_clear()
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "org=gemeente-1985" in text
+    assert "jansen-1985" not in text and "1985" not in text.replace("gemeente-1985", "")

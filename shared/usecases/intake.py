@@ -81,8 +81,11 @@ class Intake:
         org_code, _, file_name = blob_name.partition("/")
         today = local_today(self.now())
         shown = safe_name(file_name or blob_name, today)
-        with log_context(org=safe_name(org_code, today, 40, words=False), extract=shown):
-            organisation = self.organisations.get(org_code)
+        organisation = self.organisations.get(org_code)
+        # A configured code is configuration and is logged as it is; only a folder of no
+        # organisation (anyone's typing, perhaps a name) is masked.
+        logged = org_code if organisation else safe_name(org_code, today, 40, words=False)
+        with log_context(org=logged, extract=shown):
             if organisation is None or not file_name:
                 return self._reject_unknown(blob_name, org_code, shown)
             info = self.blobs.info(container, blob_name)
