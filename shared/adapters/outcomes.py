@@ -320,6 +320,24 @@ class OutcomeStore:
         return sorted(({**dict(row), "etag": row.metadata["etag"]} for row in rows),
                       key=lambda row: row["RowKey"])
 
+    def status_rows(self, org: str) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+        """What the status reads of an organisation, in one range query over its partition
+        (``latest-`` up to ``unconfirmed.``; history keys start with digits and are not read):
+        every ``latest-{kind}`` row by kind (as :meth:`latest`), and the open unconfirmed
+        deliveries, oldest day first, each with its ``etag`` (as :meth:`unconfirmed`). One
+        request instead of one per kind; keys in between (none today) are read and left out."""
+        rows = self._query("PartitionKey eq @org and RowKey ge @low and RowKey lt @high",
+                           parameters={"org": org, "low": "latest-",
+                                       "high": UNCONFIRMED_PREFIX[:-1] + "."})
+        latest, open_rows = {}, []
+        for row in rows:
+            key = row["RowKey"]
+            if key.startswith("latest-"):
+                latest[key[len("latest-"):]] = dict(row)
+            elif key.startswith(UNCONFIRMED_PREFIX):
+                open_rows.append({**dict(row), "etag": row.metadata["etag"]})
+        return latest, sorted(open_rows, key=lambda row: row["RowKey"])
+
     def _query(self, query_filter: str, *, limit: int | None = None, **kwargs) -> list:
         """The entities of a query (at most ``limit``); none while the table does not exist yet
         (a fresh deployment: status is asked before the first outcome is written)."""

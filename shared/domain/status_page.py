@@ -3,7 +3,10 @@
 One row per organisation with a coloured health badge, the reason with what to do, the last
 extract (for a rejected or held one: the Dutch reason and what to do, whatever the badge says),
 the last delivery, the next one, and a 30-day chart (inline SVG) of the records delivered per
-day, coloured by outcome, and the uploads to folders of no organisation. The page of one
+day, coloured by outcome, and the uploads to folders of no organisation. Above the rows, when
+the overview has them: the summary of all organisations (how many have each word) and the
+navigation through its pages ("vorige", "pagina 2 van 7", "volgende") with the filter "alleen
+wat aandacht nodig heeft". The page of one
 organisation adds its history (repeated identical events collapsed, at most
 :data:`HISTORY_ROWS` rows). Times are local
 (Europe/Amsterdam), written "op 29-11-2026 om 09:34"; a date never breaks at its hyphens. No
@@ -15,8 +18,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from html import escape
+from urllib.parse import urlencode
 
-from shared.domain.health import ERROR_KINDS, HELD_EXTRACT, at_text, rejection_text
+from shared.domain.health import ERROR_KINDS, HEALTHY, HELD_EXTRACT, at_text, rejection_text
 
 WORDS = {"ok": "in orde", "no_changes": "geen wijzigingen", "pending": "wacht op verzending",
          "late": "te laat", "failing": "mislukt", "held": "levering tegengehouden",
@@ -46,6 +50,10 @@ svg{max-width:100%;height:auto}.axis{display:flex;justify-content:space-between;
 @media(max-width:700px){thead{display:none}table,tbody,tr,td{display:block}
 tr.org,tr.event{border-bottom:2px solid #d0d7de;padding:.5rem 0}td{border:none;padding:.25rem 0}
 td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
+.tallies{display:flex;flex-wrap:wrap;gap:.3rem 1rem;list-style:none;padding:0;margin:.5rem 0}
+.dot{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;margin-right:.3rem}
+nav.pages{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;margin:.75rem 0}
+nav.pages a{padding:.3rem 0}
 """
 DECISION = {"accepted": "geaccepteerd", "rejected": "afgewezen"}
 DELIVERY = {"succeeded": "geleverd", "failed": "mislukt", "held": "tegengehouden",
@@ -112,10 +120,13 @@ def chart(days: list[dict], width: int = 300, height: int = 60) -> str:
             + axis)
 
 
-def render(overview: dict, details: dict[str, dict], *, history: bool = False) -> str:
+def render(overview: dict, details: dict[str, dict], *, history: bool = False,
+           keep: dict[str, str] | None = None) -> str:
     """The page for ``overview`` (the overview document, or one organisation's detail wrapped
     as one); ``details`` give the chart's days; ``history``: add each organisation's history
-    (the page of one organisation)."""
+    (the page of one organisation). With a ``summary`` the page starts with it; with
+    ``paging`` it has links to the other pages and the filter, which keep the parameters in
+    ``keep`` (the function key of a browser's address)."""
     rows, histories = [], []
     for org in overview["organisations"]:
         word = org["health"]
@@ -134,17 +145,86 @@ def render(overview: dict, details: dict[str, dict], *, history: bool = False) -
             histories.append(_history(org, detail["history"]))
     state = "Alles in orde" if overview["healthy"] else "Actie nodig"
     generated = datetime.fromisoformat(overview["generated_at"])
+    paging = overview.get("paging")
+    nav = _nav(paging, keep or {}) if paging else ""
+    table = ("<table><thead><tr><th>Organisatie</th><th>Status</th><th>Laatste bestand</th>"
+             "<th>Laatste levering</th><th>Volgende levering</th>"
+             "<th>Laatste 30 dagen</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    if paging and not rows:
+        table = f"<p>{_t(_nothing_listed(paging))}</p>"
     return (
         '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>VISH-levering: {state}</title><style>{_STYLE}</style></head><body>"
         f"<h1>VISH-levering aan SNG — {state}</h1>"
         f"<p><small>Bijgewerkt {_t(at_text(generated))}</small></p>"
-        "<table><thead><tr><th>Organisatie</th><th>Status</th><th>Laatste bestand</th>"
-        "<th>Laatste levering</th><th>Volgende levering</th>"
-        "<th>Laatste 30 dagen</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table>" + _unknown(overview.get("unknown_folders"))
-        + "".join(histories) + "</body></html>")
+        + _summary(overview.get("summary")) + nav + table
+        + (nav if paging and paging["pages"] > 1 and rows else "")
+        + _unknown(overview.get("unknown_folders")) + "".join(histories) + "</body></html>")
+
+
+def _summary(summary: dict | None) -> str:
+    """How many organisations, how many need attention, and per word how many (those that
+    need attention first, each in the order of precedence); words none has are left out."""
+    if not summary:
+        return ""
+    total, attention = summary["organisations"], summary["attention"]
+    orgs = f"{total} {'organisatie' if total == 1 else 'organisaties'}"
+    if attention == 0:
+        said = f"{orgs}, geen ervan vraagt aandacht."
+    else:
+        said = f"{orgs}, waarvan {attention} {'aandacht vraagt' if attention == 1 else 'aandacht vragen'}."
+    counts = [(word, n) for word, n in summary["health"].items() if n]
+    counts.sort(key=lambda pair: pair[0] in HEALTHY)  # stable: precedence within each part
+    items = "".join(
+        f'<li class="tally" data-health="{escape(word)}"><span class="dot" '
+        f'style="background:{COLOURS.get(word, "#57606a")}"></span>'
+        f"{escape(WORDS.get(word, word))}: <strong>{n}</strong></li>" for word, n in counts)
+    return (f'<section class="summary" aria-label="Samenvatting"><p><strong>{escape(said)}</strong></p>'
+            + (f'<ul class="tallies">{items}</ul>' if items else "") + "</section>")
+
+
+def _href(keep: dict[str, str], paging: dict, *, page: int = 1, attention: bool | None = None) -> str:
+    """A link to another page of the overview (relative: the same address, other parameters)."""
+    params = {"format": "html", **keep, "per_page": paging["per_page"]}
+    if paging["attention_only"] if attention is None else attention:
+        params["attention"] = 1
+    if page > 1:
+        params["page"] = page
+    return escape("?" + urlencode(params))
+
+
+def _nav(paging: dict, keep: dict[str, str]) -> str:
+    """What the list shows, the filter, and "vorige", "pagina 2 van 7", "volgende"."""
+    page, pages, listed = paging["page"], paging["pages"], paging["organisations"]
+    first = (page - 1) * paging["per_page"] + 1
+    last = min(page * paging["per_page"], listed)
+    which = "die aandacht vragen" if paging["attention_only"] else "wat aandacht vraagt eerst"
+    shown = (f"Organisaties {first} tot en met {last} van {listed}, {which}."
+             if first <= last else "")
+    if paging["attention_only"]:
+        switch = f'<a class="filter" href="{_href(keep, paging, attention=False)}">alle organisaties</a>'
+    else:
+        switch = (f'<a class="filter" href="{_href(keep, paging, attention=True)}">alleen wat '
+                  "aandacht nodig heeft</a>")
+    steps = []
+    if page > 1:
+        steps.append(f'<a rel="prev" href="{_href(keep, paging, page=min(page - 1, pages))}">vorige</a>')
+    if pages > 1 and page <= pages:
+        steps.append(f'<span class="where">pagina {page} van {pages}</span>')
+    if page < pages:
+        steps.append(f'<a rel="next" href="{_href(keep, paging, page=page + 1)}">volgende</a>')
+    return (f'<nav class="pages" aria-label="Paginanavigatie"><span>{escape(shown)}</span>{switch}'
+            + "".join(steps) + "</nav>")
+
+
+def _nothing_listed(paging: dict) -> str:
+    if paging["organisations"] == 0:
+        return ("Geen organisatie vraagt aandacht." if paging["attention_only"]
+                else "Er zijn geen organisaties ingesteld.")
+    pages = paging["pages"]
+    return (f"Pagina {paging['page']} bestaat niet; er {'is' if pages == 1 else 'zijn'} {pages} "
+            f"{'pagina' if pages == 1 else 'pagina’s'}; ga terug met 'vorige'.")
 
 
 def _unknown(folders) -> str:

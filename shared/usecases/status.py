@@ -4,18 +4,25 @@ Only codes and numbers leave: ``reason`` is shown for extracts only (a rejection
 deliveries and manual actions it is text an operator typed (a name may be in it), so it never
 does. A row that does not read never breaks the status of the others: a ``latest-*`` row
 makes its organisation ``unreadable``, a history row is left out.
+
+Many organisations (a shared service delivering for hundreds): an organisation costs one table
+query (its ``latest-*`` and ``unconfirmed-*`` rows in one range of its partition, never its
+history), organisations are read :data:`WORKERS` at a time, and :meth:`StatusService.overview_page`
+gives a ``summary`` of all of them with one page of them, those that need attention first.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 from shared.clock import AMSTERDAM, local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
 from shared.domain.health import (
     NEEDS_PERSON,
+    WORDS,
     assess,
     at_text,
     extract_problem,
@@ -32,6 +39,10 @@ KIND_DELIVERY, KIND_SUCCESS = "delivery", "delivery_success"
 KIND_SEEN = "extract_seen"
 UNKNOWN_PARTITION = "_onbekend"  # intake's partition for uploads to a folder of no organisation
 UNKNOWN_DAYS = 7
+# Organisations read at a time (the table client is safe to share between threads; the SDK's
+# connection pool holds 10 connections per host). Each one is a table request of a few ms.
+WORKERS = 8
+PER_PAGE, MAX_PER_PAGE = 50, 100  # organisations per page of the overview
 # A day's colour in the chart: its best outcome ("nothing": a tick that found no accepted
 # extract to deliver; not a failure).
 _DAY_RANK = {"nothing": -1, "failed": 0, "held": 1, "unconfirmed": 2, "succeeded": 3}
@@ -95,21 +106,84 @@ def _shown_folder(folder: str, now: datetime) -> str:
     return safe_name(folder, local_today(now), 40)
 
 
+def attention_order(item: dict) -> tuple:
+    """Sort key of the overview's pages: organisations that need attention first, by the
+    precedence of their word (:data:`~shared.domain.health.WORDS`), then by code; the healthy
+    ones after them, by code."""
+    if item["healthy"]:
+        return (1, 0, item["code"])
+    word = item["health"]
+    return (0, WORDS.index(word) if word in WORDS else len(WORDS), item["code"])
+
+
+def summary(items: list[dict]) -> dict:
+    """How many organisations there are, how many need attention, and how many have each
+    health word (every word, in the order of precedence; 0 where none has it)."""
+    counts = dict.fromkeys(WORDS, 0)
+    for item in items:
+        counts[item["health"]] = counts.get(item["health"], 0) + 1
+    attention = sum(1 for item in items if not item["healthy"])
+    return {"organisations": len(items), "attention": attention,
+            "healthy": len(items) - attention, "health": counts}
+
+
 class StatusService:
     def __init__(self, settings: Settings, organisations: OrganisationsDocument, outcomes, *,
-                 now=utcnow) -> None:
+                 now=utcnow, workers: int = WORKERS) -> None:
         self.settings = settings
         self.organisations = organisations
         self.outcomes = outcomes
         self.now = now
+        self.workers = workers
 
     def overview(self) -> dict:
-        """Every organisation's status (``organisations``), and the uploads to folders of no
-        organisation in the last days (``unknown_folders``: they never make it unhealthy)."""
+        """Every organisation's status (``organisations``, in the order configured), their
+        ``summary``, and the uploads to folders of no organisation in the last days
+        (``unknown_folders``: they never make it unhealthy). Organisations are read
+        :attr:`workers` at a time, the unknown folders alongside them."""
         now = self.now()
-        items = [self._organisation(o, now) for o in self.organisations.organisations]
+        organisations = self.organisations.organisations
+        if self.workers < 2 or len(organisations) < 2:
+            items = [self._organisation(o, now) for o in organisations]
+            unknown = self.unknown_folders(now)
+        else:
+            with ThreadPoolExecutor(min(self.workers, len(organisations) + 1),
+                                    thread_name_prefix="status") as pool:
+                folders = pool.submit(self.unknown_folders, now)
+                items = list(pool.map(lambda o: self._organisation(o, now), organisations))
+                unknown = folders.result()
         return {"generated_at": now.isoformat(), "healthy": all(i["healthy"] for i in items),
-                "organisations": items, "unknown_folders": self.unknown_folders(now)}
+                "organisations": items, "summary": summary(items), "unknown_folders": unknown}
+
+    def overview_page(self, page: int = 1, per_page: int = PER_PAGE, *,
+                      attention: bool = False) -> dict:
+        """:meth:`overview` with one page of its organisations: those that need attention first
+        (:func:`attention_order`); ``attention``: only those. ``healthy`` and ``summary`` are
+        of all organisations, whatever the page. ``paging``: the page, its size, how many pages
+        and organisations the list has (a page past the last one is empty). ValueError for a
+        page below 1 or a size outside 1 to :data:`MAX_PER_PAGE`."""
+        if not isinstance(page, int) or page < 1:
+            raise ValueError("page must be 1 or more")
+        if not isinstance(per_page, int) or not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be 1 to {MAX_PER_PAGE}")
+        full = self.overview()
+        listed = sorted(full["organisations"], key=attention_order)
+        if attention:
+            listed = [item for item in listed if not item["healthy"]]
+        pages = max(1, -(-len(listed) // per_page))
+        return {**full, "organisations": listed[(page - 1) * per_page:page * per_page],
+                "paging": {"page": page, "per_page": per_page, "pages": pages,
+                           "organisations": len(listed), "attention_only": attention}}
+
+    def chart_days(self, codes: list[str], days: int = 30) -> dict[str, list[dict]]:
+        """Per organisation code: its ``days`` for the chart (see :meth:`organisation`), read
+        :attr:`workers` at a time; only the delivery rows of history are read."""
+        now = self.now()
+        if self.workers < 2 or len(codes) < 2:
+            return {code: self._chart(code, now, days) for code in codes}
+        with ThreadPoolExecutor(min(self.workers, len(codes)), thread_name_prefix="status") as pool:
+            return dict(zip(codes, pool.map(lambda code: self._chart(code, now, days), codes),
+                            strict=True))
 
     def organisation(self, code: str, days: int = 30, *, history: bool = True) -> dict | None:
         """One organisation's status with ``days`` (the chart). ``history``: with its history
@@ -119,14 +193,27 @@ class StatusService:
             return None
         now = self.now()
         item = self._organisation(organisation, now)
-        since = now - timedelta(days=days)
         if history:
-            item["history"] = self._history(code, since)
-            rows = item["history"]
+            item["history"] = self._history(code, now - timedelta(days=days))
+            item["days"] = self._days(item["history"], local_today(now), days)
         else:
-            rows = [_public(e) for e in self.outcomes.deliveries_since(code, since) if readable(e)]
-        item["days"] = self._days(rows, local_today(now), days)
+            item["days"] = self._chart(code, now, days)
         return item
+
+    def _chart(self, code: str, now: datetime, days: int) -> list[dict]:
+        since = now - timedelta(days=days)
+        rows = [_public(e) for e in self.outcomes.deliveries_since(code, since) if readable(e)]
+        return self._days(rows, local_today(now), days)
+
+    def _current(self, code: str) -> tuple[dict[str, dict], list[dict]]:
+        """The organisation's ``latest-*`` rows by kind and its open unconfirmed deliveries: one
+        query (:meth:`OutcomeStore.status_rows`); a store that offers only the reads by kind (a
+        scripted one) is asked per kind."""
+        read = getattr(self.outcomes, "status_rows", None)
+        if read is not None:
+            return read(code)
+        return ({kind: self.outcomes.latest(code, kind) for kind in _LATEST},
+                self.outcomes.unconfirmed(code))
 
     def unknown_folders(self, now: datetime | None = None) -> list[dict]:
         """Per folder of no organisation: its sanitised name (as intake recorded it), the last
@@ -176,14 +263,14 @@ class StatusService:
         A latest row that does not read makes it ``unreadable`` (logged by kind, never its
         content); the others are shown as read."""
         code = organisation.code
+        rows, unconfirmed = self._current(code)
         latest, broken = {}, []
-        for kind in (*_LATEST,):
-            row = self.outcomes.latest(code, kind)
+        for kind in _LATEST:
+            row = rows.get(kind)
             if row is not None and not readable(row):
                 broken.append(kind)
                 row = None
             latest[kind] = row
-        unconfirmed = self.outcomes.unconfirmed(code)
         if any(not readable(row) for row in unconfirmed):
             broken.append("unconfirmed")
         open_unconfirmed = next((row for row in unconfirmed if readable(row)), None)  # the oldest
