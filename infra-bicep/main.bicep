@@ -29,11 +29,11 @@ param secretsOfficer string = 'deployer'
 @maxLength(12)
 param keyVaultNameSeed string = ''
 
-@description('Instance memory of the Flex Consumption app; 512 MB covers a 1M-row extract (peak ~110 MB).')
+@description('Instance memory of the Flex Consumption app. 512 MB covers a 1M-row extract (peak ~110 MB) and one delivery (peak at most 100 MB): Flex Consumption scales each queue-triggered function on instances of its own, and host.json takes one delivery message per instance at a time. Take 2048 before letting one instance run several deliveries at once.')
 @allowed([ 512, 2048, 4096 ])
 param instanceMemoryMB int = 512
 
-@description('Scale-out ceiling. 40 is the lowest value Flex Consumption has accepted; actual scale follows demand, which is tiny here (and the lease serialises deliveries).')
+@description('Scale-out ceiling of the whole app (all functions together). Deliveries scale out over the delivery queue, one instance per waiting message, so this also caps the deliveries (and SFTP sessions) running at once. 40 is the lowest value Flex Consumption has accepted.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -73,6 +73,9 @@ var tags = {
   application: 'vish-bridge'
 }
 var deploymentContainerName = 'app-package'
+// The queue of delivery requests: storage.bicep makes it and its poison queue, function.bicep
+// names it to the code and the queue triggers (VISH_DELIVERY_QUEUE). The code's default is the same.
+var deliveryQueueName = 'vish-deliveries'
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
@@ -96,6 +99,7 @@ module storage 'modules/storage.bicep' = {
     reportsDays: reportsRetentionDays
     outboxDays: outboxRetentionDays
     softDeleteDays: softDeleteDays
+    deliveryQueueName: deliveryQueueName
   }
 }
 
@@ -150,6 +154,7 @@ module functionApp 'modules/function.bicep' = {
     queueEndpoint: storage.outputs.queueEndpoint
     tableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: deploymentContainerName
+    deliveryQueueName: storage.outputs.deliveryQueueName
     insightsConnectionString: monitoring.outputs.connectionString
     keyVaultUri: vault.outputs.uri
     instanceMemoryMB: instanceMemoryMB

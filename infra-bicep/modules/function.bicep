@@ -10,6 +10,8 @@ param blobEndpoint string
 param queueEndpoint string
 param tableEndpoint string
 param deploymentContainerName string
+@description('The queue of delivery requests (storage.bicep makes it and its poison queue).')
+param deliveryQueueName string
 param insightsConnectionString string
 param keyVaultUri string
 @minValue(512)
@@ -26,6 +28,14 @@ param staleExtractDays int
 param outcomeRetentionDays int
 param subnetId string = ''
 
+// Scale and memory. Flex Consumption scales per function: the HTTP functions share instances,
+// so does the blob trigger (Event Grid source), and each queue-triggered function (deliver_one,
+// deliver_poison) and the timer get instances of their own. A queue function scales on the
+// length of its queue (target-based: waiting messages divided by host.json queues.batchSize, at
+// most four instances added at a time), so with one delivery message per instance at a time the
+// memory of an instance holds one delivery (at most 100 MB) or one validation (~110 MB at 1M
+// rows) next to the worker: 512 MB suffices. maximumInstanceCount counts the instances of all
+// functions together and so also caps the deliveries, and the SFTP sessions, open at once.
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   // checkov:skip=CKV_AZURE_225: Flex Consumption zone redundancy is region-dependent; a missed tick during a zone outage is caught up by the next one (same day, once).
   name: '${name}-plan'
@@ -77,6 +87,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
           }
         }
       }
+      // Scale and memory: see the note above the plan.
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
@@ -98,7 +109,11 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     // checkov:skip=CKV_AZURE_88: Flex Consumption has no Azure Files content share; the package lives in a blob container reached by managed identity.
     name: 'appsettings'
     properties: {
-      // Identity-based runtime storage: no account key, no connection string.
+      // Identity-based runtime storage: no account key, no connection string. The same
+      // connection (AzureWebJobsStorage) serves the queue triggers of deliver_one and
+      // deliver_poison through queueServiceUri, and the code's own QueueClient (enqueue) reads
+      // queueServiceUri and AZURE_CLIENT_ID; a user-assigned identity needs credential and
+      // clientId here, or the host and the scale controller cannot get a token for the queues.
       AzureWebJobsStorage__accountName: storageName
       AzureWebJobsStorage__credential: 'managedidentity'
       AzureWebJobsStorage__clientId: identityClientId
@@ -110,6 +125,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       AZURE_CLIENT_ID: identityClientId
       VISH_KEY_VAULT_URL: keyVaultUri
       VISH_ORGANISATIONS_JSON: organisationsJson
+      VISH_DELIVERY_QUEUE: deliveryQueueName
       VISH_DELIVERY_SCHEDULE: deliverySchedule
       VISH_DELIVERY_GRACE_MINUTES: string(deliveryGraceMinutes)
       VISH_STALE_EXTRACT_DAYS: string(staleExtractDays)

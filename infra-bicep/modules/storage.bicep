@@ -12,6 +12,10 @@ param reportsDays int
 param outboxDays int
 param extractsDays int
 param softDeleteDays int
+@description('The queue of delivery requests (the app setting VISH_DELIVERY_QUEUE carries the same name); its poison queue is this name plus -poison.')
+@minLength(3)
+@maxLength(56)
+param deliveryQueueName string
 
 var containerNames = [
   'extracts'
@@ -99,6 +103,24 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
   name: 'default'
 }
 
+// Deliveries scale out over a queue: the timer (deliver_daily) puts one message per due
+// organisation and day on it, and deliver_one (a queue trigger on the AzureWebJobsStorage
+// connection, by identity) delivers that one organisation, on as many instances as the queue
+// asks for. A message that failed maxDequeueCount times is moved by the Functions host to the
+// queue of the same name plus '-poison' (the host's fixed convention), where deliver_poison
+// records a failed delivery for that organisation. Both are made here, so that the first
+// enqueue, the trigger's first poll and the host's first move find them, and so that the
+// deployment shows what exists. A message holds an organisation code and a day: no personal data.
+resource deliveryQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: deliveryQueueName
+}
+
+resource deliveryPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: '${deliveryQueueName}-poison'
+}
+
 // Personal data does not stay longer than needed: incoming extracts, quarantine, reports and the
 // outbox (proof of what was sent) expire; older versions and soft-deleted copies go too.
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
@@ -183,9 +205,18 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
 }
 
 // Least privilege for the function app identity, next to the resource it grants.
+// Storage Queue Data Contributor covers every queue need of the app: the trigger of deliver_one
+// and deliver_poison (Microsoft's minimum: Storage Queue Data Reader + Message Processor), the
+// code's own enqueue (Message Sender) and the host moving a message to the poison queue (send,
+// and create the queue if it were missing). It stays on the whole account, not on the two
+// delivery queues: the blob trigger (validate_extract, Event Grid source) keeps queues of its
+// own on the AzureWebJobsStorage account whatever its connection (such as its poison queue
+// 'webjobs-blobtrigger-poison', named by the host), and Microsoft lists Storage Queue Data
+// Contributor on that account for it. Narrowing to the queue service would change nothing
+// (the account holds no other queues) and narrowing to the delivery queues would break that.
 var roles = {
   blobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner (runtime + leases)
-  queueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
+  queueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor (see above)
   tableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
 }
 
@@ -204,3 +235,5 @@ output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output queueEndpoint string = storage.properties.primaryEndpoints.queue
 output tableEndpoint string = storage.properties.primaryEndpoints.table
+output deliveryQueueName string = deliveryQueue.name
+output deliveryPoisonQueueName string = deliveryPoisonQueue.name
