@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from functools import cache
 from pathlib import Path
 
 import pytest
 
 from shared.config import Settings
+from shared.domain.delivery_request import DEFAULT_QUEUE, poison_queue
 
 INFRA = Path(__file__).resolve().parent.parent / "infra-bicep"
 
@@ -79,8 +81,128 @@ def test_storage_access_is_identity_based_without_keys_or_connection_strings():
         assert f"AzureWebJobsStorage__{service}ServiceUri" in settings
     assert "AzureWebJobsStorage" not in settings and "VISH_STORAGE_CONNECTION_STRING" not in settings
     assert settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"].endswith("Authorization=AAD'")
-    text = "".join(p.read_text() for p in INFRA.rglob("*.bicep"))
-    assert "listKeys" not in text and "AccountKey=" not in text and "connectionString:" not in text.lower()
+    # the storage connection is these settings and nothing else (no key, no connection string)
+    assert {name for name in settings if name.startswith("AzureWebJobsStorage")} == {
+        f"AzureWebJobsStorage__{part}" for part in ("accountName", "credential", "clientId", "blobServiceUri",
+                                                    "queueServiceUri", "tableServiceUri")}
+    assert not secret_material_in_the_templates()
+
+
+def secret_material_in_the_templates() -> list[str]:
+    """Lines of the templates that would put a key in play: a list*() call (listKeys,
+    listAccountSas, listServiceSas ...), an account key or SAS, or a connection string other than
+    Application Insights' (an ingestion endpoint; local auth is off, so it grants nothing)."""
+    found = []
+    for path in sorted(INFRA.rglob("*.bicep")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("//")[0]
+            if (re.search(r"\blist\w*\(|accountkey|sharedaccesssignature|\bsas\w*\b|sig=", code, re.I)
+                    or (re.search(r"connection_?string", code, re.I) and "insights" not in code.lower())):
+                found.append(f"{path.relative_to(INFRA)}:{number}: {line.strip()}")
+    return found
+
+
+def test_the_secret_material_check_finds_what_it_looks_for(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "INFRA", tmp_path)
+    for line in ("var k = storage.listKeys().keys[0].value",
+                 "var s = storage.listAccountSas('2023-05-01', {}).accountSasToken",
+                 "AzureWebJobsStorage: 'DefaultEndpointsProtocol=https;AccountKey=${key}'",
+                 "VISH_STORAGE_CONNECTION_STRING: conn", "param storageConnectionString string"):
+        (tmp_path / "t.bicep").write_text(f"{line}\n")
+        assert secret_material_in_the_templates(), line
+    (tmp_path / "t.bicep").write_text("APPLICATIONINSIGHTS_CONNECTION_STRING: insightsConnectionString\n"
+                                      "// a comment may name listKeys() to say it is not used\n")
+    assert secret_material_in_the_templates() == []
+
+
+# -- the delivery queue (issue 13): the timer sends one request per organisation and day, the queue
+# trigger deliver_one takes it, the host moves a request that failed too often to <queue>-poison,
+# where deliver_poison records the failure.
+def module_output(module: str, output: str) -> dict:
+    return accessor(module, accessor("outputs", output))
+
+
+def evaluated(expression: str, values: dict[str, str]) -> str:
+    """A Bicep string (a bare name or an interpolated literal) with the given names filled in."""
+    return values[expression] if expression in values else bicep_string(expression, values, {})
+
+
+def queue_triggers() -> dict[str, dict]:
+    from devtools.devservices import registered_functions
+
+    return {name: binding for name, fn in registered_functions().items()
+            for binding in fn.get_bindings_dict()["bindings"] if binding["type"] == "queueTrigger"}
+
+
+AZURE_QUEUE_NAME = re.compile(r"^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def test_both_delivery_queues_exist_with_the_names_the_code_and_its_triggers_use():
+    main = parsed("main.bicep")
+    name = main["variables"]["deliveryQueueName"]["value"]
+    assert name == DEFAULT_QUEUE == Settings.model_fields["delivery_queue"].default
+    assert main["modules"]["storage"]["config"]["params"]["deliveryQueueName"] == "deliveryQueueName"
+    storage = parsed("modules/storage.bicep")
+    assert storage["resources"]["queueService"]["config"] == {"parent": "storage", "name": "default"}
+    queues = {symbol: r["config"] for symbol, r in storage["resources"].items()
+              if r["type"] == "Microsoft.Storage/storageAccounts/queueServices/queues"}
+    assert {q["parent"] for q in queues.values()} == {"queueService"}
+    made = {symbol: evaluated(q["name"], {"deliveryQueueName": name}) for symbol, q in queues.items()}
+    assert made == {"deliveryQueue": DEFAULT_QUEUE, "deliveryPoisonQueue": poison_queue(DEFAULT_QUEUE)}
+    assert all(AZURE_QUEUE_NAME.match(queue) for queue in made.values())
+    # the app setting the code and the triggers read names the queue storage.bicep made
+    assert app_settings()["VISH_DELIVERY_QUEUE"] == "deliveryQueueName"
+    assert main["modules"]["functionApp"]["config"]["params"]["deliveryQueueName"] == \
+        module_output("storage", "deliveryQueueName")
+    assert storage["outputs"]["deliveryQueueName"]["value"] == accessor("deliveryQueue", "name")
+    assert storage["outputs"]["deliveryPoisonQueueName"]["value"] == accessor("deliveryPoisonQueue", "name")
+    # the triggers, as the host resolves their %setting% expressions with the deployed settings
+    triggers = queue_triggers()
+    assert set(triggers) == {"deliver_one", "deliver_poison"}
+    listened = {fn: re.sub(r"%(\w+)%", lambda m: {"VISH_DELIVERY_QUEUE": name}[m[1]], b["queueName"])
+                for fn, b in triggers.items()}
+    assert listened == {"deliver_one": made["deliveryQueue"], "deliver_poison": made["deliveryPoisonQueue"]}
+    assert {b["connection"] for b in triggers.values()} == {"AzureWebJobsStorage"}
+
+
+def test_the_queue_triggers_connection_is_the_apps_storage_by_its_user_assigned_identity():
+    settings = app_settings()
+    assert settings["AzureWebJobsStorage__queueServiceUri"] == "queueEndpoint"
+    assert settings["AzureWebJobsStorage__credential"] == "'managedidentity'"
+    assert settings["AzureWebJobsStorage__clientId"] == settings["AZURE_CLIENT_ID"] == "identityClientId"
+    params = parsed("main.bicep")["modules"]["functionApp"]["config"]["params"]
+    assert params["queueEndpoint"] == module_output("storage", "queueEndpoint")
+    assert parsed("modules/storage.bicep")["outputs"]["queueEndpoint"]["value"] == accessor(
+        "storage", accessor("properties", accessor("primaryEndpoints", "queue")))
+    # the client id is that of the one identity the app runs as
+    assert params["identityClientId"] == module_output("identity", "clientId")
+    assert params["identityId"] == module_output("identity", "id")
+    identity = resource("modules/function.bicep", "app")["config"]["identity"]
+    assert identity == {"type": "UserAssigned", "userAssignedIdentities": {"'${identityId}'": {}}}
+
+
+def test_the_app_identity_holds_a_queue_role_on_the_account_that_holds_both_queues():
+    """Storage Queue Data Contributor covers what Microsoft lists for a queue trigger (Storage
+    Queue Data Reader + Message Processor) and for sending (Message Sender), the host's move to
+    the poison queue included; on the account, because the blob trigger keeps queues there too."""
+    storage = parsed("modules/storage.bicep")
+    assert storage["variables"]["roles"]["value"]["queueDataContributor"] == \
+        ROLE_GUIDS["Storage Queue Data Contributor"]
+    body = storage["resources"]["roleAssignments"]["config"]
+    assert body["loop_type"]["detail"] == {"item_name": "role", "object_name": "roles"}
+    assert body["condition"] is None  # every role, always
+    body = body["config"]
+    assert body["scope"] == "storage" and body["properties"]["principalId"] == "principalId"
+    assert body["properties"]["roleDefinitionId"]["function"]["parameters"]["resource_name_1"] == \
+        accessor("role", "value")
+    # the scope holds the queues: queue -> queue service -> this account
+    assert storage["resources"]["storage"]["type"] == "Microsoft.Storage/storageAccounts"
+    assert storage["resources"]["queueService"]["config"]["parent"] == "storage"
+    for queue in ("deliveryQueue", "deliveryPoisonQueue"):
+        assert storage["resources"][queue]["config"]["parent"] == "queueService"
+    # and the principal is the identity whose client id the app's connection names
+    params = parsed("main.bicep")["modules"]["storage"]["config"]["params"]
+    assert params["principalId"] == module_output("identity", "principalId")
 
 
 def test_storage_account_baseline_containers_table_and_lifecycle():
