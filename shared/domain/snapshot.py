@@ -17,6 +17,11 @@ from shared.domain.bsn import is_valid_bsn
 from shared.domain.columns import CANONICAL_FIELDS
 
 SNAPSHOT_FORMAT_VERSION = "1"
+# Metadata of a stored snapshot naming the order of its records. The intake writes them in
+# ascending BSN order (``merge.write_snapshot``) and says so; a delivery streams such a snapshot
+# as it is and sorts any other (an older one) first.
+SNAPSHOT_ORDER_KEY = "order"
+SNAPSHOT_ORDER_BSN = "bsn"
 SNAPSHOT_FIELDS: tuple[str, ...] = (*CANONICAL_FIELDS, "eligible_from", "source_row", "origin")
 BSN_INDEX = 0
 SOURCE_ROW_INDEX = SNAPSHOT_FIELDS.index("source_row")

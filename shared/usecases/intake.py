@@ -28,6 +28,8 @@ from shared.domain.privacy import KNOWN_EXTENSIONS, safe_name
 from shared.domain.report import report_csv, report_json
 from shared.domain.snapshot import (
     SNAPSHOT_FORMAT_VERSION,
+    SNAPSHOT_ORDER_BSN,
+    SNAPSHOT_ORDER_KEY,
     SnapshotFormatError,
     iter_snapshot_bytes,
 )
@@ -160,6 +162,7 @@ class Intake:
                     metadata={"source_sha256": result.sha256, "people": str(result.people),
                               "accepted_at": received_at.isoformat(),
                               "format_version": SNAPSHOT_FORMAT_VERSION,
+                              SNAPSHOT_ORDER_KEY: SNAPSHOT_ORDER_BSN,
                               "eligibility_basis": result.eligibility_basis},
                     content_type="text/csv; charset=utf-8",
                     if_match=current.etag if current else None,

@@ -22,13 +22,16 @@ person has no valid row, so is never merged.
 Memory stays bounded however many people are merged: the winners are found bucket range by
 bucket range (:data:`MAX_MERGED_PER_PASS` people per pass over the spool at most), and what
 is kept is one bit per spooled record. The priority is computed for records of merged people
-only.
+only. The snapshot is written in ascending BSN order, sorted externally (runs of at most
+:data:`shared.domain.sorting.RUN_RECORDS` records in memory).
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from datetime import date
+from operator import itemgetter
 from typing import IO
 
 from shared.domain.snapshot import (
@@ -37,14 +40,15 @@ from shared.domain.snapshot import (
     ORIGIN_ROW,
     SNAPSHOT_FIELDS,
     SOURCE_ROW_INDEX,
-    new_writer,
 )
+from shared.domain.sorting import RUN_RECORDS, WRITE_CHARS, sorted_lines_by_bsn, split_records
 from shared.domain.validation.decision import was_eligible
 from shared.domain.validation.people import BUCKET_SHIFT, PeopleSeen
 
 _START_INDEX = SNAPSHOT_FIELDS.index("startdatum")
 _END_INDEX = SNAPSHOT_FIELDS.index("einddatum")
 MAX_MERGED_PER_PASS = 1 << BUCKET_SHIFT  # one bucket always fits in one pass
+_BSN_TEXT = itemgetter(slice(0, 9))  # a spooled record's BSN: its first nine characters
 
 # The fields packed into one priority, lowest first: the line (36 bits: 68 billion lines, far
 # beyond any extract), the startdatum as YYYYMMDD (27 bits: 99991231 < 2**27), own row (1 bit),
@@ -88,14 +92,12 @@ def _passes(state: PeopleSeen) -> list[tuple[int, int]]:
     return passes
 
 
-def write_snapshot(spool: IO[str], out: IO[str], state: PeopleSeen, *, on: date) -> None:
-    """Copy the spooled records, keeping only the winning record of each merged person
-    (:func:`_priority`; ``on``: the reference date of the intake, as the decision used)."""
-    out.write(";".join(SNAPSHOT_FIELDS) + "\n")  # as new_writer writes it (names need no quotes)
+def _kept_records(spool: IO[str], state: PeopleSeen, on: date) -> Iterator[str]:
+    """The spooled records' text, in spool order, without the records of merged people that
+    do not win (:func:`_priority`)."""
     spool.seek(0)
     if not state.merged.count:
-        while chunk := spool.read(1 << 20):
-            out.write(chunk)
+        yield from split_records(spool)
         return
     merged = state.merged
     keep = bytearray()  # bit per spooled record of a merged person: it wins
@@ -113,10 +115,37 @@ def write_snapshot(spool: IO[str], out: IO[str], state: PeopleSeen, *, on: date)
             if len(keep) <= number >> 3:
                 keep.extend(bytes((number >> 3) + 1 - len(keep)))
             keep[number >> 3] |= 1 << (number & 7)
-    writer = new_writer(out)
     spool.seek(0)
-    for number, record in enumerate(csv.reader(spool, delimiter=";")):
-        if int(record[BSN_INDEX]) in merged and not (
+    for number, line in enumerate(split_records(spool)):
+        if int(line[:9]) in merged and not (
                 number >> 3 < len(keep) and keep[number >> 3] & (1 << (number & 7))):
             continue
-        writer.writerow(record)
+        yield line
+
+
+def write_snapshot(spool: IO[str], out: IO[str], state: PeopleSeen, *, on: date,
+                   run_records: int = RUN_RECORDS, tmpdir=None) -> None:
+    """Write the snapshot: the spooled records, keeping only the winning record of each merged
+    person (:func:`_priority`; ``on``: the reference date of the intake, as the decision used),
+    in ascending BSN order (so a delivery can stream it:
+    :func:`shared.domain.delivery_file.write_delivery_file`). The sort is external
+    (:func:`sorted_lines_by_bsn`): ``run_records`` records in memory at most, the runs in
+    temporary files in ``tmpdir`` (default: the system's)."""
+    out.write(";".join(SNAPSHOT_FIELDS) + "\n")  # as new_writer writes it (names need no quotes)
+    # Every spooled record starts with its nine-digit BSN (the 11-proef passed: an own row's
+    # or partner's BSN normalised by the check, a carried record's by the snapshot reader), so
+    # its first nine characters sort it.
+    ordered = sorted_lines_by_bsn(_kept_records(spool, state, on), run_records=run_records,
+                                  tmpdir=tmpdir, key=_BSN_TEXT)
+    try:
+        batch: list[str] = []
+        size = 0
+        for line in ordered:
+            batch.append(line)
+            size += len(line)
+            if size >= WRITE_CHARS:
+                out.write("".join(batch))
+                batch, size = [], 0
+        out.write("".join(batch))
+    finally:
+        ordered.close()
