@@ -1,8 +1,9 @@
-"""Timer: every tick (UTC NCRONTAB, default every 15 minutes) deliver what is due.
+"""Timer: every tick (UTC NCRONTAB, default every 15 minutes) queue a delivery request for each
+organisation that is due; ``deliver_one`` (functions/deliver_queue.py) delivers each.
 
 Whether an organisation is due is decided in ``shared.domain.schedule`` in Europe/Amsterdam time
 (Flex Consumption ignores WEBSITE_TIME_ZONE); the lease and the outcome store in
-``shared.usecases.delivery`` make duplicate and overlapping ticks harmless.
+``shared.usecases.delivery`` make duplicate requests and overlapping ticks harmless.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.domain.columns import CANONICAL_FIELDS
+from shared.domain.delivery_request import DEFAULT_QUEUE, is_queue_name
 from shared.domain.privacy import printable, redact
 from shared.domain.profile import DEFAULT_PROFILE, PROFILE_DIR, Profile, ProfileError, shipped_profile
 from shared.domain.schedule import ScheduleError, parse_schedule, unreachable_message
@@ -180,6 +181,10 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("VISH_TABLE_SERVICE_URI", "AzureWebJobsStorage__tableServiceUri"),
     )
+    queue_service_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VISH_QUEUE_SERVICE_URI", "AzureWebJobsStorage__queueServiceUri"),
+    )
     storage_account_name: str | None = Field(
         default=None,
         validation_alias=AliasChoices("VISH_STORAGE_ACCOUNT_NAME", "AzureWebJobsStorage__accountName"),
@@ -196,6 +201,12 @@ class Settings(BaseSettings):
     outbox_container: str = "outbox"
     locks_container: str = "locks"
     outcomes_table: str = "outcomes"
+    delivery_queue: str = Field(
+        default=DEFAULT_QUEUE,
+        description="the Storage queue of delivery requests (the timer sends, the queue trigger "
+                    "takes them; its poison queue is this name plus -poison). In Azure the app "
+                    "setting and the queues come from infra-bicep: keep the default",
+    )
 
     key_vault_url: str | None = None
     secret_cache_seconds: float = Field(default=300.0, ge=0)
@@ -214,12 +225,21 @@ class Settings(BaseSettings):
     work_dir: Path | None = None
     log_level: str = "INFO"
 
+    @field_validator("delivery_queue")
+    @classmethod
+    def _queue_name(cls, value: str) -> str:
+        if not is_queue_name(value):
+            raise DutchValueError("geen geldige wachtrijnaam (3 tot 56 tekens: kleine letters, "
+                                  "cijfers en losse koppeltekens, niet aan het begin of eind)")
+        return value
+
     @model_validator(mode="after")
     def _uris_from_the_account_name(self) -> Settings:
         if self.storage_account_name:
             name = self.storage_account_name
             self.blob_service_uri = self.blob_service_uri or f"https://{name}.blob.core.windows.net"
             self.table_service_uri = self.table_service_uri or f"https://{name}.table.core.windows.net"
+            self.queue_service_uri = self.queue_service_uri or f"https://{name}.queue.core.windows.net"
         return self
 
     def connection_string(self) -> str | None:
@@ -726,7 +746,9 @@ def _storage_problems(settings: Settings) -> list[str]:
     for setting, uri in (("VISH_BLOB_SERVICE_URI (of AzureWebJobsStorage__blobServiceUri)",
                           settings.blob_service_uri),
                          ("VISH_TABLE_SERVICE_URI (of AzureWebJobsStorage__tableServiceUri)",
-                          settings.table_service_uri)):
+                          settings.table_service_uri),
+                         ("VISH_QUEUE_SERVICE_URI (of AzureWebJobsStorage__queueServiceUri)",
+                          settings.queue_service_uri)):
         if uri and not re.fullmatch(r"https://[a-z0-9.-]+(?::\d+)?(?:/[^\s]*)?|"
                                     r"http://(?:127\.0\.0\.1|localhost)(?::\d+)?(?:/[^\s]*)?",
                                     uri.strip(), re.IGNORECASE):
@@ -735,6 +757,9 @@ def _storage_problems(settings: Settings) -> list[str]:
     if settings.blob_service_uri and not settings.table_service_uri:
         problems.append("instelling VISH_TABLE_SERVICE_URI (of AzureWebJobsStorage__tableServiceUri) "
                         "ontbreekt: nodig naast de blob-URI bij opslag met de beheerde identiteit")
+    if settings.blob_service_uri and not settings.queue_service_uri:
+        problems.append("instelling VISH_QUEUE_SERVICE_URI (of AzureWebJobsStorage__queueServiceUri) "
+                        "ontbreekt: nodig naast de blob-URI voor de wachtrij van leveringen")
     return problems
 
 

@@ -43,13 +43,16 @@ def intake() -> Intake:
 def build_delivery(settings: Settings, *, secret_client_options: dict | None = None):
     """``secret_client_options``: passed to the Key Vault ``SecretClient`` (tests: TLS trust for
     a local stand-in); which secret store is used follows from the settings alone."""
+    from shared.adapters.azure_clients import queue_service
+    from shared.adapters.queue import DeliveryQueue
     from shared.adapters.secrets import secret_provider
     from shared.usecases.delivery import DeliveryService
 
     intake_service = build_intake(settings)
     return DeliveryService(settings, intake_service.organisations, intake_service.blobs,
                            intake_service.outcomes,
-                           secret_provider(settings, **(secret_client_options or {})))
+                           secret_provider(settings, **(secret_client_options or {})),
+                           DeliveryQueue(queue_service(settings), settings.delivery_queue))
 
 
 @lru_cache(maxsize=1)
@@ -60,6 +63,7 @@ def delivery():
     quiet_sdk_loggers()
     service = build_delivery(get_settings())
     intake().ensure_storage()
+    service.queue.ensure()
     return service
 
 

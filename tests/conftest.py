@@ -45,6 +45,8 @@ def organisations_for(code: str, **overrides) -> OrganisationsDocument:
 def settings(azurite, monkeypatch, tmp_path) -> Settings:
     monkeypatch.setenv("VISH_STORAGE_CONNECTION_STRING", azurite.connection_string)
     monkeypatch.setenv("VISH_WORK_DIR", str(tmp_path))
+    # A delivery queue of this test's own: Azurite is shared by the whole session.
+    monkeypatch.setenv("VISH_DELIVERY_QUEUE", "q" + uuid.uuid4().hex[:20])
     config.get_settings.cache_clear()
     wiring.intake.cache_clear()
     yield config.get_settings()

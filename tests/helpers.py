@@ -49,3 +49,26 @@ def run(data: bytes, *, today: date = TODAY, reference_date: date | None = None,
 
 def codes(result: ValidationResult) -> list[str]:
     return [issue.code.value for issue in result.issues]
+
+
+def run_tick(service) -> list:
+    """The timer's tick and then the queue's consumer, as on Azure: the outcomes of the
+    requests the tick queued, in the order the tick queued them."""
+    from shared.usecases.consumer import drain
+
+    service.queue.ensure()
+    requests = service.tick()
+    done = drain(service, retry_after=0)
+    return [outcome for request in requests
+            if (outcome := done.outcome_of(request.id)) is not None]
+
+
+def deliver_via_queue(service, org: str, day: date, *, reason: str, manual: bool = False,
+                      settle_only: bool = False):
+    """One delivery request through the real queue and its consumer; its outcome."""
+    from shared.usecases.consumer import drain
+
+    service.queue.ensure()
+    request = service.new_request(org, day, reason=reason, manual=manual, settle_only=settle_only)
+    service.queue.send(request)
+    return drain(service, retry_after=0).outcome_of(request.id)

@@ -21,11 +21,13 @@ from devtools.sample import HEADER, sample_rows
 from devtools.sftp_testserver import SftpTestServer
 from shared import wiring
 from shared.config import OrganisationsDocument
+from shared.domain.delivery_request import MAX_DEQUEUE_COUNT, parse_request
+from shared.usecases.consumer import drain
 from shared.usecases.delivery import NotTheHeldFile
 from shared.usecases.intake import EXTRACTS_CONTAINER
 from shared.usecases.status import StatusService
 from tests.conftest import organisations_for
-from tests.helpers import TODAY
+from tests.helpers import TODAY, run_tick
 from tests.test_delivery_faults import is_temp, seen
 from tests.test_delivery_sftp import AFTER_SEND, DAY, accept_extract, make_service, target
 
@@ -88,7 +90,7 @@ def test_an_outage_after_the_rename_is_reconciled_by_the_next_tick_not_sent_agai
     assert (intent["file"], intent["size"]) == (FILE, len(sng.files()[FILE]))
     assert service.outcomes.latest(org_code, "delivery_success") is None
 
-    [second] = service.tick()  # the next tick: the day looks undone
+    [second] = run_tick(service)  # the next tick: the day looks undone
     assert (second.status, second.file) == ("succeeded", FILE)
     assert len(seen(sng, "open_write")) == 1 and len(seen(sng, "rename")) == 1  # uploaded once
     assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
@@ -96,7 +98,7 @@ def test_an_outage_after_the_rename_is_reconciled_by_the_next_tick_not_sent_agai
     assert (success["day"], success["reconciled"], success["sequence"]) == ("2026-11-28", True, 1)
     assert service.outcomes.intent(org_code) is None
     assert statuses(service, org_code) == ["failed", "succeeded"]
-    assert service.tick() == []  # and the day is done
+    assert run_tick(service) == []  # and the day is done
     assert word(service) == "ok"
 
 
@@ -133,7 +135,7 @@ def test_a_file_taken_away_before_the_answer_is_unconfirmed_and_never_sent_again
     assert sng.files() == {} and len(seen(sng, "open_write")) == 1
     pointer = service.outcomes.latest(org_code, "delivery_success")
     assert (pointer["status"], pointer["day"], pointer["file"]) == ("unconfirmed", "2026-11-28", FILE)
-    assert service.tick() == []  # not sent again by the schedule
+    assert run_tick(service) == []  # not sent again by the schedule
     assert len(seen(sng, "open_write")) == 1
     assert word(service) == "unconfirmed"
     # the operator confirmed with SNG that it did not arrive: a manual re-delivery sends it
@@ -221,7 +223,7 @@ def test_an_instance_that_lost_its_lease_during_a_slow_step_never_renames(
     assert results["b"].status == "succeeded"
     assert (results["a"].status, results["a"].error_kind) == ("failed", "lease_lost")
     assert b.outcomes.intent(org_code) is not None  # A's late intent: left for the holder
-    [settled] = b.tick()  # the day is done; the open intent is settled anyway
+    [settled] = run_tick(b)  # the day is done; the open intent is settled anyway
     assert (settled.status, settled.reason) == ("skipped", "already_recorded")
     assert finals(sng) == {FILE: archived(b, org_code, FILE)} and temps(sng) == []
     opened = seen(sng, "open_write")
@@ -268,13 +270,13 @@ def test_a_manual_delivery_for_an_earlier_day_does_not_rewind_the_success_pointe
         settings, org_code, sng, monkeypatch, azurite):
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
-    [today] = service.tick()
+    [today] = run_tick(service)
     assert today.status == "succeeded"
     earlier = service.deliver(org_code, DAY - timedelta(days=1), reason="gisteren opnieuw", manual=True)
     assert (earlier.status, earlier.file) == ("succeeded", "VISH_TST-1_20261127_001.csv")
     pointer = service.outcomes.latest(org_code, "delivery_success")
     assert (pointer["day"], pointer["file"]) == ("2026-11-28", FILE)
-    assert service.tick() == []  # today is still done
+    assert run_tick(service) == []  # today is still done
     assert sorted(finals(sng)) == ["VISH_TST-1_20261127_001.csv", FILE]
     assert len(seen(sng, "open_write")) == 2
     manual = service.outcomes.latest(org_code, "manual")
@@ -307,7 +309,7 @@ def test_an_unforeseen_error_of_one_organisation_is_recorded_and_the_next_is_del
         return build(organisation, *args, **kwargs)
 
     monkeypatch.setattr(service, "_build", broken_for_the_first)
-    first, second = service.tick()
+    first, second = run_tick(service)
     assert (first.org, first.status, first.error_kind) == (org_code, "failed", "unexpected")
     assert (second.org, second.status) == (other, "succeeded")
     row = service.outcomes.latest(org_code, "delivery")
@@ -351,9 +353,17 @@ def test_storage_down_for_the_failure_record_too_is_logged_and_the_tick_goes_on(
 
     monkeypatch.setattr(service.blobs, "acquire_lease", unreachable)
     monkeypatch.setattr(service.outcomes, "record", unreachable)
-    [outcome] = service.tick()
-    assert (outcome.status, outcome.error_kind) == ("failed", "storage")
+    [request] = service.tick()
+    done = drain(service, retry_after=0)
+    # Every try raised (the failure could not be recorded): the queue tried it as often as
+    # host.json allows, then the poison queue's trigger could not record it either, so the
+    # message ended where an operator finds it, not lost and not looping.
+    assert done.outcomes == [] and done.poisoned == []
+    assert (done.retried, done.moved, done.dead) == (2 * MAX_DEQUEUE_COUNT, 1, 1)
     assert "could not be recorded" in caplog.text
+    left = service.queue.dead.receive_messages(max_messages=5)
+    assert [parse_request(message.content).id for message in left] == [request.id]
+    assert service.queue.waiting() == service.queue.waiting(poison=True) == 0
 
 
 # -- 7: a full disk and a refused write are named, not retried, and cleaned up ----------------------
@@ -396,7 +406,7 @@ def test_a_file_that_drops_too_many_people_is_held_until_released(settings, org_
                                                                   monkeypatch, azurite):
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code, rows=40)
-    [first] = service.tick()
+    [first] = run_tick(service)
     assert first.status == "succeeded" and first.people >= 40
     # an extract with a quarter of the people, released past the intake's guard by a person
     data = ("\r\n".join([HEADER, *sample_rows(10, today=TODAY, seed=3, error_rate=0)]) + "\r\n").encode()
@@ -409,14 +419,14 @@ def test_a_file_that_drops_too_many_people_is_held_until_released(settings, org_
 
     next_day = AFTER_SEND + timedelta(days=1)
     service.now = lambda: next_day
-    [held] = service.tick()
+    [held] = run_tick(service)
     assert (held.status, held.error_kind) == ("held", "mass_drop")
     assert held.people < first.people * 0.7
     assert list(finals(sng)) == [FILE]  # nothing sent
     assert word(service, next_day) == "held"
     row = service.outcomes.latest(org_code, "delivery")
     assert (row["status"], row["previous_people"], row["people"]) == ("held", first.people, held.people)
-    assert service.tick()[0].status == "held"  # every tick holds it again ...
+    assert run_tick(service)[0].status == "held"  # every tick holds it again ...
     assert statuses(service, org_code).count("held") == 1  # ... recorded once
 
     with pytest.raises(NotTheHeldFile):
@@ -429,7 +439,7 @@ def test_a_file_that_drops_too_many_people_is_held_until_released(settings, org_
     action = service.outcomes.latest(org_code, "manual")
     assert (action["action"], action["day"]) == ("release_delivery", "2026-11-29")
     assert word(service, next_day) == "ok"
-    assert service.tick() == []
+    assert run_tick(service) == []
 
 
 def test_a_release_holds_for_the_day_even_when_its_send_fails(settings, org_code, sng, monkeypatch,
@@ -438,18 +448,18 @@ def test_a_release_holds_for_the_day_even_when_its_send_fails(settings, org_code
     accept_extract(service, azurite, org_code, rows=40)
     service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-27",
                                                 "people": 400, "file": "VISH_TST-1_20261127_001.csv"})
-    assert service.tick()[0].status == "held"
+    assert run_tick(service)[0].status == "held"
     sng.faults.deny_write = True
     released = service.release_held(org_code, "klopt", service.outcomes.latest(
         org_code, "delivery")["sha256"])
     assert (released.status, released.error_kind) == ("failed", "permission")
     sng.faults.deny_write = False
-    [sent] = service.tick()  # the person's decision stands: no second release needed
+    [sent] = run_tick(service)  # the person's decision stands: no second release needed
     assert sent.status == "succeeded" and list(finals(sng)) == [FILE]
     service.now = lambda: AFTER_SEND + timedelta(days=1)
     service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-28",
                                                 "people": 400, "file": FILE})
-    assert service.tick()[0].status == "held"  # but only for that day
+    assert run_tick(service)[0].status == "held"  # but only for that day
 
 
 def test_a_release_without_a_held_delivery_is_refused(settings, org_code, sng, monkeypatch, azurite):
@@ -479,9 +489,9 @@ def test_the_day_is_local(settings, org_code, sng, monkeypatch, azurite):
     the 29th's (and the 28th's success stays)."""
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
-    service.tick()
+    run_tick(service)
     service.now = lambda: datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
-    assert service.tick() == []  # the 29th's send time (06:00) has not come
+    assert run_tick(service) == []  # the 29th's send time (06:00) has not come
 
 
 def test_vish_deliver_holds_and_releases_through_the_same_path(settings, org_code, sng, monkeypatch,
@@ -520,7 +530,7 @@ def test_a_later_day_delivered_by_hand_never_makes_the_schedule_send_again(
     accept_extract(service, azurite, org_code)
     ahead = service.deliver(org_code, DAY + timedelta(days=1), reason="vooruit")
     assert ahead.status == "succeeded"
-    assert service.tick() == [] and service.tick() == []  # today is covered by the later day
+    assert run_tick(service) == [] and run_tick(service) == []  # today is covered by the later day
     assert len(seen(sng, "open_write")) == 1
     skipped = service.deliver(org_code, DAY, reason="schedule")
     assert (skipped.status, skipped.reason) == ("skipped", "already_delivered")
@@ -547,7 +557,7 @@ def test_a_manual_delivery_of_an_earlier_day_takes_the_next_number_of_that_day(
     accept_extract(service, azurite, org_code)
     yesterday = DAY - timedelta(days=1)
     assert service.deliver(org_code, yesterday, reason="gisteren").file.endswith("20261127_001.csv")
-    service.tick()  # today's file
+    run_tick(service)  # today's file
     again = service.deliver(org_code, yesterday, reason="gisteren opnieuw", manual=True)
     assert again.file.endswith("20261127_002.csv")  # never the same name twice
     assert len(finals(sng)) == 3
@@ -691,11 +701,11 @@ def test_a_release_is_for_the_file_that_was_checked(settings, org_code, sng, mon
     accept_extract(service, azurite, org_code, rows=40)
     service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-27",
                                                 "people": 400, "file": "VISH_TST-1_20261127_001.csv"})
-    first = service.tick()[0]
+    first = run_tick(service)[0]
     assert first.status == "held"
     accept_extract(service, azurite, org_code, rows=39)  # another file for the same day
     # the person checked the first file; a tick holds the second meanwhile
-    second = service.tick()[0]
+    second = run_tick(service)[0]
     assert second.status == "held" and second.sha256 != first.sha256
     with pytest.raises(NotTheHeldFile):
         service.release_held(org_code, "het eerste bestand klopte", first.sha256)
@@ -836,7 +846,7 @@ def test_a_slow_first_rename_that_lands_during_the_settle_is_found_not_sent_agai
     outcome = service.deliver(org_code, DAY, reason="schedule")
     assert outcome.status == "succeeded" and list(finals(sng)) == [FILE]
     sng.faults.rename_delay = 0
-    assert service.tick() == [] and len(seen(sng, "open_write")) == 1
+    assert run_tick(service) == [] and len(seen(sng, "open_write")) == 1
 
 
 def test_unconfirmed_stays_shown_after_later_days_until_a_person_confirms_it(
@@ -852,7 +862,7 @@ def test_unconfirmed_stays_shown_after_later_days_until_a_person_confirms_it(
     sng.faults.take_away = False
     next_day = AFTER_SEND + timedelta(days=1)
     service.now = lambda: next_day
-    assert service.tick()[0].status == "succeeded"
+    assert run_tick(service)[0].status == "succeeded"
     assert word(service, next_day) == "unconfirmed"  # nobody acted yet
     assert main(["deliver", "--org", org_code, "--confirm"]) == 2  # a reason is required
     assert main(["deliver", "--org", org_code, "--confirm", "--reason", "SNG bevestigt"]) == 0
@@ -868,12 +878,12 @@ def test_an_intent_left_open_on_a_done_day_is_settled_by_the_next_tick(settings,
     the next tick settles it (not only tomorrow's), and an unconfirmed result is shown."""
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
-    service.tick()
+    run_tick(service)
     temp = ".VISH_TST-1_20261128_002.csv.cccccccccccc.part"
     service.outcomes.put_intent(org_code, {"status": "renaming", "day": "2026-11-28", "manual": True,
                                            "file": "VISH_TST-1_20261128_002.csv", "size": 5,
                                            "sha256": "0" * 64, "temp": temp, "sequence": 2})
-    [settled] = service.tick()
+    [settled] = run_tick(service)
     assert (settled.status, settled.error_kind) == ("unconfirmed", "not_found")
     assert service.outcomes.intent(org_code) is None
     assert word(service) == "unconfirmed"
@@ -959,11 +969,11 @@ def test_an_intent_settled_after_midnight_sends_nothing_for_the_new_day_before_i
     monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
     assert service.deliver(org_code, DAY, reason="schedule").status == "failed"  # intent left open
     service.now = lambda: datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # 00:30 on the 29th
-    [settled] = service.tick()
+    [settled] = run_tick(service)
     assert (settled.day, settled.status) == ("2026-11-28", "succeeded")
     assert list(finals(sng)) == [FILE]  # the 29th's file waits for 06:00
     service.now = lambda: datetime(2026, 11, 29, 5, 30, tzinfo=UTC)  # 06:30 on the 29th
-    assert service.tick()[0].file == "VISH_TST-1_20261129_001.csv"
+    assert run_tick(service)[0].file == "VISH_TST-1_20261129_001.csv"
 
 
 def test_every_unconfirmed_day_stays_shown_until_each_is_confirmed(settings, org_code, sng,
@@ -1120,7 +1130,7 @@ def test_a_late_intent_for_a_recorded_file_is_never_settled_again_after_sng_took
     if temp_survived:
         (sng.root / LATE_TEMP).write_bytes(archived(service, org_code, FILE))
     (sng.root / FILE).unlink()  # SNG's side collected it
-    [settled] = service.tick()
+    [settled] = run_tick(service)
     assert (settled.status, settled.reason) == ("skipped", "already_recorded")
     assert sng.files() == {} and len(seen(sng, "rename")) == 1  # the holder's only
     assert statuses(service, org_code) == ["succeeded"] and service.outcomes.unconfirmed(org_code) == []
@@ -1148,7 +1158,7 @@ def test_a_settle_only_failure_is_recorded_for_the_intents_day(settings, org_cod
     assert service.deliver(org_code, DAY, reason="schedule").status == "failed"
     sng.stop()
     service.now = lambda: datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # 00:30 on the 29th
-    [failed] = service.tick()
+    [failed] = run_tick(service)
     assert (failed.day, failed.status, failed.error_kind) == ("2026-11-28", "failed", "connect")
     assert service.outcomes.latest(org_code, "delivery")["day"] == "2026-11-28"
 

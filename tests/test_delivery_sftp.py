@@ -16,7 +16,7 @@ from shared.adapters.secrets import LocalSecrets, SecretError, SecretProvider, e
 from shared.usecases.delivery import DeliveryService
 from shared.usecases.intake import EXTRACTS_CONTAINER
 from tests.conftest import organisations_for
-from tests.helpers import TODAY
+from tests.helpers import TODAY, run_tick
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 11, 28)
@@ -54,6 +54,7 @@ def make_service(settings, org_code, sng, monkeypatch, *, profile="vish-minimaal
     from shared.wiring import build_intake
 
     build_intake(config.get_settings()).ensure_storage()
+    service.queue.ensure()
     return service
 
 
@@ -74,7 +75,7 @@ def accept_extract(service, azurite, org, rows=40, seed=3):
 
 def test_a_due_tick_delivers_the_file_once_and_archives_the_exact_bytes(service, azurite, org_code, sng):
     accept_extract(service, azurite, org_code)
-    [outcome] = service.tick()
+    [outcome] = run_tick(service)
     assert outcome.status == "succeeded" and outcome.attempts == 1
     files = sng.files()
     assert list(files) == ["VISH_TST-1_20261128_001.csv"]
@@ -83,7 +84,7 @@ def test_a_due_tick_delivers_the_file_once_and_archives_the_exact_bytes(service,
     latest = service.outcomes.latest(org_code, "delivery")
     assert latest["status"] == "succeeded" and latest["sha256"] == outcome.sha256
     assert latest["records"] == outcome.records > 0 and latest["day"] == "2026-11-28"
-    assert service.tick() == []  # the next tick: already delivered today
+    assert run_tick(service) == []  # the next tick: already delivered today
     assert len(sng.files()) == 1
 
 
@@ -93,9 +94,18 @@ def test_the_timer_function_runs_the_same_path(service, azurite, org_code, sng, 
     accept_extract(service, azurite, org_code)
     wiring.delivery.cache_clear()
     monkeypatch.setattr(wiring, "delivery", lambda: service)
+    from azure.functions.queue import QueueMessage
     from azure.functions.timer import TimerRequest
 
+    from shared.domain.delivery_request import parse_request
+
     user_function("deliver_daily")(timer=TimerRequest(past_due=True))
+    assert sng.files() == {}  # the timer only queues the request ...
+    taken = service.queue.receive(visibility_timeout=60)
+    assert parse_request(taken.text).org == org_code
+    # ... the queue trigger delivers it (the host hands the function the decoded body)
+    user_function("deliver_one")(message=QueueMessage(id=taken.id, body=taken.text.encode(),
+                                                      dequeue_count=taken.dequeue_count))
     assert list(sng.files()) == ["VISH_TST-1_20261128_001.csv"]
 
 

@@ -16,6 +16,7 @@ from shared.adapters.outcomes import OutcomeStore
 from shared.config import Settings
 from shared.usecases.status import StatusService
 from tests.conftest import organisations_for
+from tests.helpers import run_tick
 from tests.test_delivery_sftp import AFTER_SEND, accept_extract, make_service
 from tests.test_intake_azurite import drop_and_trigger, entities, extract
 from tests.test_status_http import SFTP, get, post
@@ -44,7 +45,7 @@ def delivery(settings, org_code, sftp_server, monkeypatch):
 def test_the_tick_skips_an_organisation_without_any_accepted_extract(delivery, org_code, caplog):
     service = delivery
     caplog.set_level(logging.INFO)
-    assert service.tick() == []
+    assert run_tick(service) == []
     assert service.outcomes.history(org_code) == []
     assert service.outcomes.latest(org_code, "delivery") is None
     assert "delivery failed" not in caplog.text
@@ -57,12 +58,12 @@ def test_the_tick_skips_an_organisation_without_any_accepted_extract(delivery, o
 def test_a_snapshot_gone_after_a_delivery_is_a_recorded_failure(delivery, org_code, azurite, caplog):
     service = delivery
     accept_extract(service, azurite, org_code)
-    [first] = service.tick()
+    [first] = run_tick(service)
     assert first.status == "succeeded"
     service.blobs.delete(service.settings.snapshots_container, f"{org_code}/current.csv")
     service.now = lambda: AFTER_SEND + timedelta(days=1)
     caplog.set_level(logging.INFO)
-    [second] = service.tick()
+    [second] = run_tick(service)
     assert (second.status, second.error_kind) == ("failed", "no_snapshot")
     assert service.outcomes.latest(org_code, "delivery")["error_kind"] == "no_snapshot"
     assert "delivery failed (no_snapshot)" in caplog.text

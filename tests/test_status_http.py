@@ -15,6 +15,7 @@ import pytest
 from devtools.devservices import registered_functions, user_function
 from shared import config, wiring
 from tests.conftest import organisations_for
+from tests.helpers import run_tick
 from tests.test_delivery_sftp import accept_extract, make_service
 
 pytestmark = pytest.mark.integration
@@ -309,7 +310,7 @@ def test_release_of_a_held_delivery(live, org_code, azurite):
                 {"org": org_code}).status_code == 409
     service.outcomes.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-27",
                                                 "people": 400, "file": "VISH_TST-1_20261127_001.csv"})
-    held = service.tick()[0]
+    held = run_tick(service)[0]
     assert held.status == "held" and sng.files() == {}
     assert post("release_delivery", {}, {"org": org_code}).status_code == 400
     missing = post("release_delivery", {"reason": "x"}, {"org": org_code})
@@ -333,7 +334,7 @@ def test_confirm_of_an_unconfirmed_delivery(live, org_code, azurite):
     nothing = post("confirm_delivery", {"reason": "x"}, {"org": org_code})
     assert (nothing.status_code, json.loads(nothing.get_body())["code"]) == (409, "nothing_unconfirmed")
     sng.faults.take_away, sng.faults.cuts_on_rename_left = True, 1
-    assert service.tick()[0].status == "unconfirmed"
+    assert run_tick(service)[0].status == "unconfirmed"
     assert post("confirm_delivery", {}, {"org": org_code}).status_code == 400
     for bad in (20261128, "28-11-2026"):
         wrong = post("confirm_delivery", {"reason": "x", "day": bad}, {"org": org_code})

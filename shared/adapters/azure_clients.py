@@ -11,6 +11,7 @@ from shared.config import Settings
 if TYPE_CHECKING:  # imported lazily: the status function must cold-start without them
     from azure.data.tables import TableServiceClient
     from azure.storage.blob import BlobServiceClient
+    from azure.storage.queue import QueueServiceClient
 
 
 # Every storage and Key Vault call is bounded: a try takes at most about 20 s (connect 5, each
@@ -49,3 +50,17 @@ def table_service(settings: Settings) -> TableServiceClient:
         raise ConfigError("VISH_TABLE_SERVICE_URI (of AzureWebJobsStorage__tableServiceUri) "
                           "ontbreekt: die is nodig bij opslag via de managed identity")
     return TableServiceClient(settings.table_service_uri, credential=_credential(), **CALL_LIMITS)
+
+
+def queue_service(settings: Settings) -> QueueServiceClient:
+    from azure.storage.queue import QueueServiceClient
+
+    conn = settings.connection_string()
+    if conn:
+        return QueueServiceClient.from_connection_string(conn, **CALL_LIMITS)
+    if not settings.queue_service_uri:
+        from shared.config import ConfigError
+
+        raise ConfigError("VISH_QUEUE_SERVICE_URI (of AzureWebJobsStorage__queueServiceUri) "
+                          "ontbreekt: die is nodig bij opslag via de managed identity")
+    return QueueServiceClient(settings.queue_service_uri, credential=_credential(), **CALL_LIMITS)

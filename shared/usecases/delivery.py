@@ -26,17 +26,19 @@ import io
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 from shared.adapters.blobs import BlobStore
 from shared.adapters.lease import LeaseKeeper, LeaseLost
 from shared.adapters.outcomes import AlreadySettled, DeliveryRecord, IntentOpen, OutcomeStore
+from shared.adapters.queue import DeliveryQueue
 from shared.adapters.secrets import SecretError, SecretProvider
 from shared.adapters.sftp import Credentials, SftpDelivery, SftpError, UploadGuard
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
 from shared.domain.delivery_file import DeliveryFile, build_delivery_file
+from shared.domain.delivery_request import DeliveryRequest
 from shared.domain.delivery_rules import (
     already_delivered,
     delivery_drop_held,
@@ -73,6 +75,8 @@ class DeliveryOutcome:
     attempts: int | None = None
     error_kind: str | None = None
     manual: bool = False
+    request: str | None = None  # the queue request this outcome answers
+    recorded: bool = True  # False: the outcome could not be written (the queue tries again)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -80,7 +84,7 @@ class DeliveryOutcome:
 
 class DeliveryService:
     def __init__(self, settings: Settings, organisations: OrganisationsDocument, blobs: BlobStore,
-                 outcomes: OutcomeStore, secrets: SecretProvider, *,
+                 outcomes: OutcomeStore, secrets: SecretProvider, queue: DeliveryQueue | None = None, *,
                  now: Callable[[], datetime] = utcnow, sleep: Callable[[float], None] = time.sleep,
                  lease_seconds: int = LEASE_SECONDS) -> None:
         self.settings = settings
@@ -88,21 +92,28 @@ class DeliveryService:
         self.blobs = blobs
         self.outcomes = outcomes
         self.secrets = secrets
+        self.queue = queue
         self.now = now
         self.sleep = sleep
         self.lease_seconds = lease_seconds  # Azure accepts 15-60 s (or -1: infinite)
 
     # -- the timer's entry point ---------------------------------------------------------------
-    def tick(self) -> list[DeliveryOutcome]:
-        """Deliver for every organisation that is due now. One organisation's failure, whatever
-        it is, is recorded for that organisation and never stops the others. An organisation
-        with nothing to deliver yet (no accepted extract and no delivery ever) is skipped like
-        one without SFTP: there was nothing to try, so nothing failed. A snapshot that is gone
-        after deliveries did happen is a failure (``no_snapshot``)."""
+    def tick(self) -> list[DeliveryRequest]:
+        """Decide who is due now and put one request per due organisation on the delivery
+        queue; the queue trigger (on Azure, scaled out by the platform) delivers each one. An
+        organisation whose day is done but whose intent is left open gets a request to settle
+        it, under that intent's own day. One organisation's trouble (its rows unreadable, the
+        send refused) is logged and never stops the others. An organisation with nothing to
+        deliver yet (no accepted extract and no delivery ever) is skipped like one without SFTP:
+        there was nothing to try, so nothing failed. A request for a day already delivered or
+        in flight is harmless (the delivery's lease and exactly-once rules), so a tick that
+        overlaps the last one needs no coordination."""
         now = self.now()
-        results = []
+        sent: list[DeliveryRequest] = []
+        quiet = []  # organisations no request goes to: their retention is applied here
         for organisation in self.organisations.organisations:
             if organisation.sftp is None:
+                quiet.append(organisation.code)
                 continue
             try:
                 done = self.last_success_day(organisation.code)
@@ -114,25 +125,95 @@ class DeliveryService:
                 continue
             if waiting:
                 log.info("%s has no accepted extract yet: nothing to deliver", organisation.code)
+                quiet.append(organisation.code)
                 continue
             if due:
-                results.append(self.deliver(organisation.code, local_today(now), reason="schedule"))
-            elif intent is not None:  # an intent left open is settled now, under its own day
-                results.append(self.deliver(organisation.code, date.fromisoformat(intent["day"]),
-                                            reason="schedule", settle_only=True))
-        try:
-            self.apply_retention(now)
-        except Exception as exc:
-            log.error("retention not applied (%s); next tick", _kind_of(exc))
-        return results
+                request = self.new_request(organisation.code, local_today(now), reason="schedule")
+            elif intent is not None:  # an intent left open is settled, under its own day
+                request = self.new_request(organisation.code, date.fromisoformat(intent["day"]),
+                                           reason="schedule", settle_only=True)
+            else:
+                quiet.append(organisation.code)
+                continue
+            try:
+                self.queue.send(request)
+            except Exception as exc:  # the queue is unreachable: the next tick sends again
+                log.error("delivery request for %s not queued (%s); next tick", organisation.code,
+                          _kind_of(exc))
+                continue
+            sent.append(request)
+        log.info("tick: %d delivery request(s) queued", len(sent))
+        for code in quiet:
+            self.apply_retention(code, now)
+        return sent
 
-    def apply_retention(self, now: datetime) -> None:
-        """Outcome history older than VISH_OUTCOME_RETENTION_DAYS goes (latest-* rows stay)."""
+    def new_request(self, org: str, day: date, *, reason: str, manual: bool = False,
+                    settle_only: bool = False) -> DeliveryRequest:
+        return DeliveryRequest(org=org, day=day, reason=reason, id=uuid.uuid4().hex,
+                               sent=self.now(), manual=manual, settle_only=settle_only)
+
+    def request_delivery(self, org: str, day: date, *, reason: str,
+                         manual: bool = False) -> DeliveryRequest:
+        """A person's delivery (``vish deliver``, the admin re-delivery): queued like the
+        timer's, delivered by the same queue consumer."""
+        if self.organisations.get(org) is None:
+            raise KeyError(f"organisation '{org}' is not configured")
+        request = self.new_request(org, day, reason=reason, manual=manual)
+        self.queue.send(request)
+        return request
+
+    # -- the queue's entry point ---------------------------------------------------------------
+    def handle(self, request: DeliveryRequest) -> DeliveryOutcome:
+        """Deliver what ``request`` asks, for its one organisation (the queue trigger and the
+        local consumer call this). A scheduled request that waited past its day is not acted
+        on: that day's file is stale, and today's tick sends today's request. Failures are
+        recorded and returned (see :meth:`deliver`); ``recorded`` False tells the caller the
+        record itself failed, so the queue should try the request again."""
+        with log_context(request=request.id):
+            if request.scheduled and not request.settle_only and request.day < local_today(self.now()):
+                log.warning("a scheduled delivery request for an earlier day was not acted on")
+                outcome = DeliveryOutcome(request.org, request.day.isoformat(), "skipped", "expired",
+                                          request=request.id)
+            else:
+                outcome = replace(self.deliver(request.org, request.day, reason=request.reason,
+                                               manual=request.manual,
+                                               settle_only=request.settle_only),
+                                  request=request.id)
+            self.apply_retention(request.org, self.now())
+            return outcome
+
+    def record_poisoned(self, request: DeliveryRequest, tries: int | None) -> DeliveryOutcome | None:
+        """A request that failed every try the queue allows (the worker crashed, ran out of
+        memory or time, or the failure could not be recorded): recorded as a failed delivery of
+        its organisation (status and alert as any failure), unless its day was delivered after
+        all. Returns the failure recorded, or None."""
+        with log_context(org=request.org, day=request.day.isoformat(), request=request.id):
+            success = self.outcomes.latest(request.org, KIND_SUCCESS)
+            if request.settle_only:
+                done = self.outcomes.intent(request.org) is None
+            else:
+                done = _day_done(success, request.day) and not (
+                    request.manual and _ended_before(success, request.sent))
+            if done:
+                log.warning("a delivery request ended in the poison queue, but its day is done")
+                return None
+            attempt = _Attempt(request.org, request.day, request.reason, request.manual)
+            return self._failed(attempt, _Stop(
+                "queue_poison", f"the delivery request failed {tries or 'every'} time(s) in the queue "
+                                "(worker stopped, out of memory or time, or storage unreachable)"))
+
+    def apply_retention(self, org: str, now: datetime) -> None:
+        """Outcome history of ``org`` older than VISH_OUTCOME_RETENTION_DAYS goes (latest-* rows
+        stay). Applied per organisation where its requests are handled, so a national day of
+        hundreds of organisations never waits on one long loop."""
         before = now - timedelta(days=self.settings.outcome_retention_days)
-        for organisation in self.organisations.organisations:
-            removed = self.outcomes.purge(organisation.code, before)
-            if removed:
-                log.info("removed %d outcome rows past retention for %s", removed, organisation.code)
+        try:
+            removed = self.outcomes.purge(org, before)
+        except Exception as exc:
+            log.error("retention not applied for %s (%s); next time", org, _kind_of(exc))
+            return
+        if removed:
+            log.info("removed %d outcome rows past retention for %s", removed, org)
 
     def _nothing_accepted(self, org: str) -> bool:
         """No snapshot, and no extract was ever accepted (no delivery ever either: asked only
@@ -185,12 +266,12 @@ class DeliveryService:
             except Exception as exc:  # recorded as an error kind, never raised
                 return self._failed(attempt, exc)
 
-    def release_held(self, org: str, reason: str, sha256: str) -> DeliveryOutcome:
+    def release_held(self, org: str, reason: str, sha256: str) -> DeliveryRequest:
         """Send the file the drop guard held, after a person checked that file: ``sha256`` (at
         least its first 8 characters, as the status shows them) names it, so a file held after
         the person looked (a new extract came in) is never released by mistake. The decision is
-        recorded first, for that file on that day: should the send fail, the next tick sends it
-        without asking again."""
+        recorded first, for that file on that day, then the delivery is queued: should the
+        send fail (or the queue be unreachable), the next tick sends it without asking again."""
         held = self.outcomes.latest(org, KIND_DELIVERY)
         if not held or held.get("status") != "held":
             raise NothingHeld("the last delivery of this organisation is not held")
@@ -200,8 +281,8 @@ class DeliveryService:
                                                 "day": held["day"], "file": held.get("file"),
                                                 "sha256": held.get("sha256")},
                              pointers=("delivery_release",))
-        return self.deliver(org, date.fromisoformat(held["day"]), reason=reason,
-                            manual=bool(held.get("manual")))
+        return self.request_delivery(org, date.fromisoformat(held["day"]), reason=reason,
+                                     manual=bool(held.get("manual")))
 
     def confirm_unconfirmed(self, org: str, reason: str, day: date | None = None) -> str | None:
         """A person checked with SNG that an unconfirmed delivery arrived (or that it no longer
@@ -395,6 +476,7 @@ class DeliveryService:
         kind, message = _classify(exc)
         built = attempt.built
         attempts = attempt.attempts if attempt.attempts is not None else getattr(exc, "attempts", None)
+        recorded = True
         try:
             # An instance that lost its lease to one that then delivered the day: history only,
             # so the status shows the delivery, not the loser's failure.
@@ -406,12 +488,13 @@ class DeliveryService:
                 "attempts": attempts, "file": built.name if built else None,
                 "sha256": built.sha256 if built else None}, latest=latest)
         except Exception as again:
+            recorded = False
             log.error("delivery failed (%s) and the failure could not be recorded (%s)", kind,
                       _kind_of(again))
         log.error("delivery failed (%s): %s", kind, message)
         return DeliveryOutcome(attempt.org, attempt.day.isoformat(), "failed", attempt.reason,
                                built.name if built else None, attempts=attempts, error_kind=kind,
-                               manual=attempt.manual)
+                               manual=attempt.manual, recorded=recorded)
 
     def connection_test(self, org: str, *, probe: bool = True):
         """The same check as ``vish sftp-check``, recorded as an outcome (kind connection_test)."""
@@ -558,6 +641,13 @@ class _Attempt:
 
 def _day_done(success: dict | None, day: date) -> bool:
     return bool(success) and str(success.get("day", "")) >= day.isoformat()
+
+
+def _ended_before(success: dict | None, moment: datetime) -> bool:
+    """Whether the last success was recorded before ``moment`` (a person's re-delivery asked
+    after it is not answered by it)."""
+    at = (success or {}).get("recorded_at")
+    return not isinstance(at, datetime) or at < moment.astimezone(UTC)
 
 
 def _kind_of(exc: BaseException) -> str:

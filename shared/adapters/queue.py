@@ -1,0 +1,97 @@
+"""Storage queue adapter: the delivery queue and its poison queue.
+
+Messages are base64-encoded text, as the Functions host's queue trigger reads them by default
+(host.json ``extensions.queues.messageEncoding``): a plain-text message would fail to decode in
+the host and end in the poison queue unprocessed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from shared.domain.delivery_request import DeliveryRequest, poison_queue
+
+if TYPE_CHECKING:
+    from azure.storage.queue import QueueClient, QueueServiceClient
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message taken from a queue (invisible to others until it is deleted or its
+    visibility ends)."""
+
+    id: str
+    pop_receipt: str
+    dequeue_count: int
+    text: str
+    raw: object  # the SDK's message, for delete/update
+
+
+class DeliveryQueue:
+    def __init__(self, service: QueueServiceClient, name: str) -> None:
+        from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
+
+        self.name = name
+        self.poison_name = poison_queue(name)
+        options = {"message_encode_policy": TextBase64EncodePolicy(),
+                   "message_decode_policy": TextBase64DecodePolicy()}
+        self.queue: QueueClient = service.get_queue_client(name, **options)
+        self.poison: QueueClient = service.get_queue_client(self.poison_name, **options)
+        self.dead: QueueClient = service.get_queue_client(poison_queue(self.poison_name), **options)
+
+    def ensure(self) -> None:
+        from azure.core.exceptions import ResourceExistsError
+
+        for client in (self.queue, self.poison):
+            with contextlib.suppress(ResourceExistsError):
+                client.create_queue()
+
+    def send(self, request: DeliveryRequest) -> str:
+        """Put ``request`` on the delivery queue; returns the message id."""
+        sent = self.queue.send_message(request.to_json(), time_to_live=request.ttl_seconds)
+        return sent.id
+
+    def receive(self, *, poison: bool = False, visibility_timeout: int) -> Received | None:
+        """The next visible message (hidden for ``visibility_timeout`` seconds), or None."""
+        client = self.poison if poison else self.queue
+        for message in client.receive_messages(max_messages=1, visibility_timeout=visibility_timeout):
+            return Received(message.id, message.pop_receipt, message.dequeue_count or 0,
+                            message.content or "", message)
+        return None
+
+    def delete(self, message: Received, *, poison: bool = False) -> None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        client = self.poison if poison else self.queue
+        with contextlib.suppress(ResourceNotFoundError):  # gone already: its visibility ended
+            client.delete_message(message.id, message.pop_receipt)
+
+    def release(self, message: Received, *, after: int, poison: bool = False) -> None:
+        """Let ``message`` be taken again after ``after`` seconds (a failed try)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        client = self.poison if poison else self.queue
+        with contextlib.suppress(ResourceNotFoundError):
+            client.update_message(message.id, message.pop_receipt, visibility_timeout=after)
+
+    def to_poison(self, message: Received, *, poison: bool = False) -> None:
+        """What the host does after the last allowed try: the same text to the poison queue,
+        then away from the queue it was on. A message of the poison queue itself that fails
+        every try goes to that queue's own poison queue (``…-poison-poison``), where nothing
+        takes it: an operator looks (docs/handleiding-beheer.md)."""
+        if poison:
+            from azure.core.exceptions import ResourceExistsError
+
+            with contextlib.suppress(ResourceExistsError):
+                self.dead.create_queue()
+            self.dead.send_message(message.text)
+        else:
+            self.poison.send_message(message.text)
+        self.delete(message, poison=poison)
+
+    def waiting(self, *, poison: bool = False) -> int:
+        """Messages in the queue, visible or not (an estimate, as Azure gives it)."""
+        client = self.poison if poison else self.queue
+        return client.get_queue_properties().approximate_message_count or 0

@@ -1,0 +1,187 @@
+"""The delivery queue's consumer.
+
+On Azure the Functions host's queue listener takes each message and calls the queue trigger
+(``functions/deliver_queue.py``), which calls :func:`process` (or :func:`process_poison` for the
+poison queue). Where there is no host (``vish deliver``, the demo, the tests, the benchmarks)
+:func:`drain` does what the host does, with the settings of host.json: a message is hidden
+while it is worked on; a try that raises makes it visible again after ``visibilityTimeout``;
+after ``maxDequeueCount`` tries it moves to the poison queue, whose trigger records the failure.
+
+When a try raises: only when the delivery's failure could not be recorded (storage down), or
+the worker died (crash, out of memory, out of time): then the queue is the retry. Any other
+failure is recorded for the organisation (status, alert) and the message is done; the next
+tick sends a new request anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from shared.domain.delivery_request import MAX_DEQUEUE_COUNT, BadRequest, parse_request
+from shared.log import get_logger, log_context
+
+# host.json extensions.queues.visibilityTimeout: how long a failed try waits before the next.
+RETRY_AFTER_SECONDS = 60
+# How long a message being worked on stays hidden here (the host renews its own hold): the
+# functionTimeout of host.json, so a try never outlives its hold.
+HOLD_SECONDS = 30 * 60
+
+log = get_logger("queue")
+
+
+class TryAgain(Exception):
+    """The request's outcome could not be recorded: the queue should try it again."""
+
+
+def process(service, text: str | bytes):
+    """Handle one delivery request message. Returns the delivery's outcome, or None for a
+    message that is no request or names no configured organisation (logged; retrying cannot
+    help, so the message is done). Raises :class:`TryAgain` when the outcome could not be
+    recorded."""
+    request = _request(text, poison=False)
+    if request is None:
+        return None
+    if service.organisations.get(request.org) is None:
+        log.warning("a delivery request names an organisation that is not configured (any more): "
+                    "not acted on")
+        return None
+    outcome = service.handle(request)
+    if outcome.status == "failed" and not outcome.recorded:
+        raise TryAgain("the delivery's failure could not be recorded")
+    return outcome
+
+
+def process_poison(service, text: str | bytes, tries: int | None = None):
+    """A request that used every try the queue allows: recorded as a failed delivery of its
+    organisation (alerted as any failure), unless its day was delivered after all. A record
+    that fails raises (the poison queue tries again)."""
+    request = _request(text, poison=True)
+    if request is None or service.organisations.get(request.org) is None:
+        return None
+    outcome = service.record_poisoned(request, tries)
+    if outcome is not None and not outcome.recorded:
+        raise TryAgain("the poisoned request's failure could not be recorded")
+    return outcome
+
+
+def _request(text: str | bytes, *, poison: bool):
+    try:
+        return parse_request(text)
+    except BadRequest as exc:
+        # No organisation to record it for: an error line (the failed-delivery alert) without
+        # the message's content.
+        where = "poison queue" if poison else "delivery queue"
+        log.error("delivery failed (bad_request): a message on the %s is not a delivery request "
+                  "(%s); removed", where, exc)
+        return None
+
+
+@dataclass
+class DrainResult:
+    outcomes: list = field(default_factory=list)  # DeliveryOutcome, in the order they ended
+    poisoned: list = field(default_factory=list)  # failures recorded from the poison queue
+    retried: int = 0  # tries that raised
+    moved: int = 0  # requests moved to the poison queue after their last try
+    dead: int = 0  # poison-queue messages moved on to its own poison queue (nothing takes them)
+    ignored: int = 0  # messages that were no request, or of no configured organisation
+    seconds: float = 0.0
+    timed_out: bool = False
+
+    def outcome_of(self, request_id: str):
+        return next((o for o in self.outcomes if o.request == request_id), None)
+
+
+def drain(service, *, consumers: int = 1, retry_after: float = RETRY_AFTER_SECONDS,
+          max_dequeue_count: int = MAX_DEQUEUE_COUNT, timeout: float | None = None,
+          poll: float = 0.2, sleep: Callable[[float], None] = time.sleep) -> DrainResult:
+    """Work the delivery queue (and its poison queue) with ``consumers`` threads until both
+    are empty, as the Functions host would. ``timeout``: stop taking messages after that many
+    seconds (messages left stay for the next run or the host)."""
+    queue = service.queue
+    result = DrainResult()
+    lock = threading.Lock()
+    busy = [0]
+    started = time.monotonic()
+    stop = threading.Event()
+
+    def take():
+        message = queue.receive(visibility_timeout=HOLD_SECONDS)
+        if message is not None:
+            return message, False
+        message = queue.receive(poison=True, visibility_timeout=HOLD_SECONDS)
+        return (message, True) if message is not None else (None, False)
+
+    def give_up(message, poison: bool) -> None:
+        queue.to_poison(message, poison=poison)
+        with lock:
+            if poison:
+                result.dead += 1
+            else:
+                result.moved += 1
+
+    def work(message, poison: bool) -> None:
+        if message.dequeue_count > max_dequeue_count:
+            # Taken that often without an end (the worker died each time): as the host does.
+            give_up(message, poison)
+            return
+        try:
+            with log_context(queue_message=message.id):
+                if poison:
+                    outcome = process_poison(service, message.text, message.dequeue_count)
+                else:
+                    outcome = process(service, message.text)
+        except Exception as exc:
+            log.warning("a delivery request's try failed (%s); the queue tries again",
+                        type(exc).__name__)
+            with lock:
+                result.retried += 1
+            if message.dequeue_count >= max_dequeue_count:
+                give_up(message, poison)
+            else:
+                queue.release(message, after=int(retry_after), poison=poison)
+            return
+        queue.delete(message, poison=poison)
+        with lock:
+            if outcome is None:
+                result.ignored += 1
+            elif poison:
+                result.poisoned.append(outcome)
+            else:
+                result.outcomes.append(outcome)
+
+    def consumer() -> None:
+        while not stop.is_set():
+            if timeout is not None and time.monotonic() - started > timeout:
+                result.timed_out = True
+                stop.set()
+                return
+            with lock:
+                busy[0] += 1
+            try:
+                message, poison = take()
+                if message is not None:
+                    work(message, poison)
+                    continue
+            finally:
+                with lock:
+                    busy[0] -= 1
+            with lock:
+                idle = busy[0] == 0
+            if idle and queue.waiting() == 0 and queue.waiting(poison=True) == 0:
+                with lock:
+                    if busy[0] == 0:
+                        stop.set()
+                        return
+            sleep(poll)
+
+    threads = [threading.Thread(target=consumer, name=f"vish-consumer-{n}", daemon=True)
+               for n in range(max(1, consumers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.monotonic() - started
+    return result
