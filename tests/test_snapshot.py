@@ -1,4 +1,5 @@
-"""Reading a stored snapshot: a broken one is a SnapshotFormatError naming a line, never a value."""
+"""Reading a stored snapshot: a broken one is a SnapshotFormatError naming a line, never a value.
+Writing one: in BSN order, one record per person."""
 
 from __future__ import annotations
 
@@ -6,17 +7,24 @@ import codecs
 import csv
 import io
 import os
+from unittest import mock
 
 import pytest
 
+import shared.domain.validation.merge as merge
+from devtools.sample import HEADER as SAMPLE_HEADER
+from devtools.sample import sample_rows
 from shared.domain.snapshot import (
     DATE_FIELDS,
     SNAPSHOT_FIELDS,
+    SNAPSHOT_ORDER_BSN,
+    SNAPSHOT_ORDER_KEY,
     SnapshotFormatError,
     iter_snapshot_bytes,
     iter_snapshot_rows,
 )
-from tests.helpers import bsns, invalid_checksum
+from shared.domain.validation import Rules, ValidationResult, validate_extract
+from tests.helpers import TODAY, bsns, invalid_checksum
 
 HEADER = ";".join(SNAPSHOT_FIELDS) + "\n"
 
@@ -159,3 +167,50 @@ def test_bytes_of_a_good_snapshot_stream_in_chunks():
     data = (HEADER + "".join(record(x) for x in b)).encode()
     got = list(iter_snapshot_bytes(data[i:i + 7] for i in range(0, len(data), 7)))
     assert [r[0] for r in got] == b
+
+
+# -- the snapshot is written in BSN order -----------------------------------------------------
+
+def validated(data: bytes, current: bytes | None = None) -> tuple[bytes, ValidationResult]:
+    out = io.StringIO(newline="")
+    result = validate_extract([data], today=TODAY, snapshot_out=out, rules=Rules(invalid_threshold=0.3),
+                              current_snapshot=iter_snapshot_bytes([current]) if current else None)
+    assert result.accepted, result.reason
+    return out.getvalue().encode("utf-8"), result
+
+
+def sample(seed: int, error_rate: float) -> bytes:
+    lines = list(sample_rows(400, today=TODAY, seed=seed, error_rate=error_rate, partner_rate=0.3))
+    lines += lines[::9]  # people on two rows: merged, one record each
+    return ("\r\n".join([SAMPLE_HEADER, *lines]) + "\r\n").encode("utf-8")
+
+
+def test_the_intake_writes_the_snapshot_in_bsn_order_the_same_records_one_per_person(monkeypatch):
+    monkeypatch.setitem(merge.write_snapshot.__kwdefaults__, "run_records", 7)  # many runs on disk
+    first, result = validated(sample(8, 0.0))
+    second, carried = validated(sample(8, 0.08), first)
+    assert result.people > 400 and carried.carried_over > 0
+    for snapshot in (first, second):
+        people = [r[0] for r in iter_snapshot_bytes([snapshot])]
+        assert people == sorted(set(people)) and len(people) > 400  # ascending, each once
+
+    def in_spool_order(lines, **_):
+        yield from lines
+
+    with mock.patch.object(merge, "sorted_lines_by_bsn", in_spool_order):
+        unsorted, _ = validated(sample(8, 0.08), first)
+    assert second != unsorted  # the spool order is another, the records the same
+    assert sorted(unsorted.splitlines()[1:]) == sorted(second.splitlines()[1:])
+    assert unsorted.splitlines()[0] == second.splitlines()[0]
+
+
+@pytest.mark.integration
+def test_the_stored_snapshot_is_in_bsn_order_and_says_so(intake, azurite, org_code):
+    from tests.test_intake_azurite import drop_and_trigger, extract
+
+    drop_and_trigger(intake, azurite, org_code, extract(300, seed=12))
+    name = f"{org_code}/current.csv"
+    container = intake.settings.snapshots_container
+    people = [r[0] for r in iter_snapshot_bytes([intake.blobs.read_bytes(container, name)])]
+    assert len(people) >= 300 and people == sorted(set(people))
+    assert intake.blobs.info(container, name).metadata[SNAPSHOT_ORDER_KEY] == SNAPSHOT_ORDER_BSN == "bsn"

@@ -121,9 +121,7 @@ def sorted_lines_by_bsn(lines: Iterable[str], *, run_records: int = RUN_RECORDS,
         for line in lines:
             if not line.endswith("\n"):
                 line += "\n"  # the last line of a file without a final line break
-            run.append(line)
-            chars += len(line)
-            if len(run) >= run_records or chars >= run_chars:
+            if len(run) >= run_records or chars >= run_chars:  # full, and more is coming
                 run.sort(key=key)
                 spilled = _spill(run, tmpdir, opened)
                 run, chars = [], 0
@@ -137,6 +135,8 @@ def sorted_lines_by_bsn(lines: Iterable[str], *, run_records: int = RUN_RECORDS,
                     spilled = _merge(levels[level], key, tmpdir, opened)
                     levels[level] = []
                     level += 1
+            run.append(line)
+            chars += len(line)
         run.sort(key=key)
         if not opened:
             yield from run
