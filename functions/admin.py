@@ -90,10 +90,10 @@ def redeliver(req: func.HttpRequest) -> func.HttpResponse:
         return error_response("day_in_future", "Een dag in de toekomst kan niet worden geleverd", 400)
     try:
         # An earlier day (an unconfirmed one SNG did not get) takes that day's next number.
-        outcome = delivery().deliver(org, day or today, reason=reason, manual=True)
+        request = delivery().request_delivery(org, day or today, reason=reason, manual=True)
     except AzureError:
         return _storage_unavailable()
-    return json_response(outcome.as_dict(), 200 if outcome.status == "succeeded" else 502)
+    return _queued(request)
 
 
 @bp.function_name("connection_test")
@@ -173,7 +173,7 @@ def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
         return error_response("sha256_required", "Noem het gecontroleerde bestand: {\"sha256\": "
                               "\"de eerste tekens (minstens 8) van de SHA-256 uit de status\"}", 400)
     try:
-        outcome = delivery().release_held(org, reason, sha256)
+        request = delivery().release_held(org, reason, sha256)
     except AzureError:
         return _storage_unavailable()
     except NothingHeld:
@@ -181,7 +181,17 @@ def release_delivery(req: func.HttpRequest) -> func.HttpResponse:
     except NotTheHeldFile:
         return error_response("not_the_held_file", "Dit is niet het bestand dat nu is tegengehouden "
                               "(is er intussen een nieuwe export?); controleer de status", 409)
-    return json_response(outcome.as_dict(), 200 if outcome.status == "succeeded" else 502)
+    return _queued(request)
+
+
+def _queued(request) -> func.HttpResponse:
+    """202: the delivery is queued; the queue trigger sends it (a large file can take longer
+    than an HTTP request may last). The outcome appears in the status, under ``request``."""
+    return json_response({"status": "queued", "org": request.org, "day": request.day.isoformat(),
+                          "request": request.id,
+                          "message": "Levering in de wachtrij gezet; de uitkomst verschijnt in de "
+                                     "status (GET /api/status/{org})".replace("{org}", request.org)},
+                         202)
 
 
 @bp.function_name("confirm_delivery")

@@ -523,6 +523,19 @@ def _snapshot_from_extract(path: Path, snapshot_path: Path, organisation, on: da
 
 
 # -- deliver and sftp-check ------------------------------------------------------------------------
+def _through_the_queue(service, request):
+    """Work the delivery queue here until ``request`` is done, as the function app's queue
+    trigger would (the same consumer): its outcome, or None when another consumer took it."""
+    from shared.usecases.consumer import drain
+
+    done = drain(service)
+    others = len(done.outcomes) + len(done.poisoned) - (done.outcome_of(request.id) is not None)
+    if others > 0:
+        _say(f"(ook {_count(others, 'ander verzoek', 'andere verzoeken')} uit de wachtrij afgehandeld)")
+    return done.outcome_of(request.id) or next(
+        (o for o in done.poisoned if o is not None and o.request == request.id), None)
+
+
 def cmd_deliver(args: argparse.Namespace) -> int:
     """The real delivery path from the command line (lease, archive, upload, outcome)."""
     from shared.clock import local_today
@@ -533,6 +546,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     organisation = _organisation(service.organisations, args.org)
     service.blobs.ensure_containers(service.settings.outbox_container, service.settings.locks_container)
     service.outcomes.ensure_table()
+    service.queue.ensure()
     if args.force and not args.reason:
         raise UsageError("--force vraagt om een --reason (het opnieuw leveren wordt vastgelegd)")
     if args.release and (not args.reason or not args.release.strip() or args.date or args.force
@@ -566,7 +580,7 @@ def cmd_deliver(args: argparse.Namespace) -> int:
             from shared.usecases.delivery import NothingHeld, NotTheHeldFile
 
             try:
-                outcome = service.release_held(organisation.code, args.reason, args.release)
+                request = service.release_held(organisation.code, args.reason, args.release)
             except NothingHeld:
                 raise UsageError(f"er is geen tegengehouden levering van {organisation.code} "
                                  "om vrij te geven") from None
@@ -574,13 +588,27 @@ def cmd_deliver(args: argparse.Namespace) -> int:
                 raise UsageError("de SHA-256 hoort niet bij het bestand dat nu is tegengehouden "
                                  "(is er intussen een nieuwe export?); controleer 'vish status'"
                                  ) from None
-            day = date.fromisoformat(outcome.day)
-        else:
+            day = request.day
+            outcome = _through_the_queue(service, request)
+        elif args.dry_run:  # built here, nothing sent: no queue
             outcome = service.deliver(organisation.code, day, reason=args.reason or "vish deliver",
-                                      manual=args.force, dry_run=args.dry_run)
+                                      dry_run=True)
+        else:
+            request = service.request_delivery(organisation.code, day,
+                                               reason=args.reason or "vish deliver", manual=args.force)
+            outcome = _through_the_queue(service, request)
     except SnapshotFormatError as exc:
         raise UsageError(f"{exc}; de opgeslagen snapshot of het manifest van de vorige levering "
                          f"van {organisation.code} is niet te gebruiken") from None
+    if outcome is None:
+        # Taken by another consumer (the function app's queue trigger): its outcome is there.
+        if args.json:
+            print(json.dumps({"org": organisation.code, "day": day.isoformat(), "status": "queued",
+                              "request": request.id}))
+        else:
+            _say(f"Levering {organisation.code} voor {day:%d-%m-%Y}: in de wachtrij gezet en door "
+                 "een andere verwerker (de functie-app) opgepakt; de uitkomst staat in 'vish status'")
+        return EXIT_OK
     if args.json:
         print(json.dumps(outcome.as_dict()))
     else:

@@ -72,3 +72,11 @@ def deliver_via_queue(service, org: str, day: date, *, reason: str, manual: bool
     request = service.new_request(org, day, reason=reason, manual=manual, settle_only=settle_only)
     service.queue.send(request)
     return drain(service, retry_after=0).outcome_of(request.id)
+
+
+def release_via_queue(service, org: str, reason: str, sha256: str):
+    """A person's release of a held delivery: recorded, queued, delivered by the consumer."""
+    from shared.usecases.consumer import drain
+
+    request = service.release_held(org, reason, sha256)
+    return drain(service, retry_after=0).outcome_of(request.id)

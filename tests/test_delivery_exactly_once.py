@@ -27,7 +27,7 @@ from shared.usecases.delivery import NotTheHeldFile
 from shared.usecases.intake import EXTRACTS_CONTAINER
 from shared.usecases.status import StatusService
 from tests.conftest import organisations_for
-from tests.helpers import TODAY, run_tick
+from tests.helpers import TODAY, release_via_queue, run_tick
 from tests.test_delivery_faults import is_temp, seen
 from tests.test_delivery_sftp import AFTER_SEND, DAY, accept_extract, make_service, target
 
@@ -433,7 +433,7 @@ def test_a_file_that_drops_too_many_people_is_held_until_released(settings, org_
         service.release_held(org_code, "klopt", "0" * 12)  # not the file held
     with pytest.raises(NotTheHeldFile):
         service.release_held(org_code, "klopt", held.sha256[:7])  # too short to name it
-    released = service.release_held(org_code, "klopt: dossiers afgesloten", held.sha256[:12].upper())
+    released = release_via_queue(service, org_code, "klopt: dossiers afgesloten", held.sha256[:12].upper())
     assert (released.status, released.people) == ("succeeded", held.people)
     assert sorted(finals(sng)) == [FILE, "VISH_TST-1_20261129_001.csv"]
     action = service.outcomes.latest(org_code, "manual")
@@ -450,7 +450,7 @@ def test_a_release_holds_for_the_day_even_when_its_send_fails(settings, org_code
                                                 "people": 400, "file": "VISH_TST-1_20261127_001.csv"})
     assert run_tick(service)[0].status == "held"
     sng.faults.deny_write = True
-    released = service.release_held(org_code, "klopt", service.outcomes.latest(
+    released = release_via_queue(service, org_code, "klopt", service.outcomes.latest(
         org_code, "delivery")["sha256"])
     assert (released.status, released.error_kind) == ("failed", "permission")
     sng.faults.deny_write = False
@@ -711,7 +711,7 @@ def test_a_release_is_for_the_file_that_was_checked(settings, org_code, sng, mon
         service.release_held(org_code, "het eerste bestand klopte", first.sha256)
     assert sng.files() == {} and statuses(service, org_code).count("held") == 2
     # a release of the held file that then finds another file built holds that one again
-    released = service.release_held(org_code, "klopt", second.sha256)
+    released = release_via_queue(service, org_code, "klopt", second.sha256)
     assert released.status == "succeeded"  # the same file: sent
 
 

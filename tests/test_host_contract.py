@@ -48,6 +48,10 @@ EXPECTED_BINDINGS = {
                           "source": "EventGrid", "properties": {"SupportsDeferredBinding": True}}],
     "deliver_daily": [{"direction": "IN", "type": "timerTrigger", "name": "timer",
                        "schedule": "%VISH_DELIVERY_SCHEDULE%", "runOnStartup": False, "useMonitor": True}],
+    "deliver_one": [{"direction": "IN", "type": "queueTrigger", "name": "message",
+                     "queueName": "%VISH_DELIVERY_QUEUE%", "connection": "AzureWebJobsStorage"}],
+    "deliver_poison": [{"direction": "IN", "type": "queueTrigger", "name": "message",
+                        "queueName": "%VISH_DELIVERY_QUEUE%-poison", "connection": "AzureWebJobsStorage"}],
     "status": _http("status", "GET", "FUNCTION"),
     "status_org": _http("status/{org}", "GET", "FUNCTION"),
     "redeliver": _http("deliveries/{org}", "POST", "ADMIN"),
@@ -207,7 +211,22 @@ def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings,
         intake = wiring.build_intake(config.get_settings())
         intake.ensure_storage()
         env = worker_env(azurite, tmp_path / "work", orgs, VISH_OUTCOMES_TABLE=table,
+                         VISH_DELIVERY_QUEUE=settings.delivery_queue,
                          **{env_name("sng-key"): sng.client_private_key})
+        delivery = wiring.build_delivery(config.get_settings())
+        queue = delivery.queue
+        queue.ensure()
+
+        def from_the_queue(*, poison: bool = False) -> str:
+            """What the host takes from the queue and hands the queue trigger (then deletes)."""
+            message = queue.receive(poison=poison, visibility_timeout=60)
+            assert message is not None
+            function = "deliver_poison" if poison else "deliver_one"
+            answer = host.queue(function, message.text, message_id=message.id,
+                                dequeue_count=message.dequeue_count)
+            assert host.failure(answer) is None
+            queue.delete(message, poison=poison)
+            return message.text
         data, personal = _extract(local_today())
         personal.append("999999990")  # a BSN in the file's name
         name = f"{org}/export 999999990.csv"
@@ -227,8 +246,11 @@ def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings,
             container, report = extract["report"].split("/", 1)
             assert json.loads(intake.blobs.read_bytes(container, report))["decision"] == "accepted"
 
-            # 2. the timer: the organisation is due from 00:00, so the tick delivers to SNG
+            # 2. the timer: the organisation is due from 00:00, so the tick queues its request,
+            # and the queue trigger delivers it to SNG
             assert host.failure(host.timer("deliver_daily")) is None
+            assert sng.files() == {} and queue.waiting() == 1
+            from_the_queue()
             [delivered] = sng.files()
             assert re.fullmatch(r"VISH_TST-1_\d{8}_001\.csv", delivered)
             assert intake.outcomes.latest(org, "delivery")["status"] == "succeeded"
@@ -245,7 +267,8 @@ def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings,
                                body=json.dumps({"reason": "contracttest"}),
                                headers={"Content-Type": "application/json"})
             bodies.append(answer.body)
-            assert answer.status == 200 and answer.json()["status"] == "succeeded"
+            assert answer.status == 202 and answer.json()["status"] == "queued"
+            from_the_queue()
             assert len(sng.files()) == 2
 
             refused = host.http("redeliver", "POST", f"deliveries/{org}", route_params={"org": org},
@@ -258,7 +281,16 @@ def test_a_day_through_the_worker(package, scratch, azurite, tmp_path, settings,
             failed = host.http("redeliver", "POST", f"deliveries/{org}", route_params={"org": org},
                                body=json.dumps({"reason": "contracttest"}).encode())
             bodies.append(failed.body)
-            assert failed.status == 502 and failed.json()["status"] == "failed"
+            assert failed.status == 202
+            from_the_queue()
+            assert intake.outcomes.latest(org, "delivery")["error_kind"] == "connect"
+
+            # 6. a request that used every try (the worker died each time) lands in the poison
+            # queue: its trigger records it as the organisation's failure
+            died = delivery.new_request(org, local_today(), reason="contracttest", manual=True)
+            queue.poison.send_message(died.to_json())
+            from_the_queue(poison=True)
+            assert intake.outcomes.latest(org, "delivery")["error_kind"] == "queue_poison"
             status = host.http("status", "GET", "status")
             bodies.append(status.body)
             assert status.status == 503, status.body

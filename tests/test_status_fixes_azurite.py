@@ -14,6 +14,7 @@ import pytest
 from shared import wiring
 from shared.adapters.outcomes import OutcomeStore
 from shared.config import Settings
+from shared.usecases.consumer import drain
 from shared.usecases.status import StatusService
 from tests.conftest import organisations_for
 from tests.helpers import run_tick
@@ -152,7 +153,8 @@ def test_a_name_and_birth_date_typed_in_a_redelivery_never_reach_the_status(deli
     service = delivery
     accept_extract(service, azurite, org_code)
     typed = "bel mw. Jansen-de Vries (geb. 12-03-1961) over haar dossier"
-    assert post("redeliver", {"reason": typed}, {"org": org_code}).status_code == 200
+    assert post("redeliver", {"reason": typed}, {"org": org_code}).status_code == 202
+    drain(delivery)
     wiring.status_service.cache_clear()
     bodies = [get("status", params=p).get_body().decode()
               for p in ({}, {"format": "html"})]

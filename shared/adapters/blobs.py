@@ -100,6 +100,11 @@ class BlobStore:
             raise ConcurrentUpdate(f"{container}/{name} changed during processing") from exc
         return result["etag"]
 
+    def block_writer(self, container: str, name: str) -> BlockWriter:
+        """A writer that streams into ``container/name`` block by block: nothing is visible
+        until :meth:`BlockWriter.commit`; blocks never committed are dropped by the service."""
+        return BlockWriter(self.client(container, name))
+
     def copy(self, source: tuple[str, str], target: tuple[str, str]) -> None:
         """Copy by streaming through this process (works with any auth, no SAS needed)."""
         blob = self.client(*source)
@@ -142,6 +147,44 @@ class BlobStore:
 
     def read_bytes(self, container: str, name: str) -> bytes:
         return self.client(container, name).download_blob().readall()
+
+
+class BlockWriter:
+    """``write(bytes)`` stages 4 MiB blocks as they fill (memory: one block); ``commit`` makes
+    them the blob, all at once (readers see the old blob or the new one, never a part)."""
+
+    def __init__(self, blob: BlobClient) -> None:
+        self.blob = blob
+        self.buffer = bytearray()
+        self.blocks: list = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        self.size += len(data)
+        while len(self.buffer) >= CHUNK:
+            self._stage(bytes(self.buffer[:CHUNK]))
+            del self.buffer[:CHUNK]
+        return len(data)
+
+    def _stage(self, data: bytes) -> None:
+        from azure.storage.blob import BlobBlock
+
+        block_id = base64.b64encode(uuid.uuid4().bytes).decode()
+        self.blob.stage_block(block_id, data, length=len(data))
+        self.blocks.append(BlobBlock(block_id=block_id))
+
+    def commit(self, *, content_type: str | None = None,
+               metadata: dict[str, str] | None = None) -> str:
+        """Make the written bytes the blob; returns its ETag."""
+        from azure.storage.blob import ContentSettings
+
+        if self.buffer:
+            self._stage(bytes(self.buffer))
+            self.buffer.clear()
+        settings = ContentSettings(content_type=content_type) if content_type else None
+        return self.blob.commit_block_list(self.blocks, metadata=metadata,
+                                           content_settings=settings)["etag"]
 
 
 class _ChunkReader:

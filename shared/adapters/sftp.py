@@ -30,7 +30,7 @@ import io
 import posixpath
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from shared.domain.delivery_rules import retry_wait, should_retry
@@ -287,9 +287,10 @@ class SftpDelivery:
         return client, sftp
 
     # -- upload --------------------------------------------------------------------------------
-    def upload(self, name: str, data: bytes, *, token: str = "",
+    def upload(self, name: str, data: bytes | BlobPayload, *, token: str = "",
                guard: UploadGuard | None = None) -> UploadResult:
         """Upload ``data`` as ``name`` in the target folder; retries transient failures.
+        ``data``: the bytes, or a :class:`BlobPayload` read anew, streamed, for each attempt.
 
         ``token`` makes the temporary name this delivery's own (``.{name}.{token}.part``): two
         instances never write, verify or rename each other's file. ``guard`` is the caller's
@@ -299,13 +300,15 @@ class SftpDelivery:
         (:attr:`SftpError.renaming`), the caller finds out with :meth:`settle`."""
         t = self.target
         guard = guard or UploadGuard()
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            data = BlobPayload.of(bytes(data))
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
             try:
                 removed = self._upload_once(name, data, token, guard)
-                return UploadResult(posixpath.join(t.directory, name), len(data), attempt,
+                return UploadResult(posixpath.join(t.directory, name), data.size, attempt,
                                     time.monotonic() - started, removed)
             except SftpError as exc:
                 exc.attempts = attempt
@@ -319,7 +322,7 @@ class SftpDelivery:
     def temp_name(name: str, token: str = "") -> str:
         return f".{name}.{token}.part" if token else f".{name}.part"
 
-    def _upload_once(self, name: str, data: bytes, token: str, guard: UploadGuard) -> bool:
+    def _upload_once(self, name: str, data: BlobPayload, token: str, guard: UploadGuard) -> bool:
         client, sftp = self._connect()
         final = posixpath.join(self.target.directory, name)
         temp = posixpath.join(self.target.directory, self.temp_name(name, token))
@@ -333,18 +336,18 @@ class SftpDelivery:
             except UnicodeDecodeError:
                 raise self._write_failure(sftp, OSError("de server weigerde het schrijven (een "
                                                         "melding in een onleesbare tekenset)"),
-                                          len(data)) from None
+                                          data.size) from None
             except (EOFError, OSError) as exc:
-                raise self._write_failure(sftp, exc, len(data)) from None
+                raise self._write_failure(sftp, exc, data.size) from None
             size = sftp.stat(temp).st_size
-            if size != len(data):
+            if size != data.size:
                 # A full disk may show only here, as a short file: ask the server what is free.
                 free = self._free_bytes(sftp)
-                if free is not None and free < len(data) - size:
+                if free is not None and free < data.size - size:
                     raise SftpError("remote_full", f"de server heeft {free} bytes vrij, er zijn "
-                                    f"nog {len(data) - size} nodig")
+                                    f"nog {data.size - size} nodig")
                 raise SftpError("verify", f"het bestand op de server is {size} bytes, verwacht "
-                                f"{len(data)}", transient=True)
+                                f"{data.size}", transient=True)
             asked = True
             guard.before_rename(posixpath.basename(temp))
             renaming = True
@@ -719,8 +722,9 @@ def _lost(exc: OSError) -> bool:
     return isinstance(exc, (TimeoutError, ConnectionError)) or "socket" in str(exc).lower()
 
 
-def _write_all(sftp, path: str, data: bytes, guard: UploadGuard) -> None:
-    """Write ``data`` to ``path`` in pipelined requests, wait for the answer to every one of
+def _write_all(sftp, path: str, data: BlobPayload, guard: UploadGuard) -> None:
+    """Write ``data`` (streamed: one source chunk in memory at a time) to ``path`` in pipelined
+    requests, wait for the answer to every one of
     them in whatever order the server sends them, then close the file and hear that answer too.
     (paramiko's ``putfo`` leaves the answers of the last writes to the close, which drops their
     errors, and its close drops the close's own error, which some servers use for a quota or a
@@ -732,13 +736,20 @@ def _write_all(sftp, path: str, data: bytes, guard: UploadGuard) -> None:
     handle = remote.handle
     remote._closed = True  # this function closes the handle itself, and hears the answer
     try:
-        for start in range(0, len(data), _CHUNK):
-            answers.sent.add(sftp._async_request(answers, CMD_WRITE, handle, int64(start),
-                                                 data[start:start + _CHUNK]))
-            while sftp.sock.recv_ready():  # read what has come back so far (no waiting)
-                sftp._read_response()
-            answers.raise_first()
-            guard.check()
+        offset = 0
+        for chunk in data.chunks():
+            view = memoryview(chunk)
+            for start in range(0, len(view), _CHUNK):
+                piece = bytes(view[start:start + _CHUNK])
+                answers.sent.add(sftp._async_request(answers, CMD_WRITE, handle, int64(offset),
+                                                     piece))
+                offset += len(piece)
+                while sftp.sock.recv_ready():  # read what has come back so far (no waiting)
+                    sftp._read_response()
+                answers.raise_first()
+                guard.check()
+        if offset != data.size:  # the source changed or ended early: never a short file
+            raise OSError(f"de bron gaf {offset} bytes, verwacht {data.size}")
         while answers.sent:
             sftp._read_response()  # answers for other requests go to their own collectors
             answers.raise_first()
@@ -783,6 +794,22 @@ class _WriteAnswers:
 
 
 _CHUNK = 32768
+
+
+class BlobPayload:
+    """What an upload sends: ``size`` bytes, read anew as chunks for each attempt (from the
+    outbox blob, so memory holds one chunk, not the file)."""
+
+    def __init__(self, chunks: Callable[[], Iterable[bytes]], size: int) -> None:
+        self._chunks = chunks
+        self.size = size
+
+    @classmethod
+    def of(cls, data: bytes) -> BlobPayload:
+        return cls(lambda: (data,), len(data))
+
+    def chunks(self) -> Iterable[bytes]:
+        return self._chunks()
 
 
 class UploadGuard:

@@ -22,7 +22,6 @@ timer function, ``vish deliver`` and the admin actions."""
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
 from collections.abc import Callable
@@ -34,10 +33,10 @@ from shared.adapters.lease import LeaseKeeper, LeaseLost
 from shared.adapters.outcomes import AlreadySettled, DeliveryRecord, IntentOpen, OutcomeStore
 from shared.adapters.queue import DeliveryQueue
 from shared.adapters.secrets import SecretError, SecretProvider
-from shared.adapters.sftp import Credentials, SftpDelivery, SftpError, UploadGuard
+from shared.adapters.sftp import BlobPayload, Credentials, SftpDelivery, SftpError, UploadGuard
 from shared.clock import local_today, utcnow
 from shared.config import OrganisationsDocument, Settings
-from shared.domain.delivery_file import DeliveryFile, build_delivery_file
+from shared.domain.delivery_file import FileFacts, write_delivery_file
 from shared.domain.delivery_request import DeliveryRequest
 from shared.domain.delivery_rules import (
     already_delivered,
@@ -48,7 +47,13 @@ from shared.domain.delivery_rules import (
 )
 from shared.domain.profile import profile_for
 from shared.domain.schedule import is_due
-from shared.domain.snapshot import SnapshotFormatError, iter_snapshot_bytes, iter_snapshot_rows
+from shared.domain.snapshot import (
+    SNAPSHOT_ORDER_BSN,
+    SNAPSHOT_ORDER_KEY,
+    SnapshotFormatError,
+    iter_snapshot_bytes,
+)
+from shared.domain.sorting import sorted_by_bsn
 from shared.log import get_logger, log_context
 from shared.usecases.intake import SNAPSHOT_NAME
 
@@ -198,9 +203,10 @@ class DeliveryService:
                 log.warning("a delivery request ended in the poison queue, but its day is done")
                 return None
             attempt = _Attempt(request.org, request.day, request.reason, request.manual)
-            return self._failed(attempt, _Stop(
+            return replace(self._failed(attempt, _Stop(
                 "queue_poison", f"the delivery request failed {tries or 'every'} time(s) in the queue "
-                                "(worker stopped, out of memory or time, or storage unreachable)"))
+                                "(worker stopped, out of memory or time, or storage unreachable)")),
+                           request=request.id)
 
     def apply_retention(self, org: str, now: datetime) -> None:
         """Outcome history of ``org`` older than VISH_OUTCOME_RETENTION_DAYS goes (latest-* rows
@@ -239,9 +245,9 @@ class DeliveryService:
             if organisation is None:
                 raise KeyError(f"organisation '{org}' is not configured")
             if dry_run:
-                built = self._build(organisation, day, sequence=1)
-                return DeliveryOutcome(org, day.isoformat(), "dry_run", reason, built.name,
-                                       built.records, built.people, len(built.content), built.sha256)
+                facts = self._build(organisation, day, sequence=1, out=_Discard()).facts
+                return DeliveryOutcome(org, day.isoformat(), "dry_run", reason, facts.name,
+                                       facts.records, facts.people, facts.size, facts.sha256)
             attempt = _Attempt(org, day, reason, manual, action="redeliver" if manual else None)
             try:
                 if organisation.sftp is None:
@@ -339,18 +345,16 @@ class DeliveryService:
                 and not self._released(org, day, built.sha256)):
             return self._held(attempt, previous)
         keeper.check()
-        archive = f"{org}/{day.isoformat()}/{built.name}"
-        self.blobs.upload(self.settings.outbox_container, archive, built.content)
-        manifest = None
-        if built.manifest:
-            manifest = archive + ".manifest.csv"
-            self.blobs.upload(self.settings.outbox_container, manifest, built.manifest)
+        # The exact bytes, already staged in the outbox while they were built, become the
+        # archive now (a held file is never committed: its blocks are dropped by the service).
+        built.commit()
+        archive, manifest = built.archive, built.manifest
         fields = {
             "status": "succeeded", "day": day.isoformat(), "reason": reason, "manual": manual or None,
             "file": built.name, "archive": f"{self.settings.outbox_container}/{archive}",
             "manifest": f"{self.settings.outbox_container}/{manifest}" if manifest else None,
             "records": built.records, "people": built.people, "added": built.added,
-            "removed": built.removed, "size": len(built.content), "sha256": built.sha256,
+            "removed": built.removed, "size": built.size, "sha256": built.sha256,
             "sequence": sequence, "previous_people": previous,
             "profile": profile_for(organisation).name,
         }
@@ -366,7 +370,8 @@ class DeliveryService:
 
         sftp = SftpDelivery(target, credentials, sleep=pause, operation_timeout=step)
         try:
-            uploaded = sftp.upload(built.name, built.content, token=uuid.uuid4().hex[:12], guard=guard)
+            uploaded = sftp.upload(built.name, built.payload(self.blobs, self.settings.outbox_container),
+                                   token=uuid.uuid4().hex[:12], guard=guard)
         except SftpError as exc:
             attempt.attempts = exc.attempts
             if exc.renaming:
@@ -383,9 +388,9 @@ class DeliveryService:
         self._record_end(org, fields, attempt.action, reason, day.isoformat(), built.name,
                          guard.etag)
         log.info("delivered %s: %d records, %d bytes, %d attempt(s)", built.name, built.records,
-                 len(built.content), uploaded.attempts)
+                 built.size, uploaded.attempts)
         return DeliveryOutcome(org, day.isoformat(), "succeeded", reason, built.name, built.records,
-                               built.people, len(built.content), built.sha256, uploaded.attempts,
+                               built.people, built.size, built.sha256, uploaded.attempts,
                                manual=manual)
 
     def _reconcile(self, organisation, intent: dict, etag: str,
@@ -462,11 +467,11 @@ class DeliveryService:
                 "status": "held", "day": day, "reason": attempt.reason,
                 "manual": attempt.manual or None, "error_kind": "mass_drop", "file": built.name,
                 "records": built.records, "people": built.people, "previous_people": previous,
-                "size": len(built.content), "sha256": built.sha256})
+                "size": built.size, "sha256": built.sha256})
         log.error("delivery held: %d of %d people would leave VISH; waiting for a release",
                   previous - built.people, previous)
         return DeliveryOutcome(org, day, "held", attempt.reason, built.name, built.records,
-                               built.people, len(built.content), built.sha256,
+                               built.people, built.size, built.sha256,
                                error_kind="mass_drop", manual=attempt.manual)
 
     def _failed(self, attempt: _Attempt, exc: BaseException) -> DeliveryOutcome:
@@ -514,25 +519,42 @@ class DeliveryService:
         return result
 
     # -- helpers -------------------------------------------------------------------------------
-    def _build(self, organisation, day: date, *, sequence: int,
-               success: dict | None = None) -> DeliveryFile:
-        """``success``: the last successful delivery, when the caller already read it."""
+    def _build(self, organisation, day: date, *, sequence: int, success: dict | None = None,
+               out=None) -> _Built:
+        """Build the file streaming, from the snapshot (in BSN order: as the intake keeps it,
+        or sorted here, bounded, for a snapshot from before that rule) into the outbox: staged
+        blocks, committed by :meth:`_Built.commit` only when the file is to be sent. ``out``:
+        another sink (the dry run). Memory does not grow with the file; its SHA-256 and size
+        are known when the build ends, before anything is sent. ``success``: the last
+        successful delivery, when the caller already read it."""
         s = self.settings
         current = self.blobs.info(s.snapshots_container, f"{organisation.code}/{SNAPSHOT_NAME}")
         if current is None:
             raise FileNotFoundError("snapshot")
         profile = profile_for(organisation)
-        previous = None
         if success is None:
             success = self.outcomes.latest(organisation.code, KIND_SUCCESS)
+        previous = None
         if success and success.get("manifest") and profile.mode == "mutations":
-            name = success["manifest"].split("/", 1)[1]
-            text = self.blobs.read_bytes(s.outbox_container, name).decode("utf-8")
-            previous = list(iter_snapshot_rows(io.StringIO(text, newline="")))
+            previous = iter_snapshot_bytes(self.blobs.chunks(
+                s.outbox_container, success["manifest"].split("/", 1)[1]))
         snapshot = iter_snapshot_bytes(self.blobs.chunks(s.snapshots_container, current.name,
                                                          etag=current.etag))
-        return build_delivery_file(snapshot, organisation, day, profile, previous=previous,
-                                   sequence=sequence)
+        if current.metadata.get(SNAPSHOT_ORDER_KEY) != SNAPSHOT_ORDER_BSN:
+            snapshot = sorted_by_bsn(snapshot, tmpdir=s.work_dir)
+        name = profile.render_file_name(organisation_code=organisation.code,
+                                        aansluitcode=organisation.aansluitcode, on=day,
+                                        sequence=sequence)
+        archive = f"{organisation.code}/{day.isoformat()}/{name}"
+        manifest = archive + ".manifest.csv" if profile.mode == "mutations" else None
+        file_out = out if out is not None else self.blobs.block_writer(s.outbox_container, archive)
+        manifest_out = None
+        if manifest and out is None:
+            manifest_out = self.blobs.block_writer(s.outbox_container, manifest)
+        facts = write_delivery_file(snapshot, organisation, day, profile, file_out,
+                                    manifest_out=manifest_out, previous=previous,
+                                    sequence=sequence)
+        return _Built(facts, archive, manifest, file_out, manifest_out)
 
     def credentials_for(self, target) -> Credentials:
         secret = self.secrets.get(target.secret_name)
@@ -605,6 +627,40 @@ class _Guard(UploadGuard):
         return True
 
 
+@dataclass
+class _Built:
+    """A file built into the outbox's staged blocks: its facts, and where it is archived."""
+
+    facts: FileFacts
+    archive: str  # outbox path of the file
+    manifest: str | None  # outbox path of its manifest (mode mutations)
+    file_out: object
+    manifest_out: object
+    etag: str | None = None
+
+    def __getattr__(self, name: str):  # name, sha256, size, records, people, added, removed
+        return getattr(self.facts, name)
+
+    def commit(self) -> None:
+        """Make the staged bytes the archive (and the manifest) in the outbox."""
+        if self.manifest_out is not None:
+            self.manifest_out.commit(content_type="text/csv; charset=utf-8")
+        self.etag = self.file_out.commit()
+
+    def payload(self, blobs: BlobStore, container: str) -> BlobPayload:
+        """The archived bytes, as the SFTP upload reads them: streamed from the outbox blob
+        this delivery committed (its ETag: never another version)."""
+        return BlobPayload(lambda: blobs.chunks(container, self.archive, etag=self.etag),
+                           self.facts.size)
+
+
+class _Discard:
+    """A sink that keeps nothing (the dry run: only the facts count)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
 class NothingHeld(Exception):
     """There is no held delivery to release."""
 
@@ -633,7 +689,7 @@ class _Attempt:
     day: date
     reason: str
     manual: bool
-    built: DeliveryFile | None = None
+    built: _Built | None = None
     attempts: int | None = None
     intent_etag: str | None = None
     action: str | None = None  # the person's action recorded with the delivery's end

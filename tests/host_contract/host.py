@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.host_contract.protos import compile_protos, load_protos
@@ -260,6 +261,21 @@ class StandInHost:
         http = response.return_value.http
         headers = {k.lower(): v for k, v in http.headers.items()}  # header names are case-blind
         return HttpAnswer(int(http.status_code), headers, http.body.bytes or http.body.string.encode())
+
+    def queue(self, name: str, text: str, *, message_id: str, dequeue_count: int = 1):
+        """A queue trigger the way the host sends it: the message's text (the host has decoded
+        its base64) and the message's facts as trigger metadata."""
+        td = self.protos.TypedData
+        now = datetime.now(UTC)
+
+        def moment(at: datetime):
+            return td(json=json.dumps(at.isoformat()))
+
+        metadata = {"Id": td(string=message_id), "DequeueCount": td(json=str(dequeue_count)),
+                    "PopReceipt": td(string="receipt"), "InsertionTime": moment(now),
+                    "ExpirationTime": moment(now + timedelta(hours=1)),
+                    "NextVisibleTime": moment(now + timedelta(minutes=10))}
+        return self.invoke(name, {self.functions[name].trigger["name"]: td(string=text)}, metadata)
 
     def timer(self, name: str, past_due: bool = False):
         info = {"Schedule": {"AdjustForDST": True}, "ScheduleStatus": None, "IsPastDue": past_due}
