@@ -45,6 +45,7 @@ from shared.domain.delivery_rules import (
     next_sequence,
     step_timeout,
 )
+from shared.domain.privacy import redact
 from shared.domain.profile import profile_for
 from shared.domain.schedule import is_due
 from shared.domain.snapshot import (
@@ -154,7 +155,8 @@ class DeliveryService:
 
     def new_request(self, org: str, day: date, *, reason: str, manual: bool = False,
                     settle_only: bool = False) -> DeliveryRequest:
-        return DeliveryRequest(org=org, day=day, reason=reason, id=uuid.uuid4().hex,
+        # Typed by a person: BSN-like numbers and dates masked before it rests in the queue.
+        return DeliveryRequest(org=org, day=day, reason=redact(reason)[:500] or "-", id=uuid.uuid4().hex,
                                sent=self.now(), manual=manual, settle_only=settle_only)
 
     def request_delivery(self, org: str, day: date, *, reason: str,
