@@ -103,13 +103,20 @@ def _deliver(service, sng, org: str) -> bool:
     from azure.functions.timer import TimerRequest
 
     from devtools.devservices import user_function
+    from shared import wiring
 
     deliver_daily = user_function("deliver_daily")
-    print("\nLevering (timer deliver_daily, verzendtijd voor de demo 00:00):")
+    deliver_one = user_function("deliver_one")
+    print("\nLevering (timer deliver_daily zet verzoeken in de wachtrij, deliver_one levert;"
+          " verzendtijd voor de demo 00:00):")
     for tick in (1, 2):
         deliver_daily(timer=TimerRequest(past_due=False))
+        queue = wiring.delivery().queue  # the one the timer function filled
+        queued = queue.waiting()
+        taken = _as_the_host(queue, deliver_one)
         history = service.outcomes.history(org, limit=10, kind="delivery")
-        print(f"  [tick {tick}] leveringen in tabel: {len(history)}")
+        print(f"  [tick {tick}] verzoeken in de wachtrij: {queued}; afgehandeld: {taken}; "
+              f"leveringen in tabel: {len(history)}")
     latest = service.outcomes.latest(org, "delivery")
     if not latest or latest.get("status") != "succeeded":
         print(f"  levering mislukt: {latest.get('error_kind') if latest else 'geen uitkomst'}")
@@ -120,6 +127,20 @@ def _deliver(service, sng, org: str) -> bool:
     print(f"  SHA-256: {latest['sha256']}")
     print(f"  archief: {latest['archive']}; op de SFTP-server: {sorted(on_server)}")
     return list(on_server) == [latest["file"]]
+
+
+def _as_the_host(queue, deliver_one) -> int:
+    """What the Functions host does with the delivery queue: take each message, hand it to the
+    queue trigger ``deliver_one``, delete it when the function ends well."""
+    from azure.functions.queue import QueueMessage
+
+    taken = 0
+    while (message := queue.receive(visibility_timeout=600)) is not None:
+        deliver_one(message=QueueMessage(id=message.id, body=message.text.encode(),
+                                         dequeue_count=message.dequeue_count))
+        queue.delete(message)
+        taken += 1
+    return taken
 
 
 def _status(out: Path) -> None:
