@@ -279,23 +279,23 @@ class Sink:
 
 
 def peak_while_writing(spool, state: PeopleSeen, *, sort: bool = True) -> int:
-    """Peak memory of writing the snapshot: its external sort bounded to runs of 4,000 records
-    and two runs merged at a time, or (``sort=False``) the kept records written in spool order,
-    to measure the merge's own state only."""
-    def in_spool_order(lines, **_):
-        yield from lines
+    """Peak memory of writing the snapshot (the spool read 16 KiB at a time): its external sort
+    bounded to runs of 4,000 records and two runs merged at a time, or (``sort=False``) the
+    kept records written in spool order, to measure the merge's own state only."""
+    def in_spool_order(batches, **_):
+        yield from batches
 
-    open_runs = sorting.MAX_OPEN_RUNS
-    sorting.MAX_OPEN_RUNS = 2
+    open_runs, read_chars = sorting.MAX_OPEN_RUNS, sorting.READ_CHARS
+    sorting.MAX_OPEN_RUNS, sorting.READ_CHARS = 2, 1 << 14  # the spool read in small pieces too
     tracemalloc.start()
     try:
-        with mock.patch.object(merge, "sorted_lines_by_bsn",
-                               merge.sorted_lines_by_bsn if sort else in_spool_order):
+        with mock.patch.object(merge, "sorted_batches",
+                               merge.sorted_batches if sort else in_spool_order):
             merge.write_snapshot(spool, Sink(), state, on=TODAY, run_records=4_000)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-        sorting.MAX_OPEN_RUNS = open_runs
+        sorting.MAX_OPEN_RUNS, sorting.READ_CHARS = open_runs, read_chars
 
 
 def copy_peak(mib: int) -> int:

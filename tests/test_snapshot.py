@@ -194,10 +194,10 @@ def test_the_intake_writes_the_snapshot_in_bsn_order_the_same_records_one_per_pe
         people = [r[0] for r in iter_snapshot_bytes([snapshot])]
         assert people == sorted(set(people)) and len(people) > 400  # ascending, each once
 
-    def in_spool_order(lines, **_):
-        yield from lines
+    def in_spool_order(batches, **_):
+        yield from batches
 
-    with mock.patch.object(merge, "sorted_lines_by_bsn", in_spool_order):
+    with mock.patch.object(merge, "sorted_batches", in_spool_order):
         unsorted, _ = validated(sample(8, 0.08), first)
     assert second != unsorted  # the spool order is another, the records the same
     assert sorted(unsorted.splitlines()[1:]) == sorted(second.splitlines()[1:])

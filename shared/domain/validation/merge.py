@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from datetime import date
-from operator import itemgetter
 from typing import IO
 
 from shared.domain.snapshot import (
@@ -41,14 +40,13 @@ from shared.domain.snapshot import (
     SNAPSHOT_FIELDS,
     SOURCE_ROW_INDEX,
 )
-from shared.domain.sorting import RUN_RECORDS, WRITE_CHARS, sorted_lines_by_bsn, split_records
+from shared.domain.sorting import RUN_RECORDS, read_records, sorted_batches
 from shared.domain.validation.decision import was_eligible
 from shared.domain.validation.people import BUCKET_SHIFT, PeopleSeen
 
 _START_INDEX = SNAPSHOT_FIELDS.index("startdatum")
 _END_INDEX = SNAPSHOT_FIELDS.index("einddatum")
 MAX_MERGED_PER_PASS = 1 << BUCKET_SHIFT  # one bucket always fits in one pass
-_BSN_TEXT = itemgetter(slice(0, 9))  # a spooled record's BSN: its first nine characters
 
 # The fields packed into one priority, lowest first: the line (36 bits: 68 billion lines, far
 # beyond any extract), the startdatum as YYYYMMDD (27 bits: 99991231 < 2**27), own row (1 bit),
@@ -92,12 +90,12 @@ def _passes(state: PeopleSeen) -> list[tuple[int, int]]:
     return passes
 
 
-def _kept_records(spool: IO[str], state: PeopleSeen, on: date) -> Iterator[str]:
-    """The spooled records' text, in spool order, without the records of merged people that
-    do not win (:func:`_priority`)."""
+def _kept_records(spool: IO[str], state: PeopleSeen, on: date) -> Iterator[list[str]]:
+    """The spooled records' text (in batches, in spool order) without the records of merged
+    people that do not win (:func:`_priority`)."""
     spool.seek(0)
     if not state.merged.count:
-        yield from split_records(spool)
+        yield from read_records(spool)
         return
     merged = state.merged
     keep = bytearray()  # bit per spooled record of a merged person: it wins
@@ -116,11 +114,11 @@ def _kept_records(spool: IO[str], state: PeopleSeen, on: date) -> Iterator[str]:
                 keep.extend(bytes((number >> 3) + 1 - len(keep)))
             keep[number >> 3] |= 1 << (number & 7)
     spool.seek(0)
-    for number, line in enumerate(split_records(spool)):
-        if int(line[:9]) in merged and not (
-                number >> 3 < len(keep) and keep[number >> 3] & (1 << (number & 7))):
-            continue
-        yield line
+    number = 0
+    for batch in read_records(spool):
+        yield [line for n, line in enumerate(batch, number)
+               if int(line[:9]) not in merged or (n >> 3 < len(keep) and keep[n >> 3] & (1 << (n & 7)))]
+        number += len(batch)
 
 
 def write_snapshot(spool: IO[str], out: IO[str], state: PeopleSeen, *, on: date,
@@ -129,23 +127,17 @@ def write_snapshot(spool: IO[str], out: IO[str], state: PeopleSeen, *, on: date,
     person (:func:`_priority`; ``on``: the reference date of the intake, as the decision used),
     in ascending BSN order (so a delivery can stream it:
     :func:`shared.domain.delivery_file.write_delivery_file`). The sort is external
-    (:func:`sorted_lines_by_bsn`): ``run_records`` records in memory at most, the runs in
-    temporary files in ``tmpdir`` (default: the system's)."""
+    (:func:`sorted_batches`): ``run_records`` records in memory at most, the runs in temporary
+    files in ``tmpdir`` (default: the system's)."""
     out.write(";".join(SNAPSHOT_FIELDS) + "\n")  # as new_writer writes it (names need no quotes)
-    # Every spooled record starts with its nine-digit BSN (the 11-proef passed: an own row's
-    # or partner's BSN normalised by the check, a carried record's by the snapshot reader), so
-    # its first nine characters sort it.
-    ordered = sorted_lines_by_bsn(_kept_records(spool, state, on), run_records=run_records,
-                                  tmpdir=tmpdir, key=_BSN_TEXT)
+    # Every spooled record starts with its nine-digit BSN and a ';' (the 11-proef passed: an
+    # own row's or partner's BSN normalised by the check, a carried record's by the snapshot
+    # reader), and what is kept holds each person once: the order of the whole text is the
+    # order of the BSNs (compared without a key: quicker, and no key held per record).
+    ordered = sorted_batches(_kept_records(spool, state, on), key=None, run_records=run_records,
+                             tmpdir=tmpdir)
     try:
-        batch: list[str] = []
-        size = 0
-        for line in ordered:
-            batch.append(line)
-            size += len(line)
-            if size >= WRITE_CHARS:
-                out.write("".join(batch))
-                batch, size = [], 0
-        out.write("".join(batch))
+        for batch in ordered:
+            out.write("\n".join(batch) + "\n")
     finally:
         ordered.close()
