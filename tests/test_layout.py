@@ -208,7 +208,7 @@ def test_the_deployed_package_runs_without_the_development_tools(tmp_path):
                           cwd=package, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     functions, verdict = done.stdout.strip().splitlines()[-2:]
-    assert json.loads(functions) == ["confirm_delivery", "connection_test", "deliver_daily", "redeliver",
-                                     "release_delivery", "release_extract", "status", "status_org",
-                                     "validate_extract"]
+    assert json.loads(functions) == ["confirm_delivery", "connection_test", "deliver_daily", "deliver_one",
+                                     "deliver_poison", "redeliver", "release_delivery", "release_extract",
+                                     "status", "status_org", "validate_extract"]
     assert json.loads(verdict)["decision"] == "accepted"

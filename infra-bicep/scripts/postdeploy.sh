@@ -1,6 +1,6 @@
 #!/usr/bin/env sh
 # After code deployment (azd's postdeploy hook; deploy.sh runs it too):
-# 1. check that the app runs the Python the tests ran on and that the worker indexed all nine
+# 1. check that the app runs the Python the tests ran on and that the worker indexed all eleven
 #    functions (a build with another Python cannot install the pinned worker: none are indexed);
 # 2. create the Event Grid subscription that sends BlobCreated events under extracts/ to the
 #    blob extension's webhook of validate_extract (it needs the blobs_extension system key);
@@ -26,8 +26,8 @@ trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT   # dash runs the EXIT trap on exit, not on a signal: the key file must go
 trap 'exit 143' TERM
 
-# The nine functions of function_app.py (tests/test_deploy_scripts.py keeps this list true).
-FUNCTIONS="confirm_delivery connection_test deliver_daily redeliver release_delivery release_extract status status_org validate_extract"
+# The eleven functions of function_app.py (tests/test_deploy_scripts.py keeps this list true).
+FUNCTIONS="confirm_delivery connection_test deliver_daily deliver_one deliver_poison redeliver release_delivery release_extract status status_org validate_extract"
 FUNCTION_NAME=validate_extract   # the Event Grid endpoint must name it exactly: a wrong one drops events silently
 
 # 1. Python and the indexed functions.
@@ -40,7 +40,7 @@ case "$RUNTIME" in
   "python $WANT_PYTHON "*) echo "runtime: python $WANT_PYTHON" ;;
   *) echo "the app runs '$RUNTIME', not python $WANT_PYTHON (pythonVersion in main.bicep): the pinned worker needs $WANT_PYTHON" >&2; exit 1 ;;
 esac
-echo "waiting for the worker to index the nine functions ..."
+echo "waiting for the worker to index the eleven functions ..."
 i=0
 while :; do
   # the host may still be starting: an error here is a try, its text kept for the last one

@@ -113,6 +113,10 @@ ERROR_KINDS: dict[str, str] = {
                            "en bied het extract opnieuw aan",
     "remote_mismatch": "het bestand op de server komt niet overeen met wat verzonden is; overleg "
                        "met SNG welk bestand geldt voordat u opnieuw levert",
+    "queue_poison": "het leveringsverzoek ging vijf keer mis zonder uitkomst (vastgelopen, te "
+                    "weinig geheugen of tijd, of de opslag onbereikbaar) en staat nu in de "
+                    "poison-queue; de volgende tik probeert het opnieuw, bekijk de logboeken van "
+                    "deliver_one",
     "unexpected": "onverwachte fout; bekijk de logboeken en meld het aan de ontwikkelaars",
 }
 
