@@ -184,3 +184,40 @@ def test_an_upload_to_an_unknown_folder_is_shown_by_folder_and_time_only(intake,
     assert f'<td data-label="Map">{folder}</td>' in html
     for body in (json.dumps(overview), html):
         assert "Jansen" not in body and "12-03-1961" not in body
+
+
+# --- issue 13: the status reads an organisation in one query ----------------------------------
+def test_the_status_rows_of_one_query_are_the_rows_read_by_kind(intake, org_code):
+    """``status_rows`` (one range query) gives what ``latest`` per kind and ``unconfirmed`` give,
+    leaves out the intent and the history, and the status built from it is the same."""
+    store = intake.outcomes
+    at = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
+    store.record(org_code, "extract", {"decision": "accepted", "people": 3, "sha256": "a" * 64},
+                 at=at - timedelta(hours=3), pointers=("extract_accepted",))
+    store.mark_seen(org_code, "a" * 64, at=at - timedelta(hours=1))
+    for day in ("2026-11-26", "2026-11-27"):
+        store.record_delivery(org_code, {"status": "unconfirmed", "day": day, "records": 3},
+                              at=at - timedelta(days=1))
+    store.record_delivery(org_code, {"status": "succeeded", "day": "2026-11-28", "records": 3},
+                          at=at, manual={"action": "redeliver", "reason": "opnieuw"})
+    store.put_intent(org_code, {"status": "renaming", "day": "2026-11-29", "temp": "t.tmp"})
+    latest, open_rows = store.status_rows(org_code)
+    kinds = ("extract", "extract_accepted", "extract_seen", "delivery", "delivery_success", "manual")
+    assert set(latest) == set(kinds)
+    assert all(latest[kind] == store.latest(org_code, kind) for kind in kinds)
+    assert open_rows == store.unconfirmed(org_code) and [r["day"] for r in open_rows] == [
+        "2026-11-26", "2026-11-27"]
+    assert store.status_rows("geen-" + org_code) == ({}, [])
+
+    class ByKind:  # the same store without the one query: read per kind
+        def __getattr__(self, name):
+            if name == "status_rows":
+                raise AttributeError(name)
+            return getattr(store, name)
+
+    settings = Settings()
+    one = StatusService(settings, organisations_for(org_code, sftp=SFTP), store, now=lambda: at)
+    many = StatusService(settings, organisations_for(org_code, sftp=SFTP), ByKind(), now=lambda: at)
+    first, second = one.overview(), many.overview()
+    assert first["organisations"] == second["organisations"]
+    assert first["organisations"][0]["health"] == "unconfirmed"

@@ -344,3 +344,87 @@ def test_scripted_rows_pass_the_outcome_stores_whitelist():
     with pytest.raises(ValidationError):
         store.delivery("x", NOW, status="maybe", day="2026-11-29")
     assert store.latest("x", "extract") is None and store.history_page("x")[0] == []
+
+
+# --- issue 13: many organisations: summary, pages, attention first -----------------------------
+ATTENTION_ORDER = ["gemeente-k", "gemeente-d", "gemeente-c", "gemeente-h", "wijkteam-zuid",
+                   "gemeente-g", "gemeente-b", "wijkteam-noord", "gemeente-j", "gemeente-e"]
+HEALTHY_ORDER = ["gemeente-a", "gemeente-f", "gemeente-i", "wijkteam-west"]
+
+
+def test_the_pages_put_what_needs_attention_first_by_precedence_then_the_rest_by_code():
+    status = service()
+    listed = [o["code"] for p in (1, 2, 3) for o in status.overview_page(p, 5)["organisations"]]
+    assert listed == ATTENTION_ORDER + HEALTHY_ORDER
+    only = status.overview_page(1, 50, attention=True)
+    assert [o["code"] for o in only["organisations"]] == ATTENTION_ORDER
+    assert only["paging"] == {"page": 1, "per_page": 50, "pages": 1, "organisations": 10,
+                              "attention_only": True}
+    summary = only["summary"]  # of all organisations, whatever the filter
+    assert (summary["organisations"], summary["attention"], summary["healthy"]) == (14, 10, 4)
+    assert summary["health"] == {word: 1 for word in WORDS_IN_ORDER}
+    assert status.overview()["summary"] == summary
+    for page, per_page in ((0, 50), (1, 0), (1, 101)):
+        with pytest.raises(ValueError):
+            status.overview_page(page, per_page)
+
+
+WORDS_IN_ORDER = ["unreadable", "not_connected", "failing", "held", "unconfirmed", "no_extract",
+                  "late", "extract_held", "rejected", "stale_extract", "empty", "ok",
+                  "no_changes", "pending"]
+
+
+def paged(page: int, per_page: int = 5, attention: bool = False, keep=None) -> str:
+    overview = service().overview_page(page, per_page, attention=attention)
+    return render(overview, {}, keep=keep if keep is not None else {"code": "k"})
+
+
+def test_the_page_starts_with_the_counts_per_dutch_word_those_needing_attention_first():
+    html = paged(1)
+    text = "".join(parse(html).text)
+    assert "14 organisaties, waarvan 10 aandacht vragen." in text
+    tallies = re.findall(r'<li class="tally" data-health="(\w+)">.*?</span>([^<]+)<strong>(\d+)',
+                         html)
+    assert [w for w, _, _ in tallies] == [w for w in WORDS_IN_ORDER if w not in (
+        "ok", "no_changes", "pending", "not_connected")] + ["not_connected", "ok", "no_changes",
+                                                            "pending"]
+    assert all(label == BADGES[word] + ": " and n == "1" for word, label, n in tallies)
+    one = service(["gemeente-a", "gemeente-d"]).overview()
+    assert "2 organisaties, waarvan 1 aandacht vraagt." in render(one, {})
+    calm = service(["gemeente-a"]).overview()
+    assert "1 organisatie, geen ervan vraagt aandacht." in render(calm, {})
+
+
+def test_the_pages_link_to_each_other_in_dutch_and_keep_the_key():
+    first, middle, last = paged(1), paged(2), paged(3)
+    assert "pagina 1 van 3" in first and 'rel="prev"' not in first
+    assert 'href="?format=html&amp;code=k&amp;per_page=5&amp;page=2">volgende</a>' in first
+    assert ('href="?format=html&amp;code=k&amp;per_page=5">vorige</a>' in middle
+            and "pagina 2 van 3" in middle
+            and 'href="?format=html&amp;code=k&amp;per_page=5&amp;page=3">volgende</a>' in middle)
+    assert "pagina 3 van 3" in last and 'rel="next"' not in last
+    assert "Organisaties 6 tot en met 10 van 14, wat aandacht vraagt eerst." in middle
+    assert ('href="?format=html&amp;code=k&amp;per_page=5&amp;attention=1">alleen wat aandacht '
+            "nodig heeft</a>") in first
+    only = paged(2, attention=True)
+    assert 'href="?format=html&amp;code=k&amp;per_page=5">alle organisaties</a>' in only
+    assert "Organisaties 6 tot en met 10 van 10, die aandacht vragen." in only
+    assert set(parse(only).rows) == set(ATTENTION_ORDER[5:])
+    # the navigation is above and under the table
+    assert first.count('<nav class="pages"') == 2 and paged(1, 50).count('<nav class="pages"') == 1
+
+
+def test_a_page_past_the_last_says_so_and_links_back():
+    html = paged(4)
+    assert not parse(html).rows and "<table>" not in html.split("Onbekende")[0]
+    assert "Pagina 4 bestaat niet; er zijn 3 pagina’s; ga terug met" in html
+    assert 'href="?format=html&amp;code=k&amp;per_page=5&amp;page=3">vorige</a>' in html
+    calm = render(service(["gemeente-a"]).overview_page(1, attention=True), {}, keep={})
+    assert "Geen organisatie vraagt aandacht." in calm
+
+
+def test_a_key_in_the_address_is_kept_escaped_and_the_page_stays_without_scripts():
+    html = paged(1, keep={"code": '"><script>alert(1)</script>'})
+    assert "<script" not in html
+    assert "code=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E" in html
+    assert "http" not in html
