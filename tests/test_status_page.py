@@ -411,7 +411,7 @@ def test_the_pages_link_to_each_other_in_dutch_and_keep_the_key():
     assert "Organisaties 6 tot en met 10 van 10, die aandacht vragen." in only
     assert set(parse(only).rows) == set(ATTENTION_ORDER[5:])
     # the navigation is above and under the table
-    assert first.count('<nav class="pages"') == 2 and paged(1, 50).count('<nav class="pages"') == 1
+    assert first.count('<nav class="pages"') == 2 and "<nav" not in paged(1, 50)
 
 
 def test_a_page_past_the_last_says_so_and_links_back():

@@ -52,8 +52,8 @@ tr.org,tr.event{border-bottom:2px solid #d0d7de;padding:.5rem 0}td{border:none;p
 td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
 .tallies{display:flex;flex-wrap:wrap;gap:.3rem 1rem;list-style:none;padding:0;margin:.5rem 0}
 .dot{display:inline-block;width:.7rem;height:.7rem;border-radius:50%;margin-right:.3rem}
-nav.pages{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;margin:.75rem 0}
-nav.pages a{padding:.3rem 0}
+nav.pages{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;margin:.75rem 0}
+nav.pages a,.listing a{padding:.3rem 0;white-space:nowrap}
 """
 DECISION = {"accepted": "geaccepteerd", "rejected": "afgewezen"}
 DELIVERY = {"succeeded": "geleverd", "failed": "mislukt", "held": "tegengehouden",
@@ -147,6 +147,7 @@ def render(overview: dict, details: dict[str, dict], *, history: bool = False,
     generated = datetime.fromisoformat(overview["generated_at"])
     paging = overview.get("paging")
     nav = _nav(paging, keep or {}) if paging else ""
+    listing = _listing(paging, keep or {}) if paging else ""
     table = ("<table><thead><tr><th>Organisatie</th><th>Status</th><th>Laatste bestand</th>"
              "<th>Laatste levering</th><th>Volgende levering</th>"
              "<th>Laatste 30 dagen</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
@@ -158,8 +159,7 @@ def render(overview: dict, details: dict[str, dict], *, history: bool = False,
         f"<title>VISH-levering: {state}</title><style>{_STYLE}</style></head><body>"
         f"<h1>VISH-levering aan SNG — {state}</h1>"
         f"<p><small>Bijgewerkt {_t(at_text(generated))}</small></p>"
-        + _summary(overview.get("summary")) + nav + table
-        + (nav if paging and paging["pages"] > 1 and rows else "")
+        + _summary(overview.get("summary")) + listing + nav + table + (nav if rows else "")
         + _unknown(overview.get("unknown_folders")) + "".join(histories) + "</body></html>")
 
 
@@ -194,19 +194,24 @@ def _href(keep: dict[str, str], paging: dict, *, page: int = 1, attention: bool 
     return escape("?" + urlencode(params))
 
 
-def _nav(paging: dict, keep: dict[str, str]) -> str:
-    """What the list shows, the filter, and "vorige", "pagina 2 van 7", "volgende"."""
-    page, pages, listed = paging["page"], paging["pages"], paging["organisations"]
+def _listing(paging: dict, keep: dict[str, str]) -> str:
+    """Which organisations the page shows, and the filter (or the way back to all of them)."""
+    page, listed = paging["page"], paging["organisations"]
     first = (page - 1) * paging["per_page"] + 1
     last = min(page * paging["per_page"], listed)
     which = "die aandacht vragen" if paging["attention_only"] else "wat aandacht vraagt eerst"
-    shown = (f"Organisaties {first} tot en met {last} van {listed}, {which}."
-             if first <= last else "")
+    shown = f"Organisaties {first} tot en met {last} van {listed}, {which}. " if first <= last else ""
     if paging["attention_only"]:
         switch = f'<a class="filter" href="{_href(keep, paging, attention=False)}">alle organisaties</a>'
     else:
         switch = (f'<a class="filter" href="{_href(keep, paging, attention=True)}">alleen wat '
                   "aandacht nodig heeft</a>")
+    return f'<p class="listing">{escape(shown)}{switch}</p>'
+
+
+def _nav(paging: dict, keep: dict[str, str]) -> str:
+    """"vorige", "pagina 2 van 7", "volgende"; nothing when there is one page only."""
+    page, pages = paging["page"], paging["pages"]
     steps = []
     if page > 1:
         steps.append(f'<a rel="prev" href="{_href(keep, paging, page=min(page - 1, pages))}">vorige</a>')
@@ -214,8 +219,8 @@ def _nav(paging: dict, keep: dict[str, str]) -> str:
         steps.append(f'<span class="where">pagina {page} van {pages}</span>')
     if page < pages:
         steps.append(f'<a rel="next" href="{_href(keep, paging, page=page + 1)}">volgende</a>')
-    return (f'<nav class="pages" aria-label="Paginanavigatie"><span>{escape(shown)}</span>{switch}'
-            + "".join(steps) + "</nav>")
+    return (f'<nav class="pages" aria-label="Paginanavigatie">{"".join(steps)}</nav>'
+            if steps else "")
 
 
 def _nothing_listed(paging: dict) -> str:
