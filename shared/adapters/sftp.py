@@ -731,6 +731,8 @@ def _write_all(sftp, path: str, data: BlobPayload, guard: UploadGuard) -> None:
     failed commit: either would leave a bad file of the right size.)"""
     from paramiko.sftp import CMD_CLOSE, CMD_WRITE, int64
 
+    if isinstance(data, (bytes, bytearray)):
+        data = BlobPayload.of(bytes(data))
     answers = _WriteAnswers()
     remote = sftp.open(path, "wb")
     handle = remote.handle
