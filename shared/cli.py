@@ -688,6 +688,7 @@ def _laptop_hint(org: str, probe: bool) -> list[str]:
 # -- status ----------------------------------------------------------------------------------------
 def cmd_status(args: argparse.Namespace) -> int:
     from shared.domain.status_page import WORDS, render
+    from shared.usecases.status import attention_order
     from shared.wiring import status_service
 
     service = status_service()
@@ -701,8 +702,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             details = {args.org: detail}
         else:
             overview = service.overview()
-            details = {o["code"]: service.organisation(o["code"], history=False)
-                       for o in overview["organisations"]}
+            # Only the page needs the 30-day charts (hundreds of organisations: none for text).
+            details = ({code: {"days": days} for code, days in service.chart_days(
+                [o["code"] for o in overview["organisations"]]).items()} if args.html else {})
     except Exception as exc:
         if not _table_missing(exc):
             raise
@@ -720,7 +722,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(details[args.org] if args.org else overview, ensure_ascii=False, default=str))
     else:
         _say("Status VISH-levering: " + ("alles in orde" if overview["healthy"] else "ACTIE NODIG"))
-        for org in overview["organisations"]:
+        counts = overview.get("summary")
+        if counts and not args.org and counts["organisations"] > 1:
+            _say(f"  {_count(counts['organisations'], 'organisatie', 'organisaties')}, waarvan "
+                 f"{counts['attention']} aandacht {'vraagt' if counts['attention'] == 1 else 'vragen'}"
+                 + (" (die staan bovenaan)" if counts["attention"] else ""))
+        for org in sorted(overview["organisations"], key=attention_order):
             word = WORDS.get(org["health"], org["health"])
             reason = org["reason"]
             if reason.lower().startswith(word.lower()):  # the badge's words said once
