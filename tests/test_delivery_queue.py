@@ -142,16 +142,18 @@ def test_duplicate_requests_deliver_the_day_once(service, org_code, sng):
     assert service.queue.waiting() == 0
 
 
-def test_a_scheduled_request_that_waited_past_its_day_is_not_acted_on(service, org_code, sng):
-    late = service.new_request(org_code, DAY - timedelta(days=1), reason="schedule")
+def test_a_scheduled_request_taken_after_midnight_delivers_its_own_day_once(service, org_code, sng):
+    """Queued at 23:55 for a late send time, taken at 00:02: that day's file, not skipped (the
+    day would be lost) and not the new day's (its own tick decides that)."""
+    late = service.new_request(org_code, DAY, reason="schedule")
     service.queue.send(late)
+    service.now = lambda: AFTER_SEND + timedelta(days=1)
     outcome = drain(service, retry_after=0).outcome_of(late.id)
-    assert (outcome.status, outcome.reason) == ("skipped", "expired")
-    assert sng.files() == {}
-    # a person's request for an earlier day is acted on
-    manual = service.new_request(org_code, DAY - timedelta(days=1), reason="SNG miste het", manual=True)
-    service.queue.send(manual)
-    assert drain(service, retry_after=0).outcome_of(manual.id).status == "succeeded"
+    assert (outcome.status, outcome.day) == ("succeeded", DAY.isoformat())
+    assert finals(sng) == ["VISH_TST-1_20261128_001.csv"]
+    service.queue.send(late)  # the same request again (a duplicate): nothing more
+    assert drain(service, retry_after=0).outcome_of(late.id).status == "skipped"
+    assert finals(sng) == ["VISH_TST-1_20261128_001.csv"]
 
 
 def test_a_persons_reason_rests_in_the_queue_with_bsns_masked(service, org_code):
@@ -257,8 +259,8 @@ def test_a_failure_that_cannot_be_recorded_is_given_back_to_the_queue(service, o
 def test_many_organisations_are_delivered_by_several_consumers_each_once(
         settings, sng, monkeypatch, azurite):
     from shared import config
-    from shared.config import OrganisationsDocument
     from shared.adapters.secrets import LocalSecrets, env_name
+    from shared.config import OrganisationsDocument
     from shared.wiring import build_delivery, build_intake
     from tests.conftest import organisations_for
     from tests.test_delivery_sftp import target

@@ -172,20 +172,15 @@ class DeliveryService:
     # -- the queue's entry point ---------------------------------------------------------------
     def handle(self, request: DeliveryRequest) -> DeliveryOutcome:
         """Deliver what ``request`` asks, for its one organisation (the queue trigger and the
-        local consumer call this). A scheduled request that waited past its day is not acted
-        on: that day's file is stale, and today's tick sends today's request. Failures are
-        recorded and returned (see :meth:`deliver`); ``recorded`` False tells the caller the
-        record itself failed, so the queue should try the request again."""
+        local consumer call this), for the request's own day: a request queued at 23:55 and
+        taken after midnight still delivers that day (a scheduled request lives an hour in the
+        queue, so it is never much older; a later day already delivered makes it a no-op).
+        Failures are recorded and returned (see :meth:`deliver`); ``recorded`` False tells the
+        caller the record itself failed, so the queue should try the request again."""
         with log_context(request=request.id):
-            if request.scheduled and not request.settle_only and request.day < local_today(self.now()):
-                log.warning("a scheduled delivery request for an earlier day was not acted on")
-                outcome = DeliveryOutcome(request.org, request.day.isoformat(), "skipped", "expired",
-                                          request=request.id)
-            else:
-                outcome = replace(self.deliver(request.org, request.day, reason=request.reason,
-                                               manual=request.manual,
-                                               settle_only=request.settle_only),
-                                  request=request.id)
+            outcome = replace(self.deliver(request.org, request.day, reason=request.reason,
+                                           manual=request.manual, settle_only=request.settle_only),
+                              request=request.id)
             self.apply_retention(request.org, self.now())
             return outcome
 
