@@ -392,6 +392,23 @@ def test_the_sort_is_pythons_stable_sort_by_bsn_in_any_number_of_runs(keys, run_
         sorting.MAX_OPEN_RUNS = old
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([f"{b};{n}" for b in POOL[:6] for n in range(3)]), max_size=9),
+                max_size=12),
+       st.integers(1, 7), st.integers(2, 4))
+def test_the_sort_of_whole_texts_merges_batches_into_the_sorted_whole(batches, run_records, open_runs):
+    """Without a key (the intake's snapshot: one record per person) runs are merged a batch at
+    a time; the same texts twice are the same text."""
+    old = sorting.MAX_OPEN_RUNS
+    sorting.MAX_OPEN_RUNS = open_runs
+    try:
+        out = list(sorted_batches(batches, key=None, run_records=run_records))
+    finally:
+        sorting.MAX_OPEN_RUNS = old
+    assert [r for batch in out for r in batch] == sorted(r for batch in batches for r in batch)
+    assert all(out)  # no empty batch
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(st.lists(st.sampled_from([*PIECES, "a", "1"]), max_size=6).map("".join),
                          min_size=1, max_size=4), max_size=30),

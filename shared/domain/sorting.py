@@ -21,6 +21,7 @@ import csv
 import heapq
 import io
 import tempfile
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import IO
@@ -108,19 +109,52 @@ def _batches(records: Iterator[str]) -> Iterator[list[str]]:
         yield batch
 
 
-def _records(file: IO[bytes]) -> Iterator[str]:
+def _run_batches(file: IO[bytes]) -> Iterator[list[str]]:
     file.seek(0)
     with io.TextIOWrapper(io.BufferedReader(file), encoding="utf-8", newline="") as text:
-        for batch in read_records(text, size=RUN_READ_CHARS):
-            yield from batch
+        yield from read_records(text, size=RUN_READ_CHARS)
     # Read, or closed early: the run is closed with its reader (its owner closes it anyway).
+
+
+def _flat(batches: Iterator[list[str]]) -> Iterator[str]:
+    for batch in batches:
+        yield from batch
+
+
+def _merged_text(sources: list[Iterator[list[str]]]) -> Iterator[list[str]]:
+    """Sorted batches of whole texts merged (no key: equal texts are the same text, so no
+    order among them to keep), a batch at a time rather than a record at a time: all records
+    up to the smallest last record of the batches at hand are taken from every source, and
+    sorted together (the sort merges the sorted pieces)."""
+    heads: list[list] = []  # [batch, position, source]
+    for source in sources:
+        batch = next((b for b in source if b), None)
+        if batch is not None:
+            heads.append([batch, 0, source])
+    while heads:
+        bound = min(head[0][-1] for head in heads)
+        out: list[str] = []
+        for head in heads:
+            batch, position, source = head
+            if batch[-1] <= bound:
+                out.extend(batch[position:] if position else batch)
+                head[0] = next((b for b in source if b), None)
+                head[1] = 0
+            else:
+                cut = bisect_right(batch, bound, position)
+                out.extend(batch[position:cut])
+                head[1] = cut
+        heads = [head for head in heads if head[0] is not None]
+        out.sort()
+        yield out
 
 
 def _merge(runs: list[IO[bytes]], key, tmpdir, opened: set[IO[bytes]]) -> IO[bytes]:
     """One run of ``runs`` (consecutive runs, oldest first: equal keys keep their order)."""
-    readers = [_records(f) for f in runs]
+    readers = [_run_batches(f) for f in runs]
     try:
-        merged = _spill(_batches(heapq.merge(*readers, key=key)), tmpdir, opened)
+        merged = _spill(_merged_text(readers) if key is None else
+                        _batches(heapq.merge(*(_flat(r) for r in readers), key=key)), tmpdir, opened)
     finally:
         for reader in readers:
             reader.close()
@@ -179,8 +213,11 @@ def sorted_batches(batches: Iterable[list[str]], *, key: Callable[[str], object]
             yield from _slices(run)
             return
         # The last run stays in memory: it came last, so equal keys keep their order.
-        readers = [_records(f) for runs in reversed(levels) for f in runs]
-        yield from _batches(heapq.merge(*readers, run, key=key))
+        readers = [_run_batches(f) for runs in reversed(levels) for f in runs]
+        if key is None:
+            yield from _merged_text([*readers, _slices(run)])
+        else:
+            yield from _batches(heapq.merge(*(_flat(r) for r in readers), run, key=key))
     finally:
         for reader in readers:
             reader.close()
