@@ -27,7 +27,7 @@ from shared.usecases.delivery import NotTheHeldFile
 from shared.usecases.intake import EXTRACTS_CONTAINER
 from shared.usecases.status import StatusService
 from tests.conftest import organisations_for
-from tests.helpers import TODAY, release_via_queue, run_tick
+from tests.helpers import TODAY, deliver_via_queue, release_via_queue, run_tick
 from tests.test_delivery_faults import is_temp, seen
 from tests.test_delivery_sftp import AFTER_SEND, DAY, accept_extract, make_service, target
 
@@ -83,7 +83,7 @@ def test_an_outage_after_the_rename_is_reconciled_by_the_next_tick_not_sent_agai
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
-    first = service.deliver(org_code, DAY, reason="schedule")
+    first = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert (first.status, first.error_kind) == ("failed", "storage")
     assert list(finals(sng)) == [FILE]  # renamed: the file is there, its success is not recorded
     intent = service.outcomes.intent(org_code)
@@ -111,7 +111,7 @@ def test_a_rename_whose_answer_is_lost_is_settled_at_once_without_a_second_uploa
     service = make_service(settings, org_code, sng, monkeypatch, attempts=3)
     accept_extract(service, azurite, org_code)
     setattr(sng.faults, fault, 1)
-    outcome = service.deliver(org_code, DAY, reason="schedule")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert outcome.status == "succeeded"
     assert len(seen(sng, "open_write")) == 1  # never uploaded again
     assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
@@ -130,7 +130,7 @@ def test_a_file_taken_away_before_the_answer_is_unconfirmed_and_never_sent_again
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     sng.faults.take_away, sng.faults.cuts_on_rename_left = True, 1
-    outcome = service.deliver(org_code, DAY, reason="schedule")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert (outcome.status, outcome.error_kind) == ("unconfirmed", "not_found")
     assert sng.files() == {} and len(seen(sng, "open_write")) == 1
     pointer = service.outcomes.latest(org_code, "delivery_success")
@@ -139,7 +139,7 @@ def test_a_file_taken_away_before_the_answer_is_unconfirmed_and_never_sent_again
     assert len(seen(sng, "open_write")) == 1
     assert word(service) == "unconfirmed"
     # the operator confirmed with SNG that it did not arrive: a manual re-delivery sends it
-    again = service.deliver(org_code, DAY, reason="SNG heeft het niet ontvangen", manual=True)
+    again = deliver_via_queue(service, org_code, DAY, reason="SNG heeft het niet ontvangen", manual=True)
     assert (again.status, again.file) == ("succeeded", "VISH_TST-1_20261128_002.csv")
     assert word(service) == "ok"
 
@@ -149,9 +149,9 @@ def test_another_file_under_the_final_name_is_left_alone_and_unconfirmed(
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
-    assert service.deliver(org_code, DAY, reason="schedule").status == "failed"
+    assert deliver_via_queue(service, org_code, DAY, reason="schedule").status == "failed"
     (sng.root / FILE).write_bytes(b"somebody else's file")
-    outcome = service.deliver(org_code, DAY, reason="schedule")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert (outcome.status, outcome.error_kind) == ("unconfirmed", "remote_mismatch")
     assert sng.files() == {FILE: b"somebody else's file"}  # never overwritten
 
@@ -161,9 +161,9 @@ def test_while_the_server_is_down_the_intent_waits_and_nothing_is_sent(
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
-    assert service.deliver(org_code, DAY, reason="schedule").status == "failed"
+    assert deliver_via_queue(service, org_code, DAY, reason="schedule").status == "failed"
     sng.stop()
-    outcome = service.deliver(org_code, DAY, reason="schedule")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert (outcome.status, outcome.error_kind) == ("failed", "connect")
     assert service.outcomes.intent(org_code) is not None  # still to be settled
     assert word(service) == "failing"
@@ -257,7 +257,7 @@ def test_renewals_failing_during_a_long_upload_stop_it_before_the_rename(
             return lease
 
         monkeypatch.setattr(service.blobs, "acquire_lease", unrenewable)
-        outcome = service.deliver(org_code, DAY, reason="t")
+        outcome = deliver_via_queue(service, org_code, DAY, reason="t")
         assert (outcome.status, outcome.error_kind) == ("failed", "lease_lost")
         assert slow.files() == {}
         assert seen(slow, "rename") == []
@@ -272,7 +272,8 @@ def test_a_manual_delivery_for_an_earlier_day_does_not_rewind_the_success_pointe
     accept_extract(service, azurite, org_code)
     [today] = run_tick(service)
     assert today.status == "succeeded"
-    earlier = service.deliver(org_code, DAY - timedelta(days=1), reason="gisteren opnieuw", manual=True)
+    earlier = deliver_via_queue(service, org_code, DAY - timedelta(days=1), reason="gisteren opnieuw",
+                                manual=True)
     assert (earlier.status, earlier.file) == ("succeeded", "VISH_TST-1_20261127_001.csv")
     pointer = service.outcomes.latest(org_code, "delivery_success")
     assert (pointer["day"], pointer["file"]) == ("2026-11-28", FILE)
@@ -323,7 +324,7 @@ def test_a_server_that_refuses_removes_keeps_its_leftover_and_still_gets_the_fil
     accept_extract(service, azurite, org_code)
     (sng.root / f".{FILE}.0123456789ab.part").write_bytes(b"x" * 100)  # another instance's
     sng.faults.refuse_remove = True
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert outcome.status == "succeeded"
     assert finals(sng) == {FILE: archived(service, org_code, FILE)}
     assert temps(sng) == [f".{FILE}.0123456789ab.part"]  # could not be removed: it stays
@@ -335,7 +336,7 @@ def test_a_read_only_target_with_a_leftover_is_a_recorded_permission_failure_not
     accept_extract(service, azurite, org_code)
     (sng.root / f".{FILE}.part").write_bytes(b"x")
     sng.faults.refuse_remove = sng.faults.deny_write = True
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "permission", 1)
     assert len(seen(sng, "connect")) == 1
     row = service.outcomes.latest(org_code, "delivery")
@@ -375,7 +376,7 @@ def test_a_full_disk_is_remote_full_not_retried_and_leaves_no_part(
     service = make_service(settings, org_code, sng, monkeypatch, attempts=3)
     accept_extract(service, azurite, org_code, rows=400)
     sng.faults.disk_capacity, sng.faults.bare_failures = 4096, bare
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "remote_full", 1)
     assert len(seen(sng, "connect")) == 1
     assert sng.files() == {}  # the partial temporary file is removed
@@ -390,10 +391,10 @@ def test_a_delivery_found_busy_is_recorded_in_history_only(settings, org_code, s
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     sng.faults.deny_write = True
-    assert service.deliver(org_code, DAY, reason="t").error_kind == "permission"
+    assert deliver_via_queue(service, org_code, DAY, reason="t").error_kind == "permission"
     lease = service.blobs.acquire_lease(service.settings.locks_container, f"{org_code}.lock", 15)
     try:
-        outcome = service.deliver(org_code, DAY, reason="schedule")
+        outcome = deliver_via_queue(service, org_code, DAY, reason="schedule")
     finally:
         lease.release()
     assert outcome.status == "busy"
@@ -475,7 +476,7 @@ def test_nothing_in_the_fault_rows_names_a_person(settings, org_code, sng, monke
     service = make_service(settings, org_code, sng, monkeypatch)
     data = accept_extract(service, azurite, org_code)
     sng.faults.take_away, sng.faults.cuts_on_rename_left = True, 1
-    service.deliver(org_code, DAY, reason="t")
+    deliver_via_queue(service, org_code, DAY, reason="t")
     rows = service.outcomes.history(org_code, limit=100)
     text = repr(rows) + repr(service.outcomes.latest(org_code, "delivery_success"))
     for line in data.decode().splitlines()[1:]:
@@ -528,11 +529,11 @@ def test_a_later_day_delivered_by_hand_never_makes_the_schedule_send_again(
         settings, org_code, sng, monkeypatch, azurite):
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
-    ahead = service.deliver(org_code, DAY + timedelta(days=1), reason="vooruit")
+    ahead = deliver_via_queue(service, org_code, DAY + timedelta(days=1), reason="vooruit")
     assert ahead.status == "succeeded"
     assert run_tick(service) == [] and run_tick(service) == []  # today is covered by the later day
     assert len(seen(sng, "open_write")) == 1
-    skipped = service.deliver(org_code, DAY, reason="schedule")
+    skipped = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert (skipped.status, skipped.reason) == ("skipped", "already_delivered")
 
 
@@ -556,9 +557,10 @@ def test_a_manual_delivery_of_an_earlier_day_takes_the_next_number_of_that_day(
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     yesterday = DAY - timedelta(days=1)
-    assert service.deliver(org_code, yesterday, reason="gisteren").file.endswith("20261127_001.csv")
+    first = deliver_via_queue(service, org_code, yesterday, reason="gisteren")
+    assert first.file.endswith("20261127_001.csv")
     run_tick(service)  # today's file
-    again = service.deliver(org_code, yesterday, reason="gisteren opnieuw", manual=True)
+    again = deliver_via_queue(service, org_code, yesterday, reason="gisteren opnieuw", manual=True)
     assert again.file.endswith("20261127_002.csv")  # never the same name twice
     assert len(finals(sng)) == 3
 
@@ -579,7 +581,7 @@ def test_an_intent_another_instance_wrote_is_never_overwritten(settings, org_cod
         return put_intent(org, fields, *args, **kwargs)
 
     monkeypatch.setattr(service.outcomes, "put_intent", other_first)
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind) == ("failed", "lease_lost")
     assert service.outcomes.intent(org_code)["temp"] == foreign["temp"]  # untouched
     assert sng.files() == {} and seen(sng, "rename") == []
@@ -609,7 +611,7 @@ def test_an_intent_write_whose_answer_is_lost_never_loses_the_day(settings, org_
 
     monkeypatch.setattr(service.outcomes, "put_intent", committed_but_lost)
     monkeypatch.setattr(service.outcomes, "intent_etag", unreadable_after_the_loss)
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     if read_back:
         assert outcome.status == "succeeded" and service.outcomes.intent(org_code) is None
         assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
@@ -619,7 +621,7 @@ def test_an_intent_write_whose_answer_is_lost_never_loses_the_day(settings, org_
     assert service.outcomes.intent(org_code) is not None and len(temps(sng)) == 1
     monkeypatch.setattr(service.outcomes, "put_intent", put_intent)
     lost.clear()
-    settled = service.deliver(org_code, DAY, reason="schedule")
+    settled = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert settled.status == "succeeded" and len(seen(sng, "open_write")) == 1
     assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
 
@@ -632,7 +634,7 @@ def test_a_write_failing_in_the_middle_never_leaves_a_hole_under_the_final_name(
     service = make_service(settings, org_code, sng, monkeypatch, attempts=2)
     accept_extract(service, azurite, org_code, rows=2000)  # ~80 kB: three writes or more
     sng.faults.fail_write_at = 32768
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.attempts) == ("succeeded", 2)
     assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
 
@@ -646,11 +648,11 @@ def test_an_intent_whose_rename_the_server_refuses_is_cleared_and_the_day_delive
     service.outcomes.put_intent(org_code, {"status": "renaming", "day": "2026-11-28", "file": FILE,
                                            "size": 5, "sha256": "0" * 64, "temp": temp})
     sng.faults.deny_rename = True
-    outcome = service.deliver(org_code, DAY, reason="schedule")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert (outcome.status, outcome.error_kind) == ("failed", "rename")
     assert service.outcomes.intent(org_code) is None and sng.files() == {}
     sng.faults.deny_rename = False
-    assert service.deliver(org_code, DAY, reason="schedule").status == "succeeded"
+    assert deliver_via_queue(service, org_code, DAY, reason="schedule").status == "succeeded"
     assert finals(sng) == {FILE: archived(service, org_code, FILE)}
 
 
@@ -659,12 +661,12 @@ def test_a_connection_dropped_while_settling_is_a_transfer_failure_and_the_inten
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
-    assert service.deliver(org_code, DAY, reason="schedule").error_kind == "storage"
+    assert deliver_via_queue(service, org_code, DAY, reason="schedule").error_kind == "storage"
     sng.faults.cuts_on_final_stat_left = 1
-    outcome = service.deliver(org_code, DAY, reason="schedule")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert (outcome.status, outcome.error_kind) == ("failed", "transfer")
     assert service.outcomes.intent(org_code) is not None
-    assert service.deliver(org_code, DAY, reason="schedule").status == "succeeded"
+    assert deliver_via_queue(service, org_code, DAY, reason="schedule").status == "succeeded"
     assert len(seen(sng, "open_write")) == 1
 
 
@@ -679,7 +681,7 @@ def test_without_posix_rename_the_plain_rename_is_used_and_fenced_again(
     confirm = LeaseKeeper.confirm
     monkeypatch.setattr(LeaseKeeper, "confirm", lambda self, margin: (confirms.append(margin),
                                                                      confirm(self, margin)))
-    assert service.deliver(org_code, DAY, reason="t").status == "succeeded"
+    assert deliver_via_queue(service, org_code, DAY, reason="t").status == "succeeded"
     assert list(finals(sng)) == [FILE] and len(confirms) == 2  # before each rename request
 
 
@@ -687,8 +689,8 @@ def test_an_operators_reason_is_masked_in_every_delivery_row(settings, org_code,
                                                             azurite):
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
-    service.deliver(org_code, DAY, reason="client 123456782 belde")
-    service.deliver(org_code, DAY, reason="opnieuw voor 123456782", manual=True)
+    deliver_via_queue(service, org_code, DAY, reason="client 123456782 belde")
+    deliver_via_queue(service, org_code, DAY, reason="opnieuw voor 123456782", manual=True)
     rows = service.outcomes.history(org_code, limit=50)
     rows += [service.outcomes.latest(org_code, k) for k in ("delivery", "delivery_success", "manual")]
     assert rows and "123456782" not in repr(rows)
@@ -740,7 +742,7 @@ def test_a_success_whose_answer_was_lost_is_not_recorded_as_failed(settings, org
         return result
 
     monkeypatch.setattr(table, "submit_transaction", committed_then_lost)
-    assert service.deliver(org_code, DAY, reason="schedule").status == "succeeded"
+    assert deliver_via_queue(service, org_code, DAY, reason="schedule").status == "succeeded"
     assert statuses(service, org_code) == ["succeeded"] and word(service) == "ok"
 
 
@@ -762,7 +764,7 @@ def test_the_lease_is_counted_from_its_request_not_its_answer(settings, org_code
     monkeypatch.setattr(service.blobs, "acquire_lease", slow_answer)
     monkeypatch.setattr(LeaseKeeper, "__enter__", lambda self: (seen_left.append(self.remaining()),
                                                                 enter(self))[1])
-    assert service.deliver(org_code, DAY, reason="t").status == "succeeded"
+    assert deliver_via_queue(service, org_code, DAY, reason="t").status == "succeeded"
     assert seen_left and seen_left[0] <= service.lease_seconds - 1.0
 
 
@@ -782,7 +784,7 @@ def test_an_intent_whose_write_was_retried_into_our_own_row_is_ours(settings, or
         raise IntentOpen("another delivery's intent is open")
 
     monkeypatch.setattr(service.outcomes, "put_intent", committed_then_409)
-    outcome = service.deliver(org_code, DAY, reason="schedule")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert outcome.status == "succeeded" and service.outcomes.intent(org_code) is None
     assert finals(sng) == {FILE: archived(service, org_code, FILE)} and temps(sng) == []
 
@@ -843,7 +845,7 @@ def test_a_slow_first_rename_that_lands_during_the_settle_is_found_not_sent_agai
         sng.faults.rename_delay = 4  # the settle's rename is answered within its 5 s
 
     threading.Thread(target=flip, daemon=True).start()
-    outcome = service.deliver(org_code, DAY, reason="schedule")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert outcome.status == "succeeded" and list(finals(sng)) == [FILE]
     sng.faults.rename_delay = 0
     assert run_tick(service) == [] and len(seen(sng, "open_write")) == 1
@@ -858,7 +860,7 @@ def test_unconfirmed_stays_shown_after_later_days_until_a_person_confirms_it(
     monkeypatch.setenv(env_name("sng-key"), sng.client_private_key)
     accept_extract(service, azurite, org_code)
     sng.faults.take_away, sng.faults.cuts_on_rename_left = True, 1
-    assert service.deliver(org_code, DAY, reason="schedule").status == "unconfirmed"
+    assert deliver_via_queue(service, org_code, DAY, reason="schedule").status == "unconfirmed"
     sng.faults.take_away = False
     next_day = AFTER_SEND + timedelta(days=1)
     service.now = lambda: next_day
@@ -967,7 +969,7 @@ def test_an_intent_settled_after_midnight_sends_nothing_for_the_new_day_before_i
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
-    assert service.deliver(org_code, DAY, reason="schedule").status == "failed"  # intent left open
+    assert deliver_via_queue(service, org_code, DAY, reason="schedule").status == "failed"  # intent left open
     service.now = lambda: datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # 00:30 on the 29th
     [settled] = run_tick(service)
     assert (settled.day, settled.status) == ("2026-11-28", "succeeded")
@@ -1125,7 +1127,7 @@ def test_a_late_intent_for_a_recorded_file_is_never_settled_again_after_sng_took
     nor a second copy for SNG); the loser's temporary copy goes."""
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
-    assert service.deliver(org_code, DAY, reason="b").status == "succeeded"
+    assert deliver_via_queue(service, org_code, DAY, reason="b").status == "succeeded"
     late_intent_of_a_loser(service, org_code)
     if temp_survived:
         (sng.root / LATE_TEMP).write_bytes(archived(service, org_code, FILE))
@@ -1146,7 +1148,7 @@ def test_a_temporary_copy_beside_the_final_file_is_removed_when_settling(setting
     (sng.root / temp).write_bytes(b"12345")
     service.outcomes.put_intent(org_code, {"status": "renaming", "day": "2026-11-28", "file": FILE,
                                            "size": 5, "sha256": "0" * 64, "temp": temp})
-    settled = service.deliver(org_code, DAY, reason="schedule")
+    settled = deliver_via_queue(service, org_code, DAY, reason="schedule")
     assert settled.status == "succeeded" and sng.files() == {FILE: b"12345"}
 
 
@@ -1155,7 +1157,7 @@ def test_a_settle_only_failure_is_recorded_for_the_intents_day(settings, org_cod
     service = make_service(settings, org_code, sng, monkeypatch)
     accept_extract(service, azurite, org_code)
     monkeypatch.setattr(service.outcomes, "record_delivery", FailOnce(service.outcomes.record_delivery))
-    assert service.deliver(org_code, DAY, reason="schedule").status == "failed"
+    assert deliver_via_queue(service, org_code, DAY, reason="schedule").status == "failed"
     sng.stop()
     service.now = lambda: datetime(2026, 11, 28, 23, 30, tzinfo=UTC)  # 00:30 on the 29th
     [failed] = run_tick(service)

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from devtools.sftp_testserver import SftpTestServer
+from tests.helpers import deliver_via_queue
 from tests.test_delivery_sftp import DAY, accept_extract, make_service
 
 pytestmark = pytest.mark.integration
@@ -53,7 +54,7 @@ def test_an_always_dropped_connection_is_tried_exactly_attempts_times_with_doubl
     service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
                                      rows=400, attempts=4, backoff_seconds=0.25)
     sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99  # every upload is cut
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "transfer", 4)
     opened = seen(sng, "open_write")
     assert len(seen(sng, "connect")) == 4 and len(opened) == 4 and len(set(opened)) == 1
@@ -70,7 +71,7 @@ def test_the_default_three_attempts_wait_two_then_four_seconds(settings, org_cod
     service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
                                      rows=400, backoff_seconds=2)
     sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.attempts) == ("failed", 3)
     assert len(seen(sng, "connect")) == 3 and waits == [2, 4]
 
@@ -79,7 +80,7 @@ def test_a_single_configured_attempt_is_never_retried(settings, org_code, sng, m
     service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
                                      rows=400, attempts=1, backoff_seconds=5)
     sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 99
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "transfer", 1)
     assert len(seen(sng, "connect")) == 1 and waits == []
 
@@ -87,7 +88,7 @@ def test_a_single_configured_attempt_is_never_retried(settings, org_code, sng, m
 def test_a_server_that_is_down_is_tried_attempts_times(settings, org_code, sng, monkeypatch, azurite):
     service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
                                      port=1, attempts=3, backoff_seconds=1)
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "connect", 3)
     assert waits == [1, 2]
     assert service.outcomes.latest(org_code, "delivery")["attempts"] == 3
@@ -97,7 +98,7 @@ def test_one_cut_costs_one_more_attempt_and_one_wait(settings, org_code, sng, mo
     service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
                                      rows=400, attempts=5, backoff_seconds=3)
     sng.faults.cut_after_bytes, sng.faults.cuts_left = 2000, 1
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.attempts) == ("succeeded", 2)
     assert len(seen(sng, "connect")) == 2 and waits == [3]
     assert service.outcomes.latest(org_code, "delivery_success")["attempts"] == 2
@@ -107,7 +108,7 @@ def test_refused_writes_are_not_retried_and_not_waited_for(settings, org_code, s
     service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
                                      attempts=4, backoff_seconds=1)
     sng.faults.deny_write = True
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "permission", 1)
     assert len(seen(sng, "connect")) == 1 and waits == []
 
@@ -118,7 +119,7 @@ def test_a_server_that_loses_the_end_of_the_file_once_gets_it_again(settings, or
     service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
                                      rows=400, backoff_seconds=1)
     sng.faults.drop_tail_bytes, sng.faults.drops_left = 100, 1
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.attempts) == ("succeeded", 2)
     archived = service.blobs.read_bytes("outbox", f"{org_code}/2026-11-28/{FILE}")
     assert sng.files() == {FILE: archived} and len(archived) == outcome.size
@@ -131,7 +132,7 @@ def test_a_server_that_always_loses_the_end_never_gets_a_final_file(settings, or
     service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
                                      rows=400, attempts=3, backoff_seconds=1)
     sng.faults.drop_tail_bytes, sng.faults.drops_left = 1, 99  # one byte short, every time
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.error_kind, outcome.attempts) == ("failed", "verify", 3)
     assert FILE not in sng.files() and seen(sng, "rename") == []
     assert waits == [1, 2]
@@ -149,7 +150,7 @@ def test_a_leftover_temporary_file_is_removed_before_the_upload(settings, org_co
     accept_extract(service, azurite, org_code)
     (sng.root / TEMP).write_bytes(b"x" * 1_000_000)  # bigger than the new file
     sng.faults.refuse_overwrite = True
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert outcome.status == "succeeded" and outcome.attempts == 1
     archived = service.blobs.read_bytes("outbox", f"{org_code}/2026-11-28/{FILE}")
     assert sng.files() == {FILE: archived}
@@ -204,6 +205,7 @@ def test_the_lease_stays_ours_through_an_upload_longer_than_the_lease(settings, 
         watcher = threading.Thread(target=another_instance)
         watcher.start()
         try:
+            # called directly: the lease is noted on this (main) thread, not a consumer's
             outcome = service.deliver(org_code, DAY, reason="t")
         finally:
             done.set()
@@ -228,7 +230,7 @@ def test_a_connection_dropped_after_the_last_write_is_retried(settings, org_code
     service, waits = waiting_service(settings, org_code, sng, monkeypatch, azurite,
                                      rows=400, backoff_seconds=1)
     setattr(sng.faults, fault, 1)
-    outcome = service.deliver(org_code, DAY, reason="t")
+    outcome = deliver_via_queue(service, org_code, DAY, reason="t")
     assert (outcome.status, outcome.attempts) == ("succeeded", 2) and waits == [1]
     archived = service.blobs.read_bytes(service.settings.outbox_container,
                                         f"{org_code}/{DAY.isoformat()}/{outcome.file}")
