@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from html import escape
-from urllib.parse import urlencode
 
 from shared.domain.health import ERROR_KINDS, HEALTHY, HELD_EXTRACT, at_text, rejection_text
 
@@ -191,7 +190,7 @@ def _href(keep: dict[str, str], paging: dict, *, page: int = 1, attention: bool 
         params["attention"] = 1
     if page > 1:
         params["page"] = page
-    return escape("?" + urlencode(params))
+    return escape("?" + "&".join(f"{_percent(str(k))}={_percent(str(v))}" for k, v in params.items()))
 
 
 def _listing(paging: dict, keep: dict[str, str]) -> str:
@@ -402,3 +401,13 @@ def _history(org: dict, history: list[dict]) -> str:
     return (f'<h2>Geschiedenis van {escape(org["name"])} (laatste 30 dagen, nieuwste eerst)</h2>'
             '<table class="history"><thead><tr><th>Tijdstip</th><th>Wat er gebeurde</th></tr>'
             f"</thead><tbody>{rows}</tbody></table>")
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _percent(text: str) -> str:
+    """``text`` for a query string: every byte but the unreserved ones percent-encoded (RFC 3986;
+    the domain may not import urllib)."""
+    return "".join(c if c in _UNRESERVED else "".join(f"%{b:02X}" for b in c.encode("utf-8"))
+                   for c in text)
