@@ -306,3 +306,35 @@ def run_again_is_empty(service) -> bool:
 
 def test_the_poison_queue_is_named_as_the_host_names_it():
     assert poison_queue("vish-deliveries") == "vish-deliveries-poison"
+
+
+def test_retention_comes_with_the_request_and_the_tick_keeps_only_the_quiet_ones(
+        service, org_code, settings, monkeypatch):
+    """History past VISH_OUTCOME_RETENTION_DAYS goes when the organisation's request is
+    handled; the tick purges only organisations that get no requests (no SFTP target), so 350
+    delivered organisations cost no query per tick."""
+    old = AFTER_SEND - timedelta(days=service.settings.outcome_retention_days + 5)
+    service.outcomes.record(org_code, "connection_test", {"ok": True}, at=old)
+    service.outcomes.record("zonder-sftp", "connection_test", {"ok": True}, at=old)
+
+    def history(org):
+        return list(service.outcomes.history(org, limit=50))
+
+    assert len(history(org_code)) > 1 and len(history("zonder-sftp")) == 1
+    purged = []
+    real = service.outcomes.purge
+    monkeypatch.setattr(service.outcomes, "purge",
+                        lambda org, before: purged.append(org) or real(org, before))
+    assert len(service.tick()) == 1
+    assert purged == []  # due: its retention comes with its request
+    drain(service, retry_after=0)
+    assert purged == [org_code]
+    assert all(row["recorded_at"] > old for row in history(org_code))
+    purged.clear()
+    assert service.tick() == [] and purged == []  # delivered today: no query per tick
+    document = service.organisations.model_copy(deep=True)
+    quiet = document.organisations[0].model_copy(update={"code": "zonder-sftp", "sftp": None})
+    monkeypatch.setattr(service, "organisations", document.model_copy(
+        update={"organisations": [*document.organisations, quiet]}))
+    service.tick()
+    assert purged == ["zonder-sftp"] and history("zonder-sftp") == []

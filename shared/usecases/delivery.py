@@ -116,7 +116,9 @@ class DeliveryService:
         overlaps the last one needs no coordination."""
         now = self.now()
         sent: list[DeliveryRequest] = []
-        quiet = []  # organisations no request goes to: their retention is applied here
+        # Organisations that get no requests at all (no SFTP target, nothing accepted yet):
+        # their retention is applied here; the others' comes with their requests.
+        quiet = []
         for organisation in self.organisations.organisations:
             if organisation.sftp is None:
                 quiet.append(organisation.code)
@@ -138,8 +140,7 @@ class DeliveryService:
             elif intent is not None:  # an intent left open is settled, under its own day
                 request = self.new_request(organisation.code, date.fromisoformat(intent["day"]),
                                            reason="schedule", settle_only=True)
-            else:
-                quiet.append(organisation.code)
+            else:  # done for today: its retention came with its delivery request
                 continue
             try:
                 self.queue.send(request)
