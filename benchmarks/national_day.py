@@ -140,6 +140,13 @@ class Services:
         self.azurite = self.sshd = self.proxy = None
 
     def __enter__(self) -> Services:
+        try:
+            return self._start()
+        except BaseException:
+            self.__exit__()  # whatever did start stops again
+            raise
+
+    def _start(self) -> Services:
         import asyncssh
 
         from devtools.devservices import Azurite, Sshd, sshd_available
