@@ -511,6 +511,8 @@ def main() -> int:
             written = write_sorted_snapshot(services, million_file, MILLION_CODE, args.million)
             print(f"  ... delivered in its own process ({written['snapshot_mb']} MB snapshot)", flush=True)
             figures["million"] = {**written, **single_delivery(services, million_file, day, "million")}
+        figures["proxy"] = {"connections": services.proxy.connections,
+                            "errors": dict(Counter(services.proxy.errors))}
     if args.skip_build:
         figures["build"] = {"skipped": "--skip-build"}
     else:
@@ -595,6 +597,9 @@ def report(figures: dict) -> None:
                 timing = (f"{job['seconds']:>7.2f} s  {job['ratio_to_read']:>5.2f}x read"
                           if "seconds" in job else " " * 22)
                 print(f"  {name:<10} {timing}  peak RSS {job['rss_mb']:>6.1f} MB")
+    proxy = figures.get("proxy", {})
+    print(f"latency proxy: {proxy.get('connections', 0):,} SSH connections"
+          + (f"; !!! broken: {proxy['errors']}" if proxy.get("errors") else ", none broken"))
     print(f"whole benchmark: {figures['total_seconds']:.0f} s")
 
 
