@@ -523,17 +523,26 @@ def _snapshot_from_extract(path: Path, snapshot_path: Path, organisation, on: da
 
 
 # -- deliver and sftp-check ------------------------------------------------------------------------
-def _through_the_queue(service, request):
-    """Work the delivery queue here until ``request`` is done, as the function app's queue
-    trigger would (the same consumer): its outcome, or None when another consumer took it."""
+def _own_queue(service):
+    """A queue of this ``vish deliver`` alone (same message, same consumer code as the function
+    app's queue, but never another organisation's request, and nothing of this run left in the
+    app's queue): removed when the command ends."""
+    import uuid
+
+    from shared.adapters.queue import DeliveryQueue
+
+    queue = DeliveryQueue(service.queue.service, f"vish-cli-{uuid.uuid4().hex[:16]}")
+    queue.ensure()
+    return queue
+
+
+def _through_the_queue(service, queue, request):
+    """Work ``queue`` here until ``request`` is done, as the function app's queue trigger would
+    (the same consumer): its outcome, or None when it could not be had (storage trouble, or
+    longer than half an hour)."""
     from shared.usecases.consumer import drain
 
-    done = drain(service)
-    others = len(done.outcomes) + len(done.poisoned) - (done.outcome_of(request.id) is not None)
-    if others > 0:
-        _say(f"(ook {_count(others, 'ander verzoek', 'andere verzoeken')} uit de wachtrij afgehandeld)")
-    return done.outcome_of(request.id) or next(
-        (o for o in done.poisoned if o is not None and o.request == request.id), None)
+    return drain(service, queue=queue, timeout=30 * 60, until=request.id).outcome_of(request.id)
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
@@ -546,7 +555,6 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     organisation = _organisation(service.organisations, args.org)
     service.blobs.ensure_containers(service.settings.outbox_container, service.settings.locks_container)
     service.outcomes.ensure_table()
-    service.queue.ensure()
     if args.force and not args.reason:
         raise UsageError("--force vraagt om een --reason (het opnieuw leveren wordt vastgelegd)")
     if args.release and (not args.reason or not args.release.strip() or args.date or args.force
@@ -575,12 +583,14 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     if day > local_today() and not args.dry_run:
         raise UsageError("--date ligt in de toekomst: alleen met --dry-run (een verzonden bestand "
                          "voor een latere dag zou de dagen ervoor overslaan)")
+    queue = None if args.dry_run else _own_queue(service)
     try:
         if args.release:
             from shared.usecases.delivery import NothingHeld, NotTheHeldFile
 
             try:
-                request = service.release_held(organisation.code, args.reason, args.release)
+                request = service.release_held(organisation.code, args.reason, args.release,
+                                               queue=queue)
             except NothingHeld:
                 raise UsageError(f"er is geen tegengehouden levering van {organisation.code} "
                                  "om vrij te geven") from None
@@ -589,26 +599,34 @@ def cmd_deliver(args: argparse.Namespace) -> int:
                                  "(is er intussen een nieuwe export?); controleer 'vish status'"
                                  ) from None
             day = request.day
-            outcome = _through_the_queue(service, request)
+            outcome = _through_the_queue(service, queue, request)
         elif args.dry_run:  # built here, nothing sent: no queue
             outcome = service.deliver(organisation.code, day, reason=args.reason or "vish deliver",
                                       dry_run=True)
         else:
             request = service.request_delivery(organisation.code, day,
-                                               reason=args.reason or "vish deliver", manual=args.force)
-            outcome = _through_the_queue(service, request)
+                                               reason=args.reason or "vish deliver", manual=args.force,
+                                               queue=queue)
+            outcome = _through_the_queue(service, queue, request)
     except SnapshotFormatError as exc:
         raise UsageError(f"{exc}; de opgeslagen snapshot of het manifest van de vorige levering "
                          f"van {organisation.code} is niet te gebruiken") from None
+    finally:
+        if queue is not None:
+            try:
+                queue.remove()
+            except Exception:  # storage trouble: an empty queue of this run may stay behind
+                logging.getLogger("vish.cli").warning("this run's own delivery queue could not be removed")
     if outcome is None:
-        # Taken by another consumer (the function app's queue trigger): its outcome is there.
+        # The queue could not be worked to the end (storage trouble): whether it was sent is
+        # not known here; the status tells (the request's id is in its rows).
         if args.json:
-            print(json.dumps({"org": organisation.code, "day": day.isoformat(), "status": "queued",
+            print(json.dumps({"org": organisation.code, "day": day.isoformat(), "status": "unknown",
                               "request": request.id}))
         else:
-            _say(f"Levering {organisation.code} voor {day:%d-%m-%Y}: in de wachtrij gezet en door "
-                 "een andere verwerker (de functie-app) opgepakt; de uitkomst staat in 'vish status'")
-        return EXIT_OK
+            _say(f"Levering {organisation.code} voor {day:%d-%m-%Y}: UITKOMST ONBEKEND (de wachtrij "
+                 "of de opslag gaf fouten); kijk in 'vish status' voordat u het opnieuw probeert")
+        return EXIT_REJECTED
     if args.json:
         print(json.dumps(outcome.as_dict()))
     else:

@@ -114,7 +114,10 @@ def test_host_json_says_what_the_consumer_and_the_code_assume():
     hours, minutes, seconds = (int(x) for x in queues["visibilityTimeout"].split(":"))
     assert hours * 3600 + minutes * 60 + seconds == RETRY_AFTER_SECONDS
     hours, minutes, seconds = (int(x) for x in host["functionTimeout"].split(":"))
-    assert hours * 3600 + minutes * 60 + seconds == HOLD_SECONDS
+    timeout = hours * 3600 + minutes * 60 + seconds
+    # every try may hang until the function's timeout: all of them fit the request's life
+    assert MAX_DEQUEUE_COUNT * (timeout + RETRY_AFTER_SECONDS) <= request().ttl_seconds
+    assert timeout > HOLD_SECONDS  # the local consumer renews its hold, as the host does
     # one delivery at a time per instance: its memory is bounded by one delivery's
     assert (queues["batchSize"], queues["newBatchThreshold"]) == (1, 0)
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -98,6 +98,7 @@ class DeliveryRecord(_Outcome):
     profile: str | None = None
     error_kind: str | None = None
     error: str | None = None
+    request: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")  # the queue request's id
     previous_people: int | None = None  # people in the last file delivered (the drop guard)
     reconciled: bool | None = None  # recorded by a later delivery from the intent
 
@@ -129,10 +130,10 @@ class ManualAction(_Outcome):
 
 
 def _operator_text(value: str) -> str:
-    """Text typed by an operator: BSN-like numbers masked, at most 500 characters."""
-    from shared.domain.privacy import redact
+    """Text typed by an operator: BSN-like numbers and dates masked, at most 500 characters."""
+    from shared.domain.privacy import operator_text
 
-    return redact(value)[:500]
+    return operator_text(value)
 
 
 class ExtractSeen(_Outcome):
@@ -392,6 +393,17 @@ class OutcomeStore:
             "and file eq @file and sha256 eq @sha and status eq 'succeeded'",
             limit=1, parameters={"org": org, "day": day, "file": file, "sha": sha256}, select=["RowKey"])
         return bool(rows)
+
+    def request_delivered(self, org: str, request: str, since: datetime) -> dict[str, Any] | None:
+        """The delivery recorded for the queue request ``request`` (sent at ``since``) that
+        put a file on the server (``succeeded`` or ``unconfirmed``), or None: a request taken
+        again (the queue delivers at least once) must not send its file twice."""
+        rows = self._query(
+            "PartitionKey eq @org and RowKey lt @upper and kind eq 'delivery' and request eq @request",
+            parameters={"org": org, "upper": _time_prefix(since - timedelta(minutes=5)) + "-~",
+                        "request": request})
+        done = [dict(row) for row in rows if row.get("status") in ("succeeded", "unconfirmed")]
+        return done[0] if done else None
 
     def day_sequence(self, org: str, day: str) -> int:
         """The highest sequence number delivered (or unconfirmed) for ``day`` in history; 0."""

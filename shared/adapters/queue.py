@@ -7,6 +7,8 @@ the host and end in the poison queue unprocessed.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,26 +19,27 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueClient, QueueServiceClient
 
 
-@dataclass(frozen=True)
+@dataclass
 class Received:
     """One message taken from a queue (invisible to others until it is deleted or its
-    visibility ends)."""
+    visibility ends). ``pop_receipt`` changes with each :meth:`DeliveryQueue.hold`."""
 
     id: str
     pop_receipt: str
     dequeue_count: int
-    text: str
-    raw: object  # the SDK's message, for delete/update
+    text: str  # the decoded text; "" when the message is not base64 text (no request, then)
 
 
 class DeliveryQueue:
     def __init__(self, service: QueueServiceClient, name: str) -> None:
-        from azure.storage.queue import TextBase64DecodePolicy, TextBase64EncodePolicy
+        from azure.storage.queue import TextBase64EncodePolicy
 
+        self.service = service
         self.name = name
         self.poison_name = poison_queue(name)
-        options = {"message_encode_policy": TextBase64EncodePolicy(),
-                   "message_decode_policy": TextBase64DecodePolicy()}
+        # Decoded here, not by the SDK: a message that is not base64 (sent by another tool)
+        # must be one bad message, not an error that stops every receive.
+        options = {"message_encode_policy": TextBase64EncodePolicy(), "message_decode_policy": None}
         self.queue: QueueClient = service.get_queue_client(name, **options)
         self.poison: QueueClient = service.get_queue_client(self.poison_name, **options)
         self.dead: QueueClient = service.get_queue_client(poison_queue(self.poison_name), **options)
@@ -58,8 +61,14 @@ class DeliveryQueue:
         client = self.poison if poison else self.queue
         for message in client.receive_messages(max_messages=1, visibility_timeout=visibility_timeout):
             return Received(message.id, message.pop_receipt, message.dequeue_count or 0,
-                            message.content or "", message)
+                            _decoded(message.content))
         return None
+
+    def hold(self, message: Received, *, seconds: int, poison: bool = False) -> None:
+        """Keep ``message`` hidden for ``seconds`` more (a long delivery; as the host renews)."""
+        client = self.poison if poison else self.queue
+        updated = client.update_message(message.id, message.pop_receipt, visibility_timeout=seconds)
+        message.pop_receipt = updated.pop_receipt
 
     def delete(self, message: Received, *, poison: bool = False) -> None:
         from azure.core.exceptions import ResourceNotFoundError
@@ -75,6 +84,14 @@ class DeliveryQueue:
         client = self.poison if poison else self.queue
         with contextlib.suppress(ResourceNotFoundError):
             client.update_message(message.id, message.pop_receipt, visibility_timeout=after)
+
+    def remove(self) -> None:
+        """Delete this queue and its poison queues (a private queue of ``vish deliver``)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        for client in (self.queue, self.poison, self.dead):
+            with contextlib.suppress(ResourceNotFoundError):
+                client.delete_queue()
 
     def to_poison(self, message: Received, *, poison: bool = False) -> None:
         """What the host does after the last allowed try: the same text to the poison queue,
@@ -95,3 +112,12 @@ class DeliveryQueue:
         """Messages in the queue, visible or not (an estimate, as Azure gives it)."""
         client = self.poison if poison else self.queue
         return client.get_queue_properties().approximate_message_count or 0
+
+
+def _decoded(content) -> str:
+    if isinstance(content, bytes):
+        content = content.decode("ascii", "replace")
+    try:
+        return base64.b64decode(content or "", validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return ""

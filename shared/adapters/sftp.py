@@ -739,7 +739,7 @@ def _write_all(sftp, path: str, data: BlobPayload, guard: UploadGuard) -> None:
     remote._closed = True  # this function closes the handle itself, and hears the answer
     try:
         offset = 0
-        for chunk in data.chunks():
+        for chunk in _source(data):
             view = memoryview(chunk)
             for start in range(0, len(view), _CHUNK):
                 piece = bytes(view[start:start + _CHUNK])
@@ -764,6 +764,22 @@ def _write_all(sftp, path: str, data: BlobPayload, guard: UploadGuard) -> None:
     except UnicodeDecodeError:  # paramiko reads the status text strictly as UTF-8
         raise OSError("de server weigerde het sluiten (close) van het bestand (een melding in een "
                       "onleesbare tekenset)") from None
+
+
+def _source(data: BlobPayload):
+    """The payload's chunks; a read that fails (the outbox blob: a storage blip, a timeout) is a
+    transient upload failure, tried again like a dropped connection."""
+    chunks = iter(data.chunks())
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except Exception as exc:
+            log.warning("reading the file to upload failed: %s", type(exc).__name__)
+            raise SftpError("storage", "het bestand in de outbox kon niet worden gelezen tijdens "
+                            "het uploaden", transient=True) from None
+        yield chunk
 
 
 class _WriteAnswers:

@@ -25,9 +25,13 @@ DEFAULT_QUEUE = "vish-deliveries"
 POISON_SUFFIX = "-poison"
 # Kept equal to host.json's extensions.queues.maxDequeueCount (tests/test_delivery_queue.py).
 MAX_DEQUEUE_COUNT = 5
-# How long a scheduled request may wait in the queue: the next ticks send a new one anyway, so
-# a backlog after an outage never grows beyond a few requests per organisation.
-SCHEDULED_TTL_SECONDS = 60 * 60
+# How long a scheduled request may live in the queue (from its sending, also while it is being
+# tried): long enough for every try the host allows when each try hangs until functionTimeout
+# (5 x (30 + 1) min = 155 min), so such a request reaches the poison queue and is recorded
+# instead of expiring unseen; short enough that a backlog after an outage stays a few requests
+# per organisation (the next ticks send new ones anyway). tests/test_delivery_queue.py checks it
+# against host.json.
+SCHEDULED_TTL_SECONDS = 4 * 60 * 60
 # A person's request (re-delivery, release) waits longer: it is not repeated by a tick.
 MANUAL_TTL_SECONDS = 24 * 60 * 60
 

@@ -115,7 +115,8 @@ ERROR_KINDS: dict[str, str] = {
                        "met SNG welk bestand geldt voordat u opnieuw levert",
     "queue_poison": "het leveringsverzoek ging vijf keer mis zonder uitkomst (vastgelopen, te "
                     "weinig geheugen of tijd, of de opslag onbereikbaar) en staat nu in de "
-                    "poison-queue; de volgende tik probeert het opnieuw, bekijk de logboeken van "
+                    "poison-queue; de volgende tik probeert de dagelijkse levering opnieuw (een "
+                    "handmatige levering niet: lever die opnieuw), bekijk de logboeken van "
                     "deliver_one",
     "unexpected": "onverwachte fout; bekijk de logboeken en meld het aan de ontwikkelaars",
 }

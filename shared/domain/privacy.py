@@ -372,3 +372,16 @@ def safe_name(name: str, today: date, limit: int = 120, *, words: bool = True) -
     pieces.append(part(stem[at:]))
     cleaned = _UNSAFE.sub("_", "".join(pieces) + extension)
     return cleaned[-limit:] or "_"
+
+
+# A date as people type one: 1-2-1980, 01-02-80, 1980-02-01, 01/02/1980, 1.2.1980, 01021980.
+_TYPED_DATE = re.compile(r"(?<!\d)(?:\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+                         r"|[0-3]\d[01]\d(?:19|20)\d\d)(?!\d)")
+
+
+def operator_text(text: str, limit: int = 500) -> str:
+    """Text an operator typed (a reason): every number that can be a BSN masked (:func:`redact`)
+    and every date masked (it may be a birth date: nothing tells), at most ``limit``
+    characters. A name cannot be told from other words: the guides ask never to type one."""
+    return _TYPED_DATE.sub(lambda m: "".join("x" if c.isdigit() else c for c in m.group()),
+                           redact(text))[:limit]

@@ -20,14 +20,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from shared.clock import local_today
 from shared.domain.delivery_request import MAX_DEQUEUE_COUNT, BadRequest, parse_request
 from shared.log import get_logger, log_context
 
 # host.json extensions.queues.visibilityTimeout: how long a failed try waits before the next.
 RETRY_AFTER_SECONDS = 60
-# How long a message being worked on stays hidden here (the host renews its own hold): the
-# functionTimeout of host.json, so a try never outlives its hold.
-HOLD_SECONDS = 30 * 60
+# How long a message being worked on stays hidden here; renewed every third of it while the
+# delivery runs (as the host renews its own hold), so a consumer that dies (Ctrl-C, a closed
+# laptop) keeps its message from the others for at most this long.
+HOLD_SECONDS = 5 * 60
 
 log = get_logger("queue")
 
@@ -48,9 +50,19 @@ def process(service, text: str | bytes):
         log.warning("a delivery request names an organisation that is not configured (any more): "
                     "not acted on")
         return None
+    if request.day > local_today(service.now()):
+        # Never made by the timer, the admin actions or vish (they refuse it): a file for a
+        # later day would move the success pointer past today and silence the schedule.
+        log.error("delivery failed (bad_request): a delivery request for a day in the future; "
+                  "removed")
+        return None
     outcome = service.handle(request)
     if outcome.status == "failed" and not outcome.recorded:
         raise TryAgain("the delivery's failure could not be recorded")
+    if outcome.status == "busy" and request.manual:
+        # A person's request is not repeated by a tick: the queue brings it back once the
+        # delivery in flight is done (its id keeps it from being sent twice).
+        raise TryAgain("another delivery of this organisation is in flight")
     return outcome
 
 
@@ -87,31 +99,42 @@ class DrainResult:
     moved: int = 0  # requests moved to the poison queue after their last try
     dead: int = 0  # poison-queue messages moved on to its own poison queue (nothing takes them)
     ignored: int = 0  # messages that were no request, or of no configured organisation
+    errors: int = 0  # queue calls that failed (storage): the message stays for a later take
     seconds: float = 0.0
     timed_out: bool = False
 
     def outcome_of(self, request_id: str):
-        return next((o for o in self.outcomes if o.request == request_id), None)
+        return next((o for o in [*self.outcomes, *self.poisoned] if o is not None
+                     and o.request == request_id), None)
 
 
-def drain(service, *, consumers: int = 1, retry_after: float = RETRY_AFTER_SECONDS,
+def drain(service, *, queue=None, consumers: int = 1, retry_after: float = RETRY_AFTER_SECONDS,
           max_dequeue_count: int = MAX_DEQUEUE_COUNT, timeout: float | None = None,
-          poll: float = 0.2, sleep: Callable[[float], None] = time.sleep) -> DrainResult:
-    """Work the delivery queue (and its poison queue) with ``consumers`` threads until both
-    are empty, as the Functions host would. ``timeout``: stop taking messages after that many
-    seconds (messages left stay for the next run or the host)."""
-    queue = service.queue
+          poll: float = 0.2, hold: int = HOLD_SECONDS, until: str | None = None,
+          sleep: Callable[[float], None] = time.sleep) -> DrainResult:
+    """Work the delivery queue (``queue``: another one, such as a private queue of ``vish
+    deliver``; default the service's) and its poison queue with ``consumers`` threads until
+    both are empty, as the Functions host would. A failing queue call (storage) is counted
+    and the work goes on; ``timeout``: stop taking messages after that many seconds (messages
+    left stay for the next run or the host). ``until``: stop once that request has its
+    outcome (``vish deliver`` on its own queue)."""
+    queue = queue or service.queue
     result = DrainResult()
     lock = threading.Lock()
     busy = [0]
     started = time.monotonic()
     stop = threading.Event()
 
+    def failed_call(what: str, exc: Exception) -> None:
+        log.warning("the delivery queue could not be %s (%s); going on", what, type(exc).__name__)
+        with lock:
+            result.errors += 1
+
     def take():
-        message = queue.receive(visibility_timeout=HOLD_SECONDS)
+        message = queue.receive(visibility_timeout=hold)
         if message is not None:
             return message, False
-        message = queue.receive(poison=True, visibility_timeout=HOLD_SECONDS)
+        message = queue.receive(poison=True, visibility_timeout=hold)
         return (message, True) if message is not None else (None, False)
 
     def give_up(message, poison: bool) -> None:
@@ -122,11 +145,26 @@ def drain(service, *, consumers: int = 1, retry_after: float = RETRY_AFTER_SECON
             else:
                 result.moved += 1
 
+    def held(message, poison: bool) -> threading.Event:
+        """Renew the message's hold every third of it while it is worked on."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(hold / 3):
+                try:
+                    queue.hold(message, seconds=hold, poison=poison)
+                except Exception as exc:
+                    failed_call("held longer", exc)
+
+        threading.Thread(target=renew, name="vish-queue-hold", daemon=True).start()
+        return done
+
     def work(message, poison: bool) -> None:
         if message.dequeue_count > max_dequeue_count:
             # Taken that often without an end (the worker died each time): as the host does.
             give_up(message, poison)
             return
+        done = held(message, poison)
         try:
             with log_context(queue_message=message.id):
                 if poison:
@@ -134,6 +172,7 @@ def drain(service, *, consumers: int = 1, retry_after: float = RETRY_AFTER_SECON
                 else:
                     outcome = process(service, message.text)
         except Exception as exc:
+            done.set()
             log.warning("a delivery request's try failed (%s); the queue tries again",
                         type(exc).__name__)
             with lock:
@@ -143,17 +182,21 @@ def drain(service, *, consumers: int = 1, retry_after: float = RETRY_AFTER_SECON
             else:
                 queue.release(message, after=int(retry_after), poison=poison)
             return
-        queue.delete(message, poison=poison)
-        with lock:
+        done.set()
+        with lock:  # the outcome counts even when the delete below fails
             if outcome is None:
                 result.ignored += 1
             elif poison:
                 result.poisoned.append(outcome)
             else:
                 result.outcomes.append(outcome)
+        queue.delete(message, poison=poison)
 
     def consumer() -> None:
         while not stop.is_set():
+            if until is not None and result.outcome_of(until) is not None:
+                stop.set()
+                return
             if timeout is not None and time.monotonic() - started > timeout:
                 result.timed_out = True
                 stop.set()
@@ -165,12 +208,21 @@ def drain(service, *, consumers: int = 1, retry_after: float = RETRY_AFTER_SECON
                 if message is not None:
                     work(message, poison)
                     continue
+            except Exception as exc:  # a queue call failed: the message (if any) comes back
+                failed_call("read or updated", exc)
+                sleep(poll)
+                continue
             finally:
                 with lock:
                     busy[0] -= 1
             with lock:
                 idle = busy[0] == 0
-            if idle and queue.waiting() == 0 and queue.waiting(poison=True) == 0:
+            try:
+                empty = idle and queue.waiting() == 0 and queue.waiting(poison=True) == 0
+            except Exception as exc:
+                failed_call("counted", exc)
+                empty = False
+            if empty:
                 with lock:
                     if busy[0] == 0:
                         stop.set()

@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from shared.adapters.blobs import BlobStore
 from shared.adapters.lease import LeaseKeeper, LeaseLost
@@ -45,7 +45,7 @@ from shared.domain.delivery_rules import (
     next_sequence,
     step_timeout,
 )
-from shared.domain.privacy import redact
+from shared.domain.privacy import operator_text
 from shared.domain.profile import profile_for
 from shared.domain.schedule import is_due
 from shared.domain.snapshot import (
@@ -157,17 +157,18 @@ class DeliveryService:
     def new_request(self, org: str, day: date, *, reason: str, manual: bool = False,
                     settle_only: bool = False) -> DeliveryRequest:
         # Typed by a person: BSN-like numbers and dates masked before it rests in the queue.
-        return DeliveryRequest(org=org, day=day, reason=redact(reason)[:500] or "-", id=uuid.uuid4().hex,
+        return DeliveryRequest(org=org, day=day, reason=operator_text(reason) or "-", id=uuid.uuid4().hex,
                                sent=self.now(), manual=manual, settle_only=settle_only)
 
-    def request_delivery(self, org: str, day: date, *, reason: str,
-                         manual: bool = False) -> DeliveryRequest:
+    def request_delivery(self, org: str, day: date, *, reason: str, manual: bool = False,
+                         queue: DeliveryQueue | None = None) -> DeliveryRequest:
         """A person's delivery (``vish deliver``, the admin re-delivery): queued like the
-        timer's, delivered by the same queue consumer."""
+        timer's, delivered by the same queue consumer. ``queue``: another queue than the app's
+        (``vish deliver`` works a queue of its own)."""
         if self.organisations.get(org) is None:
             raise KeyError(f"organisation '{org}' is not configured")
         request = self.new_request(org, day, reason=reason, manual=manual)
-        self.queue.send(request)
+        (queue or self.queue).send(request)
         return request
 
     # -- the queue's entry point ---------------------------------------------------------------
@@ -180,7 +181,8 @@ class DeliveryService:
         caller the record itself failed, so the queue should try the request again."""
         with log_context(request=request.id):
             outcome = replace(self.deliver(request.org, request.day, reason=request.reason,
-                                           manual=request.manual, settle_only=request.settle_only),
+                                           manual=request.manual, settle_only=request.settle_only,
+                                           request=request),
                               request=request.id)
             self.apply_retention(request.org, self.now())
             return outcome
@@ -191,16 +193,17 @@ class DeliveryService:
         its organisation (status and alert as any failure), unless its day was delivered after
         all. Returns the failure recorded, or None."""
         with log_context(org=request.org, day=request.day.isoformat(), request=request.id):
-            success = self.outcomes.latest(request.org, KIND_SUCCESS)
             if request.settle_only:
                 done = self.outcomes.intent(request.org) is None
+            elif request.manual:  # a person's re-delivery: done only by its own file
+                done = self.outcomes.request_delivered(request.org, request.id, request.sent) is not None
             else:
-                done = _day_done(success, request.day) and not (
-                    request.manual and _ended_before(success, request.sent))
+                done = _day_done(self.outcomes.latest(request.org, KIND_SUCCESS), request.day)
             if done:
-                log.warning("a delivery request ended in the poison queue, but its day is done")
+                log.warning("a delivery request ended in the poison queue, but what it asked is done")
                 return None
-            attempt = _Attempt(request.org, request.day, request.reason, request.manual)
+            attempt = _Attempt(request.org, request.day, request.reason, request.manual,
+                               request=request)
             return replace(self._failed(attempt, _Stop(
                 "queue_poison", f"the delivery request failed {tries or 'every'} time(s) in the queue "
                                 "(worker stopped, out of memory or time, or storage unreachable)")),
@@ -233,11 +236,15 @@ class DeliveryService:
 
     # -- one delivery --------------------------------------------------------------------------
     def deliver(self, org: str, day: date, *, reason: str, manual: bool = False,
-                dry_run: bool = False, settle_only: bool = False) -> DeliveryOutcome:
+                dry_run: bool = False, settle_only: bool = False,
+                request: DeliveryRequest | None = None) -> DeliveryOutcome:
         """Build and send ``org``'s file for ``day``. ``manual`` re-delivers even when the day
         already succeeded (an explicit, recorded action with ``reason``). ``settle_only``: only
-        settle an intent left open (nothing is built or sent). Every failure is recorded for
-        this organisation with an error kind and returned, never raised."""
+        settle an intent left open (nothing is built or sent). ``request``: the queue request
+        this answers; its id goes with the intent and the outcome rows, so a request taken again
+        (the queue delivers at least once) never sends a person's re-delivery twice. Every
+        failure is recorded for this organisation with an error kind and returned, never
+        raised."""
         with log_context(org=org, day=day.isoformat()):
             organisation = self.organisations.get(org)
             if organisation is None:
@@ -246,7 +253,8 @@ class DeliveryService:
                 facts = self._build(organisation, day, sequence=1, out=_Discard()).facts
                 return DeliveryOutcome(org, day.isoformat(), "dry_run", reason, facts.name,
                                        facts.records, facts.people, facts.size, facts.sha256)
-            attempt = _Attempt(org, day, reason, manual, action="redeliver" if manual else None)
+            attempt = _Attempt(org, day, reason, manual, action="redeliver" if manual else None,
+                               request=request)
             try:
                 if organisation.sftp is None:
                     raise _Stop("not_configured", "no SFTP target configured for this organisation")
@@ -255,10 +263,15 @@ class DeliveryService:
                                                  self.lease_seconds)
                 if lease is None:
                     log.info("another instance is delivering this organisation's file; not again")
-                    self.outcomes.record(org, KIND_DELIVERY, {
-                        "status": "busy", "day": day.isoformat(), "reason": reason,
-                        "manual": manual or None}, latest=False)
-                    return DeliveryOutcome(org, day.isoformat(), "busy", reason, manual=manual)
+                    try:  # history only; should it fail, nothing is lost: the other delivers
+                        self.outcomes.record(org, KIND_DELIVERY, {
+                            "status": "busy", "day": day.isoformat(), "reason": reason,
+                            "manual": manual or None, "request": attempt.request_id},
+                            latest=False)
+                    except Exception as exc:
+                        log.warning("a busy delivery could not be noted (%s)", _kind_of(exc))
+                    return DeliveryOutcome(org, day.isoformat(), "busy", reason, manual=manual,
+                                           request=attempt.request_id)
                 try:
                     with LeaseKeeper(lease, self.lease_seconds, acquired_at=asked) as keeper:
                         return self._deliver_leased(organisation, attempt, keeper, settle_only)
@@ -270,7 +283,8 @@ class DeliveryService:
             except Exception as exc:  # recorded as an error kind, never raised
                 return self._failed(attempt, exc)
 
-    def release_held(self, org: str, reason: str, sha256: str) -> DeliveryRequest:
+    def release_held(self, org: str, reason: str, sha256: str, *,
+                     queue: DeliveryQueue | None = None) -> DeliveryRequest:
         """Send the file the drop guard held, after a person checked that file: ``sha256`` (at
         least its first 8 characters, as the status shows them) names it, so a file held after
         the person looked (a new extract came in) is never released by mistake. The decision is
@@ -286,7 +300,7 @@ class DeliveryService:
                                                 "sha256": held.get("sha256")},
                              pointers=("delivery_release",))
         return self.request_delivery(org, date.fromisoformat(held["day"]), reason=reason,
-                                     manual=bool(held.get("manual")))
+                                     manual=bool(held.get("manual")), queue=queue)
 
     def confirm_unconfirmed(self, org: str, reason: str, day: date | None = None) -> str | None:
         """A person checked with SNG that an unconfirmed delivery arrived (or that it no longer
@@ -320,8 +334,18 @@ class DeliveryService:
         org, day, reason, manual = attempt.org, attempt.day, attempt.reason, attempt.manual
         current = self.outcomes.intent_etag(org)
         settled = self._reconcile(organisation, *current, keeper) if current is not None else None
-        if settle_only or (settled is not None and settled.day == day.isoformat() and not manual):
-            return settled or DeliveryOutcome(org, day.isoformat(), "skipped", "nothing_to_settle")
+        ours = settled is not None and attempt.request_id is not None and (
+            settled.request == attempt.request_id)  # this request's own file, settled now
+        if settle_only or ours or (settled is not None and settled.day == day.isoformat()
+                                   and not manual):
+            return settled or DeliveryOutcome(org, day.isoformat(), "skipped", "nothing_to_settle",
+                                              request=attempt.request_id)
+        if manual and attempt.request is not None:
+            done = self.outcomes.request_delivered(org, attempt.request.id, attempt.request.sent)
+            if done is not None:
+                log.info("this request's file was delivered before (the queue gave it again)")
+                return DeliveryOutcome(org, day.isoformat(), "skipped", "already_done", done.get("file"),
+                                       request=attempt.request_id)
         success = self.outcomes.latest(org, KIND_SUCCESS)
         if already_delivered(success, day, manual):
             log.info("already delivered for this day (or a later one); nothing to do")
@@ -331,7 +355,7 @@ class DeliveryService:
         started = time.monotonic()
         try:
             built = self._build(organisation, day, sequence=sequence, success=success)
-        except FileNotFoundError:
+        except _NoSnapshot:
             raise _Stop("no_snapshot", "no accepted extract yet: nothing to deliver") from None
         except SnapshotFormatError as exc:
             raise _Stop("snapshot_unreadable", f"the stored snapshot or manifest cannot be read "
@@ -349,6 +373,7 @@ class DeliveryService:
         archive, manifest = built.archive, built.manifest
         fields = {
             "status": "succeeded", "day": day.isoformat(), "reason": reason, "manual": manual or None,
+            "request": attempt.request_id,
             "file": built.name, "archive": f"{self.settings.outbox_container}/{archive}",
             "manifest": f"{self.settings.outbox_container}/{manifest}" if manifest else None,
             "records": built.records, "people": built.people, "added": built.added,
@@ -438,7 +463,7 @@ class DeliveryService:
         return DeliveryOutcome(org, intent["day"], fields["status"], intent.get("reason"),
                                intent["file"], intent.get("records"), intent.get("people"),
                                intent.get("size"), intent.get("sha256"), intent.get("attempts"),
-                               fields.get("error_kind"), manual)
+                               fields.get("error_kind"), manual, request=intent.get("request"))
 
     def _record_end(self, org: str, fields: dict, action: str | None, reason: str, day: str,
                     file: str, intent_etag: str | None) -> None:
@@ -462,7 +487,7 @@ class DeliveryService:
         if not (latest and latest.get("status") == "held" and latest.get("day") == day
                 and latest.get("sha256") == built.sha256):
             self.outcomes.record(org, KIND_DELIVERY, {
-                "status": "held", "day": day, "reason": attempt.reason,
+                "status": "held", "day": day, "reason": attempt.reason, "request": attempt.request_id,
                 "manual": attempt.manual or None, "error_kind": "mass_drop", "file": built.name,
                 "records": built.records, "people": built.people, "previous_people": previous,
                 "size": built.size, "sha256": built.sha256})
@@ -470,7 +495,8 @@ class DeliveryService:
                   previous - built.people, previous)
         return DeliveryOutcome(org, day, "held", attempt.reason, built.name, built.records,
                                built.people, built.size, built.sha256,
-                               error_kind="mass_drop", manual=attempt.manual)
+                               error_kind="mass_drop", manual=attempt.manual,
+                               request=attempt.request_id)
 
     def _failed(self, attempt: _Attempt, exc: BaseException) -> DeliveryOutcome:
         """Record a failure of this organisation's delivery: an error kind and a message with
@@ -489,7 +515,8 @@ class DeliveryService:
                 "status": "failed", "day": attempt.day.isoformat(), "reason": attempt.reason,
                 "manual": attempt.manual or None, "error_kind": kind, "error": message[:300],
                 "attempts": attempts, "file": built.name if built else None,
-                "sha256": built.sha256 if built else None}, latest=latest)
+                "sha256": built.sha256 if built else None, "request": attempt.request_id},
+                latest=latest)
         except Exception as again:
             recorded = False
             log.error("delivery failed (%s) and the failure could not be recorded (%s)", kind,
@@ -497,7 +524,8 @@ class DeliveryService:
         log.error("delivery failed (%s): %s", kind, message)
         return DeliveryOutcome(attempt.org, attempt.day.isoformat(), "failed", attempt.reason,
                                built.name if built else None, attempts=attempts, error_kind=kind,
-                               manual=attempt.manual, recorded=recorded)
+                               manual=attempt.manual, recorded=recorded,
+                               request=attempt.request_id)
 
     def connection_test(self, org: str, *, probe: bool = True):
         """The same check as ``vish sftp-check``, recorded as an outcome (kind connection_test)."""
@@ -528,7 +556,7 @@ class DeliveryService:
         s = self.settings
         current = self.blobs.info(s.snapshots_container, f"{organisation.code}/{SNAPSHOT_NAME}")
         if current is None:
-            raise FileNotFoundError("snapshot")
+            raise _NoSnapshot()
         profile = profile_for(organisation)
         if success is None:
             success = self.outcomes.latest(organisation.code, KIND_SUCCESS)
@@ -539,6 +567,10 @@ class DeliveryService:
         snapshot = iter_snapshot_bytes(self.blobs.chunks(s.snapshots_container, current.name,
                                                          etag=current.etag))
         if current.metadata.get(SNAPSHOT_ORDER_KEY) != SNAPSHOT_ORDER_BSN:
+            # A snapshot from before the rule: sorted here, bounded, spilling to the work
+            # folder (made here: this instance may never have run an intake).
+            if s.work_dir is not None:
+                s.work_dir.mkdir(parents=True, exist_ok=True)
             snapshot = sorted_by_bsn(snapshot, tmpdir=s.work_dir)
         name = profile.render_file_name(organisation_code=organisation.code,
                                         aansluitcode=organisation.aansluitcode, on=day,
@@ -659,6 +691,10 @@ class _Discard:
         return len(data)
 
 
+class _NoSnapshot(Exception):
+    """The organisation has no snapshot in storage."""
+
+
 class NothingHeld(Exception):
     """There is no held delivery to release."""
 
@@ -691,17 +727,15 @@ class _Attempt:
     attempts: int | None = None
     intent_etag: str | None = None
     action: str | None = None  # the person's action recorded with the delivery's end
+    request: DeliveryRequest | None = None  # the queue request being answered
+
+    @property
+    def request_id(self) -> str | None:
+        return self.request.id if self.request is not None else None
 
 
 def _day_done(success: dict | None, day: date) -> bool:
     return bool(success) and str(success.get("day", "")) >= day.isoformat()
-
-
-def _ended_before(success: dict | None, moment: datetime) -> bool:
-    """Whether the last success was recorded before ``moment`` (a person's re-delivery asked
-    after it is not answered by it)."""
-    at = (success or {}).get("recorded_at")
-    return not isinstance(at, datetime) or at < moment.astimezone(UTC)
 
 
 def _kind_of(exc: BaseException) -> str:
