@@ -208,7 +208,7 @@ def test_an_unconfirmed_delivery_asks_the_operator_to_check_with_sng():
 
 LISTED_KINDS = {"connect", "auth", "host_key", "config", "transfer", "verify", "rename", "permission",
                 "remote_full", "lease_lost", "storage", "secret", "no_snapshot", "not_configured",
-                "snapshot_unreadable", "remote_mismatch", "unexpected"}
+                "snapshot_unreadable", "remote_mismatch", "queue_poison", "unexpected"}
 
 
 def test_every_error_kind_has_one_dutch_sentence():

@@ -150,7 +150,10 @@ def test_an_identical_export_each_day_is_not_stale_a_copy_of_a_rejected_one_is_c
 
 # --- 2: operator text through the admin actions -----------------------------------------------
 def test_a_name_and_birth_date_typed_in_a_redelivery_never_reach_the_status(delivery, org_code, azurite):
+    from shared.clock import utcnow
+
     service = delivery
+    service.now = utcnow  # the admin action asks for today's date: the consumer's clock agrees
     accept_extract(service, azurite, org_code)
     typed = "bel mw. Jansen-de Vries (geb. 12-03-1961) over haar dossier"
     assert post("redeliver", {"reason": typed}, {"org": org_code}).status_code == 202
