@@ -523,26 +523,18 @@ def _snapshot_from_extract(path: Path, snapshot_path: Path, organisation, on: da
 
 
 # -- deliver and sftp-check ------------------------------------------------------------------------
-def _own_queue(service):
-    """A queue of this ``vish deliver`` alone (same message, same consumer code as the function
-    app's queue, but never another organisation's request, and nothing of this run left in the
-    app's queue): removed when the command ends."""
-    import uuid
+def _as_the_trigger(service, request):
+    """``request`` handled here by the queue trigger's own code (``consumer.process``: the same
+    checks, the same delivery), without a queue: ``vish deliver`` needs no queue rights and
+    leaves nothing behind. Its outcome; None when it could not be recorded (storage trouble)."""
+    from shared.usecases.consumer import Busy, TryAgain, process
 
-    from shared.adapters.queue import DeliveryQueue
-
-    queue = DeliveryQueue(service.queue.service, f"vish-cli-{uuid.uuid4().hex[:16]}")
-    queue.ensure()
-    return queue
-
-
-def _through_the_queue(service, queue, request):
-    """Work ``queue`` here until ``request`` is done, as the function app's queue trigger would
-    (the same consumer): its outcome, or None when it could not be had (storage trouble, or
-    longer than half an hour)."""
-    from shared.usecases.consumer import drain
-
-    return drain(service, queue=queue, timeout=30 * 60, until=request.id).outcome_of(request.id)
+    try:
+        return process(service, request.to_json(), requeue=False)
+    except Busy as busy:
+        return busy.outcome
+    except TryAgain:
+        return None
 
 
 def cmd_deliver(args: argparse.Namespace) -> int:
@@ -583,14 +575,13 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     if day > local_today() and not args.dry_run:
         raise UsageError("--date ligt in de toekomst: alleen met --dry-run (een verzonden bestand "
                          "voor een latere dag zou de dagen ervoor overslaan)")
-    queue = None if args.dry_run else _own_queue(service)
     try:
         if args.release:
             from shared.usecases.delivery import NothingHeld, NotTheHeldFile
 
             try:
                 request = service.release_held(organisation.code, args.reason, args.release,
-                                               queue=queue)
+                                               send=False)
             except NothingHeld:
                 raise UsageError(f"er is geen tegengehouden levering van {organisation.code} "
                                  "om vrij te geven") from None
@@ -599,33 +590,28 @@ def cmd_deliver(args: argparse.Namespace) -> int:
                                  "(is er intussen een nieuwe export?); controleer 'vish status'"
                                  ) from None
             day = request.day
-            outcome = _through_the_queue(service, queue, request)
+            outcome = _as_the_trigger(service, request)
         elif args.dry_run:  # built here, nothing sent: no queue
             outcome = service.deliver(organisation.code, day, reason=args.reason or "vish deliver",
                                       dry_run=True)
         else:
             request = service.request_delivery(organisation.code, day,
                                                reason=args.reason or "vish deliver", manual=args.force,
-                                               queue=queue)
-            outcome = _through_the_queue(service, queue, request)
+                                               send=False)
+            outcome = _as_the_trigger(service, request)
     except SnapshotFormatError as exc:
         raise UsageError(f"{exc}; de opgeslagen snapshot of het manifest van de vorige levering "
                          f"van {organisation.code} is niet te gebruiken") from None
-    finally:
-        if queue is not None:
-            try:
-                queue.remove()
-            except Exception:  # storage trouble: an empty queue of this run may stay behind
-                logging.getLogger("vish.cli").warning("this run's own delivery queue could not be removed")
     if outcome is None:
-        # The queue could not be worked to the end (storage trouble): whether it was sent is
-        # not known here; the status tells (the request's id is in its rows).
+        # The outcome could not be recorded (storage trouble): whether it was sent is not
+        # known here; the status tells (the request's id is in its rows).
         if args.json:
             print(json.dumps({"org": organisation.code, "day": day.isoformat(), "status": "unknown",
                               "request": request.id}))
         else:
-            _say(f"Levering {organisation.code} voor {day:%d-%m-%Y}: UITKOMST ONBEKEND (de wachtrij "
-                 "of de opslag gaf fouten); kijk in 'vish status' voordat u het opnieuw probeert")
+            _say(f"Levering {organisation.code} voor {day:%d-%m-%Y}: UITKOMST ONBEKEND (de opslag gaf "
+                 f"fouten; verzoek {request.id[:12]}); kijk in 'vish status' voordat u het opnieuw "
+                 "probeert")
         return EXIT_REJECTED
     if args.json:
         print(json.dumps(outcome.as_dict()))

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -394,14 +394,15 @@ class OutcomeStore:
             limit=1, parameters={"org": org, "day": day, "file": file, "sha": sha256}, select=["RowKey"])
         return bool(rows)
 
-    def request_delivered(self, org: str, request: str, since: datetime) -> dict[str, Any] | None:
-        """The delivery recorded for the queue request ``request`` (sent at ``since``) that
-        put a file on the server (``succeeded`` or ``unconfirmed``), or None: a request taken
-        again (the queue delivers at least once) must not send its file twice."""
+    def request_delivered(self, org: str, request: str) -> dict[str, Any] | None:
+        """The delivery recorded for the queue request ``request`` that put a file on the
+        server (``succeeded`` or ``unconfirmed``), or None: a request taken again (the queue
+        delivers at least once) must not send its file twice. The organisation's whole history
+        is searched (retention bounds it; no clock is compared: the sender's and the table's
+        may differ); asked for a person's requests only."""
         rows = self._query(
-            "PartitionKey eq @org and RowKey lt @upper and kind eq 'delivery' and request eq @request",
-            parameters={"org": org, "upper": _time_prefix(since - timedelta(minutes=5)) + "-~",
-                        "request": request})
+            "PartitionKey eq @org and RowKey lt 'a' and kind eq 'delivery' and request eq @request",
+            parameters={"org": org, "request": request})
         done = [dict(row) for row in rows if row.get("status") in ("succeeded", "unconfirmed")]
         return done[0] if done else None
 

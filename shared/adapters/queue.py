@@ -51,9 +51,11 @@ class DeliveryQueue:
             with contextlib.suppress(ResourceExistsError):
                 client.create_queue()
 
-    def send(self, request: DeliveryRequest) -> str:
-        """Put ``request`` on the delivery queue; returns the message id."""
-        sent = self.queue.send_message(request.to_json(), time_to_live=request.ttl_seconds)
+    def send(self, request: DeliveryRequest, *, delay: int = 0) -> str:
+        """Put ``request`` on the delivery queue (visible after ``delay`` seconds); returns the
+        message id."""
+        sent = self.queue.send_message(request.to_json(), time_to_live=request.ttl_seconds,
+                                       visibility_timeout=delay or None)
         return sent.id
 
     def receive(self, *, poison: bool = False, visibility_timeout: int) -> Received | None:
@@ -84,14 +86,6 @@ class DeliveryQueue:
         client = self.poison if poison else self.queue
         with contextlib.suppress(ResourceNotFoundError):
             client.update_message(message.id, message.pop_receipt, visibility_timeout=after)
-
-    def remove(self) -> None:
-        """Delete this queue and its poison queues (a private queue of ``vish deliver``)."""
-        from azure.core.exceptions import ResourceNotFoundError
-
-        for client in (self.queue, self.poison, self.dead):
-            with contextlib.suppress(ResourceNotFoundError):
-                client.delete_queue()
 
     def to_poison(self, message: Received, *, poison: bool = False) -> None:
         """What the host does after the last allowed try: the same text to the poison queue,

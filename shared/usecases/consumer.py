@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from shared.clock import local_today
 from shared.domain.delivery_request import MAX_DEQUEUE_COUNT, BadRequest, parse_request
@@ -34,15 +35,32 @@ HOLD_SECONDS = 5 * 60
 log = get_logger("queue")
 
 
+# How long a person's request waits for another delivery of its organisation to end (it is
+# sent again every RETRY_AFTER_SECONDS meanwhile) before it counts as a failed try.
+BUSY_PATIENCE = timedelta(hours=2)
+
+
 class TryAgain(Exception):
     """The request's outcome could not be recorded: the queue should try it again."""
 
 
-def process(service, text: str | bytes):
+class Busy(Exception):
+    """A person's request met another delivery of its organisation in flight (not requeued);
+    ``outcome`` is the busy outcome."""
+
+    def __init__(self, outcome) -> None:
+        super().__init__("another delivery of this organisation is in flight")
+        self.outcome = outcome
+
+
+def process(service, text: str | bytes, *, queue=None, requeue: bool = True):
     """Handle one delivery request message. Returns the delivery's outcome, or None for a
     message that is no request or names no configured organisation (logged; retrying cannot
     help, so the message is done). Raises :class:`TryAgain` when the outcome could not be
-    recorded."""
+    recorded. A person's request that meets another delivery of its organisation in flight
+    is sent again to ``queue`` (default the app's), to be taken a minute later, without using
+    up a try; after :data:`BUSY_PATIENCE` it counts as a failed try. ``requeue`` False: raise
+    :class:`Busy` instead (``vish deliver`` says so)."""
     request = _request(text, poison=False)
     if request is None:
         return None
@@ -60,9 +78,14 @@ def process(service, text: str | bytes):
     if outcome.status == "failed" and not outcome.recorded:
         raise TryAgain("the delivery's failure could not be recorded")
     if outcome.status == "busy" and request.manual:
-        # A person's request is not repeated by a tick: the queue brings it back once the
-        # delivery in flight is done (its id keeps it from being sent twice).
-        raise TryAgain("another delivery of this organisation is in flight")
+        # A person's request is not repeated by a tick: it comes back once the delivery in
+        # flight is done (its id keeps it from being sent twice).
+        if not requeue:
+            raise Busy(outcome)
+        if service.now() - request.sent > BUSY_PATIENCE:
+            raise TryAgain("another delivery of this organisation has been in flight for hours")
+        (queue or service.queue).send(request, delay=int(RETRY_AFTER_SECONDS))
+        log.info("another delivery of this organisation is in flight; the request is queued again")
     return outcome
 
 
@@ -145,8 +168,9 @@ def drain(service, *, queue=None, consumers: int = 1, retry_after: float = RETRY
             else:
                 result.moved += 1
 
-    def held(message, poison: bool) -> threading.Event:
-        """Renew the message's hold every third of it while it is worked on."""
+    def held(message, poison: bool) -> Callable[[], None]:
+        """Renew the message's hold every third of it while it is worked on; returns what
+        ends the renewal (and waits for one in flight: its new receipt is the one to use)."""
         done = threading.Event()
 
         def renew() -> None:
@@ -156,23 +180,29 @@ def drain(service, *, queue=None, consumers: int = 1, retry_after: float = RETRY
                 except Exception as exc:
                     failed_call("held longer", exc)
 
-        threading.Thread(target=renew, name="vish-queue-hold", daemon=True).start()
-        return done
+        renewer = threading.Thread(target=renew, name="vish-queue-hold", daemon=True)
+        renewer.start()
+
+        def end() -> None:
+            done.set()
+            renewer.join()
+
+        return end
 
     def work(message, poison: bool) -> None:
         if message.dequeue_count > max_dequeue_count:
             # Taken that often without an end (the worker died each time): as the host does.
             give_up(message, poison)
             return
-        done = held(message, poison)
+        end_hold = held(message, poison)
         try:
             with log_context(queue_message=message.id):
                 if poison:
                     outcome = process_poison(service, message.text, message.dequeue_count)
                 else:
-                    outcome = process(service, message.text)
+                    outcome = process(service, message.text, queue=queue)
         except Exception as exc:
-            done.set()
+            end_hold()
             log.warning("a delivery request's try failed (%s); the queue tries again",
                         type(exc).__name__)
             with lock:
@@ -182,7 +212,7 @@ def drain(service, *, queue=None, consumers: int = 1, retry_after: float = RETRY
             else:
                 queue.release(message, after=int(retry_after), poison=poison)
             return
-        done.set()
+        end_hold()
         with lock:  # the outcome counts even when the delete below fails
             if outcome is None:
                 result.ignored += 1

@@ -161,14 +161,15 @@ class DeliveryService:
                                sent=self.now(), manual=manual, settle_only=settle_only)
 
     def request_delivery(self, org: str, day: date, *, reason: str, manual: bool = False,
-                         queue: DeliveryQueue | None = None) -> DeliveryRequest:
-        """A person's delivery (``vish deliver``, the admin re-delivery): queued like the
-        timer's, delivered by the same queue consumer. ``queue``: another queue than the app's
-        (``vish deliver`` works a queue of its own)."""
+                         send: bool = True) -> DeliveryRequest:
+        """A person's delivery (the admin re-delivery): queued like the timer's, delivered by
+        the same queue trigger. ``send`` False: only made (``vish deliver`` hands it to the
+        trigger's code itself)."""
         if self.organisations.get(org) is None:
             raise KeyError(f"organisation '{org}' is not configured")
         request = self.new_request(org, day, reason=reason, manual=manual)
-        (queue or self.queue).send(request)
+        if send:
+            self.queue.send(request)
         return request
 
     # -- the queue's entry point ---------------------------------------------------------------
@@ -196,7 +197,7 @@ class DeliveryService:
             if request.settle_only:
                 done = self.outcomes.intent(request.org) is None
             elif request.manual:  # a person's re-delivery: done only by its own file
-                done = self.outcomes.request_delivered(request.org, request.id, request.sent) is not None
+                done = self.outcomes.request_delivered(request.org, request.id) is not None
             else:
                 done = _day_done(self.outcomes.latest(request.org, KIND_SUCCESS), request.day)
             if done:
@@ -284,7 +285,7 @@ class DeliveryService:
                 return self._failed(attempt, exc)
 
     def release_held(self, org: str, reason: str, sha256: str, *,
-                     queue: DeliveryQueue | None = None) -> DeliveryRequest:
+                     send: bool = True) -> DeliveryRequest:
         """Send the file the drop guard held, after a person checked that file: ``sha256`` (at
         least its first 8 characters, as the status shows them) names it, so a file held after
         the person looked (a new extract came in) is never released by mistake. The decision is
@@ -300,7 +301,7 @@ class DeliveryService:
                                                 "sha256": held.get("sha256")},
                              pointers=("delivery_release",))
         return self.request_delivery(org, date.fromisoformat(held["day"]), reason=reason,
-                                     manual=bool(held.get("manual")), queue=queue)
+                                     manual=bool(held.get("manual")), send=send)
 
     def confirm_unconfirmed(self, org: str, reason: str, day: date | None = None) -> str | None:
         """A person checked with SNG that an unconfirmed delivery arrived (or that it no longer
@@ -341,7 +342,7 @@ class DeliveryService:
             return settled or DeliveryOutcome(org, day.isoformat(), "skipped", "nothing_to_settle",
                                               request=attempt.request_id)
         if manual and attempt.request is not None:
-            done = self.outcomes.request_delivered(org, attempt.request.id, attempt.request.sent)
+            done = self.outcomes.request_delivered(org, attempt.request.id)
             if done is not None:
                 log.info("this request's file was delivered before (the queue gave it again)")
                 return DeliveryOutcome(org, day.isoformat(), "skipped", "already_done", done.get("file"),

@@ -57,7 +57,7 @@ _PUBLIC_FIELDS = ("decision", "status", "rows_total", "rows_valid", "rows_invali
                   "error_kind", "duration_ms", "extract", "report", "quarantined", "sequence", "manual",
                   "action", "kind", "previous_people", "reconciled", "current_people",
                   "people_removed", "people_ineligible_now", "added", "removed",
-                  "override_mass_drop", "ok", "failed_step")
+                  "override_mass_drop", "ok", "failed_step", "request")
 
 
 def _public(entity: dict | None) -> dict | None:
