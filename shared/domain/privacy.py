@@ -376,12 +376,12 @@ def safe_name(name: str, today: date, limit: int = 120, *, words: bool = True) -
 
 # A date as people type one: 1-2-1980, 01 02 80, 1980-02-01, 01/02/1980, 1.2.1980, 01021980,
 # 19800201, 1 februari 1980, 1-feb-1980, 1 feb. '80; and a year of birth on its own ('80, 1980).
-_MONTHS = (r"(?:jan(?:uari)?|feb(?:ruari)?|maa(?:rt)?|mrt|apr(?:il)?|mei|jun(?:i)?|jul(?:i)?"
+_REASON_MONTHS = (r"(?:jan(?:uari)?|feb(?:ruari)?|maa(?:rt)?|mrt|apr(?:il)?|mei|jun(?:i)?|jul(?:i)?"
            r"|aug(?:ustus)?|sep(?:t(?:ember)?)?|okt(?:ober)?|oct|nov(?:ember)?|dec(?:ember)?)\.?")
-_TYPED_DATE = re.compile(
+_REASON_DATE = re.compile(
     r"(?<!\d)(?:\d{1,2}[-/. ]\d{1,2}[-/. ]\d{2,4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
     r"|[0-3]\d[01]\d(?:19|20)\d\d|(?:19|20)\d\d[01]\d[0-3]\d)(?!\d)"
-    rf"|(?<!\w)\d{{1,2}}[-/. ]?{_MONTHS}[-/. ]*(?:'?\d{{2}}|\d{{4}})?(?!\w)"
+    rf"|(?<!\w)\d{{1,2}}[-/. ]?{_REASON_MONTHS}[-/. ]*(?:'?\d{{2}}|\d{{4}})?(?!\w)"
     r"|(?<![\w-])'\d{2}(?!\d)|(?<!\d)(?:19|20)\d\d(?!\d)", re.IGNORECASE)
 
 
@@ -389,5 +389,5 @@ def operator_text(text: str, limit: int = 500) -> str:
     """Text an operator typed (a reason): every number that can be a BSN masked (:func:`redact`)
     and every date masked (it may be a birth date: nothing tells), at most ``limit``
     characters. A name cannot be told from other words: the guides ask never to type one."""
-    return _TYPED_DATE.sub(lambda m: "".join("x" if c.isalnum() else c for c in m.group()),
+    return _REASON_DATE.sub(lambda m: "".join("x" if c.isalnum() else c for c in m.group()),
                            redact(text))[:limit]
