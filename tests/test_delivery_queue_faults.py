@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of test_delivery_queue are imported by name)
 """The delivery queue under the faults a hostile review found (issue 13): a request the queue
 gives twice, a lease in flight, a worker that dies, storage blips in the consumer, messages no
 tool of ours sends, the wrong day, a work folder that is not there, a reason with personal data.
@@ -12,39 +13,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from devtools.sftp_testserver import SftpTestServer
 from shared.domain.delivery_request import (
     MAX_DEQUEUE_COUNT,
     SCHEDULED_TTL_SECONDS,
 )
 from shared.usecases.consumer import HOLD_SECONDS, RETRY_AFTER_SECONDS, drain, process
-from shared.usecases.status import StatusService
+from tests.test_delivery_queue import finals, service, sng, word  # noqa: F401 (fixtures)
 from tests.test_delivery_sftp import AFTER_SEND, DAY, accept_extract, make_service
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def sng(tmp_path):
-    with SftpTestServer(tmp_path / "sng") as server:
-        yield server
-
-
-@pytest.fixture
-def service(settings, org_code, sng, monkeypatch, azurite):
-    service = make_service(settings, org_code, sng, monkeypatch)
-    accept_extract(service, azurite, org_code)
-    return service
-
-
-def finals(server) -> list[str]:
-    return sorted(name for name in server.files() if not name.startswith("."))
-
-
-def word(service) -> str:
-    status = StatusService(service.settings, service.organisations, service.outcomes,
-                           now=lambda: AFTER_SEND)
-    return status.overview()["organisations"][0]["health"]
 
 
 # -- a person's re-delivery taken twice (the queue delivers at least once) sends one file ----------

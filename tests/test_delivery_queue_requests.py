@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the fixtures of test_delivery_queue_faults are imported by name)
+# ruff: noqa: F811  (the fixtures of test_delivery_queue are imported by name)
 """The delivery queue's requests, after a second hostile review (issue 13): a person's request
 that meets a long delivery, the request id in the status, the same request twice whatever the
 clock, dates typed in a reason, a hold renewed as the delivery ends.
@@ -16,7 +16,7 @@ import pytest
 
 from shared.usecases.consumer import drain, process
 from shared.usecases.status import StatusService
-from tests.test_delivery_queue_faults import finals, service, sng, word  # noqa: F401 (fixtures)
+from tests.test_delivery_queue import finals, service, sng, word  # noqa: F401 (fixtures)
 from tests.test_delivery_sftp import AFTER_SEND, DAY
 
 pytestmark = pytest.mark.integration
@@ -32,9 +32,11 @@ def test_a_manual_request_that_stays_busy_is_neither_lost_nor_a_failure(service,
     assert drain(service, retry_after=0).outcome_of(queued.id).status == "succeeded"
     lease = service.blobs.acquire_lease(service.settings.locks_container, f"{org_code}.lock", 60)
     manual = service.request_delivery(org_code, DAY, reason="SNG heeft het niet", manual=True)
-    first = drain(service, retry_after=0, timeout=30)
+    first = drain(service, retry_after=1, timeout=4)  # busy: sent again each second meanwhile
+    assert first.outcomes and {o.status for o in first.outcomes} == {"busy"}
+    assert first.retried == 0 and first.moved == 0  # no try used up
     lease.release()  # the long delivery ends
-    drain(service, retry_after=0, timeout=30)
+    drain(service, retry_after=1, timeout=30)
     latest = service.outcomes.latest(org_code, "delivery")
     assert "VISH_TST-1_20261128_002.csv" in finals(sng) and latest.get("error_kind") != "queue_poison", (
         f"busy x{first.retried}, moved to poison {first.moved}, recorded "

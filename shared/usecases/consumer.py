@@ -53,7 +53,8 @@ class Busy(Exception):
         self.outcome = outcome
 
 
-def process(service, text: str | bytes, *, queue=None, requeue: bool = True):
+def process(service, text: str | bytes, *, queue=None, requeue: bool = True,
+            retry_after: float = RETRY_AFTER_SECONDS):
     """Handle one delivery request message. Returns the delivery's outcome, or None for a
     message that is no request or names no configured organisation (logged; retrying cannot
     help, so the message is done). Raises :class:`TryAgain` when the outcome could not be
@@ -84,7 +85,7 @@ def process(service, text: str | bytes, *, queue=None, requeue: bool = True):
             raise Busy(outcome)
         if service.now() - request.sent > BUSY_PATIENCE:
             raise TryAgain("another delivery of this organisation has been in flight for hours")
-        (queue or service.queue).send(request, delay=int(RETRY_AFTER_SECONDS))
+        (queue or service.queue).send(request, delay=int(retry_after))
         log.info("another delivery of this organisation is in flight; the request is queued again")
     return outcome
 
@@ -200,7 +201,7 @@ def drain(service, *, queue=None, consumers: int = 1, retry_after: float = RETRY
                 if poison:
                     outcome = process_poison(service, message.text, message.dequeue_count)
                 else:
-                    outcome = process(service, message.text, queue=queue)
+                    outcome = process(service, message.text, queue=queue, retry_after=retry_after)
         except Exception as exc:
             end_hold()
             log.warning("a delivery request's try failed (%s); the queue tries again",
