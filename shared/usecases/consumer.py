@@ -2,15 +2,17 @@
 
 On Azure the Functions host's queue listener takes each message and calls the queue trigger
 (``functions/deliver_queue.py``), which calls :func:`process` (or :func:`process_poison` for the
-poison queue). Where there is no host (``vish deliver``, the demo, the tests, the benchmarks)
-:func:`drain` does what the host does, with the settings of host.json: a message is hidden
-while it is worked on; a try that raises makes it visible again after ``visibilityTimeout``;
-after ``maxDequeueCount`` tries it moves to the poison queue, whose trigger records the failure.
+poison queue). ``vish deliver`` calls :func:`process` on its own request, without a queue.
+Where there is no host (the demo, the tests, the benchmarks) :func:`drain` does what the host
+does, with the settings of host.json: a message is hidden while it is worked on; a try that
+raises makes it visible again after ``visibilityTimeout``; after ``maxDequeueCount`` tries it
+moves to the poison queue, whose trigger records the failure.
 
-When a try raises: only when the delivery's failure could not be recorded (storage down), or
+When a try raises: when the delivery's failure could not be recorded (storage down), when a
+person's request has waited on another delivery for longer than :data:`BUSY_PATIENCE`, or when
 the worker died (crash, out of memory, out of time): then the queue is the retry. Any other
-failure is recorded for the organisation (status, alert) and the message is done; the next
-tick sends a new request anyway.
+failure is recorded for the organisation (status, alert) and the message is done; for the
+schedule the next tick sends a new request anyway.
 """
 
 from __future__ import annotations
