@@ -560,9 +560,10 @@ def test_an_earlier_day_is_delivered_again_through_the_admin_action(live, org_co
     """An unconfirmed day that SNG did not get, where only the app's own address may reach SNG:
     the admin action delivers that day again (its file name carries that day); never a future
     day, and a day as JJJJ-MM-DD only."""
-    from shared.clock import local_today
+    from shared.clock import local_today, utcnow
 
     service, sng = live
+    service.now = utcnow  # the admin action reads the real date: the consumer's clock agrees
     accept_extract(service, azurite, org_code)
     yesterday = local_today() - timedelta(days=1)
     answer = post("redeliver", {"reason": "SNG kreeg het niet", "day": yesterday.isoformat()},
